@@ -1,0 +1,44 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::configuration::Overrides;
+
+/// A local stand-in for the VMware NSX Policy API (Antrea traceflow configs), keeping every
+/// object and every past revision in a SQLite file.
+#[derive(Debug, Parser)]
+#[command(name = "nsx-policy-store", version)]
+pub struct Cli {
+    /// A TOML file of settings, layered over the compiled-in defaults.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0: any free port).
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// The SQLite database file.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub database: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (what runs when no command is given).
+    Serve,
+}
+
+impl Cli {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            config_file: self.config.clone(),
+            listen: self.listen.clone(),
+            database: self.database.clone(),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Settings, layered: the compiled-in `config/default.toml`, then `--config FILE`, then the
+//! environment (`NSX_POLICY_STORE__SECTION__KEY`), then command-line flags. Unknown keys are
+//! an error that names the key.
+
+use std::path::PathBuf;
+
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+const ENV_PREFIX: &str = "NSX_POLICY_STORE";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub storage: StorageSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub body_limit: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    pub database: PathBuf,
+    pub durability: Durability,
+    pub busy_timeout_ms: u64,
+    pub read_connections: u32,
+}
+
+/// How hard a commit works to reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// `synchronous=FULL`: every acknowledged write survives a power loss.
+    Full,
+    /// `synchronous=NORMAL`: survives a crash of the process, not of the machine.
+    Normal,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub level: String,
+}
+
+/// What the command line overrides; `None` leaves the layers below in force.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub database: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Reads the settings from every layer.
+    pub fn load(overrides: &Overrides) -> Result<Self, config::ConfigError> {
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        if let Some(path) = &overrides.config_file {
+            builder = builder.add_source(File::from(path.as_path()).required(true));
+        }
+        builder = builder.add_source(
+            Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        if let Some(listen) = &overrides.listen {
+            builder = builder.set_override("server.listen", listen.as_str())?;
+        }
+        if let Some(database) = &overrides.database {
+            builder = builder.set_override("storage.database", database.to_string_lossy().as_ref())?;
+        }
+        builder.build()?.try_deserialize()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compiled_in_defaults_are_complete() {
+        let settings = Settings::load(&Overrides::default()).unwrap();
+        assert_eq!(settings.server.listen, "127.0.0.1:8080");
+        assert_eq!(settings.storage.database, PathBuf::from("data/nsx-policy-store.db"));
+        assert_eq!(settings.storage.durability, Durability::Full);
+    }
+
+    #[test]
+    fn flags_win_over_the_defaults() {
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:0".into()),
+            database: Some("/tmp/x.db".into()),
+            ..Overrides::default()
+        };
+        let settings = Settings::load(&overrides).unwrap();
+        assert_eq!(settings.server.listen, "127.0.0.1:0");
+        assert_eq!(settings.storage.database, PathBuf::from("/tmp/x.db"));
+    }
+}

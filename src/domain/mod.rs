@@ -1,0 +1,19 @@
+//! The domain: what an AntreaTraceflowConfig is, how a request body becomes one, and what a
+//! write does to the object that is already stored. Nothing here knows about HTTP or SQL.
+//!
+//! Parse, don't validate: a body either becomes a typed [`traceflow::TraceflowDocument`]
+//! or a [`field::FieldError`] naming the offending field by its dotted path; the rest of
+//! the service only ever sees the typed values.
+
+pub mod field;
+pub mod id;
+pub mod object;
+pub mod traceflow;
+pub mod values;
+pub mod write;
+
+pub use field::{BodyError, FieldError};
+pub use id::ObjectId;
+pub use object::{Metadata, Traceflow};
+pub use traceflow::{TraceflowConfig, TraceflowDocument, TraceflowFields};
+pub use write::{Applied, Change, Operation, WriteRejection};

@@ -1,0 +1,241 @@
+//! What a write does to the object already stored: API.md section 3, in one place.
+//!
+//! [`apply`] is pure: the store calls it inside its transaction with the current object and
+//! persists whatever it returns, so the rules are the same for every storage backend.
+
+use uuid::Uuid;
+
+use super::object::traceflow_path;
+use super::{FieldError, Metadata, ObjectId, Traceflow, TraceflowConfig, TraceflowDocument};
+
+/// A write a client asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Put(TraceflowDocument),
+    Patch(TraceflowDocument),
+    Delete,
+}
+
+/// What a committed change did; recorded with every history row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Create,
+    Replace,
+    Patch,
+    Delete,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Replace => "replace",
+            Operation::Patch => "patch",
+            Operation::Delete => "delete",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Create, Self::Replace, Self::Patch, Self::Delete]
+            .into_iter()
+            .find(|op| op.as_str() == text)
+    }
+}
+
+/// A write the contract refuses; nothing changes.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WriteRejection {
+    #[error("Cannot create an object with path=[{path}] as it already exists.")]
+    AlreadyExists { path: String },
+    #[error(
+        "Object _revision mismatch! (current: {current}, requested: {requested}). \
+         Fetch the latest copy of the object and retry!"
+    )]
+    RevisionMismatch { current: i64, requested: i64 },
+    /// A PATCH that creates, or a merge that leaves, an incomplete object.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+}
+
+/// The new revision a write produces. For a delete, `object` is the final state, marked for
+/// delete, with the revision after the last one: that is what history records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub operation: Operation,
+    pub object: Traceflow,
+}
+
+/// Who writes, and when (epoch milliseconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp<'a> {
+    pub user: &'a str,
+    pub now: i64,
+}
+
+/// Applies `change` to `current`, the object stored at `id` (if any).
+///
+/// `Ok(None)` means nothing changes: a DELETE of an absent object, which still succeeds.
+pub fn apply(
+    current: Option<Traceflow>,
+    id: ObjectId,
+    change: Change,
+    stamp: Stamp<'_>,
+) -> Result<Option<Applied>, WriteRejection> {
+    let applied = match (current, change) {
+        (None, Change::Delete) => return Ok(None),
+        (None, Change::Put(doc) | Change::Patch(doc)) => {
+            let config = TraceflowConfig::complete(doc.fields, &id)?;
+            Applied {
+                operation: Operation::Create,
+                object: created(id, config, stamp),
+            }
+        }
+        (Some(stored), Change::Put(doc)) => {
+            let Some(requested) = doc.revision else {
+                return Err(WriteRejection::AlreadyExists {
+                    path: traceflow_path(&id),
+                });
+            };
+            check_revision(&stored, requested)?;
+            let config = TraceflowConfig::complete(doc.fields, &id)?;
+            Applied {
+                operation: Operation::Replace,
+                object: changed(stored, config, stamp),
+            }
+        }
+        (Some(stored), Change::Patch(doc)) => {
+            if let Some(requested) = doc.revision {
+                check_revision(&stored, requested)?;
+            }
+            let merged = stored.config.clone().into_fields().overlaid_with(doc.fields);
+            let config = TraceflowConfig::complete(merged, &id)?;
+            Applied {
+                operation: Operation::Patch,
+                object: changed(stored, config, stamp),
+            }
+        }
+        (Some(stored), Change::Delete) => {
+            let config = stored.config.clone();
+            let mut object = changed(stored, config, stamp);
+            object.meta.marked_for_delete = true;
+            Applied {
+                operation: Operation::Delete,
+                object,
+            }
+        }
+    };
+    Ok(Some(applied))
+}
+
+fn check_revision(stored: &Traceflow, requested: i64) -> Result<(), WriteRejection> {
+    if stored.meta.revision == requested {
+        Ok(())
+    } else {
+        Err(WriteRejection::RevisionMismatch {
+            current: stored.meta.revision,
+            requested,
+        })
+    }
+}
+
+fn created(id: ObjectId, config: TraceflowConfig, stamp: Stamp<'_>) -> Traceflow {
+    Traceflow {
+        id,
+        config,
+        meta: Metadata {
+            unique_id: Uuid::new_v4(),
+            revision: 0,
+            create_time: stamp.now,
+            create_user: stamp.user.to_owned(),
+            last_modified_time: stamp.now,
+            last_modified_user: stamp.user.to_owned(),
+            marked_for_delete: false,
+        },
+    }
+}
+
+/// The next revision of `stored`: `unique_id` and `_create_*` kept, `_revision` + 1, and a
+/// modification time that never goes backwards even if the clock does.
+fn changed(stored: Traceflow, config: TraceflowConfig, stamp: Stamp<'_>) -> Traceflow {
+    let meta = Metadata {
+        revision: stored.meta.revision + 1,
+        last_modified_time: stamp.now.max(stored.meta.last_modified_time),
+        last_modified_user: stamp.user.to_owned(),
+        ..stored.meta
+    };
+    Traceflow {
+        id: stored.id,
+        config,
+        meta,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const T0: Stamp<'static> = Stamp {
+        user: "admin",
+        now: 1_000,
+    };
+
+    fn id() -> ObjectId {
+        ObjectId::parse("t14").unwrap()
+    }
+
+    fn doc(body: serde_json::Value) -> TraceflowDocument {
+        TraceflowDocument::parse(body.to_string().as_bytes(), &id()).unwrap()
+    }
+
+    fn minimal() -> serde_json::Value {
+        json!({"container_cluster_id": "c", "source_external_id": "s"})
+    }
+
+    fn create() -> Traceflow {
+        apply(None, id(), Change::Put(doc(minimal())), T0)
+            .unwrap()
+            .unwrap()
+            .object
+    }
+
+    #[test]
+    fn replace_keeps_identity_and_bumps_revision() {
+        let stored = create();
+        let mut body = minimal();
+        body["_revision"] = json!(0);
+        let later = Stamp {
+            user: "bob",
+            now: 500, // the clock went backwards
+        };
+        let next = apply(Some(stored.clone()), id(), Change::Put(doc(body)), later)
+            .unwrap()
+            .unwrap();
+        assert_eq!(next.operation, Operation::Replace);
+        assert_eq!(next.object.meta.unique_id, stored.meta.unique_id);
+        assert_eq!(next.object.meta.revision, 1);
+        assert_eq!(next.object.meta.create_user, "admin");
+        assert_eq!(next.object.meta.last_modified_user, "bob");
+        assert_eq!(next.object.meta.last_modified_time, 1_000);
+    }
+
+    #[test]
+    fn section_three_rejections() {
+        let stored = create();
+        let err = apply(Some(stored.clone()), id(), Change::Put(doc(minimal())), T0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Cannot create an object with path=[/infra/antrea/traceflows/t14] as it already exists."
+        );
+        let err = apply(Some(stored), id(), Change::Patch(doc(json!({"_revision": 4}))), T0)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            WriteRejection::RevisionMismatch {
+                current: 0,
+                requested: 4
+            }
+        );
+        assert_eq!(apply(None, id(), Change::Delete, T0), Ok(None));
+    }
+}

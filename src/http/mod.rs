@@ -1,0 +1,35 @@
+//! HTTP: the routes, the extractors that turn requests into domain values, and [`ApiError`],
+//! which turns every failure into NSX's error body.
+
+mod error;
+pub mod extractors;
+mod traceflows;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+pub use error::{ensure_api_error, ApiError};
+
+/// Where the NSX Policy API lives.
+pub const POLICY_API: &str = "/policy/api/v1";
+
+/// Registers every route of the service.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource(format!("{POLICY_API}/infra/antrea/traceflows/{{id}}"))
+            .route(web::get().to(traceflows::read))
+            .route(web::put().to(traceflows::put))
+            .route(web::patch().to(traceflows::patch))
+            .route(web::delete().to(traceflows::delete))
+            .route(web::post().to(traceflows::post_action))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .default_service(web::to(not_found));
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::uri_not_found(req.path()))
+}
+
+async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::method_not_allowed(req.method().as_str(), req.path()))
+}

@@ -1,0 +1,101 @@
+//! Handlers for `/policy/api/v1/infra/antrea/traceflows/{id}` (API.md section 1).
+
+use actix_web::http::header::ContentType;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::extractors::{Actor, JsonBody, PathId};
+use super::ApiError;
+use crate::domain::object::traceflow_path;
+use crate::domain::{Change, Traceflow, TraceflowDocument};
+use crate::storage::TraceflowStore;
+
+type Store = web::Data<dyn TraceflowStore>;
+
+/// GET: the stored object.
+pub async fn read(store: Store, PathId(id): PathId) -> Result<HttpResponse, ApiError> {
+    match store.get(&id).await? {
+        Some(object) => Ok(object_response(&object)),
+        None => Err(ApiError::object_not_found(&traceflow_path(&id))),
+    }
+}
+
+/// PUT: create, or replace with the stored `_revision` (API.md section 3). Answers the
+/// stored object.
+pub async fn put(
+    store: Store,
+    PathId(id): PathId,
+    actor: Actor,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let document = TraceflowDocument::parse(&body, &id)?;
+    let applied = store
+        .write(id, Change::Put(document), actor.name())
+        .await?
+        .expect("a PUT always writes a revision");
+    Ok(object_response(&applied.object))
+}
+
+/// PATCH: create, or merge the top-level fields given. Answers an empty body.
+pub async fn patch(
+    store: Store,
+    PathId(id): PathId,
+    actor: Actor,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let document = TraceflowDocument::parse(&body, &id)?;
+    store
+        .write(id, Change::Patch(document), actor.name())
+        .await?;
+    Ok(empty_response())
+}
+
+/// DELETE: idempotent; any body is ignored. Answers an empty body.
+pub async fn delete(
+    store: Store,
+    PathId(id): PathId,
+    actor: Actor,
+) -> Result<HttpResponse, ApiError> {
+    store.write(id, Change::Delete, actor.name()).await?;
+    Ok(empty_response())
+}
+
+#[derive(Deserialize)]
+pub struct ActionQuery {
+    action: Option<String>,
+}
+
+/// POST `?action=retrace`: asks for the traceflow to run again. The store keeps configs,
+/// not results, so this answers the object as it is, unchanged.
+pub async fn post_action(
+    store: Store,
+    req: HttpRequest,
+    PathId(id): PathId,
+) -> Result<HttpResponse, ApiError> {
+    let query = web::Query::<ActionQuery>::from_query(req.query_string())
+        .map_err(|_| ApiError::bad_request("Invalid query string."))?;
+    match query.action.as_deref() {
+        Some("retrace") => {}
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid action '{other}'; the supported action is 'retrace'."
+            )))
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "The query parameter 'action' is required; the supported action is 'retrace'.",
+            ))
+        }
+    }
+    read(store, PathId(id)).await
+}
+
+fn object_response(object: &Traceflow) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(object.to_json())
+}
+
+fn empty_response() -> HttpResponse {
+    HttpResponse::Ok().content_type(ContentType::json()).finish()
+}

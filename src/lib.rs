@@ -1,0 +1,14 @@
+//! nsx-policy-store: the NSX Policy API for Antrea traceflow configs, on SQLite.
+//!
+//! Layers, outside in: [`http`] (routes, extractors, the ApiError mapping), [`domain`] (the
+//! AntreaTraceflowConfig and the contract's rules), [`storage`] (the repository trait and its
+//! SQLite implementation), with [`configuration`] and [`telemetry`] beside them and
+//! [`startup`] putting them together.
+
+pub mod cli;
+pub mod configuration;
+pub mod domain;
+pub mod http;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,43 @@
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use nsx_policy_store::cli::{Cli, Command};
+use nsx_policy_store::configuration::Settings;
+use nsx_policy_store::startup::Application;
+use nsx_policy_store::telemetry;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("nsx-policy-store: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(&cli.overrides()).context("invalid configuration")?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    telemetry::init(&settings.log.level).context("invalid log.level")?;
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(&settings).await?;
+        // Harnesses wait for this line, on stdout, to learn the address.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "nsx-policy-store listening on {}", app.url())?;
+        stdout.flush()?;
+        drop(stdout);
+        tracing::info!(address = %app.address(), database = %settings.storage.database.display(), "serving");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,50 @@
+//! Storage: one repository trait, and its implementation on SQLite.
+//!
+//! The contract's write rules are not here: the store runs [`crate::domain::write::apply`]
+//! inside its transaction and persists what it returns, together with its history row.
+
+mod migrations;
+mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::domain::{Applied, Change, ObjectId, Traceflow, WriteRejection};
+
+pub use sqlite::SqliteStore;
+
+/// Where AntreaTraceflowConfigs are kept.
+#[async_trait]
+pub trait TraceflowStore: Send + Sync + 'static {
+    /// The object stored at `id`, if any.
+    async fn get(&self, id: &ObjectId) -> Result<Option<Traceflow>, StoreError>;
+
+    /// Applies one change atomically: the object and its history row commit together, durably,
+    /// or nothing changes. `Ok(None)`: nothing to change (DELETE of an absent object).
+    async fn write(
+        &self,
+        id: ObjectId,
+        change: Change,
+        user: &str,
+    ) -> Result<Option<Applied>, WriteError>;
+}
+
+/// The store failed; the request may be retried.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store cannot be written now (disk full, read-only, locked by another process);
+    /// it may succeed later without intervention.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug, or data this version cannot read.
+    #[error("store failure: {0}")]
+    Internal(String),
+}
+
+/// Why a write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Rejected(#[from] WriteRejection),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

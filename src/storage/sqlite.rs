@@ -1,0 +1,227 @@
+//! [`TraceflowStore`] on one SQLite file in WAL mode.
+//!
+//! All writes go through a single connection, so writers queue in the process instead of
+//! contending for SQLite's lock (no "database is locked" between our own requests); reads use
+//! their own pool and are never blocked by a write in WAL mode.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{FromRow, SqliteConnection};
+use uuid::Uuid;
+
+use super::{migrations, StoreError, TraceflowStore, WriteError};
+use crate::configuration::{Durability, StorageSettings};
+use crate::domain::object::{traceflow_path, PARENT_PATH};
+use crate::domain::traceflow::RESOURCE_TYPE;
+use crate::domain::write::{self, Stamp};
+use crate::domain::{Applied, Change, Metadata, ObjectId, Operation, Traceflow, TraceflowConfig};
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database and brings its schema up to date.
+    pub async fn open(settings: &StorageSettings) -> anyhow::Result<Self> {
+        let path = &settings.database;
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create folder {}", folder.display()))?;
+        }
+        migrations::migrate(path)?;
+
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match settings.durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            })
+            .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
+        let open_error = || format!("cannot open database {}", path.display());
+        let writer = SqlitePoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .with_context(open_error)?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(settings.read_connections.max(1))
+            .connect_with(options.pragma("query_only", "ON"))
+            .await
+            .with_context(open_error)?;
+        Ok(Self { writer, readers })
+    }
+}
+
+#[async_trait]
+impl TraceflowStore for SqliteStore {
+    async fn get(&self, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
+        let mut conn = self.readers.acquire().await?;
+        fetch(&mut conn, id).await
+    }
+
+    async fn write(
+        &self,
+        id: ObjectId,
+        change: Change,
+        user: &str,
+    ) -> Result<Option<Applied>, WriteError> {
+        // IMMEDIATE takes the write lock before the read, so the object we decide on is the
+        // one we overwrite. A transaction dropped on an error path rolls back.
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(StoreError::from)?;
+        let current = fetch(&mut tx, &id).await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let applied = write::apply(current, id, change, Stamp { user, now })?;
+        if let Some(applied) = &applied {
+            persist(&mut tx, applied).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(applied)
+    }
+}
+
+/// The columns of `policy_objects` an object is read from.
+#[derive(FromRow)]
+struct ObjectRow {
+    config: String,
+    unique_id: String,
+    revision: i64,
+    create_time: i64,
+    create_user: String,
+    last_modified_time: i64,
+    last_modified_user: String,
+}
+
+impl ObjectRow {
+    fn into_traceflow(self, id: ObjectId) -> Result<Traceflow, StoreError> {
+        let corrupt = |what: String| StoreError::Internal(format!("stored object {id}: {what}"));
+        let config = TraceflowConfig::from_stored_json(&self.config, &id)
+            .map_err(|err| corrupt(err.to_string()))?;
+        let unique_id = Uuid::from_str(&self.unique_id).map_err(|err| corrupt(err.to_string()))?;
+        Ok(Traceflow {
+            id,
+            config,
+            meta: Metadata {
+                unique_id,
+                revision: self.revision,
+                create_time: self.create_time,
+                create_user: self.create_user,
+                last_modified_time: self.last_modified_time,
+                last_modified_user: self.last_modified_user,
+                marked_for_delete: false,
+            },
+        })
+    }
+}
+
+async fn fetch(conn: &mut SqliteConnection, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
+    let row: Option<ObjectRow> = sqlx::query_as(
+        "SELECT config, unique_id, revision, create_time, create_user,
+                last_modified_time, last_modified_user
+         FROM policy_objects WHERE path = ?",
+    )
+    .bind(traceflow_path(id))
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|row| row.into_traceflow(id.clone())).transpose()
+}
+
+/// Writes the new state of the object and appends its history row.
+async fn persist(conn: &mut SqliteConnection, applied: &Applied) -> Result<(), StoreError> {
+    let object = &applied.object;
+    let path = object.path();
+    let meta = &object.meta;
+    if applied.operation == Operation::Delete {
+        sqlx::query("DELETE FROM policy_objects WHERE path = ?")
+            .bind(&path)
+            .execute(&mut *conn)
+            .await?;
+    } else {
+        sqlx::query(
+            "INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id, config,
+                 revision, create_time, create_user, last_modified_time, last_modified_user)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (path) DO UPDATE SET
+                 config = excluded.config,
+                 revision = excluded.revision,
+                 last_modified_time = excluded.last_modified_time,
+                 last_modified_user = excluded.last_modified_user",
+        )
+        .bind(&path)
+        .bind(PARENT_PATH)
+        .bind(object.id.as_str())
+        .bind(RESOURCE_TYPE)
+        .bind(meta.unique_id.to_string())
+        .bind(object.config.to_json())
+        .bind(meta.revision)
+        .bind(meta.create_time)
+        .bind(&meta.create_user)
+        .bind(meta.last_modified_time)
+        .bind(&meta.last_modified_user)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO policy_object_revisions
+             (path, unique_id, revision, operation, object, change_time, change_user)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&path)
+    .bind(meta.unique_id.to_string())
+    .bind(meta.revision)
+    .bind(applied.operation.as_str())
+    .bind(object.to_json())
+    .bind(meta.last_modified_time)
+    .bind(&meta.last_modified_user)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// SQLite's primary result codes that mean "cannot write now, may later".
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+const SQLITE_READONLY: i64 = 8;
+const SQLITE_IOERR: i64 = 10;
+const SQLITE_FULL: i64 = 13;
+const SQLITE_CANTOPEN: i64 = 14;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        let transient = match &err {
+            sqlx::Error::Database(db) => db
+                .code()
+                .and_then(|code| code.parse::<i64>().ok())
+                .is_some_and(|code| {
+                    matches!(
+                        code & 0xff,
+                        SQLITE_BUSY
+                            | SQLITE_LOCKED
+                            | SQLITE_READONLY
+                            | SQLITE_IOERR
+                            | SQLITE_FULL
+                            | SQLITE_CANTOPEN
+                    )
+                }),
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+            _ => false,
+        };
+        if transient {
+            StoreError::Unavailable(err.to_string())
+        } else {
+            StoreError::Internal(err.to_string())
+        }
+    }
+}
