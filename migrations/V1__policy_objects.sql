@@ -22,6 +22,7 @@ CREATE TABLE policy_objects (
 ) WITHOUT ROWID;
 
 CREATE INDEX policy_objects_by_parent ON policy_objects (parent_path);
+CREATE INDEX policy_objects_by_object_id ON policy_objects (id);
 
 -- Keyset indexes for listing one resource type in each sort order; ties are broken by id.
 CREATE INDEX policy_objects_by_id ON policy_objects (resource_type, id);

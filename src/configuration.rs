@@ -61,8 +61,7 @@ pub struct Overrides {
 impl Settings {
     /// Reads the settings from every layer.
     pub fn load(overrides: &Overrides) -> Result<Self, config::ConfigError> {
-        let mut builder =
-            Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
         if let Some(path) = &overrides.config_file {
             builder = builder.add_source(File::from(path.as_path()).required(true));
         }
@@ -76,7 +75,8 @@ impl Settings {
             builder = builder.set_override("server.listen", listen.as_str())?;
         }
         if let Some(database) = &overrides.database {
-            builder = builder.set_override("storage.database", database.to_string_lossy().as_ref())?;
+            builder =
+                builder.set_override("storage.database", database.to_string_lossy().as_ref())?;
         }
         builder.build()?.try_deserialize()
     }
@@ -90,7 +90,10 @@ mod tests {
     fn the_compiled_in_defaults_are_complete() {
         let settings = Settings::load(&Overrides::default()).unwrap();
         assert_eq!(settings.server.listen, "127.0.0.1:8080");
-        assert_eq!(settings.storage.database, PathBuf::from("data/nsx-policy-store.db"));
+        assert_eq!(
+            settings.storage.database,
+            PathBuf::from("data/nsx-policy-store.db")
+        );
         assert_eq!(settings.storage.durability, Durability::Full);
     }
 

@@ -20,14 +20,14 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the store and binds the listener. With port 0 the OS picks a free port;
-    /// [`Application::address`] tells which.
+    /// Binds the listener, then opens the store (so a taken port touches no file). With
+    /// port 0 the OS picks a free port; [`Application::address`] tells which.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let store: Arc<dyn TraceflowStore> = Arc::new(SqliteStore::open(&settings.storage).await?);
         let listen = &settings.server.listen;
         let listener =
             TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let address = listener.local_addr()?;
+        let store: Arc<dyn TraceflowStore> = Arc::new(SqliteStore::open(&settings.storage).await?);
 
         let store = web::Data::from(store);
         let body_limit = BodyLimit(settings.server.body_limit);

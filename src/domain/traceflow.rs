@@ -246,8 +246,8 @@ impl TraceflowConfig {
 
     /// Reads back a config this service stored (the `config` column).
     pub fn from_stored_json(json: &str, id: &ObjectId) -> Result<Self, FieldError> {
-        let object = serde_json::from_str(json)
-            .map_err(|err| FieldError::new("config", err.to_string()))?;
+        let object =
+            serde_json::from_str(json).map_err(|err| FieldError::new("config", err.to_string()))?;
         Self::complete(TraceflowFields::from_object(object)?, id)
     }
 
@@ -260,7 +260,10 @@ impl TraceflowConfig {
     }
 
     pub fn display_name(&self) -> &str {
-        self.0.display_name.as_ref().map_or("", |name| name.as_str())
+        self.0
+            .display_name
+            .as_ref()
+            .map_or("", |name| name.as_str())
     }
 
     pub fn to_json(&self) -> String {
@@ -296,7 +299,10 @@ impl TraceflowDocument {
             None | Some(Value::Null) => {}
             Some(Value::String(given)) if given == id.as_str() => {}
             Some(_) => {
-                let rule = format!("must be the id in the request path, {}", quoted(id.as_str()));
+                let rule = format!(
+                    "must be the id in the request path, {}",
+                    quoted(id.as_str())
+                );
                 return Err(FieldError::new("id", rule).into());
             }
         }
@@ -363,17 +369,24 @@ mod tests {
 
         let err = field_error(json!({"packet": {"ipHeader": {"srcIP": "1.2.3.4"}}}));
         assert_eq!(err.field, "packet.ipHeader.srcIP");
-        assert!(err.message.starts_with("unknown field `srcIP`"), "{}", err.message);
+        assert!(
+            err.message.starts_with("unknown field `srcIP`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
     fn server_fields_are_ignored_but_id_and_resource_type_must_agree() {
-        let doc = parse(json!({"path": "/x", "_create_user": 7, "id": "t14", "_revision": 3}))
-            .unwrap();
+        let doc =
+            parse(json!({"path": "/x", "_create_user": 7, "id": "t14", "_revision": 3})).unwrap();
         assert_eq!(doc.revision, Some(3));
         assert_eq!(doc.fields, TraceflowFields::default());
         assert_eq!(field_error(json!({"id": "t15"})).field, "id");
-        assert_eq!(field_error(json!({"resource_type": "Segment"})).field, "resource_type");
+        assert_eq!(
+            field_error(json!({"resource_type": "Segment"})).field,
+            "resource_type"
+        );
         assert_eq!(field_error(json!({"_revision": "1"})).field, "_revision");
     }
 

@@ -107,7 +107,11 @@ pub fn apply(
             if let Some(requested) = doc.revision {
                 check_revision(&stored, requested)?;
             }
-            let merged = stored.config.clone().into_fields().overlaid_with(doc.fields);
+            let merged = stored
+                .config
+                .clone()
+                .into_fields()
+                .overlaid_with(doc.fields);
             let config = TraceflowConfig::complete(merged, &id)?;
             Applied {
                 operation: Operation::Patch,
@@ -227,8 +231,13 @@ mod tests {
             err.to_string(),
             "Cannot create an object with path=[/infra/antrea/traceflows/t14] as it already exists."
         );
-        let err = apply(Some(stored), id(), Change::Patch(doc(json!({"_revision": 4}))), T0)
-            .unwrap_err();
+        let err = apply(
+            Some(stored),
+            id(),
+            Change::Patch(doc(json!({"_revision": 4}))),
+            T0,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             WriteRejection::RevisionMismatch {

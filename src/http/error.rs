@@ -147,7 +147,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.error_code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.error_code,
+            self.message
+        )
     }
 }
 
@@ -242,9 +248,7 @@ impl From<WriteError> for ApiError {
 
 /// Catch-all for error answers not produced by our handlers (the framework's own): anything
 /// that is not already JSON becomes the ApiError for its status.
-pub fn ensure_api_error<B>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
+pub fn ensure_api_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_json = res
         .response()
         .headers()

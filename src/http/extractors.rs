@@ -45,13 +45,14 @@ impl FromRequest for JsonBody {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<BodyLimit>().map_or(1 << 20, |limit| limit.0);
-        if let Err(err) = check_content_type(req).and_then(|()| check_declared_length(req, limit))
-        {
+        if let Err(err) = check_content_type(req).and_then(|()| check_declared_length(req, limit)) {
             return Box::pin(ready(Err(err)));
         }
         let payload = web::Payload::from_request(req, payload);
         Box::pin(async move {
-            let payload = payload.await.map_err(|_| ApiError::bad_request("Unreadable body"))?;
+            let payload = payload
+                .await
+                .map_err(|_| ApiError::bad_request("Unreadable body"))?;
             match payload.to_bytes_limited(limit).await {
                 Ok(Ok(bytes)) => Ok(JsonBody(bytes)),
                 Ok(Err(_)) => Err(ApiError::bad_request("The request body could not be read.")),

@@ -97,5 +97,7 @@ fn object_response(object: &Traceflow) -> HttpResponse {
 }
 
 fn empty_response() -> HttpResponse {
-    HttpResponse::Ok().content_type(ContentType::json()).finish()
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .finish()
 }

@@ -15,8 +15,11 @@ pub fn migrate(path: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open database {}", path.display()))?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .with_context(|| format!("cannot open database {}", path.display()))?;
-    embedded::migrations::runner()
+    let report = embedded::migrations::runner()
         .run(&mut conn)
         .with_context(|| format!("cannot migrate database {}", path.display()))?;
+    for migration in report.applied_migrations() {
+        tracing::info!(migration = %migration, "applied schema migration");
+    }
     Ok(())
 }

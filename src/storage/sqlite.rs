@@ -126,7 +126,10 @@ impl ObjectRow {
     }
 }
 
-async fn fetch(conn: &mut SqliteConnection, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
+async fn fetch(
+    conn: &mut SqliteConnection,
+    id: &ObjectId,
+) -> Result<Option<Traceflow>, StoreError> {
     let row: Option<ObjectRow> = sqlx::query_as(
         "SELECT config, unique_id, revision, create_time, create_user,
                 last_modified_time, last_modified_user

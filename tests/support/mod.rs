@@ -1,0 +1,282 @@
+//! The test harness: the real binary on an ephemeral port, a real SQLite file in a temp dir,
+//! and an HTTP client that speaks to it.
+
+#![allow(dead_code)] // each test file uses its own part of the harness
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_nsx-policy-store");
+pub const TRACEFLOWS: &str = "/policy/api/v1/infra/antrea/traceflows";
+
+/// The seed's example request (API.md section 2).
+pub fn seed_request() -> Value {
+    json!({
+        "container_cluster_id": "3abe1a62-156c-46be-a70f-ea237344f1c3",
+        "source_external_id": "4abe1a62-156c-46be-a70f-ea237344f1c3",
+        "destination_external_id": "5abe1a62-156c-46be-a70f-ea237344f1c3",
+        "packet": {
+            "ipHeader": {"srcIp": "172.16.14.11", "dstIp": "172.16.16.13",
+                         "protocol": 1, "ttl": 64, "flags": 0},
+            "transportHeader": {"icmpEchoRequestHeader": {"id": 0, "sequence": 0}},
+            "frameSize": 255,
+            "resourceType": "FIELDS_PACKET_DATA",
+            "payload": "123",
+            "transportType": "UNICAST"
+        },
+        "timeout": 10
+    })
+}
+
+/// The smallest valid config.
+pub fn minimal() -> Value {
+    json!({"container_cluster_id": "cluster-1", "source_external_id": "pod-a"})
+}
+
+/// A temp folder holding one database file, shared by every server started on it.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("store.db")
+    }
+
+    /// A server on this workspace's database, on an ephemeral port.
+    pub fn start(&self) -> Server {
+        self.command().spawn_server()
+    }
+
+    /// The command a server is started with; tests add flags and environment.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--database")
+            .arg(self.database())
+            .env("NSX_POLICY_STORE__LOG__LEVEL", "warn")
+            .current_dir(self.path());
+        command
+    }
+
+    /// The database file, opened directly as a user inspecting it with SQL would.
+    pub fn sql(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.database()).expect("open database")
+    }
+}
+
+pub trait SpawnServer {
+    /// Starts the binary and waits for its `listening on` line.
+    fn spawn_server(&mut self) -> Server;
+}
+
+impl SpawnServer for Command {
+    /// Starts the binary and waits for its `listening on` line.
+    fn spawn_server(&mut self) -> Server {
+        let mut child = self
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn nsx-policy-store");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.split("listening on ").nth(1) {
+                    let _ = sender.send(url.trim().to_owned());
+                }
+            }
+        });
+        match receiver.recv_timeout(Duration::from_secs(30)) {
+            Ok(url) => Server::new(child, url),
+            Err(_) => {
+                let _ = child.kill();
+                let output = child.wait_with_output().unwrap();
+                panic!(
+                    "server did not start: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+        }
+    }
+}
+
+/// A running server process; killed when dropped.
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    pub client: Client,
+}
+
+impl Server {
+    fn new(child: Child, url: String) -> Self {
+        Self {
+            child: Some(child),
+            client: Client::new(&url),
+            url,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// SIGKILL: no chance to flush or checkpoint anything.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+    }
+
+    /// SIGTERM, then waits for the process to exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        child.wait().expect("wait")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One answer: status, Content-Type and body (JSON, or `Value::Null` when empty).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    /// Asserts an NSX ApiError with this status and error code; returns its message.
+    pub fn api_error(&self, status: u16, error_code: u64) -> String {
+        assert_eq!(self.status, status, "{self:#?}");
+        assert_eq!(self.content_type.as_deref(), Some("application/json"));
+        assert_eq!(self.body["error_code"], error_code, "{self:#?}");
+        let http_status = self.body["httpStatus"].as_str().expect("httpStatus");
+        assert!(!http_status.is_empty() && http_status == http_status.to_uppercase());
+        assert!(self.body["module_name"].is_string());
+        self.body["error_message"]
+            .as_str()
+            .expect("error_message")
+            .to_owned()
+    }
+
+    /// Asserts the 400 validation error naming `field`.
+    pub fn field_error(&self, field: &str) -> String {
+        let message = self.api_error(400, 255);
+        let prefix = format!("Field level validation errors: {{{field}: ");
+        assert!(
+            message.starts_with(&prefix),
+            "{message:?} should name {field}"
+        );
+        message
+    }
+}
+
+/// An HTTP client bound to one server.
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        self.http.request(method, self.url(path))
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"))
+        };
+        Reply {
+            status,
+            content_type,
+            body,
+            text,
+        }
+    }
+
+    /// `method` on a traceflow with a JSON body.
+    pub async fn json(&self, method: &str, id: &str, body: &Value) -> Reply {
+        let request = self
+            .request(method, &format!("{TRACEFLOWS}/{id}"))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        self.send(request).await
+    }
+
+    pub async fn put(&self, id: &str, body: &Value) -> Reply {
+        self.json("PUT", id, body).await
+    }
+
+    pub async fn patch(&self, id: &str, body: &Value) -> Reply {
+        self.json("PATCH", id, body).await
+    }
+
+    pub async fn get(&self, id: &str) -> Reply {
+        self.send(self.request("GET", &format!("{TRACEFLOWS}/{id}")))
+            .await
+    }
+
+    pub async fn delete(&self, id: &str) -> Reply {
+        self.send(self.request("DELETE", &format!("{TRACEFLOWS}/{id}")))
+            .await
+    }
+
+    /// GET of a path (and query) under the server.
+    pub async fn get_path(&self, path: &str) -> Reply {
+        self.send(self.request("GET", path)).await
+    }
+}
