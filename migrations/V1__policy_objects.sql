@@ -30,6 +30,26 @@ CREATE INDEX policy_objects_by_display_name ON policy_objects (resource_type, di
 CREATE INDEX policy_objects_by_create_time ON policy_objects (resource_type, create_time, id);
 CREATE INDEX policy_objects_by_last_modified_time ON policy_objects (resource_type, last_modified_time, id);
 
+-- How many objects of each type exist, kept by triggers so that a list's result_count costs
+-- the same however many objects are stored.
+CREATE TABLE policy_object_counts (
+    resource_type TEXT    NOT NULL PRIMARY KEY,
+    count         INTEGER NOT NULL CHECK (count >= 0)
+) WITHOUT ROWID;
+
+CREATE TRIGGER policy_objects_counted_on_insert
+AFTER INSERT ON policy_objects
+BEGIN
+    INSERT INTO policy_object_counts (resource_type, count) VALUES (NEW.resource_type, 1)
+        ON CONFLICT (resource_type) DO UPDATE SET count = count + 1;
+END;
+
+CREATE TRIGGER policy_objects_counted_on_delete
+AFTER DELETE ON policy_objects
+BEGIN
+    UPDATE policy_object_counts SET count = count - 1 WHERE resource_type = OLD.resource_type;
+END;
+
 -- Every committed revision of every object, appended in the same transaction as the change.
 -- `object` is the whole object as the API served it at that revision; a delete appends the
 -- final state with marked_for_delete = true and the revision after the last one.
@@ -85,3 +105,16 @@ SELECT
     config
 FROM policy_objects
 WHERE resource_type = 'AntreaTraceflowConfig';
+
+-- The history, readable: one row per committed revision, times ISO-8601 UTC.
+CREATE VIEW policy_object_history AS
+SELECT
+    seq,
+    path,
+    json_extract(object, '$.id')                                      AS id,
+    revision,
+    operation,
+    strftime('%Y-%m-%dT%H:%M:%fZ', change_time / 1000.0, 'unixepoch') AS changed_at,
+    change_user                                                       AS changed_by,
+    object
+FROM policy_object_revisions;

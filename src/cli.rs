@@ -31,6 +31,12 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API (what runs when no command is given).
     Serve,
+    /// Print every revision of one object, newest first, as JSON, straight from the database
+    /// file (no server needed). The same document as GET /store/v1/revisions?path=PATH.
+    History {
+        /// The object's policy path, e.g. /infra/antrea/traceflows/t14.
+        path: String,
+    },
 }
 
 impl Cli {

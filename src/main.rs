@@ -6,7 +6,10 @@ use clap::Parser;
 
 use nsx_policy_store::cli::{Cli, Command};
 use nsx_policy_store::configuration::Settings;
+use nsx_policy_store::domain::history::RevisionQuery;
+use nsx_policy_store::http::{NoExtra, PageBody};
 use nsx_policy_store::startup::Application;
+use nsx_policy_store::storage::{SqliteStore, TraceflowStore};
 use nsx_policy_store::telemetry;
 
 fn main() -> ExitCode {
@@ -24,7 +27,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(&cli.overrides()).context("invalid configuration")?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
+        Command::History { path } => history(settings, path),
     }
+}
+
+fn history(settings: Settings, path: String) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let store = SqliteStore::open_read_only(&settings.storage.database).await?;
+        let page = store
+            .revisions(&RevisionQuery::all(path))
+            .await
+            .context("cannot read the history")?;
+        let body = PageBody::new(page, NoExtra {}, |record| record);
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, &body)?;
+        writeln!(stdout)?;
+        Ok(())
+    })
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {

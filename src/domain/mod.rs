@@ -6,8 +6,11 @@
 //! the service only ever sees the typed values.
 
 pub mod field;
+pub mod history;
 pub mod id;
+pub mod list;
 pub mod object;
+pub mod paging;
 pub mod traceflow;
 pub mod values;
 pub mod write;

@@ -3,18 +3,34 @@
 
 mod error;
 pub mod extractors;
+mod history;
+mod pages;
 mod traceflows;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub use error::{ensure_api_error, ApiError};
+pub use pages::{NoExtra, PageBody};
 
 /// Where the NSX Policy API lives.
 pub const POLICY_API: &str = "/policy/api/v1";
 
+/// Where this service's own extensions live, outside NSX's namespaces.
+pub const STORE_API: &str = "/store/v1";
+
 /// Registers every route of the service.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
+        web::resource(format!("{POLICY_API}/infra/antrea/traceflows"))
+            .route(web::get().to(traceflows::list))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{STORE_API}/revisions"))
+            .route(web::get().to(history::revisions))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource(format!("{POLICY_API}/infra/antrea/traceflows/{{id}}"))
             .route(web::get().to(traceflows::read))
             .route(web::put().to(traceflows::put))

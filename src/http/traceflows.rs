@@ -2,15 +2,41 @@
 
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::extractors::{Actor, JsonBody, PathId};
+use super::pages::{query_pairs, PageBody};
 use super::ApiError;
+use crate::domain::list::ListQuery;
 use crate::domain::object::traceflow_path;
+use crate::domain::paging::Params;
 use crate::domain::{Change, Traceflow, TraceflowDocument};
 use crate::storage::TraceflowStore;
 
 type Store = web::Data<dyn TraceflowStore>;
+
+/// The ordering a list answer reports back.
+#[derive(Serialize)]
+struct ListOrder {
+    sort_by: &'static str,
+    sort_ascending: bool,
+}
+
+/// GET of the collection: one page (API.md section 4).
+pub async fn list(store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&req)?;
+    let query = ListQuery::parse(&Params::new(&pairs))?;
+    let page = store.list(&query).await?;
+    let order = ListOrder {
+        sort_by: query.sort_by.as_str(),
+        sort_ascending: query.ascending,
+    };
+    let body = PageBody::new(page, order, |object| {
+        RawValue::from_string(object.to_json()).expect("an object renders as JSON")
+    });
+    Ok(body.response())
+}
 
 /// GET: the stored object.
 pub async fn read(store: Store, PathId(id): PathId) -> Result<HttpResponse, ApiError> {
@@ -61,7 +87,7 @@ pub async fn delete(
 }
 
 #[derive(Deserialize)]
-pub struct ActionQuery {
+struct ActionQuery {
     action: Option<String>,
 }
 

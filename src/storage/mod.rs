@@ -8,6 +8,9 @@ mod sqlite;
 
 use async_trait::async_trait;
 
+use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::list::{ListPosition, ListQuery};
+use crate::domain::paging::Page;
 use crate::domain::{Applied, Change, ObjectId, Traceflow, WriteRejection};
 
 pub use sqlite::SqliteStore;
@@ -26,6 +29,16 @@ pub trait TraceflowStore: Send + Sync + 'static {
         change: Change,
         user: &str,
     ) -> Result<Option<Applied>, WriteError>;
+
+    /// One page of the list, in the query's order; its `total` and its objects are read from
+    /// one snapshot. Costs the same however many objects are stored.
+    async fn list(&self, query: &ListQuery) -> Result<Page<Traceflow, ListPosition>, StoreError>;
+
+    /// One page of the history of one path, newest first.
+    async fn revisions(
+        &self,
+        query: &RevisionQuery,
+    ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError>;
 }
 
 /// The store failed; the request may be retried.

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use serde_json::value::RawValue;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -17,7 +18,10 @@ use uuid::Uuid;
 
 use super::{migrations, StoreError, TraceflowStore, WriteError};
 use crate::configuration::{Durability, StorageSettings};
+use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::list::{ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::{traceflow_path, PARENT_PATH};
+use crate::domain::paging::Page;
 use crate::domain::traceflow::RESOURCE_TYPE;
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, Metadata, ObjectId, Operation, Traceflow, TraceflowConfig};
@@ -59,6 +63,24 @@ impl SqliteStore {
             .with_context(open_error)?;
         Ok(Self { writer, readers })
     }
+
+    /// Opens an existing database for reading only: no migrations, nothing created, and
+    /// every connection refuses writes. For inspecting a file, e.g. while a server runs.
+    pub async fn open_read_only(path: &std::path::Path) -> anyhow::Result<Self> {
+        anyhow::ensure!(path.is_file(), "no database at {}", path.display());
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .pragma("query_only", "ON");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open database {}", path.display()))?;
+        Ok(Self {
+            writer: pool.clone(),
+            readers: pool,
+        })
+    }
 }
 
 #[async_trait]
@@ -90,11 +112,131 @@ impl TraceflowStore for SqliteStore {
         tx.commit().await.map_err(StoreError::from)?;
         Ok(applied)
     }
+
+    async fn list(&self, query: &ListQuery) -> Result<Page<Traceflow, ListPosition>, StoreError> {
+        let mut tx = self.readers.begin().await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = ?), 0)",
+        )
+        .bind(RESOURCE_TYPE)
+        .fetch_one(&mut *tx)
+        .await?;
+
+        let sql = list_sql(query.sort_by, query.ascending, query.after.is_some());
+        let mut page = sqlx::query_as::<_, ObjectRow>(&sql).bind(RESOURCE_TYPE);
+        if let Some(after) = &query.after {
+            page = match (&after.key, query.sort_by) {
+                (_, SortBy::Id) => page.bind(&after.id),
+                (SortValue::Text(key), _) => page.bind(key).bind(&after.id),
+                (SortValue::Time(key), _) => page.bind(key).bind(&after.id),
+            };
+        }
+        // One more than the page holds tells whether another page follows.
+        let rows = page
+            .bind(i64::from(query.page_size) + 1)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+
+        let has_more = rows.len() > query.page_size as usize;
+        let items = rows
+            .into_iter()
+            .take(query.page_size as usize)
+            .map(ObjectRow::into_traceflow)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match items.last() {
+            Some(last) if has_more => {
+                Some(ListPosition::after(last, query.sort_by, query.ascending))
+            }
+            _ => None,
+        };
+        Ok(Page {
+            items,
+            total: total.max(0) as u64,
+            next,
+        })
+    }
+
+    async fn revisions(
+        &self,
+        query: &RevisionQuery,
+    ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
+        let mut tx = self.readers.begin().await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM policy_object_revisions WHERE path = ?")
+                .bind(&query.path)
+                .fetch_one(&mut *tx)
+                .await?;
+        let rows: Vec<RevisionRow> = sqlx::query_as(
+            "SELECT seq, path, revision, operation, object, change_time, change_user
+             FROM policy_object_revisions
+             WHERE path = ?1 AND seq < ?2
+             ORDER BY seq DESC
+             LIMIT ?3",
+        )
+        .bind(&query.path)
+        .bind(query.after.map_or(i64::MAX, |after| after.seq))
+        .bind(i64::from(query.page_size).saturating_add(1))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+
+        let has_more = rows.len() as u64 > u64::from(query.page_size);
+        let items = rows
+            .into_iter()
+            .take(query.page_size as usize)
+            .map(RevisionRow::into_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match items.last() {
+            Some(last) if has_more => Some(RevisionPosition { seq: last.seq }),
+            _ => None,
+        };
+        Ok(Page {
+            items,
+            total: total.max(0) as u64,
+            next,
+        })
+    }
 }
 
-/// The columns of `policy_objects` an object is read from.
+/// The page query for one ordering: a keyset range over the ordering's index, never OFFSET.
+/// Binds: resource type, then (after a cursor) the last key and id, then the limit.
+fn list_sql(sort_by: SortBy, ascending: bool, after_cursor: bool) -> String {
+    let column = match sort_by {
+        SortBy::DisplayName => "display_name",
+        SortBy::Id => "id",
+        SortBy::CreateTime => "create_time",
+        SortBy::LastModifiedTime => "last_modified_time",
+    };
+    let (after, direction) = if ascending {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    let range = match (after_cursor, sort_by) {
+        (false, _) => String::new(),
+        (true, SortBy::Id) => format!("AND id {after} ?"),
+        (true, _) => format!("AND ({column}, id) {after} (?, ?)"),
+    };
+    let order = match sort_by {
+        SortBy::Id => format!("id {direction}"),
+        _ => format!("{column} {direction}, id {direction}"),
+    };
+    format!(
+        "SELECT {OBJECT_COLUMNS} FROM policy_objects
+         WHERE resource_type = ? {range}
+         ORDER BY {order}
+         LIMIT ?"
+    )
+}
+
+/// The columns of `policy_objects` an object is read from ([`ObjectRow`]).
+const OBJECT_COLUMNS: &str = "id, config, unique_id, revision, create_time, create_user,
+     last_modified_time, last_modified_user";
+
 #[derive(FromRow)]
 struct ObjectRow {
+    id: String,
     config: String,
     unique_id: String,
     revision: i64,
@@ -105,8 +247,10 @@ struct ObjectRow {
 }
 
 impl ObjectRow {
-    fn into_traceflow(self, id: ObjectId) -> Result<Traceflow, StoreError> {
-        let corrupt = |what: String| StoreError::Internal(format!("stored object {id}: {what}"));
+    fn into_traceflow(self) -> Result<Traceflow, StoreError> {
+        let corrupt =
+            |what: String| StoreError::Internal(format!("stored object {:?}: {what}", self.id));
+        let id = ObjectId::parse(&self.id).map_err(|err| corrupt(err.to_string()))?;
         let config = TraceflowConfig::from_stored_json(&self.config, &id)
             .map_err(|err| corrupt(err.to_string()))?;
         let unique_id = Uuid::from_str(&self.unique_id).map_err(|err| corrupt(err.to_string()))?;
@@ -130,15 +274,42 @@ async fn fetch(
     conn: &mut SqliteConnection,
     id: &ObjectId,
 ) -> Result<Option<Traceflow>, StoreError> {
-    let row: Option<ObjectRow> = sqlx::query_as(
-        "SELECT config, unique_id, revision, create_time, create_user,
-                last_modified_time, last_modified_user
-         FROM policy_objects WHERE path = ?",
-    )
-    .bind(traceflow_path(id))
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|row| row.into_traceflow(id.clone())).transpose()
+    let sql = format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = ?");
+    let row: Option<ObjectRow> = sqlx::query_as(&sql)
+        .bind(traceflow_path(id))
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(ObjectRow::into_traceflow).transpose()
+}
+
+#[derive(FromRow)]
+struct RevisionRow {
+    seq: i64,
+    path: String,
+    revision: i64,
+    operation: String,
+    object: String,
+    change_time: i64,
+    change_user: String,
+}
+
+impl RevisionRow {
+    fn into_record(self) -> Result<RevisionRecord, StoreError> {
+        let seq = self.seq;
+        let corrupt = |what: &str| StoreError::Internal(format!("history row {seq}: {what}"));
+        let operation =
+            Operation::parse(&self.operation).ok_or_else(|| corrupt("unknown operation"))?;
+        let object = RawValue::from_string(self.object).map_err(|_| corrupt("invalid JSON"))?;
+        Ok(RevisionRecord {
+            path: self.path,
+            revision: self.revision,
+            operation,
+            change_user: self.change_user,
+            change_time: self.change_time,
+            object,
+            seq,
+        })
+    }
 }
 
 /// Writes the new state of the object and appends its history row.

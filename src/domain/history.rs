@@ -1,0 +1,75 @@
+//! The history of an object: every committed revision, as `policy_object_revisions` keeps it.
+
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use super::paging::Params;
+use super::{FieldError, Operation};
+
+/// One committed revision. `object` is the whole object as the API served it then; for a
+/// delete, its final state marked for delete.
+#[derive(Debug, Clone, Serialize)]
+pub struct RevisionRecord {
+    pub path: String,
+    pub revision: i64,
+    #[serde(serialize_with = "operation_name")]
+    pub operation: Operation,
+    pub change_user: String,
+    /// Epoch milliseconds.
+    pub change_time: i64,
+    pub object: Box<RawValue>,
+    /// The history row's sequence number: the paging position.
+    #[serde(skip)]
+    pub seq: i64,
+}
+
+fn operation_name<S: Serializer>(op: &Operation, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(op.as_str())
+}
+
+/// Where a page of history ends: the last row's sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionPosition {
+    #[serde(rename = "q")]
+    pub seq: i64,
+}
+
+/// A request for the revisions of one object, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevisionQuery {
+    pub path: String,
+    pub page_size: u32,
+    /// Start after this position; `None` for the newest.
+    pub after: Option<RevisionPosition>,
+}
+
+impl RevisionQuery {
+    /// Every revision of `path` at once.
+    pub fn all(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            page_size: u32::MAX,
+            after: None,
+        }
+    }
+
+    /// `path` (required, a policy path), `page_size` and `cursor` as for lists.
+    pub fn parse(params: &Params<'_>) -> Result<Self, FieldError> {
+        let path = match params.get("path") {
+            Some(path) if path.starts_with('/') => path.to_owned(),
+            Some(_) => {
+                return Err(FieldError::new(
+                    "path",
+                    "must be a policy path such as /infra/antrea/traceflows/t14",
+                ))
+            }
+            None => return Err(FieldError::new("path", "required property not present")),
+        };
+        Ok(Self {
+            path,
+            page_size: params.page_size()?,
+            after: params.cursor()?,
+        })
+    }
+}

@@ -1,0 +1,195 @@
+//! The list of traceflows (API.md section 4): its parameters and orderings.
+
+use serde::{Deserialize, Serialize};
+
+use super::paging::{not_issued, Params};
+use super::{FieldError, Traceflow};
+
+/// What a list can be sorted by. Ties are broken by id, in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortBy {
+    #[serde(rename = "display_name")]
+    DisplayName,
+    #[serde(rename = "id")]
+    Id,
+    #[serde(rename = "_create_time")]
+    CreateTime,
+    #[serde(rename = "_last_modified_time")]
+    LastModifiedTime,
+}
+
+impl SortBy {
+    const ALL: [SortBy; 4] = [
+        SortBy::DisplayName,
+        SortBy::Id,
+        SortBy::CreateTime,
+        SortBy::LastModifiedTime,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortBy::DisplayName => "display_name",
+            SortBy::Id => "id",
+            SortBy::CreateTime => "_create_time",
+            SortBy::LastModifiedTime => "_last_modified_time",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|sort| sort.as_str() == text)
+    }
+
+    /// The value of this key for one object.
+    fn key_of(self, object: &Traceflow) -> SortValue {
+        match self {
+            SortBy::DisplayName => SortValue::Text(object.config.display_name().to_owned()),
+            SortBy::Id => SortValue::Text(object.id.as_str().to_owned()),
+            SortBy::CreateTime => SortValue::Time(object.meta.create_time),
+            SortBy::LastModifiedTime => SortValue::Time(object.meta.last_modified_time),
+        }
+    }
+
+    fn takes(self, value: &SortValue) -> bool {
+        matches!(
+            (self, value),
+            (SortBy::DisplayName | SortBy::Id, SortValue::Text(_))
+                | (
+                    SortBy::CreateTime | SortBy::LastModifiedTime,
+                    SortValue::Time(_)
+                )
+        )
+    }
+}
+
+/// A sort key's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    Text(String),
+    Time(i64),
+}
+
+/// Where a page ends: the last object's sort key and id, with the ordering it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListPosition {
+    #[serde(rename = "s")]
+    pub sort_by: SortBy,
+    #[serde(rename = "a")]
+    pub ascending: bool,
+    #[serde(rename = "k")]
+    pub key: SortValue,
+    #[serde(rename = "i")]
+    pub id: String,
+}
+
+impl ListPosition {
+    pub fn after(object: &Traceflow, sort_by: SortBy, ascending: bool) -> Self {
+        Self {
+            sort_by,
+            ascending,
+            key: sort_by.key_of(object),
+            id: object.id.as_str().to_owned(),
+        }
+    }
+}
+
+/// A list request, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub page_size: u32,
+    pub sort_by: SortBy,
+    pub ascending: bool,
+    /// Start after this position; `None` for the first page.
+    pub after: Option<ListPosition>,
+}
+
+impl ListQuery {
+    /// Parses the list's query parameters. `included_fields` and
+    /// `include_mark_for_delete_objects` are accepted and change nothing, as in NSX; other
+    /// parameters are ignored.
+    pub fn parse(params: &Params<'_>) -> Result<Self, FieldError> {
+        let page_size = params.page_size()?;
+        let sort_by = match params.get("sort_by") {
+            None => SortBy::DisplayName,
+            Some(text) => SortBy::parse(text).ok_or_else(|| {
+                let names: Vec<_> = SortBy::ALL.iter().map(|s| s.as_str()).collect();
+                FieldError::new("sort_by", format!("must be one of {}", names.join(", ")))
+            })?,
+        };
+        let ascending = params.flag("sort_ascending", true)?;
+        params.flag("include_mark_for_delete_objects", false)?;
+        let after: Option<ListPosition> = params.cursor()?;
+        if let Some(position) = &after {
+            let same_order = position.sort_by == sort_by && position.ascending == ascending;
+            if !same_order || !sort_by.takes(&position.key) {
+                return Err(not_issued());
+            }
+        }
+        Ok(Self {
+            page_size,
+            sort_by,
+            ascending,
+            after,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::paging::encode_cursor;
+    use super::*;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<ListQuery, FieldError> {
+        let pairs: Vec<_> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ListQuery::parse(&Params::new(&pairs))
+    }
+
+    #[test]
+    fn defaults() {
+        let query = parse(&[("included_fields", "id")]).unwrap();
+        assert_eq!(query.page_size, 1000);
+        assert_eq!(query.sort_by, SortBy::DisplayName);
+        assert!(query.ascending);
+        assert_eq!(query.after, None);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        assert_eq!(parse(&[("sort_by", "path")]).unwrap_err().field, "sort_by");
+        assert_eq!(
+            parse(&[("sort_ascending", "yes")]).unwrap_err().field,
+            "sort_ascending"
+        );
+        assert_eq!(parse(&[("cursor", "abc")]).unwrap_err().field, "cursor");
+    }
+
+    #[test]
+    fn a_cursor_only_serves_the_order_it_was_issued_for() {
+        let position = ListPosition {
+            sort_by: SortBy::Id,
+            ascending: false,
+            key: SortValue::Text("t9".into()),
+            id: "t9".into(),
+        };
+        let cursor = encode_cursor(&position);
+        let query = parse(&[
+            ("sort_by", "id"),
+            ("sort_ascending", "false"),
+            ("cursor", &cursor),
+        ]);
+        assert_eq!(query.unwrap().after, Some(position));
+        assert!(parse(&[("sort_by", "id"), ("cursor", &cursor)]).is_err());
+        assert!(parse(&[("cursor", &cursor)]).is_err());
+        let wrong_key = encode_cursor(&ListPosition {
+            sort_by: SortBy::CreateTime,
+            ascending: true,
+            key: SortValue::Text("x".into()),
+            id: "x".into(),
+        });
+        assert!(parse(&[("sort_by", "_create_time"), ("cursor", &wrong_key)]).is_err());
+    }
+}

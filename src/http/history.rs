@@ -1,0 +1,20 @@
+//! `GET /store/v1/revisions?path=...`: a read-only extension, outside NSX's namespaces, that
+//! serves the history of one object, newest first, paged like a list.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::pages::{query_pairs, NoExtra, PageBody};
+use super::ApiError;
+use crate::domain::history::RevisionQuery;
+use crate::domain::paging::Params;
+use crate::storage::TraceflowStore;
+
+pub async fn revisions(
+    store: web::Data<dyn TraceflowStore>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&req)?;
+    let query = RevisionQuery::parse(&Params::new(&pairs))?;
+    let page = store.revisions(&query).await?;
+    Ok(PageBody::new(page, NoExtra {}, |record| record).response())
+}

@@ -1,0 +1,48 @@
+//! The body of a paged answer, and the query string it was asked with.
+
+use actix_web::http::header::ContentType;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::ApiError;
+use crate::domain::paging::{encode_cursor, Page};
+
+/// A list result: NSX's `results`, `result_count` and, while more pages remain, `cursor`.
+#[derive(Serialize)]
+pub struct PageBody<T, E: Serialize = NoExtra> {
+    pub results: Vec<T>,
+    pub result_count: u64,
+    #[serde(flatten)]
+    pub extra: E,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// No fields beyond the standard ones.
+#[derive(Serialize)]
+pub struct NoExtra {}
+
+impl<T: Serialize, E: Serialize> PageBody<T, E> {
+    pub fn new<I, P: Serialize>(page: Page<I, P>, extra: E, render: impl Fn(I) -> T) -> Self {
+        Self {
+            results: page.items.into_iter().map(render).collect(),
+            result_count: page.total,
+            extra,
+            cursor: page.next.as_ref().map(encode_cursor),
+        }
+    }
+
+    pub fn response(&self) -> HttpResponse {
+        let body = serde_json::to_string(self).expect("a page always serializes");
+        HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .body(body)
+    }
+}
+
+/// The query string as name-value pairs.
+pub fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
+    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|_| ApiError::bad_request("The query string is not valid."))
+}

@@ -1,0 +1,63 @@
+//! VMware's official NSX Python SDK (`vcf-nsx`) against the real server: the interoperability
+//! test. The SDK is installed into a virtualenv under `target/` on first run (PyPI is the one
+//! network access the suite needs); `tests/sdk/traceflows.py` does the driving.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::Workspace;
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The virtualenv's Python, with the pinned SDK installed; created when missing or outdated.
+fn sdk_python() -> PathBuf {
+    let requirements = Path::new(MANIFEST_DIR).join("tests/sdk/requirements.txt");
+    let venv = Path::new(MANIFEST_DIR).join("target/sdk-venv");
+    let python = venv.join("bin/python");
+    let stamp = venv.join("installed-requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).expect("tests/sdk/requirements.txt");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return python;
+    }
+    run(Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv));
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements));
+    std::fs::write(&stamp, wanted).expect("write the venv stamp");
+    python
+}
+
+fn run(command: &mut Command) {
+    let status = command
+        .status()
+        .unwrap_or_else(|err| panic!("{command:?}: {err}"));
+    assert!(status.success(), "{command:?} failed: {status}");
+}
+
+#[test]
+fn the_official_sdk_drives_the_whole_cycle() {
+    let python = sdk_python();
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let output = Command::new(python)
+        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/traceflows.py"))
+        .args([server.url.as_str(), "admin", "admin"])
+        .output()
+        .expect("run the SDK test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the SDK test failed:\n{stdout}");
+    assert!(stdout.contains("sdk: 9 passed, 0 failed"), "{stdout}");
+}

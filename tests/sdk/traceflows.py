@@ -1,0 +1,179 @@
+"""Drives nsx-policy-store through VMware's official NSX Python SDK (vcf-nsx).
+
+Usage: python traceflows.py BASE_URL USER PASSWORD
+
+Every operation goes through the SDK's generated `Traceflows` class, as an NSX automation suite
+would use it; each check asserts on what the SDK hands back. Prints one line per check and a
+closing "N passed, M failed"; exits non-zero if any check failed.
+"""
+
+import json
+import sys
+import traceback
+
+import requests
+from vmware.vapi.bindings.converter import RestConverter, TypeConverter
+from vmware.vapi.data.serializers.cleanjson import DataValueConverter
+from vmware.vapi.lib.connect import get_requests_connector
+from vmware.vapi.security.user_password import create_user_password_security_context
+from vmware.vapi.stdlib.client.factories import StubConfigurationFactory
+
+from vcf.nsx.model_client import ApiError, AntreaTraceflowConfig
+from vcf.nsx.policy.api.v1.infra.antrea_client import Traceflows
+
+SEED = {
+    "container_cluster_id": "3abe1a62-156c-46be-a70f-ea237344f1c3",
+    "source_external_id": "4abe1a62-156c-46be-a70f-ea237344f1c3",
+    "destination_external_id": "5abe1a62-156c-46be-a70f-ea237344f1c3",
+    "packet": {
+        "ipHeader": {"srcIp": "172.16.14.11", "dstIp": "172.16.16.13",
+                     "protocol": 1, "ttl": 64, "flags": 0},
+        "transportHeader": {"icmpEchoRequestHeader": {"id": 0, "sequence": 0}},
+        "frameSize": 255,
+        "resourceType": "FIELDS_PACKET_DATA",
+        "payload": "123",
+        "transportType": "UNICAST",
+    },
+    "timeout": 10,
+}
+
+
+def config(body):
+    """An AntreaTraceflowConfig built from JSON, so that fields outside the published schema
+    (`timeout`) survive, as API.md section 7 advises."""
+    data = DataValueConverter.convert_to_data_value(json.dumps(body))
+    return TypeConverter.convert_to_python(
+        data, AntreaTraceflowConfig.get_binding_type(),
+        rest_converter_mode=RestConverter.SWAGGER_REST)
+
+
+def as_json(struct):
+    return json.loads(struct.to_json())
+
+
+def api_error_of(call):
+    """Runs `call`, which must raise the SDK's ApiError; returns (status, body)."""
+    try:
+        call()
+    except ApiError as error:
+        return error.get_status_code(), error.to_dict()
+    raise AssertionError("expected the SDK to raise ApiError")
+
+
+class Checks:
+    def __init__(self, base_url, user, password):
+        session = requests.Session()
+        session.trust_env = False  # ignore a machine-wide REQUESTS_CA_BUNDLE or proxy
+        connector = get_requests_connector(session=session, msg_protocol="rest", url=base_url)
+        connector.set_security_context(create_user_password_security_context(user, password))
+        self.traceflows = Traceflows(StubConfigurationFactory.new_std_configuration(connector))
+
+    def create_the_seed(self):
+        created = as_json(self.traceflows.policy_lm_update_antrea_traceflow_config(
+            "t14", config(SEED)))
+        for field, value in SEED.items():
+            assert created[field] == value, (field, created[field])
+        assert created["id"] == "t14" and created["display_name"] == "t14"
+        assert created["path"] == "/infra/antrea/traceflows/t14"
+        assert created["resource_type"] == "AntreaTraceflowConfig"
+        assert created["_revision"] == 0 and created["_create_user"] == "admin"
+
+    def read_it_back(self):
+        read = self.traceflows.policy_lm_read_antrea_traceflow_config("t14")
+        assert isinstance(read, AntreaTraceflowConfig)
+        assert read.revision == 0 and read.container_cluster_id == SEED["container_cluster_id"]
+        assert read.packet.ip_header.ttl == 64
+        assert as_json(read)["timeout"] == 10
+
+    def a_second_create_is_api_error_500127(self):
+        status, body = api_error_of(lambda: self.traceflows.policy_lm_update_antrea_traceflow_config(
+            "t14", config(SEED)))
+        assert status == 400, status
+        assert body["error_code"] == 500127, body
+        assert "already exists" in body["error_message"], body
+
+    def a_stale_revision_is_412(self):
+        stale = dict(SEED, _revision=5)
+        status, body = api_error_of(lambda: self.traceflows.policy_lm_update_antrea_traceflow_config(
+            "t14", config(stale)))
+        assert status == 412, status
+        assert body["error_code"] == 206, body
+
+    def get_modify_put(self):
+        read = self.traceflows.policy_lm_read_antrea_traceflow_config("t14")
+        read.description = "replaced through the SDK"
+        replaced = self.traceflows.policy_lm_update_antrea_traceflow_config("t14", read)
+        assert replaced.revision == 1, replaced.revision
+        assert replaced.description == "replaced through the SDK"
+        assert replaced.unique_id == read.unique_id
+
+    def list_with_paging_and_sorting(self):
+        for n in range(25):
+            body = dict(SEED, display_name="flow %02d" % (24 - n))
+            self.traceflows.policy_lm_update_antrea_traceflow_config("p%02d" % n, config(body))
+        expected_ids = sorted(["t14"] + ["p%02d" % n for n in range(25)])
+        for sort_by, ascending in [("id", True), ("id", False), ("display_name", True)]:
+            seen, cursor, pages = [], None, 0
+            while True:
+                page = self.traceflows.policy_lm_list_antrea_traceflow_config(
+                    cursor=cursor, page_size=10, sort_by=sort_by, sort_ascending=ascending)
+                pages += 1
+                assert page.result_count == 26, page.result_count
+                assert len(page.results) <= 10
+                seen += [item.id for item in page.results]
+                cursor = page.cursor
+                if cursor is None:
+                    break
+            assert pages == 3, pages
+            if sort_by == "id":
+                assert seen == (expected_ids if ascending else expected_ids[::-1]), seen
+            else:
+                names = [self.traceflows.policy_lm_read_antrea_traceflow_config(i).display_name
+                         for i in seen]
+                assert names == sorted(names), names
+                assert sorted(seen) == expected_ids
+
+    def patch_merges(self):
+        result = self.traceflows.policy_lm_patch_antrea_traceflow_config(
+            "t14", config({"description": "patched", "tags": [{"scope": "team", "tag": "net"}]}))
+        assert result is None
+        read = self.traceflows.policy_lm_read_antrea_traceflow_config("t14")
+        assert read.description == "patched" and read.revision == 2
+        assert read.tags[0].scope == "team" and read.tags[0].tag == "net"
+        assert read.packet.ip_header.src_ip == "172.16.14.11", "unpatched fields stay"
+
+    def retrace(self):
+        retraced = self.traceflows.policy_lm_restart_antrea_traceflow("t14", action="retrace")
+        assert retraced.id == "t14" and retraced.revision == 2
+        status, body = api_error_of(
+            lambda: self.traceflows.policy_lm_restart_antrea_traceflow("absent", action="retrace"))
+        assert status == 404 and body["error_code"] == 600, (status, body)
+
+    def delete_is_idempotent(self):
+        assert self.traceflows.policy_lm_delete_antrea_traceflow_config("t14") is None
+        status, body = api_error_of(
+            lambda: self.traceflows.policy_lm_read_antrea_traceflow_config("t14"))
+        assert status == 404 and body["error_code"] == 600, (status, body)
+        assert self.traceflows.policy_lm_delete_antrea_traceflow_config("t14") is None
+
+
+def main():
+    base_url, user, password = sys.argv[1:4]
+    checks = Checks(base_url, user, password)
+    names = [name for name in vars(Checks) if not name.startswith("_")]
+    passed = failed = 0
+    for name in names:
+        try:
+            getattr(checks, name)()
+            passed += 1
+            print("ok   " + name)
+        except Exception:  # report every failing check, not only the first
+            failed += 1
+            print("FAIL " + name)
+            traceback.print_exc(file=sys.stdout)
+    print("sdk: %d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
