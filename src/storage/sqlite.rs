@@ -399,3 +399,50 @@ impl From<sqlx::Error> for StoreError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every page query walks an index in order: no scan of the table, no sort in memory.
+    #[test]
+    fn every_list_ordering_is_a_keyset_range_over_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.db");
+        migrations::migrate(&path).unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let sorts = [
+            SortBy::DisplayName,
+            SortBy::Id,
+            SortBy::CreateTime,
+            SortBy::LastModifiedTime,
+        ];
+        for sort_by in sorts {
+            for ascending in [true, false] {
+                for after_cursor in [false, true] {
+                    let sql = list_sql(sort_by, ascending, after_cursor);
+                    let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+                    let unbound = vec![rusqlite::types::Value::Null; statement.parameter_count()];
+                    let plan: Vec<String> = statement
+                        .query_map(rusqlite::params_from_iter(unbound), |row| row.get(3))
+                        .unwrap()
+                        .map(Result::unwrap)
+                        .collect();
+                    let plan = plan.join("; ");
+                    let case = format!("{sort_by:?} ascending={ascending} cursor={after_cursor}");
+                    assert!(
+                        plan.starts_with("SEARCH policy_objects USING INDEX"),
+                        "{case}: {plan}"
+                    );
+                    assert!(!plan.contains("TEMP B-TREE"), "{case}: {plan}");
+                    // With a cursor, the index search itself starts after the last key.
+                    assert_eq!(
+                        plan.contains("resource_type=? AND "),
+                        after_cursor,
+                        "{case}: {plan}"
+                    );
+                }
+            }
+        }
+    }
+}
