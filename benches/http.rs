@@ -1,0 +1,575 @@
+//! The HTTP benchmark: `cargo bench --bench http [-- SECTION...]`.
+//!
+//! Drives the real release binary, started as its own process on an ephemeral port with a
+//! database in a temp folder, from this process over keep-alive connections. Beside it, in the
+//! same run, it measures the ceiling: a separate actix-web process (this binary, re-executed)
+//! whose handler parses the same body into the same typed config and renders the same answer,
+//! storing nothing. Every throughput is reported with its ratio to that ceiling.
+//!
+//! Sections (default: all): `writes`, `reads`, `list`, `startup`.
+//! Environment: `BENCH_SECONDS` (per load phase, default 5), `BENCH_LARGE` (objects in the
+//! large list and start-up store, default 1,000,000).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_nsx-policy-store");
+const TRACEFLOWS: &str = "/policy/api/v1/infra/antrea/traceflows";
+const CEILING_ROLE: &str = "NSX_BENCH_CEILING_LISTEN";
+const CLIENT_COUNTS: [usize; 3] = [1, 16, 64];
+const USER: &str = "admin";
+const PASSWORD: &str = "admin";
+
+fn main() {
+    if let Ok(listen) = std::env::var(CEILING_ROLE) {
+        ceiling::serve(&listen);
+        return;
+    }
+    let sections: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    let wanted = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
+    let seconds = env_number("BENCH_SECONDS", 5) as u64;
+    let large = env_number("BENCH_LARGE", 1_000_000);
+    let phase = Duration::from_secs(seconds);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!("# nsx-policy-store HTTP benchmark\n");
+    println!("{}\n", machine());
+    println!(
+        "Load phases of {seconds} s; keep-alive connections; Basic credentials on every request.\n"
+    );
+
+    let mut ceiling_rate = None;
+    if wanted("writes") || wanted("reads") {
+        let ceiling = Process::ceiling();
+        println!("## Ceiling: parse and render, no storage\n");
+        table_header();
+        let mut rates = Vec::new();
+        for clients in CLIENT_COUNTS {
+            let stats = runtime.block_on(load(&ceiling.url, clients, phase, Operation::Create));
+            rates.push(stats.rate());
+            stats.row(
+                &format!("ceiling PUT, {clients} clients"),
+                None,
+                ceiling.peak_rss_mb(),
+            );
+        }
+        println!();
+        ceiling_rate = Some(rates);
+    }
+    let ratio = |i: usize, rate: f64| ceiling_rate.as_ref().map(|c| rate / c[i]);
+
+    if wanted("writes") {
+        println!("## Durable creates (synchronous=FULL)\n");
+        table_header();
+        let dir = tempfile::tempdir().unwrap();
+        let server = Process::store(&dir.path().join("writes.db"), &[]);
+        for (i, clients) in CLIENT_COUNTS.into_iter().enumerate() {
+            let stats = runtime.block_on(load(&server.url, clients, phase, Operation::Create));
+            let r = ratio(i, stats.rate());
+            stats.row(
+                &format!("PUT create, {clients} clients"),
+                r,
+                server.peak_rss_mb(),
+            );
+        }
+        println!();
+    }
+
+    if wanted("reads") {
+        println!("## GET by id (1,000 stored objects)\n");
+        table_header();
+        let dir = tempfile::tempdir().unwrap();
+        let server = Process::store(&dir.path().join("reads.db"), &[]);
+        runtime.block_on(create_objects(&server.url, 1000));
+        for (i, clients) in CLIENT_COUNTS.into_iter().enumerate() {
+            let stats = runtime.block_on(load(&server.url, clients, phase, Operation::Get(1000)));
+            let r = ratio(i, stats.rate());
+            stats.row(&format!("GET, {clients} clients"), r, server.peak_rss_mb());
+        }
+        println!();
+    }
+
+    if wanted("list") || wanted("startup") {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sizes = vec![1_000, 10_000, large];
+        sizes.dedup();
+        if wanted("list") {
+            println!("## List: one page of 1,000 (page_size=1000), 1 client\n");
+            println!("| stored objects | sort | first page p50 | deep page p50 | p99 (all) | server peak RSS |");
+            println!("|---:|---|---:|---:|---:|---:|");
+        }
+        for size in sizes
+            .iter()
+            .copied()
+            .filter(|&s| wanted("list") || s == large)
+        {
+            let database = dir.path().join(format!("list-{size}.db"));
+            let filled = Instant::now();
+            fill(&database, size);
+            let fill_time = filled.elapsed();
+            if wanted("list") {
+                let server = Process::store(&database, &[]);
+                for sort_by in ["display_name", "_create_time"] {
+                    let timing = runtime.block_on(list_pages(&server.url, sort_by, size));
+                    println!(
+                        "| {size} | {sort_by} | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} MB |",
+                        timing.first_p50,
+                        timing.deep_p50,
+                        timing.p99,
+                        server.peak_rss_mb()
+                    );
+                }
+            }
+            if size == large && wanted("startup") {
+                startup_table(&database, size, fill_time);
+            }
+        }
+        println!();
+    }
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(str::trim)
+        .unwrap_or("unknown CPU");
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory_kb = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("MemTotal"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .unwrap_or(0);
+    format!(
+        "Machine: {model}, {cores} cores, {} GiB memory. Server and load generator share it.",
+        memory_kb / (1024 * 1024)
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/// A server process: the store, or the ceiling.
+struct Process {
+    child: Child,
+    url: String,
+    started_in: Duration,
+}
+
+impl Process {
+    fn store(database: &Path, extra_args: &[&str]) -> Self {
+        let mut command = Command::new(BIN);
+        command
+            .args(["--listen", "127.0.0.1:0", "--database"])
+            .arg(database)
+            .args(extra_args)
+            .env("NSX_POLICY_STORE__LOG__LEVEL", "warn");
+        Self::spawn(command)
+    }
+
+    fn ceiling() -> Self {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command.env(CEILING_ROLE, "127.0.0.1:0");
+        Self::spawn(command)
+    }
+
+    fn spawn(mut command: Command) -> Self {
+        let started = Instant::now();
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn server");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
+            if let Some(url) = line.split("listening on ").nth(1) {
+                break url.trim().to_owned();
+            }
+        };
+        let started_in = started.elapsed();
+        // Keep draining stdout so the server never blocks on it.
+        std::thread::spawn(move || lines.for_each(drop));
+        Self {
+            child,
+            url,
+            started_in,
+        }
+    }
+
+    /// The process's peak resident memory so far (VmHWM), in MB.
+    fn peak_rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+#[derive(Clone, Copy)]
+enum Operation {
+    /// PUT of a new id each time.
+    Create,
+    /// GET of a random id among `n` stored ones.
+    Get(usize),
+}
+
+fn body() -> Value {
+    json!({
+        "container_cluster_id": "3abe1a62-156c-46be-a70f-ea237344f1c3",
+        "source_external_id": "4abe1a62-156c-46be-a70f-ea237344f1c3",
+        "destination_external_id": "5abe1a62-156c-46be-a70f-ea237344f1c3",
+        "packet": {
+            "ipHeader": {"srcIp": "172.16.14.11", "dstIp": "172.16.16.13",
+                         "protocol": 1, "ttl": 64, "flags": 0},
+            "transportHeader": {"icmpEchoRequestHeader": {"id": 0, "sequence": 0}},
+            "frameSize": 255, "resourceType": "FIELDS_PACKET_DATA", "payload": "123",
+            "transportType": "UNICAST"
+        },
+        "timeout": 10
+    })
+}
+
+fn http_client(connections: usize) -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .unwrap()
+}
+
+async fn create_objects(url: &str, count: usize) {
+    let client = http_client(16);
+    let body = body().to_string();
+    for n in 0..count {
+        let reply = client
+            .put(format!("{url}{TRACEFLOWS}/read-{n}"))
+            .basic_auth(USER, Some(PASSWORD))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200);
+    }
+}
+
+struct Stats {
+    latencies: Vec<Duration>,
+    errors: usize,
+    elapsed: Duration,
+}
+
+impl Stats {
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[index]
+    }
+
+    fn row(&self, label: &str, ratio: Option<f64>, peak_rss_mb: f64) {
+        let ratio = ratio.map_or("—".to_owned(), |r| format!("{r:.2}"));
+        println!(
+            "| {label} | {:.0}/s | {ratio} | {:.2} ms | {:.2} ms | {} | {peak_rss_mb:.0} MB |",
+            self.rate(),
+            ms(self.percentile(0.5)),
+            ms(self.percentile(0.99)),
+            self.errors,
+        );
+    }
+}
+
+fn table_header() {
+    println!("| phase | throughput | ratio to ceiling | p50 | p99 | errors | server peak RSS |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `clients` concurrent clients, each with its own keep-alive connection, for `duration`.
+async fn load(url: &str, clients: usize, duration: Duration, op: Operation) -> Stats {
+    let client = http_client(clients);
+    let body = Arc::new(body().to_string());
+    let run = format!("{:x}", rand_seed());
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let client = client.clone();
+        let body = Arc::clone(&body);
+        let url = url.to_owned();
+        let run = run.clone();
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            let mut n = 0usize;
+            let mut rng = rand_seed() ^ c as u64;
+            while Instant::now() < deadline {
+                let request = match op {
+                    Operation::Create => client
+                        .put(format!("{url}{TRACEFLOWS}/{run}-{c}-{n}"))
+                        .header("content-type", "application/json")
+                        .body(body.as_str().to_owned()),
+                    Operation::Get(stored) => {
+                        rng = xorshift(rng);
+                        let id = rng as usize % stored;
+                        client.get(format!("{url}{TRACEFLOWS}/read-{id}"))
+                    }
+                };
+                let sent = Instant::now();
+                let ok = match request.basic_auth(USER, Some(PASSWORD)).send().await {
+                    Ok(reply) => {
+                        let ok = reply.status() == 200;
+                        let _ = reply.bytes().await;
+                        ok
+                    }
+                    Err(_) => false,
+                };
+                if ok {
+                    latencies.push(sent.elapsed());
+                } else {
+                    errors += 1;
+                }
+                n += 1;
+            }
+            (latencies, errors)
+        });
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (l, e) = done.unwrap();
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Stats {
+        latencies,
+        errors,
+        elapsed,
+    }
+}
+
+fn rand_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1
+}
+
+fn xorshift(mut x: u64) -> u64 {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
+}
+
+// ---------------------------------------------------------------------------------------------
+// List and start-up
+
+/// Fills a new database with `count` traceflows straight through SQL (the schema comes from
+/// the binary's own migrations, run by starting it once).
+fn fill(database: &Path, count: usize) {
+    drop(Process::store(database, &[]));
+    let mut conn = rusqlite::Connection::open(database).unwrap();
+    conn.pragma_update(None, "synchronous", "OFF").unwrap();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id,
+                     config, revision, create_time, create_user, last_modified_time,
+                     last_modified_user)
+                 VALUES (?1, '/infra', ?2, 'AntreaTraceflowConfig', ?3, ?4, 0, ?5, 'admin', ?5,
+                     'admin')",
+            )
+            .unwrap();
+        let base = 1_700_000_000_000i64;
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut config = body();
+        for n in 0..count {
+            rng = xorshift(rng);
+            let id = format!("bench-{n:07}");
+            config["display_name"] = json!(format!("flow {:016x}", rng));
+            insert
+                .execute(rusqlite::params![
+                    format!("/infra/antrea/traceflows/{id}"),
+                    id,
+                    format!("00000000-0000-4000-8000-{n:012}"),
+                    config.to_string(),
+                    base + (n as i64) / 4,
+                ])
+                .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+struct ListTiming {
+    first_p50: f64,
+    deep_p50: f64,
+    p99: f64,
+}
+
+/// Times the first page and a page deep in the order (reached through a cursor), 20 times each.
+async fn list_pages(url: &str, sort_by: &str, size: usize) -> ListTiming {
+    let client = http_client(1);
+    let get = |query: String| {
+        let client = client.clone();
+        let url = format!("{url}{TRACEFLOWS}?{query}");
+        async move {
+            let sent = Instant::now();
+            let reply = client
+                .get(url)
+                .basic_auth(USER, Some(PASSWORD))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status(), 200);
+            let body: Value = reply.json().await.unwrap();
+            (sent.elapsed(), body)
+        }
+    };
+    // A cursor deep in the order: walk page by page to about the middle.
+    let mut query = format!("sort_by={sort_by}&page_size=1000");
+    for _ in 0..size / 2000 {
+        let (_, body) = get(query.clone()).await;
+        let cursor = body["cursor"].as_str().expect("more pages remain");
+        query = format!("sort_by={sort_by}&page_size=1000&cursor={cursor}");
+    }
+    let mut first = Vec::new();
+    let mut deep = Vec::new();
+    for _ in 0..20 {
+        let (t, body) = get(format!("sort_by={sort_by}&page_size=1000")).await;
+        assert_eq!(body["results"].as_array().unwrap().len(), size.min(1000));
+        first.push(t);
+        let (t, _) = get(query.clone()).await;
+        deep.push(t);
+    }
+    first.sort();
+    deep.sort();
+    let mut all: Vec<Duration> = first.iter().chain(&deep).copied().collect();
+    all.sort();
+    ListTiming {
+        first_p50: ms(first[first.len() / 2]),
+        deep_p50: ms(deep[deep.len() / 2]),
+        p99: ms(all[all.len() * 99 / 100]),
+    }
+}
+
+fn startup_table(database: &PathBuf, size: usize, fill_time: Duration) {
+    println!("\n## Start-up with {size} stored objects\n");
+    println!("(filled through SQL in {:.1} s)\n", fill_time.as_secs_f64());
+    println!("| run | process start to `listening on` | server peak RSS |");
+    println!("|---|---:|---:|");
+    for run in 1..=3 {
+        let server = Process::store(database, &[]);
+        println!(
+            "| {run} | {:.0} ms | {:.0} MB |",
+            ms(server.started_in),
+            server.peak_rss_mb()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ceiling server
+
+mod ceiling {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    use nsx_policy_store::domain::{
+        Metadata, ObjectId, Traceflow, TraceflowConfig, TraceflowDocument,
+    };
+
+    /// What a PUT costs without a store: parse the same body into the same typed config and
+    /// render the same answer.
+    async fn put(path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+        let id = ObjectId::parse(&path.into_inner()).unwrap();
+        let document = TraceflowDocument::parse(&body, &id).unwrap();
+        let config = TraceflowConfig::complete(document.fields, &id).unwrap();
+        let now = chrono::Utc::now().timestamp_millis();
+        let object = Traceflow {
+            config,
+            meta: Metadata {
+                unique_id: uuid::Uuid::new_v4(),
+                revision: 0,
+                create_time: now,
+                create_user: "admin".into(),
+                last_modified_time: now,
+                last_modified_user: "admin".into(),
+                marked_for_delete: false,
+            },
+            id,
+        };
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .body(object.to_json())
+    }
+
+    pub fn serve(listen: &str) {
+        actix_web::rt::System::new().block_on(async {
+            let listener = std::net::TcpListener::bind(listen).unwrap();
+            println!(
+                "ceiling listening on http://{}",
+                listener.local_addr().unwrap()
+            );
+            HttpServer::new(|| {
+                App::new().route(
+                    "/policy/api/v1/infra/antrea/traceflows/{id}",
+                    web::put().to(put),
+                )
+            })
+            .listen(listener)
+            .unwrap()
+            .run()
+            .await
+            .unwrap();
+        });
+    }
+}
