@@ -11,7 +11,7 @@
 //! large list and start-up store, default 1,000,000).
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -503,7 +503,7 @@ async fn list_pages(url: &str, sort_by: &str, size: usize) -> ListTiming {
     }
 }
 
-fn startup_table(database: &PathBuf, size: usize, fill_time: Duration) {
+fn startup_table(database: &Path, size: usize, fill_time: Duration) {
     println!("\n## Start-up with {size} stored objects\n");
     println!("(filled through SQL in {:.1} s)\n", fill_time.as_secs_f64());
     println!("| run | process start to `listening on` | server peak RSS |");
