@@ -23,6 +23,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub database: Option<PathBuf>,
 
+    /// Serve HTTPS (server.tls).
+    #[arg(long, global = true)]
+    pub tls: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -37,6 +41,9 @@ pub enum Command {
         /// The object's policy path, e.g. /infra/antrea/traceflows/t14.
         path: String,
     },
+    /// Print an argon2 hash of a password, for `password_hash` in `[[auth.users]]`. Reads the
+    /// password from standard input (one line), or asks for it on a terminal.
+    HashPassword,
 }
 
 impl Cli {
@@ -45,6 +52,7 @@ impl Cli {
             config_file: self.config.clone(),
             listen: self.listen.clone(),
             database: self.database.clone(),
+            tls: self.tls,
         }
     }
 }

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
+use crate::auth::Role;
+
 const DEFAULTS: &str = include_str!("../config/default.toml");
 const ENV_PREFIX: &str = "NSX_POLICY_STORE";
 
@@ -15,6 +17,7 @@ const ENV_PREFIX: &str = "NSX_POLICY_STORE";
 pub struct Settings {
     pub server: ServerSettings,
     pub storage: StorageSettings,
+    pub auth: AuthSettings,
     pub log: LogSettings,
 }
 
@@ -23,6 +26,16 @@ pub struct Settings {
 pub struct ServerSettings {
     pub listen: String,
     pub body_limit: usize,
+    /// How long a client may take to send a request's head, and then its body.
+    pub request_timeout_ms: u64,
+    /// How long an idle keep-alive connection stays open.
+    pub keep_alive_secs: u64,
+    /// Serve HTTPS.
+    pub tls: bool,
+    /// PEM files of one's own certificate (chain) and key; both or neither. Without them a
+    /// self-signed certificate is generated beside the database.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +59,25 @@ pub enum Durability {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// A session unused this long ends.
+    pub session_idle_timeout_secs: u64,
+    pub users: Vec<UserSettings>,
+}
+
+/// One `[[auth.users]]` entry: a name, a role, and exactly one of `password_hash` (argon2, as
+/// `nsx-policy-store hash-password` prints it) and `password` (plain, for throwaway setups).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSettings {
+    pub name: String,
+    pub role: Role,
+    pub password_hash: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub level: String,
 }
@@ -56,6 +88,7 @@ pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub listen: Option<String>,
     pub database: Option<PathBuf>,
+    pub tls: bool,
 }
 
 impl Settings {
@@ -95,6 +128,37 @@ mod tests {
             PathBuf::from("data/nsx-policy-store.db")
         );
         assert_eq!(settings.storage.durability, Durability::Full);
+        assert!(!settings.server.tls);
+        let users: Vec<_> = settings
+            .auth
+            .users
+            .iter()
+            .map(|u| (u.name.as_str(), u.role))
+            .collect();
+        assert_eq!(users, [("admin", Role::EnterpriseAdmin)]);
+    }
+
+    #[test]
+    fn a_config_file_replaces_the_default_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("users.toml");
+        std::fs::write(
+            &file,
+            "[[auth.users]]\nname = \"audrey\"\nrole = \"auditor\"\npassword = \"x\"\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            config_file: Some(file),
+            ..Overrides::default()
+        };
+        let settings = Settings::load(&overrides).unwrap();
+        let users: Vec<_> = settings
+            .auth
+            .users
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect();
+        assert_eq!(users, ["audrey"]);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! Layers, outside in: [`http`] (routes, extractors, the ApiError mapping), [`domain`] (the
 //! AntreaTraceflowConfig and the contract's rules), [`storage`] (the repository trait and its
-//! SQLite implementation), with [`configuration`] and [`telemetry`] beside them and
-//! [`startup`] putting them together.
+//! SQLite implementation), with [`auth`] (users, roles, sessions), [`configuration`],
+//! [`telemetry`] and [`tls`] beside them, and [`startup`] putting them together.
 
+pub mod auth;
 pub mod cli;
 pub mod configuration;
 pub mod domain;
@@ -12,3 +13,4 @@ pub mod http;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;
+pub mod tls;

@@ -1,9 +1,10 @@
-use std::io::Write;
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 
+use nsx_policy_store::auth::hash_password;
 use nsx_policy_store::cli::{Cli, Command};
 use nsx_policy_store::configuration::Settings;
 use nsx_policy_store::domain::history::RevisionQuery;
@@ -24,11 +25,28 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::HashPassword) = cli.command {
+        return print_password_hash();
+    }
     let settings = Settings::load(&cli.overrides()).context("invalid configuration")?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::History { path } => history(settings, path),
+        Command::HashPassword => unreachable!("handled above"),
     }
+}
+
+fn print_password_hash() -> anyhow::Result<()> {
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    anyhow::ensure!(!password.is_empty(), "the password is empty");
+    println!("{}", hash_password(&password));
+    Ok(())
 }
 
 fn history(settings: Settings, path: String) -> anyhow::Result<()> {
@@ -50,8 +68,15 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     telemetry::init(&settings.log.level).context("invalid log.level")?;
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&settings).await?;
-        // Harnesses wait for this line, on stdout, to learn the address.
         let mut stdout = std::io::stdout().lock();
+        if let Some((certificate, fingerprint)) = app.tls_certificate() {
+            writeln!(
+                stdout,
+                "nsx-policy-store TLS certificate {} SHA-256 fingerprint {fingerprint}",
+                certificate.display()
+            )?;
+        }
+        // Harnesses wait for this line, on stdout, to learn the address.
         writeln!(stdout, "nsx-policy-store listening on {}", app.url())?;
         stdout.flush()?;
         drop(stdout);

@@ -2,21 +2,27 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::ErrorHandlers;
+use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
-use anyhow::Context;
+use anyhow::{bail, Context};
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::{Credentials, Sessions, DEFAULT_PASSWORD};
 use crate::configuration::Settings;
-use crate::http::{self, extractors::BodyLimit};
+use crate::http::auth::{authenticate, Authenticator};
+use crate::http::{self, extractors::BodyLimits};
 use crate::storage::{SqliteStore, TraceflowStore};
+use crate::telemetry::RequestSpan;
+use crate::tls;
 
 /// A bound, ready-to-run service.
 pub struct Application {
     server: Server,
     address: SocketAddr,
+    tls: Option<tls::Tls>,
 }
 
 impl Application {
@@ -27,22 +33,59 @@ impl Application {
         let listener =
             TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let address = listener.local_addr()?;
+        let credentials = Credentials::new(&settings.auth.users)?;
+        if !address.ip().is_loopback() {
+            let exposed = credentials.users_with_default_password();
+            if !exposed.is_empty() {
+                bail!(
+                    "refusing to listen on {address}, beyond this machine, while user(s) {} \
+                     still have the default password; give them a password_hash from \
+                     `nsx-policy-store hash-password` (the shipped default is {DEFAULT_PASSWORD:?})",
+                    exposed.join(", ")
+                );
+            }
+        }
+        let tls = settings
+            .server
+            .tls
+            .then(|| tls::load_or_generate(&settings.server, &settings.storage.database))
+            .transpose()?;
         let store: Arc<dyn TraceflowStore> = Arc::new(SqliteStore::open(&settings.storage).await?);
 
         let store = web::Data::from(store);
-        let body_limit = BodyLimit(settings.server.body_limit);
+        let authenticator = web::Data::new(Authenticator {
+            credentials,
+            sessions: Sessions::new(Duration::from_secs(settings.auth.session_idle_timeout_secs)),
+            secure_cookies: tls.is_some(),
+        });
+        let request_timeout = Duration::from_millis(settings.server.request_timeout_ms);
+        let body_limits = BodyLimits {
+            max_bytes: settings.server.body_limit,
+            timeout: request_timeout,
+        };
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(authenticate))
                 .wrap(ErrorHandlers::new().default_handler(http::ensure_api_error))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(store.clone())
-                .app_data(body_limit)
+                .app_data(authenticator.clone())
+                .app_data(body_limits)
                 .configure(http::routes)
         })
-        .listen(listener)
+        .client_request_timeout(request_timeout)
+        .keep_alive(Duration::from_secs(settings.server.keep_alive_secs));
+        let server = match &tls {
+            Some(tls) => server.listen_rustls_0_23(listener, tls.config.clone()),
+            None => server.listen(listener),
+        }
         .with_context(|| format!("cannot listen on {listen}"))?
         .run();
-        Ok(Self { server, address })
+        Ok(Self {
+            server,
+            address,
+            tls,
+        })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -51,7 +94,15 @@ impl Application {
 
     /// The base URL clients use.
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.address)
+    }
+
+    /// With HTTPS: the certificate's file and its SHA-256 fingerprint.
+    pub fn tls_certificate(&self) -> Option<(&std::path::Path, &str)> {
+        self.tls
+            .as_ref()
+            .map(|tls| (tls.certificate.as_path(), tls.fingerprint.as_str()))
     }
 
     /// Serves until the process is told to stop (SIGINT, SIGTERM).

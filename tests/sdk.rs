@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::Workspace;
+use support::{Workspace, ADMIN};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -52,7 +52,7 @@ fn the_official_sdk_drives_the_whole_cycle() {
     let server = workspace.start();
     let output = Command::new(python)
         .arg(Path::new(MANIFEST_DIR).join("tests/sdk/traceflows.py"))
-        .args([server.url.as_str(), "admin", "admin"])
+        .args([server.url.as_str(), ADMIN.0, ADMIN.1])
         .output()
         .expect("run the SDK test");
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -8,10 +8,12 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::auth::{Actor, Permission};
 use crate::domain::{BodyError, FieldError, WriteRejection};
 use crate::storage::{StoreError, WriteError};
 
 const POLICY: &str = "Policy";
+const COMMON_SERVICES: &str = "common-services";
 
 /// NSX's error codes (API.md section 5).
 mod code {
@@ -21,6 +23,8 @@ mod code {
     pub const METHOD_NOT_ALLOWED: u32 = 253;
     pub const REVISION_MISMATCH: u32 = 206;
     pub const SERVER: u32 = 99;
+    pub const FORBIDDEN: u32 = 403;
+    pub const XSRF: u32 = 98;
 }
 
 /// An error answer. Built only through the constructors below, so each case of the contract
@@ -96,6 +100,56 @@ impl ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code::INVALID,
             format!("Content-Type {given} is not supported; send application/json."),
+        )
+    }
+
+    /// No credentials, wrong ones, or an unknown or expired session.
+    pub fn bad_credentials() -> Self {
+        Self {
+            module_name: COMMON_SERVICES,
+            ..Self::policy(
+                StatusCode::FORBIDDEN,
+                code::FORBIDDEN,
+                "The credentials were incorrect or the account specified has been locked.",
+            )
+        }
+    }
+
+    /// A session cookie without its `X-XSRF-TOKEN`.
+    pub fn missing_xsrf_token() -> Self {
+        Self {
+            module_name: COMMON_SERVICES,
+            ..Self::policy(
+                StatusCode::FORBIDDEN,
+                code::XSRF,
+                "The request carries a session cookie without its X-XSRF-TOKEN header.",
+            )
+        }
+    }
+
+    /// An authenticated user whose role lacks the operation's permission.
+    pub fn not_permitted(actor: &Actor, permission: Permission, method: &str, path: &str) -> Self {
+        Self {
+            module_name: COMMON_SERVICES,
+            ..Self::policy(
+                StatusCode::FORBIDDEN,
+                code::FORBIDDEN,
+                format!(
+                    "User '{}' with role '{}' does not have the '{}' permission needed for \
+                     {method} {path}.",
+                    actor.name,
+                    actor.role.as_str(),
+                    permission.as_str()
+                ),
+            )
+        }
+    }
+
+    pub fn request_timeout() -> Self {
+        Self::policy(
+            StatusCode::REQUEST_TIMEOUT,
+            code::INVALID,
+            "The request body did not arrive in time.",
         )
     }
 

@@ -5,6 +5,8 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
+use std::time::Duration;
+
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use percent_encoding::percent_decode_str;
@@ -32,9 +34,13 @@ impl FromRequest for PathId {
     }
 }
 
-/// The largest request body accepted, in bytes (`server.body_limit`).
+/// How much of a request body is accepted, and how long it may take to arrive
+/// (`server.body_limit`, `server.request_timeout_ms`).
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub timeout: Duration,
+}
 
 /// The raw bytes of a JSON request body: `Content-Type: application/json`, within the limit.
 pub struct JsonBody(pub Bytes);
@@ -44,7 +50,10 @@ impl FromRequest for JsonBody {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<BodyLimit>().map_or(1 << 20, |limit| limit.0);
+        let limits = *req
+            .app_data::<BodyLimits>()
+            .expect("BodyLimits are registered");
+        let limit = limits.max_bytes;
         if let Err(err) = check_content_type(req).and_then(|()| check_declared_length(req, limit)) {
             return Box::pin(ready(Err(err)));
         }
@@ -53,10 +62,12 @@ impl FromRequest for JsonBody {
             let payload = payload
                 .await
                 .map_err(|_| ApiError::bad_request("Unreadable body"))?;
-            match payload.to_bytes_limited(limit).await {
-                Ok(Ok(bytes)) => Ok(JsonBody(bytes)),
-                Ok(Err(_)) => Err(ApiError::bad_request("The request body could not be read.")),
-                Err(_) => Err(ApiError::payload_too_large(limit)),
+            let read = tokio::time::timeout(limits.timeout, payload.to_bytes_limited(limit));
+            match read.await {
+                Ok(Ok(Ok(bytes))) => Ok(JsonBody(bytes)),
+                Ok(Ok(Err(_))) => Err(ApiError::bad_request("The request body could not be read.")),
+                Ok(Err(_)) => Err(ApiError::payload_too_large(limit)),
+                Err(_) => Err(ApiError::request_timeout()),
             }
         })
     }
@@ -85,34 +96,5 @@ fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<(), ApiError
     match declared {
         Some(length) if length > limit as u64 => Err(ApiError::payload_too_large(limit)),
         _ => Ok(()),
-    }
-}
-
-/// The user a request acts as: recorded in `_create_user` and `_last_modified_user`.
-///
-/// Authentication puts the authenticated user into the request's extensions; without it,
-/// every request acts as [`Actor::DEFAULT_USER`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor(pub String);
-
-impl Actor {
-    pub const DEFAULT_USER: &'static str = "admin";
-
-    pub fn name(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromRequest for Actor {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let actor = req
-            .extensions()
-            .get::<Actor>()
-            .cloned()
-            .unwrap_or_else(|| Actor(Self::DEFAULT_USER.to_owned()));
-        ready(Ok(actor))
     }
 }

@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::auth::Reader;
 use super::pages::{query_pairs, NoExtra, PageBody};
 use super::ApiError;
 use crate::domain::history::RevisionQuery;
@@ -10,6 +11,7 @@ use crate::domain::paging::Params;
 use crate::storage::TraceflowStore;
 
 pub async fn revisions(
+    _: Reader,
     store: web::Data<dyn TraceflowStore>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {

@@ -1,6 +1,7 @@
 //! HTTP: the routes, the extractors that turn requests into domain values, and [`ApiError`],
 //! which turns every failure into NSX's error body.
 
+pub mod auth;
 mod error;
 pub mod extractors;
 mod history;
@@ -18,9 +19,20 @@ pub const POLICY_API: &str = "/policy/api/v1";
 /// Where this service's own extensions live, outside NSX's namespaces.
 pub const STORE_API: &str = "/store/v1";
 
-/// Registers every route of the service.
+/// Registers every route of the service. Each handler's extractors say which permission it
+/// needs (`auth::Reader`, `auth::Writer`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
+        web::resource(auth::LOGIN_PATH)
+            .route(web::post().to(auth::login))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(auth::LOGOUT_PATH)
+            .route(web::post().to(auth::logout))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
         web::resource(format!("{POLICY_API}/infra/antrea/traceflows"))
             .route(web::get().to(traceflows::list))
             .default_service(web::to(method_not_allowed)),

@@ -5,13 +5,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::extractors::{Actor, JsonBody, PathId};
+use super::auth::{Reader, Writer};
+use super::extractors::{JsonBody, PathId};
 use super::pages::{query_pairs, PageBody};
 use super::ApiError;
 use crate::domain::list::ListQuery;
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::Params;
-use crate::domain::{Change, Traceflow, TraceflowDocument};
+use crate::domain::{Change, ObjectId, Traceflow, TraceflowDocument};
 use crate::storage::TraceflowStore;
 
 type Store = web::Data<dyn TraceflowStore>;
@@ -24,7 +25,7 @@ struct ListOrder {
 }
 
 /// GET of the collection: one page (API.md section 4).
-pub async fn list(store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let query = ListQuery::parse(&Params::new(&pairs))?;
     let page = store.list(&query).await?;
@@ -39,7 +40,11 @@ pub async fn list(store: Store, req: HttpRequest) -> Result<HttpResponse, ApiErr
 }
 
 /// GET: the stored object.
-pub async fn read(store: Store, PathId(id): PathId) -> Result<HttpResponse, ApiError> {
+pub async fn read(_: Reader, store: Store, PathId(id): PathId) -> Result<HttpResponse, ApiError> {
+    read_object(&store, id).await
+}
+
+async fn read_object(store: &Store, id: ObjectId) -> Result<HttpResponse, ApiError> {
     match store.get(&id).await? {
         Some(object) => Ok(object_response(&object)),
         None => Err(ApiError::object_not_found(&traceflow_path(&id))),
@@ -49,14 +54,14 @@ pub async fn read(store: Store, PathId(id): PathId) -> Result<HttpResponse, ApiE
 /// PUT: create, or replace with the stored `_revision` (API.md section 3). Answers the
 /// stored object.
 pub async fn put(
+    Writer(actor): Writer,
     store: Store,
     PathId(id): PathId,
-    actor: Actor,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let document = TraceflowDocument::parse(&body, &id)?;
     let applied = store
-        .write(id, Change::Put(document), actor.name())
+        .write(id, Change::Put(document), &actor.name)
         .await?
         .expect("a PUT always writes a revision");
     Ok(object_response(&applied.object))
@@ -64,25 +69,25 @@ pub async fn put(
 
 /// PATCH: create, or merge the top-level fields given. Answers an empty body.
 pub async fn patch(
+    Writer(actor): Writer,
     store: Store,
     PathId(id): PathId,
-    actor: Actor,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let document = TraceflowDocument::parse(&body, &id)?;
     store
-        .write(id, Change::Patch(document), actor.name())
+        .write(id, Change::Patch(document), &actor.name)
         .await?;
     Ok(empty_response())
 }
 
 /// DELETE: idempotent; any body is ignored. Answers an empty body.
 pub async fn delete(
+    Writer(actor): Writer,
     store: Store,
     PathId(id): PathId,
-    actor: Actor,
 ) -> Result<HttpResponse, ApiError> {
-    store.write(id, Change::Delete, actor.name()).await?;
+    store.write(id, Change::Delete, &actor.name).await?;
     Ok(empty_response())
 }
 
@@ -94,6 +99,7 @@ struct ActionQuery {
 /// POST `?action=retrace`: asks for the traceflow to run again. The store keeps configs,
 /// not results, so this answers the object as it is, unchanged.
 pub async fn post_action(
+    _: Reader,
     store: Store,
     req: HttpRequest,
     PathId(id): PathId,
@@ -113,7 +119,7 @@ pub async fn post_action(
             ))
         }
     }
-    read(store, PathId(id)).await
+    read_object(&store, id).await
 }
 
 fn object_response(object: &Traceflow) -> HttpResponse {

@@ -14,6 +14,22 @@ use serde_json::{json, Value};
 pub const BIN: &str = env!("CARGO_BIN_EXE_nsx-policy-store");
 pub const TRACEFLOWS: &str = "/policy/api/v1/infra/antrea/traceflows";
 
+/// The users every test server knows (`Workspace::command` writes them into its config).
+pub const ADMIN: (&str, &str) = ("admin", "admin-secret");
+pub const AUDITOR: (&str, &str) = ("audrey", "auditor-secret");
+
+const USERS: &str = r#"
+[[auth.users]]
+name = "admin"
+role = "enterprise_admin"
+password = "admin-secret"
+
+[[auth.users]]
+name = "audrey"
+role = "auditor"
+password = "auditor-secret"
+"#;
+
 /// The seed's example request (API.md section 2).
 pub fn seed_request() -> Value {
     json!({
@@ -58,6 +74,20 @@ impl Workspace {
         self.dir.path().join("store.db")
     }
 
+    /// The config file every server of this workspace reads: the test users.
+    pub fn config_file(&self) -> PathBuf {
+        let path = self.dir.path().join("test-config.toml");
+        if !path.exists() {
+            std::fs::write(&path, USERS).expect("write the test config");
+        }
+        path
+    }
+
+    /// Everything the servers of this workspace wrote to standard error.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
     /// A server on this workspace's database, on an ephemeral port.
     pub fn start(&self) -> Server {
         self.command().spawn_server()
@@ -66,13 +96,21 @@ impl Workspace {
     /// The command a server is started with; tests add flags and environment.
     pub fn command(&self) -> Command {
         let mut command = Command::new(BIN);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("server.log"))
+            .expect("open the server log");
         command
             .arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--database")
             .arg(self.database())
+            .arg("--config")
+            .arg(self.config_file())
             .env("NSX_POLICY_STORE__LOG__LEVEL", "warn")
-            .current_dir(self.path());
+            .current_dir(self.path())
+            .stderr(log);
         command
     }
 
@@ -92,7 +130,6 @@ impl SpawnServer for Command {
     fn spawn_server(&mut self) -> Server {
         let mut child = self
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn nsx-policy-store");
         let stdout = child.stdout.take().unwrap();
@@ -108,11 +145,8 @@ impl SpawnServer for Command {
             Ok(url) => Server::new(child, url),
             Err(_) => {
                 let _ = child.kill();
-                let output = child.wait_with_output().unwrap();
-                panic!(
-                    "server did not start: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
+                let status = child.wait().unwrap();
+                panic!("server did not start ({status}); see its log");
             }
         }
     }
@@ -203,18 +237,41 @@ impl Reply {
     }
 }
 
-/// An HTTP client bound to one server.
+/// An HTTP client bound to one server, sending Basic credentials (admin's by default).
 #[derive(Clone)]
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    credentials: Option<(String, String)>,
 }
 
 impl Client {
     pub fn new(base: &str) -> Self {
+        Self::with_http(base, reqwest::Client::new())
+    }
+
+    /// A client over a configured reqwest client (TLS roots, cookies).
+    pub fn with_http(base: &str, http: reqwest::Client) -> Self {
         Self {
             base: base.to_owned(),
-            http: reqwest::Client::new(),
+            http,
+            credentials: Some((ADMIN.0.to_owned(), ADMIN.1.to_owned())),
+        }
+    }
+
+    /// The same client, sending these credentials instead.
+    pub fn as_user(&self, (name, password): (&str, &str)) -> Self {
+        Self {
+            credentials: Some((name.to_owned(), password.to_owned())),
+            ..self.clone()
+        }
+    }
+
+    /// The same client, sending no credentials.
+    pub fn anonymous(&self) -> Self {
+        Self {
+            credentials: None,
+            ..self.clone()
         }
     }
 
@@ -224,7 +281,11 @@ impl Client {
 
     pub fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        self.http.request(method, self.url(path))
+        let request = self.http.request(method, self.url(path));
+        match &self.credentials {
+            Some((name, password)) => request.basic_auth(name, Some(password)),
+            None => request,
+        }
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {

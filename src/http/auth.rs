@@ -1,0 +1,205 @@
+//! Authentication on the wire (API.md section 6): HTTP Basic on every request, or a session
+//! from `POST /api/session/create` presented as a `JSESSIONID` cookie plus `X-XSRF-TOKEN`.
+//! Authorization is per handler: [`Reader`] and [`Writer`] say which permission it needs.
+
+use std::future::{ready, Ready};
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::cookie::{time::Duration as CookieAge, Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, ContentType};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::Deserialize;
+
+use super::ApiError;
+use crate::auth::{Actor, Credentials, Permission, SessionError, Sessions};
+
+pub const SESSION_COOKIE: &str = "JSESSIONID";
+pub const XSRF_HEADER: &str = "X-XSRF-TOKEN";
+pub const LOGIN_PATH: &str = "/api/session/create";
+pub const LOGOUT_PATH: &str = "/api/session/destroy";
+
+/// What authentication needs at run time.
+pub struct Authenticator {
+    pub credentials: Credentials,
+    pub sessions: Sessions,
+    /// Session cookies are `Secure` when the server speaks HTTPS.
+    pub secure_cookies: bool,
+}
+
+/// Middleware: every request but the login itself must authenticate; the [`Actor`] goes into
+/// the request's extensions for the handlers.
+pub async fn authenticate<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    if req.path() == LOGIN_PATH {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    let authenticator = req
+        .app_data::<web::Data<Authenticator>>()
+        .expect("the Authenticator is registered")
+        .clone();
+    match identify(req.request(), &authenticator).await {
+        Ok(actor) => {
+            tracing::Span::current().record("user", actor.name.as_str());
+            req.extensions_mut().insert(actor);
+            next.call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body)
+        }
+        Err(error) => Ok(req.error_response(error).map_into_right_body()),
+    }
+}
+
+/// Basic credentials win when present; otherwise the session cookie with its XSRF token.
+async fn identify(req: &HttpRequest, authenticator: &Authenticator) -> Result<Actor, ApiError> {
+    if let Some(authorization) = req.headers().get(header::AUTHORIZATION) {
+        let (name, password) =
+            basic_credentials(authorization.as_bytes()).ok_or_else(ApiError::bad_credentials)?;
+        return authenticator
+            .credentials
+            .authenticate(&name, &password)
+            .await
+            .ok_or_else(ApiError::bad_credentials);
+    }
+    if let Some(session) = req.cookie(SESSION_COOKIE) {
+        let xsrf = req
+            .headers()
+            .get(XSRF_HEADER)
+            .and_then(|value| value.to_str().ok());
+        return authenticator
+            .sessions
+            .resume(session.value(), xsrf)
+            .map_err(|err| match err {
+                SessionError::Unknown => ApiError::bad_credentials(),
+                SessionError::MissingXsrfToken => ApiError::missing_xsrf_token(),
+            });
+    }
+    Err(ApiError::bad_credentials())
+}
+
+fn basic_credentials(header: &[u8]) -> Option<(String, String)> {
+    let encoded = header.strip_prefix(b"Basic ")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim_ascii()).ok()?).ok()?;
+    let (name, password) = decoded.split_once(':')?;
+    Some((name.to_owned(), password.to_owned()))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    j_username: Option<String>,
+    j_password: Option<String>,
+}
+
+/// `POST /api/session/create`, form `j_username`, `j_password`: a session cookie and its
+/// XSRF token.
+pub async fn login(
+    req: HttpRequest,
+    authenticator: web::Data<Authenticator>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let form: LoginForm =
+        serde_urlencoded::from_bytes(&body).map_err(|_| ApiError::bad_credentials())?;
+    let (Some(name), Some(password)) = (form.j_username, form.j_password) else {
+        return Err(ApiError::bad_credentials());
+    };
+    let actor = authenticator
+        .credentials
+        .authenticate(&name, &password)
+        .await
+        .ok_or_else(ApiError::bad_credentials)?;
+    tracing::info!(user = %actor, peer = ?req.peer_addr(), "session created");
+    let tokens = authenticator.sessions.create(actor);
+    let cookie = Cookie::build(SESSION_COOKIE, tokens.session_id)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(authenticator.secure_cookies)
+        .finish();
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .cookie(cookie)
+        .insert_header((XSRF_HEADER, tokens.xsrf_token))
+        .finish())
+}
+
+/// `POST /api/session/destroy`: ends the caller's session, if it used one.
+pub async fn logout(req: HttpRequest, authenticator: web::Data<Authenticator>) -> HttpResponse {
+    if let Some(session) = req.cookie(SESSION_COOKIE) {
+        authenticator.sessions.destroy(session.value());
+    }
+    let mut expired = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    expired.set_max_age(CookieAge::ZERO);
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .cookie(expired)
+        .finish()
+}
+
+/// The authenticated user, allowed the operation's permission.
+fn authorize(req: &HttpRequest, permission: Permission) -> Result<Actor, ApiError> {
+    let actor = req
+        .extensions()
+        .get::<Actor>()
+        .cloned()
+        .ok_or_else(ApiError::bad_credentials)?;
+    if actor.role.allows(permission) {
+        Ok(actor)
+    } else {
+        Err(ApiError::not_permitted(
+            &actor,
+            permission,
+            req.method().as_str(),
+            req.path(),
+        ))
+    }
+}
+
+/// A user allowed the `read` operations.
+pub struct Reader(pub Actor);
+
+/// A user allowed the `crud` operations.
+pub struct Writer(pub Actor);
+
+impl FromRequest for Reader {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authorize(req, Permission::Read).map(Reader))
+    }
+}
+
+impl FromRequest for Writer {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authorize(req, Permission::Crud).map(Writer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_parse() {
+        let header = format!("Basic {}", STANDARD.encode("admin:pa:ss"));
+        assert_eq!(
+            basic_credentials(header.as_bytes()),
+            Some(("admin".into(), "pa:ss".into()))
+        );
+        assert_eq!(basic_credentials(b"Bearer abc"), None);
+        assert_eq!(basic_credentials(b"Basic !!!"), None);
+        let no_colon = format!("Basic {}", STANDARD.encode("admin"));
+        assert_eq!(basic_credentials(no_colon.as_bytes()), None);
+    }
+}
