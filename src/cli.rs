@@ -9,7 +9,8 @@ use crate::configuration::Overrides;
 /// A local stand-in for the VMware NSX Policy API (Antrea traceflow configs), keeping every
 /// object and every past revision in a SQLite file.
 #[derive(Debug, Parser)]
-#[command(name = "nsx-policy-store", version)]
+/// A flag given twice counts once, the last: scripts can append to a base command line.
+#[command(name = "nsx-policy-store", version, args_override_self = true)]
 pub struct Cli {
     /// A TOML file of settings, layered over the compiled-in defaults.
     #[arg(long, global = true, value_name = "FILE")]

@@ -111,7 +111,16 @@ impl Settings {
             builder =
                 builder.set_override("storage.database", database.to_string_lossy().as_ref())?;
         }
-        builder.build()?.try_deserialize()
+        if overrides.tls {
+            builder = builder.set_override("server.tls", true)?;
+        }
+        let settings: Self = builder.build()?.try_deserialize()?;
+        if settings.server.tls_cert.is_some() != settings.server.tls_key.is_some() {
+            return Err(config::ConfigError::Message(
+                "server.tls_cert and server.tls_key go together: set both or neither".into(),
+            ));
+        }
+        Ok(settings)
     }
 }
 
@@ -166,10 +175,25 @@ mod tests {
         let overrides = Overrides {
             listen: Some("127.0.0.1:0".into()),
             database: Some("/tmp/x.db".into()),
+            tls: true,
             ..Overrides::default()
         };
         let settings = Settings::load(&overrides).unwrap();
         assert_eq!(settings.server.listen, "127.0.0.1:0");
         assert_eq!(settings.storage.database, PathBuf::from("/tmp/x.db"));
+        assert!(settings.server.tls);
+    }
+
+    #[test]
+    fn a_certificate_needs_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tls.toml");
+        std::fs::write(&file, "[server]\ntls_cert = \"cert.pem\"\n").unwrap();
+        let overrides = Overrides {
+            config_file: Some(file),
+            ..Overrides::default()
+        };
+        let err = Settings::load(&overrides).unwrap_err().to_string();
+        assert!(err.contains("tls_key"), "{err}");
     }
 }

@@ -73,7 +73,9 @@ impl Application {
                 .app_data(body_limits)
                 .configure(http::routes)
         })
-        .client_request_timeout(request_timeout)
+        // The body's own time-out (in JsonBody) answers 408 with an ApiError; this is the hard
+        // cap on a whole request, head and body, for connections that never get that far.
+        .client_request_timeout(request_timeout * 2)
         .keep_alive(Duration::from_secs(settings.server.keep_alive_secs));
         let server = match &tls {
             Some(tls) => server.listen_rustls_0_23(listener, tls.config.clone()),

@@ -6,13 +6,20 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
-use support::{Workspace, ADMIN};
+use support::{Server, SpawnServer, Workspace, ADMIN};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 
-/// The virtualenv's Python, with the pinned SDK installed; created when missing or outdated.
-fn sdk_python() -> PathBuf {
+/// The virtualenv's Python, with the pinned SDK installed; created once per run, when missing
+/// or outdated.
+fn sdk_python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(prepare_venv)
+}
+
+fn prepare_venv() -> PathBuf {
     let requirements = Path::new(MANIFEST_DIR).join("tests/sdk/requirements.txt");
     let venv = Path::new(MANIFEST_DIR).join("target/sdk-venv");
     let python = venv.join("bin/python");
@@ -45,14 +52,12 @@ fn run(command: &mut Command) {
     assert!(status.success(), "{command:?} failed: {status}");
 }
 
-#[test]
-fn the_official_sdk_drives_the_whole_cycle() {
-    let python = sdk_python();
-    let workspace = Workspace::new();
-    let server = workspace.start();
-    let output = Command::new(python)
+/// Runs the SDK script against `server`; `ca` is the certificate to trust over HTTPS.
+fn drive(server: &Server, ca: Option<&Path>) {
+    let output = Command::new(sdk_python())
         .arg(Path::new(MANIFEST_DIR).join("tests/sdk/traceflows.py"))
         .args([server.url.as_str(), ADMIN.0, ADMIN.1])
+        .args(ca)
         .output()
         .expect("run the SDK test");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -60,4 +65,18 @@ fn the_official_sdk_drives_the_whole_cycle() {
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "the SDK test failed:\n{stdout}");
     assert!(stdout.contains("sdk: 9 passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn the_official_sdk_drives_the_whole_cycle() {
+    let workspace = Workspace::new();
+    drive(&workspace.start(), None);
+}
+
+#[test]
+fn the_official_sdk_works_over_https() {
+    let workspace = Workspace::new();
+    let server = workspace.command().arg("--tls").spawn_server();
+    assert!(server.url.starts_with("https://"));
+    drive(&server, Some(&workspace.path().join("store-cert.pem")));
 }

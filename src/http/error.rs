@@ -232,7 +232,12 @@ impl ResponseError for ApiError {
             .unwrap_or("UNKNOWN")
             .to_ascii_uppercase()
             .replace([' ', '-'], "_");
-        HttpResponse::build(self.status).json(Body {
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of a late body may never come: do not wait for it.
+            response.force_close();
+        }
+        response.json(Body {
             http_status,
             error_code: self.error_code,
             module_name: self.module_name,

@@ -1,6 +1,9 @@
 """Drives nsx-policy-store through VMware's official NSX Python SDK (vcf-nsx).
 
-Usage: python traceflows.py BASE_URL USER PASSWORD
+Usage: python traceflows.py BASE_URL USER PASSWORD [CA_CERTIFICATE]
+
+With an https BASE_URL, CA_CERTIFICATE is the PEM file the server's certificate is checked
+against.
 
 Every operation goes through the SDK's generated `Traceflows` class, as an NSX automation suite
 would use it; each check asserts on what the SDK hands back. Prints one line per check and a
@@ -61,9 +64,11 @@ def api_error_of(call):
 
 
 class Checks:
-    def __init__(self, base_url, user, password):
+    def __init__(self, base_url, user, password, ca_certificate=None):
         session = requests.Session()
         session.trust_env = False  # ignore a machine-wide REQUESTS_CA_BUNDLE or proxy
+        if ca_certificate:
+            session.verify = ca_certificate
         connector = get_requests_connector(session=session, msg_protocol="rest", url=base_url)
         connector.set_security_context(create_user_password_security_context(user, password))
         self.traceflows = Traceflows(StubConfigurationFactory.new_std_configuration(connector))
@@ -158,8 +163,7 @@ class Checks:
 
 
 def main():
-    base_url, user, password = sys.argv[1:4]
-    checks = Checks(base_url, user, password)
+    checks = Checks(*sys.argv[1:5])
     names = [name for name in vars(Checks) if not name.startswith("_")]
     passed = failed = 0
     for name in names:

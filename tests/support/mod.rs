@@ -83,6 +83,15 @@ impl Workspace {
         path
     }
 
+    /// Adds TOML to this workspace's config file (after the test users), for servers started
+    /// from now on.
+    pub fn configure(&self, toml: &str) {
+        let path = self.config_file();
+        let mut config = std::fs::read_to_string(&path).unwrap();
+        config.push_str(toml);
+        std::fs::write(path, config).unwrap();
+    }
+
     /// Everything the servers of this workspace wrote to standard error.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
@@ -135,14 +144,16 @@ impl SpawnServer for Command {
         let stdout = child.stdout.take().unwrap();
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
+            let mut lines = Vec::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                lines.push(line.clone());
                 if let Some(url) = line.split("listening on ").nth(1) {
-                    let _ = sender.send(url.trim().to_owned());
+                    let _ = sender.send((url.trim().to_owned(), lines.clone()));
                 }
             }
         });
         match receiver.recv_timeout(Duration::from_secs(30)) {
-            Ok(url) => Server::new(child, url),
+            Ok((url, lines)) => Server::new(child, url, lines),
             Err(_) => {
                 let _ = child.kill();
                 let status = child.wait().unwrap();
@@ -157,15 +168,22 @@ pub struct Server {
     child: Option<Child>,
     pub url: String,
     pub client: Client,
+    startup: Vec<String>,
 }
 
 impl Server {
-    fn new(child: Child, url: String) -> Self {
+    fn new(child: Child, url: String, startup: Vec<String>) -> Self {
         Self {
             child: Some(child),
             client: Client::new(&url),
             url,
+            startup,
         }
+    }
+
+    /// What the server printed on standard output up to its `listening on` line.
+    pub fn startup_lines(&self) -> Vec<String> {
+        self.startup.clone()
     }
 
     pub fn pid(&self) -> u32 {
