@@ -1,0 +1,434 @@
+//! Hostile input through the real server: generated and mutated bodies, ids and query strings
+//! (deep nesting, huge numbers, invalid UTF-8, duplicate keys, random bytes). Every answer is
+//! a 200 or a 4xx ApiError, the server stays up, and no 4xx changes anything stored.
+
+mod support;
+
+use std::sync::Mutex;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use serde_json::{json, Value};
+use support::{seed_request, Client, Server, Workspace, TRACEFLOWS};
+
+/// Cases per test; thousands in all across the file.
+const CASES: u32 = 1000;
+
+/// One server, one direct look at its database, and a runtime to drive requests from proptest.
+struct Harness {
+    _workspace: Workspace,
+    server: Server,
+    runtime: tokio::runtime::Runtime,
+    sql: Mutex<rusqlite::Connection>,
+}
+
+/// What any change to the store would move.
+#[derive(Debug, PartialEq)]
+struct StoreState {
+    objects: i64,
+    revision_sum: f64,
+    last_modified: Option<i64>,
+    history_rows: i64,
+    last_seq: Option<i64>,
+}
+
+impl Harness {
+    fn start() -> Self {
+        let workspace = Workspace::new();
+        let server = workspace.start();
+        let sql = Mutex::new(workspace.sql());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let harness = Self {
+            _workspace: workspace,
+            server,
+            runtime,
+            sql,
+        };
+        // Something to damage: objects a hostile request could target.
+        for id in ["t14", "existing"] {
+            let reply = harness.block_on(harness.client().put(id, &seed_request()));
+            assert_eq!(reply.status, 200);
+        }
+        harness
+    }
+
+    fn client(&self) -> &Client {
+        &self.server.client
+    }
+
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    fn state(&self) -> StoreState {
+        let sql = self.sql.lock().unwrap();
+        let (objects, revision_sum, last_modified) = sql
+            .query_row(
+                "SELECT count(*), total(revision), max(last_modified_time) FROM policy_objects",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        let (history_rows, last_seq) = sql
+            .query_row(
+                "SELECT count(*), max(seq) FROM policy_object_revisions",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        StoreState {
+            objects,
+            revision_sum,
+            last_modified,
+            history_rows,
+            last_seq,
+        }
+    }
+
+    /// Sends one request; checks the answer's shape, and that a 4xx changed nothing.
+    fn check(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<(), TestCaseError> {
+        let before = self.state();
+        let client = self.client();
+        let mut request = client.request(method, path);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = self.block_on(request.send());
+        let response = response.map_err(|err| TestCaseError::fail(format!("no answer: {err}")))?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or_default().to_owned());
+        let text = self.block_on(response.text()).unwrap_or_default();
+        prop_assert!(
+            status == 200 || (400..500).contains(&status),
+            "{method} {path}: {status} {text}"
+        );
+        prop_assert_eq!(content_type.as_deref(), Some("application/json"));
+        if status != 200 {
+            let error: Value = serde_json::from_str(&text)
+                .map_err(|_| TestCaseError::fail(format!("not an ApiError: {text}")))?;
+            prop_assert!(error["error_code"].is_u64() && error["error_message"].is_string());
+            prop_assert_eq!(
+                self.state(),
+                before,
+                "{} {} answered {} yet changed the store",
+                method,
+                path,
+                status
+            );
+        }
+        Ok(())
+    }
+
+    fn assert_alive(&self) {
+        let reply = self.block_on(self.client().get("t14"));
+        assert_eq!(reply.status, 200, "the server still serves");
+    }
+}
+
+fn runner() -> TestRunner {
+    TestRunner::new(Config {
+        cases: CASES,
+        failure_persistence: None,
+        ..Config::default()
+    })
+}
+
+/// Names the contract knows, so that generated objects often hit real fields.
+const FIELD_NAMES: &[&str] = &[
+    "container_cluster_id",
+    "source_external_id",
+    "destination_external_id",
+    "packet",
+    "is_transient",
+    "timeout",
+    "display_name",
+    "description",
+    "tags",
+    "scope",
+    "tag",
+    "resourceType",
+    "transportType",
+    "frameSize",
+    "payload",
+    "ipHeader",
+    "ipv6Header",
+    "transportHeader",
+    "srcIp",
+    "dstIp",
+    "protocol",
+    "ttl",
+    "flags",
+    "nextHeader",
+    "hopLimit",
+    "icmpEchoRequestHeader",
+    "tcpHeader",
+    "udpHeader",
+    "id",
+    "sequence",
+    "srcPort",
+    "dstPort",
+    "tcpFlags",
+    "resource_type",
+    "_revision",
+    "path",
+    "unique_id",
+    "_create_user",
+];
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => proptest::sample::select(FIELD_NAMES).prop_map(str::to_owned),
+        1 => ".{0,12}",
+    ]
+}
+
+fn number() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        (0i64..300).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("JSON has no NaN or infinity", |f| f.is_finite())
+            .prop_map(Value::from),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        number(),
+        ".{0,20}".prop_map(Value::String),
+        proptest::sample::select(vec![
+            "172.16.14.11",
+            "::1",
+            "UNICAST",
+            "FIELDS_PACKET_DATA",
+            ""
+        ])
+        .prop_map(|s| Value::String(s.to_owned())),
+    ];
+    leaf.prop_recursive(4, 48, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(key(), inner, 0..8)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+/// The seed with a few fields replaced, removed or added at any depth.
+fn mutated_seed() -> impl Strategy<Value = Value> {
+    let edit = (
+        proptest::sample::select(vec![
+            "",
+            "/packet",
+            "/packet/ipHeader",
+            "/packet/transportHeader",
+            "/packet/transportHeader/icmpEchoRequestHeader",
+        ]),
+        key(),
+        prop::option::of(json_value()),
+    );
+    prop::collection::vec(edit, 1..4).prop_map(|edits| {
+        let mut body = seed_request();
+        for (parent, key, value) in edits {
+            if let Some(Value::Object(object)) = body.pointer_mut(parent) {
+                match value {
+                    Some(value) => object.insert(key, value),
+                    None => object.remove(&key),
+                };
+            }
+        }
+        body
+    })
+}
+
+/// Bytes a well-behaved client would never send.
+fn raw_body() -> impl Strategy<Value = Vec<u8>> {
+    let seed = seed_request().to_string().into_bytes();
+    let byte_edits =
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..12).prop_map(
+            move |edits| {
+                let mut bytes = seed.clone();
+                for (at, byte, kind) in edits {
+                    let i = at.index(bytes.len().max(1));
+                    match kind {
+                        0 if !bytes.is_empty() => bytes[i] = byte,
+                        1 => bytes.insert(i.min(bytes.len()), byte),
+                        _ if !bytes.is_empty() => {
+                            bytes.remove(i);
+                        }
+                        _ => {}
+                    }
+                }
+                bytes
+            },
+        );
+    prop_oneof![
+        byte_edits,
+        prop::collection::vec(any::<u8>(), 0..200),
+        (1usize..200_000).prop_map(|depth| format!("{}{}", "[".repeat(depth), "]".repeat(depth)).into_bytes()),
+        (1usize..5_000).prop_map(|depth| {
+            let open = "{\"packet\":".repeat(depth);
+            format!("{open}1{}", "}".repeat(depth)).into_bytes()
+        }),
+        proptest::sample::select(vec![
+            "1e999999", "-1e999999", "123456789012345678901234567890", "1.0e-400", "-0",
+            "18446744073709551616", "9223372036854775808",
+        ])
+        .prop_map(|n| {
+            format!(r#"{{"container_cluster_id":"c","source_external_id":"s","timeout":{n},"packet":{{"ipHeader":{{"ttl":{n}}}}}}}"#)
+                .into_bytes()
+        }),
+        (key(), ".{0,10}", ".{0,10}").prop_map(|(key, a, b)| {
+            format!(
+                r#"{{"container_cluster_id":"c","source_external_id":"s","{key}":{},"{key}":{}}}"#,
+                json!(a),
+                json!(b)
+            )
+            .into_bytes()
+        }),
+        Just(b"\xff\xfe{\"a\":1}".to_vec()),
+        Just(b"{\"container_cluster_id\":\"\xc3\x28\",\"source_external_id\":\"s\"}".to_vec()),
+    ]
+}
+
+fn write_method() -> impl Strategy<Value = &'static str> {
+    proptest::sample::select(vec!["PUT", "PATCH"])
+}
+
+fn target_id() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("t14".to_owned()),
+        Just("existing".to_owned()),
+        "[a-z0-9]{1,8}",
+    ]
+}
+
+#[test]
+fn generated_json_bodies() {
+    let harness = Harness::start();
+    let cases = (
+        write_method(),
+        target_id(),
+        prop_oneof![json_value(), mutated_seed()],
+    );
+    runner()
+        .run(&cases, |(method, id, body)| {
+            let body = serde_json::to_vec(&body).unwrap();
+            harness.check(method, &format!("{TRACEFLOWS}/{id}"), Some(body))
+        })
+        .unwrap();
+    harness.assert_alive();
+}
+
+#[test]
+fn raw_and_malformed_bodies() {
+    let harness = Harness::start();
+    runner()
+        .run(
+            &(write_method(), target_id(), raw_body()),
+            |(method, id, body)| harness.check(method, &format!("{TRACEFLOWS}/{id}"), Some(body)),
+        )
+        .unwrap();
+    harness.assert_alive();
+}
+
+/// Any bytes as the id segment, percent-encoded, with every method.
+#[test]
+fn hostile_ids() {
+    let harness = Harness::start();
+    let id = prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..300).prop_map(|bytes| {
+            percent_encoding::percent_encode(&bytes, percent_encoding::NON_ALPHANUMERIC).to_string()
+        }),
+        proptest::sample::select(vec![
+            "%", "%2", "%zz", ".", "..", "%2e%2e", "%00", "%C0%AF", "t14%2F..", "%20"
+        ])
+        .prop_map(str::to_owned),
+        "\\PC{1,300}".prop_map(|s| percent_encoding::utf8_percent_encode(
+            &s,
+            percent_encoding::NON_ALPHANUMERIC
+        )
+        .to_string()),
+    ];
+    let method = proptest::sample::select(vec!["GET", "PUT", "PATCH", "DELETE", "POST"]);
+    runner()
+        .run(&(method, id), |(method, id)| {
+            let path = format!("{TRACEFLOWS}/{id}");
+            let body =
+                matches!(method, "PUT" | "PATCH").then(|| seed_request().to_string().into_bytes());
+            if method == "DELETE" && (id == "t14" || id == "existing") {
+                return Ok(()); // a legitimate delete is allowed to change the store
+            }
+            harness.check(method, &path, body)
+        })
+        .unwrap();
+    harness.assert_alive();
+}
+
+/// Query strings for the list, the history extension and retrace.
+#[test]
+fn hostile_query_strings() {
+    let harness = Harness::start();
+    let name = prop_oneof![
+        proptest::sample::select(vec![
+            "page_size",
+            "sort_by",
+            "sort_ascending",
+            "cursor",
+            "included_fields",
+            "include_mark_for_delete_objects",
+            "path",
+            "action",
+        ])
+        .prop_map(str::to_owned),
+        ".{0,8}",
+    ];
+    let value = prop_oneof![
+        ".{0,40}",
+        number().prop_map(|n| n.to_string()),
+        proptest::sample::select(vec![
+            "true",
+            "false",
+            "id",
+            "display_name",
+            "retrace",
+            "eyJzIjoiaWQifQ",
+            "%ff",
+            "%"
+        ])
+        .prop_map(str::to_owned),
+    ];
+    let pairs = prop::collection::vec((name, value), 0..5);
+    let endpoint = proptest::sample::select(vec![
+        ("GET", TRACEFLOWS.to_owned()),
+        ("GET", "/store/v1/revisions".to_owned()),
+        ("POST", format!("{TRACEFLOWS}/t14")),
+    ]);
+    runner()
+        .run(&(endpoint, pairs), |((method, path), pairs)| {
+            let query: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| {
+                    let encode = |s: &str| {
+                        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                            .to_string()
+                    };
+                    format!("{}={}", encode(k), encode(v))
+                })
+                .collect();
+            harness.check(method, &format!("{path}?{}", query.join("&")), None)
+        })
+        .unwrap();
+    harness.assert_alive();
+}
