@@ -23,7 +23,25 @@ const TRACEFLOWS: &str = "/policy/api/v1/infra/antrea/traceflows";
 const CEILING_ROLE: &str = "NSX_BENCH_CEILING_LISTEN";
 const CLIENT_COUNTS: [usize; 3] = [1, 16, 64];
 const USER: &str = "admin";
-const PASSWORD: &str = "admin";
+const PASSWORD: &str = "bench-password";
+
+/// The server's configuration: one user with an argon2 hash, as in production, so every
+/// request goes through the real credential check.
+fn config_file() -> &'static Path {
+    static CONFIG: std::sync::OnceLock<(tempfile::TempDir, std::path::PathBuf)> =
+        std::sync::OnceLock::new();
+    let (_, path) = CONFIG.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bench.toml");
+        let hash = nsx_policy_store::auth::hash_password(PASSWORD);
+        let config = format!(
+            "[[auth.users]]\nname = \"{USER}\"\nrole = \"enterprise_admin\"\npassword_hash = \"{hash}\"\n"
+        );
+        std::fs::write(&path, config).unwrap();
+        (dir, path)
+    });
+    path
+}
 
 fn main() {
     if let Ok(listen) = std::env::var(CEILING_ROLE) {
@@ -183,6 +201,8 @@ impl Process {
         command
             .args(["--listen", "127.0.0.1:0", "--database"])
             .arg(database)
+            .arg("--config")
+            .arg(config_file())
             .args(extra_args)
             .env("NSX_POLICY_STORE__LOG__LEVEL", "warn");
         Self::spawn(command)

@@ -45,6 +45,8 @@ pub struct StorageSettings {
     pub durability: Durability,
     pub busy_timeout_ms: u64,
     pub read_connections: u32,
+    /// Objects kept in memory for GETs by id; 0 turns the cache off.
+    pub cache_objects: usize,
 }
 
 /// How hard a commit works to reach the disk.

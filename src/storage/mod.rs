@@ -3,6 +3,7 @@
 //! The contract's write rules are not here: the store runs [`crate::domain::write::apply`]
 //! inside its transaction and persists what it returns, together with its history row.
 
+mod cache;
 mod migrations;
 mod sqlite;
 
@@ -42,7 +43,7 @@ pub trait TraceflowStore: Send + Sync + 'static {
 }
 
 /// The store failed; the request may be retried.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The store cannot be written now (disk full, read-only, locked by another process);
     /// it may succeed later without intervention.

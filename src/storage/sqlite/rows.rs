@@ -1,0 +1,141 @@
+//! Rows as both drivers read them, and what their errors mean to a client.
+
+use std::str::FromStr;
+
+use serde_json::value::RawValue;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::domain::history::RevisionRecord;
+use crate::domain::{Metadata, ObjectId, Operation, Traceflow, TraceflowConfig};
+use crate::storage::StoreError;
+
+/// The columns of `policy_objects` an object is read from ([`ObjectRow`]).
+pub(super) const OBJECT_COLUMNS: &str = "id, config, unique_id, revision, create_time, create_user,
+     last_modified_time, last_modified_user";
+
+#[derive(FromRow)]
+pub(super) struct ObjectRow {
+    id: String,
+    config: String,
+    unique_id: String,
+    revision: i64,
+    create_time: i64,
+    create_user: String,
+    last_modified_time: i64,
+    last_modified_user: String,
+}
+
+impl ObjectRow {
+    /// The row of a rusqlite query selecting [`OBJECT_COLUMNS`].
+    pub(super) fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            config: row.get(1)?,
+            unique_id: row.get(2)?,
+            revision: row.get(3)?,
+            create_time: row.get(4)?,
+            create_user: row.get(5)?,
+            last_modified_time: row.get(6)?,
+            last_modified_user: row.get(7)?,
+        })
+    }
+
+    pub(super) fn into_traceflow(self) -> Result<Traceflow, StoreError> {
+        let corrupt =
+            |what: String| StoreError::Internal(format!("stored object {:?}: {what}", self.id));
+        let id = ObjectId::parse(&self.id).map_err(|err| corrupt(err.to_string()))?;
+        let config = TraceflowConfig::from_stored_json(&self.config, &id)
+            .map_err(|err| corrupt(err.to_string()))?;
+        let unique_id = Uuid::from_str(&self.unique_id).map_err(|err| corrupt(err.to_string()))?;
+        Ok(Traceflow {
+            id,
+            config,
+            meta: Metadata {
+                unique_id,
+                revision: self.revision,
+                create_time: self.create_time,
+                create_user: self.create_user,
+                last_modified_time: self.last_modified_time,
+                last_modified_user: self.last_modified_user,
+                marked_for_delete: false,
+            },
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct RevisionRow {
+    seq: i64,
+    path: String,
+    revision: i64,
+    operation: String,
+    object: String,
+    change_time: i64,
+    change_user: String,
+}
+
+impl RevisionRow {
+    pub(super) fn into_record(self) -> Result<RevisionRecord, StoreError> {
+        let seq = self.seq;
+        let corrupt = |what: &str| StoreError::Internal(format!("history row {seq}: {what}"));
+        let operation =
+            Operation::parse(&self.operation).ok_or_else(|| corrupt("unknown operation"))?;
+        let object = RawValue::from_string(self.object).map_err(|_| corrupt("invalid JSON"))?;
+        Ok(RevisionRecord {
+            path: self.path,
+            revision: self.revision,
+            operation,
+            change_user: self.change_user,
+            change_time: self.change_time,
+            object,
+            seq,
+        })
+    }
+}
+
+/// SQLite's primary result codes that mean "cannot write now, may later": locked by another
+/// process, read-only, an I/O error, disk full, file unopenable.
+const TRANSIENT: [i32; 6] = [
+    5,  // SQLITE_BUSY
+    6,  // SQLITE_LOCKED
+    8,  // SQLITE_READONLY
+    10, // SQLITE_IOERR
+    13, // SQLITE_FULL
+    14, // SQLITE_CANTOPEN
+];
+
+/// A failure of SQLite with this (extended) result code.
+fn classify(extended_code: i32, message: String) -> StoreError {
+    if TRANSIENT.contains(&(extended_code & 0xff)) {
+        StoreError::Unavailable(message)
+    } else {
+        StoreError::Internal(message)
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::Database(db) => {
+                let code = db.code().and_then(|code| code.parse().ok()).unwrap_or(0);
+                classify(code, err.to_string())
+            }
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => {
+                StoreError::Unavailable(err.to_string())
+            }
+            _ => StoreError::Internal(err.to_string()),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        match &err {
+            rusqlite::Error::SqliteFailure(failure, _) => {
+                classify(failure.extended_code, err.to_string())
+            }
+            _ => StoreError::Internal(err.to_string()),
+        }
+    }
+}
