@@ -9,7 +9,7 @@ CREATE TABLE policy_objects (
     parent_path        TEXT    NOT NULL,
     id                 TEXT    NOT NULL,
     resource_type      TEXT    NOT NULL,
-    unique_id          TEXT    NOT NULL UNIQUE,
+    unique_id          TEXT    NOT NULL,
     config             TEXT    NOT NULL CHECK (json_valid(config)),
     revision           INTEGER NOT NULL CHECK (revision >= 0),
     create_time        INTEGER NOT NULL,
@@ -22,9 +22,9 @@ CREATE TABLE policy_objects (
 ) WITHOUT ROWID;
 
 CREATE INDEX policy_objects_by_parent ON policy_objects (parent_path);
-CREATE INDEX policy_objects_by_object_id ON policy_objects (id);
 
 -- Keyset indexes for listing one resource type in each sort order; ties are broken by id.
+-- The first also serves lookups by id (the views filter on resource_type).
 CREATE INDEX policy_objects_by_id ON policy_objects (resource_type, id);
 CREATE INDEX policy_objects_by_display_name ON policy_objects (resource_type, display_name, id);
 CREATE INDEX policy_objects_by_create_time ON policy_objects (resource_type, create_time, id);
@@ -61,8 +61,7 @@ CREATE TABLE policy_object_revisions (
     operation   TEXT    NOT NULL CHECK (operation IN ('create', 'replace', 'patch', 'delete')),
     object      TEXT    NOT NULL CHECK (json_valid(object)),
     change_time INTEGER NOT NULL,
-    change_user TEXT    NOT NULL,
-    UNIQUE (unique_id, revision)
+    change_user TEXT    NOT NULL
 );
 
 CREATE INDEX policy_object_revisions_by_path ON policy_object_revisions (path, seq);

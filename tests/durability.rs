@@ -112,14 +112,15 @@ async fn the_database_file_can_be_read_with_sql() {
         "config holds the client's fields only"
     );
 
-    for (column, value) in [
-        ("id", "t14"),
-        ("path", "/infra/antrea/traceflows/t14"),
-        ("parent_path", "/infra"),
+    // Lookups people make are indexed: by id through the view, by path and parent_path.
+    for (table, column, value) in [
+        ("antrea_traceflow_configs", "id", "t14"),
+        ("policy_objects", "path", "/infra/antrea/traceflows/t14"),
+        ("policy_objects", "parent_path", "/infra"),
     ] {
         let plan: String = conn
             .query_row(
-                &format!("EXPLAIN QUERY PLAN SELECT * FROM policy_objects WHERE {column} = ?1"),
+                &format!("EXPLAIN QUERY PLAN SELECT * FROM {table} WHERE {column} = ?1"),
                 [value],
                 |row| row.get(3),
             )

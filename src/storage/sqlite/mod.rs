@@ -6,6 +6,7 @@
 //! blocked by a write in WAL mode; GETs by id are served from a cache of committed objects
 //! when they can be.
 
+mod checkpointer;
 mod rows;
 mod writer;
 
@@ -18,6 +19,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use self::checkpointer::Checkpointer;
 use self::rows::{ObjectRow, RevisionRow, OBJECT_COLUMNS};
 use self::writer::Writer;
 use super::cache::ObjectCache;
@@ -33,6 +35,8 @@ use crate::domain::{Applied, Change, ObjectId, Traceflow};
 pub struct SqliteStore {
     /// `None` for a store opened read-only.
     writer: Option<Writer>,
+    /// Held for its lifetime: dropping the store stops it after a last checkpoint.
+    _checkpointer: Option<Checkpointer>,
     readers: SqlitePool,
     cache: ObjectCache,
 }
@@ -64,10 +68,12 @@ impl SqliteStore {
             .await
             .with_context(|| format!("cannot open database {}", path.display()))?;
         let cache = ObjectCache::new(settings.cache_objects);
-        let writer = Writer::start(settings, cache.clone())
-            .with_context(|| format!("cannot open database {}", path.display()))?;
+        let open_error = || format!("cannot open database {}", path.display());
+        let writer = Writer::start(settings, cache.clone()).with_context(open_error)?;
+        let checkpointer = Checkpointer::start(path).with_context(open_error)?;
         Ok(Self {
             writer: Some(writer),
+            _checkpointer: Some(checkpointer),
             readers,
             cache,
         })
@@ -89,6 +95,7 @@ impl SqliteStore {
             .with_context(|| format!("cannot open database {}", path.display()))?;
         Ok(Self {
             writer: None,
+            _checkpointer: None,
             readers,
             cache: ObjectCache::new(0),
         })

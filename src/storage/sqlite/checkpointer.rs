@@ -1,0 +1,61 @@
+//! Moves committed pages from the WAL into the database file, beside the writer.
+//!
+//! Left to itself, SQLite checkpoints inside whichever commit pushes the WAL past its limit,
+//! so one request in a thousand waits for the whole copy and its fsync. Here a thread of its
+//! own runs PASSIVE checkpoints (which never block the writer or readers) a few times a
+//! second; once a checkpoint has copied everything, the writer's next transaction starts the
+//! WAL over from the beginning, so the file stays small. The writer keeps SQLite's own
+//! auto-checkpoint, with a high threshold, as a backstop.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// How often the WAL is checkpointed while the store runs.
+const INTERVAL: Duration = Duration::from_millis(200);
+
+/// The running checkpointer; stopping it (by drop) runs one last checkpoint.
+pub struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    pub fn start(path: &Path) -> anyhow::Result<Self> {
+        let conn = Connection::open(path)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("store-checkpointer".into())
+            .spawn(move || loop {
+                let last_round = !matches!(
+                    stopped.recv_timeout(INTERVAL),
+                    Err(mpsc::RecvTimeoutError::Timeout)
+                );
+                if let Err(err) = checkpoint(&conn) {
+                    tracing::warn!(error = %err, "WAL checkpoint failed");
+                }
+                if last_round {
+                    return;
+                }
+            })?;
+        Ok(Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+}

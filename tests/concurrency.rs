@@ -1,0 +1,374 @@
+//! The batching writer under concurrent clients: whatever the interleaving, the objects and
+//! their history equal a sequential replay of the acknowledged operations, and every answer is
+//! one the contract gives.
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{json, Map, Value};
+use support::{Client, Workspace};
+
+const CLIENTS: usize = 16;
+const OPERATIONS_PER_CLIENT: usize = 60;
+const IDS: [&str; 5] = ["a", "b", "c", "d", "e"];
+
+/// Fields the server sets; what remains of an object are the client's fields.
+const SERVER_FIELDS: [&str; 16] = [
+    "resource_type",
+    "id",
+    "path",
+    "relative_path",
+    "parent_path",
+    "unique_id",
+    "marked_for_delete",
+    "overridden",
+    "_create_user",
+    "_create_time",
+    "_last_modified_user",
+    "_last_modified_time",
+    "_system_owned",
+    "_protection",
+    "_revision",
+    "display_name",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Put,
+    Patch,
+    Delete,
+}
+
+/// One request a client made, and the answer it got.
+#[derive(Debug)]
+struct Record {
+    kind: Kind,
+    id: &'static str,
+    /// Unique per write; travels in `description`, so history rows name their request.
+    token: String,
+    sent: Value,
+    status: u16,
+    body: Value,
+}
+
+fn client_fields(object: &Value) -> Map<String, Value> {
+    let mut fields = object.as_object().unwrap().clone();
+    for field in SERVER_FIELDS {
+        fields.remove(field);
+    }
+    fields
+}
+
+/// A small deterministic generator, so a failure can be replayed.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % sides
+    }
+}
+
+async fn run_client(client: Client, number: usize) -> Vec<Record> {
+    let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ ((number as u64 + 1) * 0x1000_0001));
+    let mut records = Vec::new();
+    for n in 0..OPERATIONS_PER_CLIENT {
+        let id = IDS[dice.roll(IDS.len() as u64) as usize];
+        let token = format!("c{number}-{n}");
+        let full = json!({
+            "container_cluster_id": format!("cluster-{token}"),
+            "source_external_id": "pod",
+            "description": token,
+        });
+        let (kind, sent) = match dice.roll(6) {
+            0 => (Kind::Put, full),
+            1 | 2 => {
+                // Replace with the revision just read (it may be stale by the time it lands).
+                let current = client.get(id).await;
+                let mut body = full;
+                body["_revision"] = current.body.get("_revision").cloned().unwrap_or(json!(0));
+                (Kind::Put, body)
+            }
+            3 => {
+                let mut body = full;
+                body["_revision"] = json!(1_000_000);
+                (Kind::Put, body)
+            }
+            4 => {
+                let mut body = json!({
+                    "container_cluster_id": format!("cluster-{token}"),
+                    "source_external_id": "pod",
+                    "description": token,
+                    "tags": [{"tag": token}],
+                });
+                if dice.roll(2) == 0 {
+                    let current = client.get(id).await;
+                    body["_revision"] = current.body.get("_revision").cloned().unwrap_or(json!(0));
+                }
+                (Kind::Patch, body)
+            }
+            _ => (Kind::Delete, Value::Null),
+        };
+        let reply = match kind {
+            Kind::Put => client.put(id, &sent).await,
+            Kind::Patch => client.patch(id, &sent).await,
+            Kind::Delete => client.delete(id).await,
+        };
+        records.push(Record {
+            kind,
+            id,
+            token,
+            sent,
+            status: reply.status,
+            body: reply.body,
+        });
+    }
+    records
+}
+
+struct HistoryRow {
+    path: String,
+    unique_id: String,
+    revision: i64,
+    operation: String,
+    object: Value,
+}
+
+#[tokio::test]
+async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let mut clients = tokio::task::JoinSet::new();
+    for number in 0..CLIENTS {
+        clients.spawn(run_client(server.client.clone(), number));
+    }
+    let mut records = Vec::new();
+    while let Some(done) = clients.join_next().await {
+        records.extend(done.unwrap());
+    }
+
+    // Every answer is one the contract allows for its request.
+    for record in &records {
+        let sent_revision = record.sent.get("_revision").is_some();
+        let allowed = match (record.kind, record.status) {
+            (_, 200) => true,
+            (Kind::Put, 400) => !sent_revision && record.body["error_code"] == 500127,
+            (Kind::Put | Kind::Patch, 412) => sent_revision && record.body["error_code"] == 206,
+            _ => false,
+        };
+        assert!(allowed, "{record:#?}");
+    }
+    let acknowledged = records.iter().filter(|r| r.status == 200).count();
+    assert!(
+        acknowledged > CLIENTS * OPERATIONS_PER_CLIENT / 3,
+        "the mix was mostly rejected"
+    );
+
+    let conn = workspace.sql();
+    let mut statement = conn
+        .prepare(
+            "SELECT path, unique_id, revision, operation, object
+             FROM policy_object_revisions ORDER BY seq",
+        )
+        .unwrap();
+    let history: Vec<HistoryRow> = statement
+        .query_map([], |r| {
+            let object: String = r.get(4)?;
+            Ok(HistoryRow {
+                path: r.get(0)?,
+                unique_id: r.get(1)?,
+                revision: r.get(2)?,
+                operation: r.get(3)?,
+                object: serde_json::from_str(&object).unwrap(),
+            })
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+
+    // Replay the history in commit order against a model of the contract.
+    let by_token: HashMap<&str, &Record> = records.iter().map(|r| (r.token.as_str(), r)).collect();
+    let mut used: HashSet<&str> = HashSet::new();
+    let mut deletes: HashMap<&str, usize> = HashMap::new();
+    let mut unique_ids_seen: HashSet<String> = HashSet::new();
+    // path -> (client fields, revision, unique_id)
+    let mut model: HashMap<String, (Map<String, Value>, i64, String)> = HashMap::new();
+    for row in &history {
+        let id = row.path.rsplit('/').next().unwrap();
+        let current = model.get(&row.path).cloned();
+        if row.operation == "delete" {
+            let (fields, revision, unique_id) = current.expect("a delete of a present object");
+            assert_eq!(row.revision, revision + 1);
+            assert_eq!(row.unique_id, unique_id);
+            assert_eq!(
+                client_fields(&row.object),
+                fields,
+                "a delete records the final state"
+            );
+            *deletes
+                .entry(IDS.iter().find(|i| **i == id).unwrap())
+                .or_default() += 1;
+            model.remove(&row.path);
+            continue;
+        }
+        let token = row.object["description"].as_str().unwrap();
+        let record = by_token[token];
+        assert_eq!(
+            record.status, 200,
+            "only acknowledged writes reach history: {record:#?}"
+        );
+        assert!(used.insert(token), "{token} committed twice");
+        let mut sent = client_fields(&record.sent);
+        sent.remove("_revision");
+        let sent_revision = record.sent.get("_revision").and_then(Value::as_i64);
+        let expected = match (&current, record.kind) {
+            (None, _) => {
+                assert_eq!(row.operation, "create");
+                assert_eq!(row.revision, 0);
+                assert!(
+                    unique_ids_seen.insert(row.unique_id.clone()),
+                    "a new unique_id"
+                );
+                sent
+            }
+            (Some((fields, revision, unique_id)), kind) => {
+                assert_eq!(row.revision, revision + 1);
+                assert_eq!(&row.unique_id, unique_id);
+                match kind {
+                    Kind::Put => {
+                        assert_eq!(row.operation, "replace");
+                        assert_eq!(
+                            sent_revision,
+                            Some(*revision),
+                            "a replace needs the stored revision"
+                        );
+                        sent
+                    }
+                    Kind::Patch => {
+                        assert_eq!(row.operation, "patch");
+                        if let Some(sent_revision) = sent_revision {
+                            assert_eq!(sent_revision, *revision);
+                        }
+                        let mut merged = fields.clone();
+                        merged.extend(sent);
+                        merged
+                    }
+                    Kind::Delete => unreachable!("deletes carry no token"),
+                }
+            }
+        };
+        assert_eq!(client_fields(&row.object), expected, "{token}");
+        assert_eq!(row.object["display_name"], id);
+        if record.kind == Kind::Put {
+            assert_eq!(record.body, row.object, "a PUT answers what it committed");
+        }
+        model.insert(
+            row.path.clone(),
+            (expected, row.revision, row.unique_id.clone()),
+        );
+    }
+
+    // Every acknowledged PUT and PATCH is in history exactly once; deletes at most as often
+    // as they were acknowledged (a DELETE of an absent object changes nothing).
+    for record in records
+        .iter()
+        .filter(|r| r.status == 200 && r.kind != Kind::Delete)
+    {
+        assert!(
+            used.contains(record.token.as_str()),
+            "acknowledged but lost: {record:#?}"
+        );
+    }
+    for id in IDS {
+        let acknowledged = records
+            .iter()
+            .filter(|r| r.kind == Kind::Delete && r.id == id)
+            .count();
+        assert!(deletes.get(id).copied().unwrap_or(0) <= acknowledged);
+    }
+    // A 412 names a revision the object really had.
+    for record in records.iter().filter(|r| r.status == 412) {
+        let message = record.body["error_message"].as_str().unwrap();
+        let current: i64 = message
+            .split("current: ")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        let path = format!("/infra/antrea/traceflows/{}", record.id);
+        assert!(
+            history
+                .iter()
+                .any(|row| row.path == path && row.revision == current),
+            "{message}"
+        );
+    }
+
+    // The table holds exactly the model's final state.
+    let mut statement = conn
+        .prepare("SELECT path, config, revision, unique_id FROM policy_objects")
+        .unwrap();
+    let stored: HashMap<String, (Map<String, Value>, i64, String)> = statement
+        .query_map([], |r| {
+            let config: String = r.get(1)?;
+            Ok((
+                r.get(0)?,
+                (
+                    client_fields(&serde_json::from_str(&config).unwrap()),
+                    r.get(2)?,
+                    r.get(3)?,
+                ),
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(stored, model);
+    // And the API serves it.
+    for (path, (fields, revision, _)) in &model {
+        let id = path.rsplit('/').next().unwrap();
+        let served = server.client.get(id).await.body;
+        assert_eq!(&client_fields(&served), fields);
+        assert_eq!(served["_revision"], *revision);
+    }
+}
+
+#[tokio::test]
+async fn failing_writes_among_concurrent_ones_change_nothing_else() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let original = server.client.put("dup", &support::minimal()).await.body;
+    let mut writes = tokio::task::JoinSet::new();
+    for n in 0..64 {
+        let client = server.client.clone();
+        writes.spawn(async move {
+            let id = if n % 2 == 0 {
+                format!("new-{n}")
+            } else {
+                "dup".to_owned()
+            };
+            (id.clone(), client.put(&id, &support::minimal()).await)
+        });
+    }
+    while let Some(done) = writes.join_next().await {
+        let (id, reply) = done.unwrap();
+        if id == "dup" {
+            reply.api_error(400, 500127);
+        } else {
+            assert_eq!(reply.status, 200, "{id}: {reply:#?}");
+            assert_eq!(server.client.get(&id).await.body, reply.body);
+        }
+    }
+    assert_eq!(server.client.get("dup").await.body, original);
+    let rows: i64 = workspace
+        .sql()
+        .query_row("SELECT count(*) FROM policy_object_revisions", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(rows, 1 + 32, "one create for dup and one for each new id");
+}
