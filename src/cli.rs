@@ -42,6 +42,12 @@ pub enum Command {
         /// The object's policy path, e.g. /infra/antrea/traceflows/t14.
         path: String,
     },
+    /// Copy the database, consistently, into a new FILE, while a server may keep writing to
+    /// it. Restore by stopping the server and putting the copy in the database's place.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: PathBuf,
+    },
     /// Print an argon2 hash of a password, for `password_hash` in `[[auth.users]]`. Reads the
     /// password from standard input (one line), or asks for it on a terminal.
     HashPassword,

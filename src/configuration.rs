@@ -30,6 +30,8 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// How long an idle keep-alive connection stays open.
     pub keep_alive_secs: u64,
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish.
+    pub shutdown_grace_secs: u64,
     /// Serve HTTPS.
     pub tls: bool,
     /// PEM files of one's own certificate (chain) and key; both or neither. Without them a

@@ -32,6 +32,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
         Command::History { path } => history(settings, path),
+        Command::Backup { file } => {
+            let objects = SqliteStore::backup(&settings.storage.database, &file)?;
+            println!("backed up {objects} objects to {}", file.display());
+            Ok(())
+        }
         Command::HashPassword => unreachable!("handled above"),
     }
 }
@@ -66,6 +71,11 @@ fn history(settings: Settings, path: String) -> anyhow::Result<()> {
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
     telemetry::init(&settings.log.level).context("invalid log.level")?;
+    // A file-size limit must fail the write (the store answers 503), not kill the process.
+    // SAFETY: called before any other thread exists; SIG_IGN installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&settings).await?;
         let mut stdout = std::io::stdout().lock();

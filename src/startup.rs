@@ -23,6 +23,7 @@ pub struct Application {
     server: Server,
     address: SocketAddr,
     tls: Option<tls::Tls>,
+    store: Arc<dyn TraceflowStore>,
 }
 
 impl Application {
@@ -52,7 +53,7 @@ impl Application {
             .transpose()?;
         let store: Arc<dyn TraceflowStore> = Arc::new(SqliteStore::open(&settings.storage).await?);
 
-        let store = web::Data::from(store);
+        let data = web::Data::from(Arc::clone(&store));
         let authenticator = web::Data::new(Authenticator {
             credentials,
             sessions: Sessions::new(Duration::from_secs(settings.auth.session_idle_timeout_secs)),
@@ -68,7 +69,7 @@ impl Application {
                 .wrap(from_fn(authenticate))
                 .wrap(ErrorHandlers::new().default_handler(http::ensure_api_error))
                 .wrap(TracingLogger::<RequestSpan>::new())
-                .app_data(store.clone())
+                .app_data(data.clone())
                 .app_data(authenticator.clone())
                 .app_data(body_limits)
                 .configure(http::routes)
@@ -76,7 +77,9 @@ impl Application {
         // The body's own time-out (in JsonBody) answers 408 with an ApiError; this is the hard
         // cap on a whole request, head and body, for connections that never get that far.
         .client_request_timeout(request_timeout * 2)
-        .keep_alive(Duration::from_secs(settings.server.keep_alive_secs));
+        .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
+        // On SIGTERM or Ctrl-C: stop accepting, let requests in flight finish for this long.
+        .shutdown_timeout(settings.server.shutdown_grace_secs);
         let server = match &tls {
             Some(tls) => server.listen_rustls_0_23(listener, tls.config.clone()),
             None => server.listen(listener),
@@ -87,6 +90,7 @@ impl Application {
             server,
             address,
             tls,
+            store,
         })
     }
 
@@ -107,8 +111,12 @@ impl Application {
             .map(|tls| (tls.certificate.as_path(), tls.fingerprint.as_str()))
     }
 
-    /// Serves until the process is told to stop (SIGINT, SIGTERM).
+    /// Serves until the process is told to stop (SIGINT, SIGTERM); then lets the requests in
+    /// flight finish, commits what they queued, and closes the store cleanly.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        tracing::info!("server stopped; closing the store");
+        self.store.close().await;
+        served
     }
 }

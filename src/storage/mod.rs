@@ -40,6 +40,10 @@ pub trait TraceflowStore: Send + Sync + 'static {
         &self,
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError>;
+
+    /// Commits the writes already queued, then stops taking writes (they fail with 503) and
+    /// leaves the files clean for the next start.
+    async fn close(&self);
 }
 
 /// The store failed; the request may be retried.

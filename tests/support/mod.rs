@@ -197,6 +197,11 @@ impl Server {
         child.wait().expect("wait");
     }
 
+    /// Waits for the process to exit (after a signal sent some other way).
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        self.child.take().unwrap().wait().expect("wait")
+    }
+
     /// SIGTERM, then waits for the process to exit.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().unwrap();

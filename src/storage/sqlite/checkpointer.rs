@@ -8,7 +8,7 @@
 //! auto-checkpoint, with a high threshold, as a backstop.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -16,10 +16,10 @@ use rusqlite::Connection;
 /// How often the WAL is checkpointed while the store runs.
 const INTERVAL: Duration = Duration::from_millis(200);
 
-/// The running checkpointer; stopping it (by drop) runs one last checkpoint.
+/// The running checkpointer; closing it runs one last checkpoint.
 pub struct Checkpointer {
-    stop: Option<mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    stop: Mutex<Option<mpsc::Sender<()>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl Checkpointer {
@@ -41,18 +41,22 @@ impl Checkpointer {
                 }
             })?;
         Ok(Self {
-            stop: Some(stop),
-            thread: Some(thread),
+            stop: Mutex::new(Some(stop)),
+            thread: Mutex::new(Some(thread)),
         })
+    }
+
+    pub fn close(&self) {
+        drop(self.stop.lock().expect("checkpointer lock").take());
+        if let Some(thread) = self.thread.lock().expect("checkpointer lock").take() {
+            let _ = thread.join();
+        }
     }
 }
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.close();
     }
 }
 

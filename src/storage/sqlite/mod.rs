@@ -10,6 +10,8 @@ mod checkpointer;
 mod rows;
 mod writer;
 
+use std::fs::File;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -35,22 +37,33 @@ use crate::domain::{Applied, Change, ObjectId, Traceflow};
 pub struct SqliteStore {
     /// `None` for a store opened read-only.
     writer: Option<Writer>,
-    /// Held for its lifetime: dropping the store stops it after a last checkpoint.
-    _checkpointer: Option<Checkpointer>,
+    checkpointer: Option<Checkpointer>,
     readers: SqlitePool,
     cache: ObjectCache,
+    /// Held while the store is open: a second server on the same file refuses to start.
+    _lock: Option<File>,
 }
 
 impl SqliteStore {
-    /// Opens (creating when missing) the database, brings its schema up to date, and starts
-    /// the writer.
+    /// Opens (creating when missing) the database, checks it, brings its schema up to date,
+    /// and starts the writer.
+    ///
+    /// Refuses a database another server has open, and one written by a newer version. After
+    /// an unclean shutdown (a WAL left with frames in it), SQLite recovers the committed writes
+    /// from the WAL and the whole file is checked before anything is served.
     pub async fn open(settings: &StorageSettings) -> anyhow::Result<Self> {
         let path = &settings.database;
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder)
                 .with_context(|| format!("cannot create folder {}", folder.display()))?;
         }
+        let lock = lock(path)?;
+        let unclean = wal_has_frames(path);
         migrations::migrate(path)?;
+        if unclean {
+            tracing::warn!(database = %path.display(), "the last shutdown was not clean: recovered the WAL, checking the database");
+            check_integrity(path)?;
+        }
 
         let readers = SqlitePoolOptions::new()
             .max_connections(settings.read_connections.max(1))
@@ -73,9 +86,10 @@ impl SqliteStore {
         let checkpointer = Checkpointer::start(path).with_context(open_error)?;
         Ok(Self {
             writer: Some(writer),
-            _checkpointer: Some(checkpointer),
+            checkpointer: Some(checkpointer),
             readers,
             cache,
+            _lock: Some(lock),
         })
     }
 
@@ -95,11 +109,86 @@ impl SqliteStore {
             .with_context(|| format!("cannot open database {}", path.display()))?;
         Ok(Self {
             writer: None,
-            _checkpointer: None,
+            checkpointer: None,
             readers,
             cache: ObjectCache::new(0),
+            _lock: None,
         })
     }
+
+    /// Copies the database, consistently, into a new file `target` while servers keep
+    /// writing to it (`VACUUM INTO`: one read transaction, no lock on writers). Returns how
+    /// many objects the copy holds.
+    pub fn backup(database: &Path, target: &Path) -> anyhow::Result<i64> {
+        anyhow::ensure!(database.is_file(), "no database at {}", database.display());
+        anyhow::ensure!(!target.exists(), "{} exists already", target.display());
+        let conn = rusqlite::Connection::open_with_flags(
+            database,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE,
+        )
+        .with_context(|| format!("cannot open database {}", database.display()))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let target_text = target
+            .to_str()
+            .with_context(|| format!("{} is not a UTF-8 path", target.display()))?;
+        conn.execute("VACUUM INTO ?1", [target_text])
+            .with_context(|| format!("cannot write the backup {}", target.display()))?;
+        let copy = rusqlite::Connection::open(target)?;
+        let objects = copy.query_row("SELECT count(*) FROM policy_objects", [], |r| r.get(0))?;
+        Ok(objects)
+    }
+}
+
+/// Takes the database's lock file (`<database>.lock`), holding this process's id.
+fn lock(database: &Path) -> anyhow::Result<File> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    let path = std::path::PathBuf::from(name);
+    let mut file = File::options()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open lock file {}", path.display()))?;
+    if let Err(err) = file.try_lock() {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        anyhow::bail!(
+            "database {} is in use by another nsx-policy-store (pid {}); stop it first ({err})",
+            database.display(),
+            holder.trim()
+        );
+    }
+    file.set_len(0)?;
+    write!(file, "{}", std::process::id())?;
+    Ok(file)
+}
+
+/// Whether a WAL with frames in it was left behind: the last shutdown was not clean (a clean
+/// one checkpoints and empties it).
+fn wal_has_frames(database: &Path) -> bool {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-wal");
+    std::fs::metadata(name).is_ok_and(|wal| wal.len() > 0)
+}
+
+/// `PRAGMA quick_check`: refuses to serve a damaged database.
+fn check_integrity(database: &Path) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open(database)?;
+    let mut statement = conn.prepare("PRAGMA quick_check")?;
+    let problems: Vec<String> = statement
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    if problems != ["ok"] {
+        anyhow::bail!(
+            "database {} is damaged ({}); restore it from a backup",
+            database.display(),
+            problems.join("; ")
+        );
+    }
+    tracing::info!(database = %database.display(), "integrity check passed");
+    Ok(())
 }
 
 #[async_trait]
@@ -133,6 +222,16 @@ impl TraceflowStore for SqliteStore {
             .as_ref()
             .ok_or_else(|| StoreError::Internal("the store was opened read-only".into()))?;
         writer.write(id, change, user).await
+    }
+
+    async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close();
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.close();
+        }
+        self.readers.close().await;
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page<Traceflow, ListPosition>, StoreError> {

@@ -13,6 +13,7 @@
 //! thread hand-offs of an async driver.
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -45,8 +46,9 @@ struct Job {
 
 /// The handle requests use to reach the writer thread.
 pub struct Writer {
-    queue: mpsc::Sender<Job>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// `None` once closed.
+    queue: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl Writer {
@@ -58,8 +60,8 @@ impl Writer {
             .name("store-writer".into())
             .spawn(move || run(conn, jobs, cache))?;
         Ok(Self {
-            queue,
-            thread: Some(thread),
+            queue: Mutex::new(Some(queue)),
+            thread: Mutex::new(Some(thread)),
         })
     }
 
@@ -72,20 +74,29 @@ impl Writer {
             user: user.to_owned(),
             reply,
         };
-        let stopped = || StoreError::Unavailable("the writer has stopped".into());
-        self.queue.send(job).await.map_err(|_| stopped())?;
+        let stopped = || StoreError::Unavailable("the store is shutting down".into());
+        let queue = self.queue.lock().expect("writer queue lock").clone();
+        queue
+            .ok_or_else(stopped)?
+            .send(job)
+            .await
+            .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Stops taking writes, lets the writer commit what was already queued, and waits for it
+    /// to checkpoint and close the database.
+    pub fn close(&self) {
+        drop(self.queue.lock().expect("writer queue lock").take());
+        if let Some(thread) = self.thread.lock().expect("writer thread lock").take() {
+            let _ = thread.join();
+        }
     }
 }
 
 impl Drop for Writer {
-    /// Closes the queue and waits for the writer to finish what was already queued.
     fn drop(&mut self) {
-        let (closed, _) = mpsc::channel(1);
-        drop(std::mem::replace(&mut self.queue, closed));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.close();
     }
 }
 
@@ -121,6 +132,10 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, cache: ObjectCache) 
             }
         }
         commit_batch(&mut conn, batch, &cache);
+    }
+    // Everything is committed: fold the WAL into the database and empty it.
+    if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %err, "final WAL checkpoint failed");
     }
 }
 
