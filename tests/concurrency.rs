@@ -7,31 +7,11 @@ mod support;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
-use support::{Client, Workspace};
+use support::{Client, Dice, Workspace};
 
 const CLIENTS: usize = 16;
 const OPERATIONS_PER_CLIENT: usize = 60;
 const IDS: [&str; 5] = ["a", "b", "c", "d", "e"];
-
-/// Fields the server sets; what remains of an object are the client's fields.
-const SERVER_FIELDS: [&str; 16] = [
-    "resource_type",
-    "id",
-    "path",
-    "relative_path",
-    "parent_path",
-    "unique_id",
-    "marked_for_delete",
-    "overridden",
-    "_create_user",
-    "_create_time",
-    "_last_modified_user",
-    "_last_modified_time",
-    "_system_owned",
-    "_protection",
-    "_revision",
-    "display_name",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -52,24 +32,11 @@ struct Record {
     body: Value,
 }
 
+/// The client's fields of an object, but for `display_name` (the server's default here).
 fn client_fields(object: &Value) -> Map<String, Value> {
-    let mut fields = object.as_object().unwrap().clone();
-    for field in SERVER_FIELDS {
-        fields.remove(field);
-    }
+    let mut fields = support::client_fields(object);
+    fields.remove("display_name");
     fields
-}
-
-/// A small deterministic generator, so a failure can be replayed.
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, sides: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % sides
-    }
 }
 
 async fn run_client(client: Client, number: usize) -> Vec<Record> {

@@ -7,20 +7,10 @@ use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Map, Value};
-use support::{minimal, Client, Server, SpawnServer, Workspace, BIN, TRACEFLOWS};
-
-/// A small deterministic generator, so that a failing run can be replayed.
-struct Dice(u64);
-
-impl Dice {
-    fn roll(&mut self, sides: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % sides
-    }
-}
+use serde_json::{json, Value};
+use support::{
+    client_fields, minimal, Client, Dice, Server, SpawnServer, Workspace, BIN, TRACEFLOWS,
+};
 
 /// A write the server acknowledged with 200.
 #[derive(Debug, Clone)]
@@ -109,31 +99,6 @@ async fn load_until<F: std::future::Future<Output = ()>>(
         acknowledged.extend(done.unwrap());
     }
     acknowledged
-}
-
-fn client_fields(object: &Value) -> Map<String, Value> {
-    let server_set = [
-        "resource_type",
-        "id",
-        "path",
-        "relative_path",
-        "parent_path",
-        "unique_id",
-        "marked_for_delete",
-        "overridden",
-        "_create_user",
-        "_create_time",
-        "_last_modified_user",
-        "_last_modified_time",
-        "_system_owned",
-        "_protection",
-        "_revision",
-    ];
-    let mut fields = object.as_object().unwrap().clone();
-    for field in server_set {
-        fields.remove(field);
-    }
-    fields
 }
 
 /// Checks the database file directly: every acknowledged write is in history with exactly

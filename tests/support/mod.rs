@@ -54,6 +54,47 @@ pub fn minimal() -> Value {
     json!({"container_cluster_id": "cluster-1", "source_external_id": "pod-a"})
 }
 
+/// The fields of an object the server sets (API.md section 2), `display_name` aside.
+const SERVER_FIELDS: [&str; 15] = [
+    "resource_type",
+    "id",
+    "path",
+    "relative_path",
+    "parent_path",
+    "unique_id",
+    "marked_for_delete",
+    "overridden",
+    "_create_user",
+    "_create_time",
+    "_last_modified_user",
+    "_last_modified_time",
+    "_system_owned",
+    "_protection",
+    "_revision",
+];
+
+/// What remains of an object without the fields the server sets: the client's config.
+pub fn client_fields(object: &Value) -> serde_json::Map<String, Value> {
+    let mut fields = object.as_object().expect("an object").clone();
+    for field in SERVER_FIELDS {
+        fields.remove(field);
+    }
+    fields
+}
+
+/// A small deterministic random generator, so that a failing run can be replayed.
+pub struct Dice(pub u64);
+
+impl Dice {
+    /// A number in `0..sides`.
+    pub fn roll(&mut self, sides: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % sides
+    }
+}
+
 /// A temp folder holding one database file, shared by every server started on it.
 pub struct Workspace {
     dir: tempfile::TempDir,
