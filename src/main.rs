@@ -25,19 +25,17 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Some(Command::HashPassword) = cli.command {
-        return print_password_hash();
-    }
-    let settings = Settings::load(&cli.overrides()).context("invalid configuration")?;
+    let overrides = cli.overrides();
+    let settings = || Settings::load(&overrides).context("invalid configuration");
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings),
-        Command::History { path } => history(settings, path),
+        Command::Serve => serve(settings()?),
+        Command::History { path } => history(settings()?, path),
         Command::Backup { file } => {
-            let objects = SqliteStore::backup(&settings.storage.database, &file)?;
+            let objects = SqliteStore::backup(&settings()?.storage.database, &file)?;
             println!("backed up {objects} objects to {}", file.display());
             Ok(())
         }
-        Command::HashPassword => unreachable!("handled above"),
+        Command::HashPassword => print_password_hash(),
     }
 }
 

@@ -46,10 +46,6 @@ impl Traceflow {
         serde_json::to_string(&self.wire()).expect("an object always serializes")
     }
 
-    pub fn to_value(&self) -> serde_json::Value {
-        serde_json::to_value(self.wire()).expect("an object always serializes")
-    }
-
     fn wire(&self) -> Wire<'_> {
         let meta = &self.meta;
         Wire {

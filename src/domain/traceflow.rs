@@ -251,10 +251,6 @@ impl TraceflowConfig {
         Self::complete(TraceflowFields::from_object(object)?, id)
     }
 
-    pub fn fields(&self) -> &TraceflowFields {
-        &self.0
-    }
-
     pub fn into_fields(self) -> TraceflowFields {
         self.0
     }

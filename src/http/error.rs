@@ -174,10 +174,6 @@ impl ApiError {
         match status {
             StatusCode::NOT_FOUND => Self::uri_not_found(uri_path),
             StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(method, uri_path),
-            StatusCode::PAYLOAD_TOO_LARGE => Self {
-                message: "The request body is too large.".to_owned(),
-                ..Self::payload_too_large(0)
-            },
             s if s.is_server_error() => Self {
                 status,
                 ..Self::internal()
@@ -188,14 +184,6 @@ impl ApiError {
                 s.canonical_reason().unwrap_or("Invalid request"),
             ),
         }
-    }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    pub fn message(&self) -> &str {
-        &self.message
     }
 }
 
