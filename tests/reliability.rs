@@ -414,7 +414,19 @@ fn a_second_server_on_the_same_database_refuses_to_start() {
 #[tokio::test]
 async fn an_unclean_shutdown_is_recovered_and_checked() {
     let workspace = Workspace::new();
-    let server = workspace.start();
+    let info = |workspace: &Workspace| {
+        workspace
+            .command()
+            .env("NSX_POLICY_STORE__LOG__LEVEL", "info")
+            .spawn_server()
+    };
+    let checks = |log: &str| log.matches("integrity check passed").count();
+    let server = info(&workspace);
+    assert_eq!(
+        checks(&workspace.log()),
+        1,
+        "a small database is checked at every start"
+    );
     for n in 0..200 {
         assert_eq!(
             server.client.put(&format!("t{n}"), &minimal()).await.status,
@@ -429,13 +441,10 @@ async fn an_unclean_shutdown_is_recovered_and_checked() {
         "the kill left a WAL behind"
     );
 
-    let server = workspace
-        .command()
-        .env("NSX_POLICY_STORE__LOG__LEVEL", "info")
-        .spawn_server();
+    let server = info(&workspace);
     let log = workspace.log();
     assert!(log.contains("the last shutdown was not clean"), "{log}");
-    assert!(log.contains("integrity check passed"), "{log}");
+    assert_eq!(checks(&log), 2, "{log}");
     assert_eq!(
         server.client.get("t199").await.status,
         200,

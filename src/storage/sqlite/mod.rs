@@ -34,6 +34,10 @@ use crate::domain::paging::Page;
 use crate::domain::traceflow::RESOURCE_TYPE;
 use crate::domain::{Applied, Change, ObjectId, Traceflow};
 
+/// Up to this size the database is checked at every start (`PRAGMA quick_check` reads the
+/// whole file: milliseconds here, seconds with a million objects).
+const ALWAYS_CHECKED_BYTES: u64 = 64 << 20;
+
 pub struct SqliteStore {
     /// `None` for a store opened read-only.
     writer: Option<Writer>,
@@ -48,9 +52,10 @@ impl SqliteStore {
     /// Opens (creating when missing) the database, checks it, brings its schema up to date,
     /// and starts the writer.
     ///
-    /// Refuses a database another server has open, and one written by a newer version. After
-    /// an unclean shutdown (a WAL left with frames in it), SQLite recovers the committed writes
-    /// from the WAL and the whole file is checked before anything is served.
+    /// Refuses a database another server has open, and one written by a newer version. The
+    /// whole file is checked before anything is served after an unclean shutdown (a WAL left
+    /// with frames in it, from which SQLite recovers the committed writes), and at every start
+    /// while the file is small enough for the check to take no time.
     pub async fn open(settings: &StorageSettings) -> anyhow::Result<Self> {
         let path = &settings.database;
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -62,6 +67,8 @@ impl SqliteStore {
         migrations::migrate(path)?;
         if unclean {
             tracing::warn!(database = %path.display(), "the last shutdown was not clean: recovered the WAL, checking the database");
+            check_integrity(path)?;
+        } else if std::fs::metadata(path).is_ok_and(|file| file.len() <= ALWAYS_CHECKED_BYTES) {
             check_integrity(path)?;
         }
 
