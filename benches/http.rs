@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_nsx-policy-store");
 const TRACEFLOWS: &str = "/policy/api/v1/infra/antrea/traceflows";
 const CEILING_ROLE: &str = "NSX_BENCH_CEILING_LISTEN";
@@ -271,20 +274,9 @@ enum Operation {
     Get(usize),
 }
 
+/// The seed's example request, as every create sends it.
 fn body() -> Value {
-    json!({
-        "container_cluster_id": "3abe1a62-156c-46be-a70f-ea237344f1c3",
-        "source_external_id": "4abe1a62-156c-46be-a70f-ea237344f1c3",
-        "destination_external_id": "5abe1a62-156c-46be-a70f-ea237344f1c3",
-        "packet": {
-            "ipHeader": {"srcIp": "172.16.14.11", "dstIp": "172.16.16.13",
-                         "protocol": 1, "ttl": 64, "flags": 0},
-            "transportHeader": {"icmpEchoRequestHeader": {"id": 0, "sequence": 0}},
-            "frameSize": 255, "resourceType": "FIELDS_PACKET_DATA", "payload": "123",
-            "transportType": "UNICAST"
-        },
-        "timeout": 10
-    })
+    support::seed_request()
 }
 
 fn http_client(connections: usize) -> reqwest::Client {
