@@ -1,12 +1,11 @@
 //! Request parts, parsed into domain values before a handler runs.
 
 use std::future::{ready, Ready};
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
-use std::time::Duration;
-
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use percent_encoding::percent_decode_str;
