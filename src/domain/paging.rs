@@ -94,6 +94,32 @@ pub struct Page<T, P> {
     pub next: Option<P>,
 }
 
+impl<T, P> Page<T, P> {
+    /// Assembles a page from the rows a store fetched for it: up to `page_size + 1`, the extra
+    /// one only telling that another page follows. `item` turns a row into an item;
+    /// `position_after` gives the cursor position after the last item kept.
+    pub fn from_fetched<R, E>(
+        rows: Vec<R>,
+        page_size: u32,
+        total: i64,
+        item: impl FnMut(R) -> Result<T, E>,
+        position_after: impl FnOnce(&T) -> P,
+    ) -> Result<Self, E> {
+        let has_more = rows.len() as u64 > u64::from(page_size);
+        let items = rows
+            .into_iter()
+            .take(page_size as usize)
+            .map(item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = items.last().filter(|_| has_more).map(position_after);
+        Ok(Self {
+            items,
+            total: total.max(0) as u64,
+            next,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +145,21 @@ mod tests {
                 "page_size"
             );
         }
+    }
+
+    #[test]
+    fn a_page_has_a_next_position_only_when_an_extra_row_was_fetched() {
+        let page =
+            |rows: Vec<i64>| Page::from_fetched(rows, 2, 9, Ok::<_, ()>, |last| *last).unwrap();
+        let full = page(vec![1, 2, 3]);
+        assert_eq!(
+            (full.items, full.next, full.total),
+            (vec![1, 2], Some(2), 9)
+        );
+        let last = page(vec![1, 2]);
+        assert_eq!((last.items, last.next), (vec![1, 2], None));
+        let empty = Page::from_fetched(Vec::<i64>::new(), 0, 0, Ok::<_, ()>, |l| *l).unwrap();
+        assert_eq!((empty.items, empty.next), (vec![], None));
     }
 
     #[test]

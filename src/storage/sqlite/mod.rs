@@ -266,23 +266,13 @@ impl TraceflowStore for SqliteStore {
             .await?;
         tx.commit().await?;
 
-        let has_more = rows.len() > query.page_size as usize;
-        let items = rows
-            .into_iter()
-            .take(query.page_size as usize)
-            .map(ObjectRow::into_traceflow)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = match items.last() {
-            Some(last) if has_more => {
-                Some(ListPosition::after(last, query.sort_by, query.ascending))
-            }
-            _ => None,
-        };
-        Ok(Page {
-            items,
-            total: total.max(0) as u64,
-            next,
-        })
+        Page::from_fetched(
+            rows,
+            query.page_size,
+            total,
+            ObjectRow::into_traceflow,
+            |last| ListPosition::after(last, query.sort_by, query.ascending),
+        )
     }
 
     async fn revisions(
@@ -309,21 +299,13 @@ impl TraceflowStore for SqliteStore {
         .await?;
         tx.commit().await?;
 
-        let has_more = rows.len() as u64 > u64::from(query.page_size);
-        let items = rows
-            .into_iter()
-            .take(query.page_size as usize)
-            .map(RevisionRow::into_record)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = match items.last() {
-            Some(last) if has_more => Some(RevisionPosition { seq: last.seq }),
-            _ => None,
-        };
-        Ok(Page {
-            items,
-            total: total.max(0) as u64,
-            next,
-        })
+        Page::from_fetched(
+            rows,
+            query.page_size,
+            total,
+            RevisionRow::into_record,
+            |last| RevisionPosition { seq: last.seq },
+        )
     }
 }
 
