@@ -8,7 +8,9 @@
 //!
 //! Sections (default: all): `writes`, `reads`, `list`, `startup`.
 //! Environment: `BENCH_SECONDS` (per load phase, default 5), `BENCH_LARGE` (objects in the
-//! large list and start-up store, default 1,000,000).
+//! large list and start-up store, default 1,000,000), `BENCH_SERVER_LOG` (the server's log
+//! filter, default `warn`; `warn,nsx_policy_store::storage::sqlite::writer=debug` prints one
+//! line per committed batch: its size, and the time spent applying and committing it).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -207,7 +209,10 @@ impl Process {
             .arg("--config")
             .arg(config_file())
             .args(extra_args)
-            .env("NSX_POLICY_STORE__LOG__LEVEL", "warn");
+            .env(
+                "NSX_POLICY_STORE__LOG__LEVEL",
+                std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            );
         Self::spawn(command)
     }
 

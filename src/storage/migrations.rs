@@ -117,7 +117,10 @@ mod tests {
             ]
         );
         assert_eq!(count(&conn, "SELECT count FROM policy_object_counts"), 3);
-        assert_eq!(count(&conn, "SELECT count(*) FROM policy_object_revisions"), 3);
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM policy_object_revisions"),
+            3
+        );
 
         // The counting triggers and the unique path hold on the rebuilt table.
         conn.execute("DELETE FROM policy_objects WHERE id = 't1'", [])
