@@ -97,14 +97,29 @@ fn main() {
         table_header();
         let dir = tempfile::tempdir().unwrap();
         let server = Process::store(&dir.path().join("writes.db"), &[]);
+        let mut written = Vec::new();
         for (i, clients) in CLIENT_COUNTS.into_iter().enumerate() {
+            let before = server.bytes_written();
             let stats = runtime.block_on(load(&server.url, clients, phase, Operation::Create));
+            let per_create =
+                (server.bytes_written() - before) / stats.latencies.len().max(1) as u64;
+            written.push((clients, per_create));
             let r = ratio(i, stats.rate());
             stats.row(
                 &format!("PUT create, {clients} clients"),
                 r,
                 server.peak_rss_mb(),
             );
+        }
+        println!();
+        println!(
+            "Bytes the server passed to write calls per create (`wchar` of /proc/PID/io): WAL"
+        );
+        println!("frames, checkpoint copies into the database file, and the ~1 KB HTTP answer.\n");
+        println!("| clients | written per create |");
+        println!("|---:|---:|");
+        for (clients, per_create) in written {
+            println!("| {clients} | {:.1} KB |", per_create as f64 / 1024.0);
         }
         println!();
     }
@@ -247,6 +262,16 @@ impl Process {
             url,
             started_in,
         }
+    }
+
+    /// Bytes the process has passed to write calls so far (`wchar` of /proc/PID/io).
+    fn bytes_written(&self) -> u64 {
+        let io =
+            std::fs::read_to_string(format!("/proc/{}/io", self.child.id())).unwrap_or_default();
+        io.lines()
+            .find_map(|l| l.strip_prefix("wchar:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
     }
 
     /// The process's peak resident memory so far (VmHWM), in MB.
