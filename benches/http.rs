@@ -4,7 +4,8 @@
 //! database in a temp folder, from this process over keep-alive connections. Beside it, in the
 //! same run, it measures the ceiling: a separate actix-web process (this binary, re-executed)
 //! whose handler parses the same body into the same typed config and renders the same answer,
-//! storing nothing. Every throughput is reported with its ratio to that ceiling.
+//! storing nothing. Every throughput is reported with its ratio to the ceiling, measured just
+//! before it with the same number of clients.
 //!
 //! Sections (default: all): `writes`, `reads`, `list`, `startup`.
 //! Environment: `BENCH_SECONDS` (per load phase, default 5), `BENCH_LARGE` (objects in the
@@ -72,44 +73,41 @@ fn main() {
         "Load phases of {seconds} s; keep-alive connections; Basic credentials on every request.\n"
     );
 
-    let mut ceiling_rate = None;
-    if wanted("writes") || wanted("reads") {
-        let ceiling = Process::ceiling();
-        println!("## Ceiling: parse and render, no storage\n");
-        table_header();
-        let mut rates = Vec::new();
-        for clients in CLIENT_COUNTS {
-            let stats = runtime.block_on(load(&ceiling.url, clients, phase, Operation::Create));
-            rates.push(stats.rate());
-            stats.row(
-                &format!("ceiling PUT, {clients} clients"),
-                None,
-                ceiling.peak_rss_mb(),
-            );
-        }
-        println!();
-        ceiling_rate = Some(rates);
-    }
-    let ratio = |i: usize, rate: f64| ceiling_rate.as_ref().map(|c| rate / c[i]);
+    // Each store phase runs right after a ceiling phase with the same clients, so that a
+    // ratio compares two measurements taken moments apart on a machine whose speed drifts.
+    let ceiling = (wanted("writes") || wanted("reads")).then(Process::ceiling);
+    let against_ceiling = |clients: usize, label: String, server: &Process, op: Operation| {
+        let ceiling = ceiling
+            .as_ref()
+            .expect("the ceiling runs with writes and reads");
+        let base = runtime.block_on(load(&ceiling.url, clients, phase, Operation::Create));
+        base.row(
+            &format!("ceiling PUT, {clients} clients"),
+            None,
+            ceiling.peak_rss_mb(),
+        );
+        let stats = runtime.block_on(load(&server.url, clients, phase, op));
+        stats.row(
+            &label,
+            Some(stats.rate() / base.rate()),
+            server.peak_rss_mb(),
+        );
+        stats
+    };
 
     if wanted("writes") {
-        println!("## Durable creates (synchronous=FULL)\n");
+        println!("## Durable creates (synchronous=FULL), each after its ceiling\n");
         table_header();
         let dir = tempfile::tempdir().unwrap();
         let server = Process::store(&dir.path().join("writes.db"), &[]);
         let mut written = Vec::new();
-        for (i, clients) in CLIENT_COUNTS.into_iter().enumerate() {
+        for clients in CLIENT_COUNTS {
             let before = server.bytes_written();
-            let stats = runtime.block_on(load(&server.url, clients, phase, Operation::Create));
+            let label = format!("PUT create, {clients} clients");
+            let stats = against_ceiling(clients, label, &server, Operation::Create);
             let per_create =
                 (server.bytes_written() - before) / stats.latencies.len().max(1) as u64;
             written.push((clients, per_create));
-            let r = ratio(i, stats.rate());
-            stats.row(
-                &format!("PUT create, {clients} clients"),
-                r,
-                server.peak_rss_mb(),
-            );
         }
         println!();
         println!(
@@ -125,15 +123,14 @@ fn main() {
     }
 
     if wanted("reads") {
-        println!("## GET by id (1,000 stored objects)\n");
+        println!("## GET by id (1,000 stored objects), each after its ceiling\n");
         table_header();
         let dir = tempfile::tempdir().unwrap();
         let server = Process::store(&dir.path().join("reads.db"), &[]);
         runtime.block_on(create_objects(&server.url, 1000));
-        for (i, clients) in CLIENT_COUNTS.into_iter().enumerate() {
-            let stats = runtime.block_on(load(&server.url, clients, phase, Operation::Get(1000)));
-            let r = ratio(i, stats.rate());
-            stats.row(&format!("GET, {clients} clients"), r, server.peak_rss_mb());
+        for clients in CLIENT_COUNTS {
+            let label = format!("GET, {clients} clients");
+            against_ceiling(clients, label, &server, Operation::Get(1000));
         }
         println!();
     }
