@@ -391,7 +391,7 @@ fn a_database_from_a_newer_version_is_refused() {
     assert_eq!(output.status.code(), Some(1));
     let log = workspace.log();
     assert!(
-        log.contains("schema version 99, newer than this binary knows (1)"),
+        log.contains("schema version 99, newer than this binary knows"),
         "{log}"
     );
 }

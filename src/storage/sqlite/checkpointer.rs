@@ -10,8 +10,8 @@
 //! Under sustained writes a checkpoint running beside the writer never catches up with it,
 //! so the backstop is what restarts the WAL, and the commit that runs it waits for whatever
 //! it still has to copy and flush. Checkpointing often keeps that remainder small: at 50 ms
-//! the p99 of creates under 64 clients is about a fifth lower than at 200 ms, for the same
-//! throughput; at 10 ms it is lower still, but throughput drops (BENCHMARKS.md).
+//! the p99 of creates under 64 clients is lower than at 200 ms for the same throughput; at
+//! 10 ms it is lower still, but throughput drops (BENCHMARKS.md has the runs).
 
 use std::path::Path;
 use std::sync::{mpsc, Mutex};

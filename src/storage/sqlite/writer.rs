@@ -4,7 +4,7 @@
 //! takes the first write waiting in its queue, drains whatever else is already waiting, and
 //! applies the lot in one transaction: each write reads the current object, runs the
 //! contract's rules ([`write::apply`]) and persists the object with its history row inside its
-//! own savepoint, so a write that fails is undone alone. One COMMIT (one fsync with
+//! own savepoint, so a write that fails is undone alone. One COMMIT (one flush with
 //! `synchronous=FULL`) makes the whole batch durable; only then is each request answered.
 //!
 //! Under one client a batch is one write, as before; under many, one disk flush serves them
