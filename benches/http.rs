@@ -351,18 +351,21 @@ impl Stats {
     fn row(&self, label: &str, ratio: Option<f64>, peak_rss_mb: f64) {
         let ratio = ratio.map_or("—".to_owned(), |r| format!("{r:.2}"));
         println!(
-            "| {label} | {:.0}/s | {ratio} | {:.2} ms | {:.2} ms | {} | {peak_rss_mb:.0} MB |",
+            "| {label} | {:.0}/s | {ratio} | {:.2} ms | {:.2} ms | {:.1} ms | {} | {peak_rss_mb:.0} MB |",
             self.rate(),
             ms(self.percentile(0.5)),
             ms(self.percentile(0.99)),
+            ms(self.percentile(1.0)),
             self.errors,
         );
     }
 }
 
 fn table_header() {
-    println!("| phase | throughput | ratio to ceiling | p50 | p99 | errors | server peak RSS |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| phase | throughput | ratio to ceiling | p50 | p99 | max | errors | server peak RSS |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
 }
 
 fn ms(d: Duration) -> f64 {

@@ -2,16 +2,12 @@
 //!
 //! Left to itself, SQLite checkpoints inside whichever commit pushes the WAL past its limit,
 //! so one request in a thousand waits for the whole copy and its fsync. Here a thread of its
-//! own runs PASSIVE checkpoints (which never block the writer or readers) twenty times a
+//! own runs PASSIVE checkpoints (which never block the writer or readers) five times a
 //! second; once a checkpoint has copied everything, the writer's next transaction starts the
 //! WAL over from the beginning, so the file stays small. The writer keeps SQLite's own
-//! auto-checkpoint, with a high threshold, as a backstop.
-//!
-//! Under sustained writes a checkpoint running beside the writer never catches up with it,
-//! so the backstop is what restarts the WAL, and the commit that runs it waits for whatever
-//! it still has to copy and flush. Checkpointing often keeps that remainder small: at 50 ms
-//! the p99 of creates under 64 clients is lower than at 200 ms for the same throughput; at
-//! 10 ms it is lower still, but throughput drops (BENCHMARKS.md has the runs).
+//! auto-checkpoint, with a high threshold, as a backstop: under sustained writes a checkpoint
+//! running beside the writer never catches up with it, and the backstop is what restarts
+//! the WAL (see `BACKSTOP_CHECKPOINT_PAGES` in `writer.rs`).
 
 use std::path::Path;
 use std::sync::{mpsc, Mutex};
@@ -19,8 +15,10 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-/// How often the WAL is checkpointed while the store runs.
-const INTERVAL: Duration = Duration::from_millis(50);
+/// How often the WAL is checkpointed while the store runs. Checkpointing more often (every
+/// 50 or 20 ms) made creates slower and their tail no shorter: each pass competes with the
+/// commits for the disk (BENCHMARKS.md).
+const INTERVAL: Duration = Duration::from_millis(200);
 
 /// The running checkpointer; closing it runs one last checkpoint.
 pub struct Checkpointer {
