@@ -49,6 +49,9 @@ pub struct StorageSettings {
     pub read_connections: u32,
     /// Objects kept in memory for GETs by id; 0 turns the cache off.
     pub cache_objects: usize,
+    /// WAL pages (4 KiB each) after which the writer checkpoints and the WAL starts over:
+    /// about the largest the WAL file grows while writes keep coming.
+    pub wal_checkpoint_pages: u32,
 }
 
 /// How hard a commit works to reach the disk.

@@ -7,7 +7,7 @@
 //! WAL over from the beginning, so the file stays small. The writer keeps SQLite's own
 //! auto-checkpoint, with a high threshold, as a backstop: under sustained writes a checkpoint
 //! running beside the writer never catches up with it, and the backstop is what restarts
-//! the WAL (see `BACKSTOP_CHECKPOINT_PAGES` in `writer.rs`).
+//! the WAL (`storage.wal_checkpoint_pages`; see `writer.rs`).
 
 use std::path::Path;
 use std::sync::{mpsc, Mutex};

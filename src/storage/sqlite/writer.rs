@@ -100,17 +100,6 @@ impl Drop for Writer {
     }
 }
 
-/// WAL pages after which a commit checkpoints by itself (about 400 MB of WAL).
-///
-/// Under sustained writes the checkpointer never catches up with the writer, so this
-/// checkpoint is what lets the WAL start over, and the commit that runs it waits for what the
-/// checkpointer has not copied yet and for the database file's flush: tens of milliseconds.
-/// The higher the threshold, the rarer those pauses: at 20,000 pages they came five times a
-/// second under 64 clients and set the p99; at 100,000 about once a second, and the p99 is a
-/// few milliseconds, with more creates per second (BENCHMARKS.md). The price is a WAL file
-/// of up to this size while writes keep coming; a clean shutdown empties it.
-const BACKSTOP_CHECKPOINT_PAGES: u32 = 100_000;
-
 /// The writer connection's page cache, as SQLite takes it (negative: KiB): 32 MiB.
 const WRITER_CACHE_KIB: i64 = -32 * 1024;
 
@@ -126,7 +115,13 @@ fn open(path: &Path, settings: &StorageSettings) -> anyhow::Result<Connection> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Pages the writer touches stay in memory instead of being read back from the file.
     conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
-    conn.pragma_update(None, "wal_autocheckpoint", BACKSTOP_CHECKPOINT_PAGES)?;
+    // The backstop for the checkpointer. Under sustained writes a checkpoint running beside
+    // the writer never catches up with it, so this one is what lets the WAL start over, and
+    // the commit that runs it waits for what the checkpointer has not copied yet and for the
+    // database file's flush: tens of milliseconds. The higher the threshold, the rarer those
+    // pauses: at 20,000 pages they came five times a second under 64 clients and set the
+    // p99; at the default 100,000, about once a second (BENCHMARKS.md).
+    conn.pragma_update(None, "wal_autocheckpoint", settings.wal_checkpoint_pages)?;
     Ok(conn)
 }
 
@@ -291,6 +286,32 @@ mod tests {
 
     fn count(conn: &Connection, sql: &str) -> i64 {
         conn.query_row(sql, [], |row| row.get(0)).unwrap()
+    }
+
+    /// The writer connection takes its durability and its WAL restart point from the
+    /// settings, as a config file or the environment set them.
+    #[test]
+    fn the_write_connection_follows_the_storage_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("store.toml");
+        std::fs::write(
+            &file,
+            "[storage]\ndurability = \"normal\"\nwal_checkpoint_pages = 1234\n",
+        )
+        .unwrap();
+        let settings = crate::configuration::Settings::load(&crate::configuration::Overrides {
+            config_file: Some(file),
+            ..Default::default()
+        })
+        .unwrap();
+        let conn = open(&dir.path().join("store.db"), &settings.storage).unwrap();
+        assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 1234);
+        assert_eq!(count(&conn, "PRAGMA synchronous"), 1, "NORMAL");
+
+        let defaults = crate::configuration::Settings::load(&Default::default()).unwrap();
+        let conn = open(&dir.path().join("store.db"), &defaults.storage).unwrap();
+        assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 100_000);
+        assert_eq!(count(&conn, "PRAGMA synchronous"), 2, "FULL");
     }
 
     /// One batch: two creates around a duplicate create and a stale replace. The failures
