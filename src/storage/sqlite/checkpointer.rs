@@ -4,7 +4,7 @@
 //! so one request in a thousand waits for the whole copy and its fsync. Here a thread of its
 //! own runs PASSIVE checkpoints (which never block the writer or readers) five times a
 //! second; once a checkpoint has copied everything, the writer's next transaction starts the
-//! WAL over from the beginning, so the file stays small. The writer keeps SQLite's own
+//! WAL over from the beginning, so the file stays small while writes leave it time to. The writer keeps SQLite's own
 //! auto-checkpoint, with a high threshold, as a backstop: under sustained writes a checkpoint
 //! running beside the writer never catches up with it, and the backstop is what restarts
 //! the WAL (`storage.wal_checkpoint_pages`; see `writer.rs`).
@@ -64,6 +64,8 @@ impl Drop for Checkpointer {
     }
 }
 
-fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
+/// One PASSIVE checkpoint on `conn`: copies what it can without waiting for anyone. Another
+/// checkpoint already running makes it a no-op, not an error.
+pub(super) fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
     conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
 }

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpointer;
 use super::rows::{ObjectRow, OBJECT_COLUMNS};
 use crate::configuration::{Durability, StorageSettings};
 use crate::domain::object::{traceflow_path, PARENT_PATH};
@@ -139,7 +140,7 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, cache: ObjectCache) 
         // costs about twice as much. Under heavy load the queue is never empty, and the
         // backstop alone restarts the WAL.
         if jobs.is_empty() && last_checkpoint.elapsed() >= IDLE_CHECKPOINT_INTERVAL {
-            if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            if let Err(err) = checkpointer::checkpoint(&conn) {
                 tracing::warn!(error = %err, "WAL checkpoint failed");
             }
             last_checkpoint = Instant::now();
