@@ -8,6 +8,7 @@
 
 mod checkpointer;
 mod rows;
+mod wal_vfs;
 mod writer;
 
 use std::fs::File;

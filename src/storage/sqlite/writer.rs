@@ -16,11 +16,13 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use tokio::sync::{mpsc, oneshot};
 
-use super::checkpointer;
 use super::rows::{ObjectRow, OBJECT_COLUMNS};
+use super::{checkpointer, wal_vfs};
 use crate::configuration::{Durability, StorageSettings};
 use crate::domain::object::{traceflow_path, PARENT_PATH};
 use crate::domain::traceflow::RESOURCE_TYPE;
@@ -105,12 +107,16 @@ impl Drop for Writer {
 const WRITER_CACHE_KIB: i64 = -32 * 1024;
 
 fn open(path: &Path, settings: &StorageSettings) -> anyhow::Result<Connection> {
-    let conn = Connection::open(path)?;
-    conn.busy_timeout(Duration::from_millis(settings.busy_timeout_ms))?;
-    let synchronous = match settings.durability {
-        Durability::Full => "FULL",
-        Durability::Normal => "NORMAL",
+    let (conn, synchronous) = match settings.durability {
+        // Every commit flushes the WAL: its writes can be gathered until the flush.
+        Durability::Full => {
+            let vfs = wal_vfs::register().map_err(anyhow::Error::msg)?;
+            let conn = Connection::open_with_flags_and_vfs(path, OpenFlags::default(), vfs)?;
+            (conn, "FULL")
+        }
+        Durability::Normal => (Connection::open(path)?, "NORMAL"),
     };
+    conn.busy_timeout(Duration::from_millis(settings.busy_timeout_ms))?;
     conn.pragma_update(None, "synchronous", synchronous)?;
     // Each write's savepoint keeps its undo log in memory, not in a temporary file.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
