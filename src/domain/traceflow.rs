@@ -103,7 +103,8 @@ pub struct Ipv6Header {
     pub hop_limit: Option<Ranged<255>>,
 }
 
-/// At most one of its headers may be set (checked by [`TraceflowFields::check_combinations`]).
+/// At most one of its headers may be set (checked when the fields are parsed, by
+/// `TraceflowFields::check_combinations`).
 #[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -10,7 +10,9 @@
 //! Under one client a batch is one write, as before; under many, one disk flush serves them
 //! all. The thread owns a rusqlite connection (the same SQLite library as sqlx's): the batch
 //! loop is synchronous by nature, and a direct connection spares every statement the two
-//! thread hand-offs of an async driver.
+//! thread hand-offs of an async driver. With `durability = "full"` the connection opens
+//! through [`wal_vfs`], which hands each commit's WAL frames to the file in a few large
+//! writes just before its flush.
 
 use std::path::Path;
 use std::sync::Mutex;
