@@ -165,7 +165,8 @@ unsafe extern "C" fn open(
         return rc;
     }
     if (*(*inner).pMethods).iVersion < METHODS.iVersion {
-        // Not the default VFS's ordinary files: nothing here would be correct for them.
+        // A file without every method this VFS passes on (shared memory, memory mapping):
+        // refuse it rather than call what is not there.
         ((*(*inner).pMethods).xClose.expect("xClose"))(inner);
         return ffi::SQLITE_CANTOPEN;
     }
