@@ -116,6 +116,15 @@ unsafe fn underlying(vfs: *mut ffi::sqlite3_vfs) -> *mut ffi::sqlite3_vfs {
     (*vfs).pAppData.cast()
 }
 
+/// Calls the default VFS's method with the default VFS's object (its `xOpen` reads its own
+/// settings from that object).
+macro_rules! in_underlying {
+    ($vfs:ident, $method:ident ( $($arg:expr),* )) => {{
+        let vfs = underlying($vfs);
+        ((*vfs).$method.expect(stringify!($method)))(vfs $(, $arg)*)
+    }};
+}
+
 /// Writes out what was gathered, if the file gathers writes.
 unsafe fn write_gathered(file: *mut ffi::sqlite3_file) -> c_int {
     match (*file.cast::<File>()).gathered.as_mut() {
@@ -158,9 +167,8 @@ unsafe extern "C" fn open(
     let header = file.cast::<File>();
     (*header).base.pMethods = ptr::null();
     (*header).gathered = ptr::null_mut();
-    let underlying = underlying(vfs);
     let inner = inner(file);
-    let rc = ((*underlying).xOpen.expect("xOpen"))(underlying, name, inner, flags, out_flags);
+    let rc = in_underlying!(vfs, xOpen(name, inner, flags, out_flags));
     if rc != ffi::SQLITE_OK || (*inner).pMethods.is_null() {
         return rc;
     }
@@ -362,8 +370,7 @@ unsafe extern "C" fn delete(
     name: *const c_char,
     sync_dir: c_int,
 ) -> c_int {
-    let vfs = underlying(vfs);
-    ((*vfs).xDelete.expect("xDelete"))(vfs, name, sync_dir)
+    in_underlying!(vfs, xDelete(name, sync_dir))
 }
 
 unsafe extern "C" fn access(
@@ -372,8 +379,7 @@ unsafe extern "C" fn access(
     flags: c_int,
     out: *mut c_int,
 ) -> c_int {
-    let vfs = underlying(vfs);
-    ((*vfs).xAccess.expect("xAccess"))(vfs, name, flags, out)
+    in_underlying!(vfs, xAccess(name, flags, out))
 }
 
 unsafe extern "C" fn full_pathname(
@@ -382,18 +388,15 @@ unsafe extern "C" fn full_pathname(
     size: c_int,
     out: *mut c_char,
 ) -> c_int {
-    let vfs = underlying(vfs);
-    ((*vfs).xFullPathname.expect("xFullPathname"))(vfs, name, size, out)
+    in_underlying!(vfs, xFullPathname(name, size, out))
 }
 
 unsafe extern "C" fn dl_open(vfs: *mut ffi::sqlite3_vfs, name: *const c_char) -> *mut c_void {
-    let vfs = underlying(vfs);
-    ((*vfs).xDlOpen.expect("xDlOpen"))(vfs, name)
+    in_underlying!(vfs, xDlOpen(name))
 }
 
 unsafe extern "C" fn dl_error(vfs: *mut ffi::sqlite3_vfs, size: c_int, out: *mut c_char) {
-    let vfs = underlying(vfs);
-    ((*vfs).xDlError.expect("xDlError"))(vfs, size, out)
+    in_underlying!(vfs, xDlError(size, out))
 }
 
 unsafe extern "C" fn dl_sym(
@@ -401,13 +404,11 @@ unsafe extern "C" fn dl_sym(
     handle: *mut c_void,
     symbol: *const c_char,
 ) -> Option<unsafe extern "C" fn(*mut ffi::sqlite3_vfs, *mut c_void, *const c_char)> {
-    let vfs = underlying(vfs);
-    ((*vfs).xDlSym.expect("xDlSym"))(vfs, handle, symbol)
+    in_underlying!(vfs, xDlSym(handle, symbol))
 }
 
 unsafe extern "C" fn dl_close(vfs: *mut ffi::sqlite3_vfs, handle: *mut c_void) {
-    let vfs = underlying(vfs);
-    ((*vfs).xDlClose.expect("xDlClose"))(vfs, handle)
+    in_underlying!(vfs, xDlClose(handle))
 }
 
 unsafe extern "C" fn randomness(
@@ -415,18 +416,15 @@ unsafe extern "C" fn randomness(
     size: c_int,
     out: *mut c_char,
 ) -> c_int {
-    let vfs = underlying(vfs);
-    ((*vfs).xRandomness.expect("xRandomness"))(vfs, size, out)
+    in_underlying!(vfs, xRandomness(size, out))
 }
 
 unsafe extern "C" fn sleep(vfs: *mut ffi::sqlite3_vfs, microseconds: c_int) -> c_int {
-    let vfs = underlying(vfs);
-    ((*vfs).xSleep.expect("xSleep"))(vfs, microseconds)
+    in_underlying!(vfs, xSleep(microseconds))
 }
 
 unsafe extern "C" fn current_time(vfs: *mut ffi::sqlite3_vfs, out: *mut f64) -> c_int {
-    let vfs = underlying(vfs);
-    ((*vfs).xCurrentTime.expect("xCurrentTime"))(vfs, out)
+    in_underlying!(vfs, xCurrentTime(out))
 }
 
 unsafe extern "C" fn get_last_error(
@@ -434,13 +432,11 @@ unsafe extern "C" fn get_last_error(
     size: c_int,
     out: *mut c_char,
 ) -> c_int {
-    let vfs = underlying(vfs);
-    ((*vfs).xGetLastError.expect("xGetLastError"))(vfs, size, out)
+    in_underlying!(vfs, xGetLastError(size, out))
 }
 
 unsafe extern "C" fn current_time_int64(vfs: *mut ffi::sqlite3_vfs, out: *mut i64) -> c_int {
-    let vfs = underlying(vfs);
-    ((*vfs).xCurrentTimeInt64.expect("xCurrentTimeInt64"))(vfs, out)
+    in_underlying!(vfs, xCurrentTimeInt64(out))
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ fn open(path: &Path, settings: &StorageSettings) -> anyhow::Result<Connection> {
     // the commit that runs it waits for what the checkpointer has not copied yet and for the
     // database file's flush: tens of milliseconds. The higher the threshold, the rarer those
     // pauses: at 20,000 pages they came five times a second under 64 clients and set the
-    // p99; at the default 100,000, about once a second (BENCHMARKS.md).
+    // p99; at the default 100,000, every 0.7-1 s (BENCHMARKS.md).
     conn.pragma_update(None, "wal_autocheckpoint", settings.wal_checkpoint_pages)?;
     Ok(conn)
 }
@@ -321,8 +321,29 @@ mod tests {
         conn.query_row(sql, [], |row| row.get(0)).unwrap()
     }
 
+    /// The name of the VFS `conn`'s database was opened through.
+    fn vfs_name(conn: &Connection) -> String {
+        use rusqlite::ffi;
+        let mut vfs: *mut ffi::sqlite3_vfs = std::ptr::null_mut();
+        // SAFETY: SQLITE_FCNTL_VFS_POINTER stores the connection's VFS in `vfs`; a registered
+        // VFS and its name live as long as the process.
+        unsafe {
+            let rc = ffi::sqlite3_file_control(
+                conn.handle(),
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_VFS_POINTER,
+                (&raw mut vfs).cast(),
+            );
+            assert_eq!(rc, ffi::SQLITE_OK);
+            std::ffi::CStr::from_ptr((*vfs).zName)
+                .to_string_lossy()
+                .into_owned()
+        }
+    }
+
     /// The writer connection takes its durability and its WAL restart point from the
-    /// settings, as a config file or the environment set them.
+    /// settings, as a config file or the environment set them, and gathers its WAL writes
+    /// only when every commit flushes.
     #[test]
     fn the_write_connection_follows_the_storage_settings() {
         let dir = tempfile::tempdir().unwrap();
@@ -340,11 +361,13 @@ mod tests {
         let conn = open(&dir.path().join("store.db"), &settings.storage).unwrap();
         assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 1234);
         assert_eq!(count(&conn, "PRAGMA synchronous"), 1, "NORMAL");
+        assert_ne!(vfs_name(&conn), wal_vfs::register().unwrap());
 
         let defaults = crate::configuration::Settings::load(&Default::default()).unwrap();
         let conn = open(&dir.path().join("store.db"), &defaults.storage).unwrap();
         assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 100_000);
         assert_eq!(count(&conn, "PRAGMA synchronous"), 2, "FULL");
+        assert_eq!(vfs_name(&conn), wal_vfs::register().unwrap());
     }
 
     /// One batch: two creates around a duplicate create and a stale replace. The failures
