@@ -15,7 +15,7 @@
 //! writes just before its flush.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::{
@@ -237,9 +237,10 @@ fn apply_one(tx: &mut Transaction<'_>, id: ObjectId, change: Change, user: &str)
 }
 
 fn fetch(conn: &Connection, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
-    let sql = format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = ?1");
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = ?1"));
     let row = conn
-        .prepare_cached(&sql)?
+        .prepare_cached(&SQL)?
         .query_row([traceflow_path(id)], ObjectRow::from_rusqlite)
         .optional()?;
     row.map(ObjectRow::into_traceflow).transpose()
