@@ -17,8 +17,8 @@ use nsx_policy_store::telemetry;
 /// feature replaces `malloc` and `free`). Under write load glibc's allocator took about a
 /// seventh of the writer thread's time, mostly allocating and merging the chunks of SQLite's
 /// in-memory statement and savepoint journals (BENCHMARKS.md). Built without transparent huge
-/// pages (`no_thp`): with them, faulting in a huge page now and then held a write up for ~5 ms
-/// and the server's memory grew by ~30 MB.
+/// pages (`no_thp`): with them, a write now and then took ~5 ms to apply, and the server's
+/// memory grew by ~30 MB.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
