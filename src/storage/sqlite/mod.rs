@@ -23,7 +23,7 @@ use sqlx::sqlite::{
 };
 
 use self::checkpointer::Checkpointer;
-use self::rows::{ObjectRow, RevisionRow, OBJECT_COLUMNS};
+use self::rows::{ObjectRow, RevisionRow, OBJECT_BY_PATH, OBJECT_COLUMNS};
 use self::writer::Writer;
 use super::cache::ObjectCache;
 use super::{migrations, StoreError, TraceflowStore, WriteError};
@@ -207,8 +207,7 @@ impl TraceflowStore for SqliteStore {
             return Ok(Some(object));
         }
         let read_start = self.cache.read_start();
-        let sql = format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = ?");
-        let row: Option<ObjectRow> = sqlx::query_as(&sql)
+        let row: Option<ObjectRow> = sqlx::query_as(&OBJECT_BY_PATH)
             .bind(&path)
             .fetch_optional(&self.readers)
             .await?;

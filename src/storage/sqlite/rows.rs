@@ -1,6 +1,7 @@
 //! Rows as both drivers read them, and what their errors mean to a client.
 
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 use serde_json::value::RawValue;
 use sqlx::FromRow;
@@ -13,6 +14,10 @@ use crate::storage::StoreError;
 /// The columns of `policy_objects` an object is read from ([`ObjectRow`]).
 pub(super) const OBJECT_COLUMNS: &str = "id, config, unique_id, revision, create_time, create_user,
      last_modified_time, last_modified_user";
+
+/// One object by its path, as an [`ObjectRow`]: the writer's lookup and the readers' GET.
+pub(super) static OBJECT_BY_PATH: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = ?1"));
 
 #[derive(FromRow)]
 pub(super) struct ObjectRow {

@@ -15,7 +15,7 @@
 //! writes just before its flush.
 
 use std::path::Path;
-use std::sync::{LazyLock, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rusqlite::{
@@ -23,7 +23,7 @@ use rusqlite::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::rows::{ObjectRow, OBJECT_COLUMNS};
+use super::rows::{ObjectRow, OBJECT_BY_PATH};
 use super::{checkpointer, wal_vfs};
 use crate::configuration::{Durability, StorageSettings};
 use crate::domain::object::{traceflow_path, PARENT_PATH};
@@ -237,10 +237,8 @@ fn apply_one(tx: &mut Transaction<'_>, id: ObjectId, change: Change, user: &str)
 }
 
 fn fetch(conn: &Connection, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
-    static SQL: LazyLock<String> =
-        LazyLock::new(|| format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = ?1"));
     let row = conn
-        .prepare_cached(&SQL)?
+        .prepare_cached(&OBJECT_BY_PATH)?
         .query_row([traceflow_path(id)], ObjectRow::from_rusqlite)
         .optional()?;
     row.map(ObjectRow::into_traceflow).transpose()
