@@ -261,25 +261,26 @@ impl Process {
         }
     }
 
-    /// Bytes the process has passed to write calls so far (`wchar` of /proc/PID/io).
-    fn bytes_written(&self) -> u64 {
-        let io =
-            std::fs::read_to_string(format!("/proc/{}/io", self.child.id())).unwrap_or_default();
-        io.lines()
-            .find_map(|l| l.strip_prefix("wchar:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0)
+    /// The number after `key:` in the process's `/proc/PID/<file>`.
+    fn proc_field(&self, file: &str, key: &str) -> Option<u64> {
+        let text = std::fs::read_to_string(format!("/proc/{}/{file}", self.child.id())).ok()?;
+        text.lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
     }
 
-    /// The process's peak resident memory so far (VmHWM), in MB.
+    /// Bytes the process has passed to write calls so far (`wchar` of /proc/PID/io).
+    fn bytes_written(&self) -> u64 {
+        self.proc_field("io", "wchar").unwrap_or(0)
+    }
+
+    /// The process's peak resident memory so far (VmHWM, in kB), in MB.
     fn peak_rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with("VmHWM"))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
+        self.proc_field("status", "VmHWM")
+            .map_or(f64::NAN, |kb| kb as f64 / 1024.0)
     }
 }
 
