@@ -385,4 +385,26 @@ mod tests {
             }
         }
     }
+
+    /// The bundled SQLite is compiled as `.cargo/config.toml` says: without memory statistics
+    /// and without the global page-cache group of memory management, both of which put a
+    /// process-wide mutex on the writer's path.
+    #[test]
+    fn sqlite_is_built_without_global_allocation_locks() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut statement = conn.prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> = statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+    }
 }
