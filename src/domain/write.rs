@@ -3,6 +3,8 @@
 //! [`apply`] is pure: the store calls it inside its transaction with the current object and
 //! persists whatever it returns, so the rules are the same for every storage backend.
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use super::object::traceflow_path;
@@ -58,11 +60,12 @@ pub enum WriteRejection {
 }
 
 /// The new revision a write produces. For a delete, `object` is the final state, marked for
-/// delete, with the revision after the last one: that is what history records.
+/// delete, with the revision after the last one: that is what history records. The object is
+/// shared: the request's answer and the store's cache of committed objects hold the same one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
     pub operation: Operation,
-    pub object: Traceflow,
+    pub object: Arc<Traceflow>,
 }
 
 /// Who writes, and when (epoch milliseconds).
@@ -81,14 +84,11 @@ pub fn apply(
     change: Change,
     stamp: Stamp<'_>,
 ) -> Result<Option<Applied>, WriteRejection> {
-    let applied = match (current, change) {
+    let (operation, object) = match (current, change) {
         (None, Change::Delete) => return Ok(None),
         (None, Change::Put(doc) | Change::Patch(doc)) => {
             let config = TraceflowConfig::complete(doc.fields, &id)?;
-            Applied {
-                operation: Operation::Create,
-                object: created(id, config, stamp),
-            }
+            (Operation::Create, created(id, config, stamp))
         }
         (Some(stored), Change::Put(doc)) => {
             let Some(requested) = doc.revision else {
@@ -98,10 +98,7 @@ pub fn apply(
             };
             check_revision(&stored, requested)?;
             let config = TraceflowConfig::complete(doc.fields, &id)?;
-            Applied {
-                operation: Operation::Replace,
-                object: changed(stored, config, stamp),
-            }
+            (Operation::Replace, changed(stored, config, stamp))
         }
         (Some(stored), Change::Patch(doc)) => {
             if let Some(requested) = doc.revision {
@@ -113,22 +110,19 @@ pub fn apply(
                 .into_fields()
                 .overlaid_with(doc.fields);
             let config = TraceflowConfig::complete(merged, &id)?;
-            Applied {
-                operation: Operation::Patch,
-                object: changed(stored, config, stamp),
-            }
+            (Operation::Patch, changed(stored, config, stamp))
         }
         (Some(stored), Change::Delete) => {
             let config = stored.config.clone();
             let mut object = changed(stored, config, stamp);
             object.meta.marked_for_delete = true;
-            Applied {
-                operation: Operation::Delete,
-                object,
-            }
+            (Operation::Delete, object)
         }
     };
-    Ok(Some(applied))
+    Ok(Some(Applied {
+        operation,
+        object: Arc::new(object),
+    }))
 }
 
 fn check_revision(stored: &Traceflow, requested: i64) -> Result<(), WriteRejection> {
@@ -197,10 +191,8 @@ mod tests {
     }
 
     fn create() -> Traceflow {
-        apply(None, id(), Change::Put(doc(minimal())), T0)
-            .unwrap()
-            .unwrap()
-            .object
+        let applied = apply(None, id(), Change::Put(doc(minimal())), T0).unwrap();
+        Arc::unwrap_or_clone(applied.unwrap().object)
     }
 
     #[test]

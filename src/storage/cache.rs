@@ -6,6 +6,9 @@
 //! no write committed since the read began; otherwise an old version could overwrite a newer
 //! one. The store is the database's only writer: changes made to the file by other programs
 //! while the server runs are not seen by the cache.
+//!
+//! Objects are shared, never copied: the cache holds the very object the writer answered
+//! with, and a GET that hits it takes another reference.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -21,7 +24,7 @@ pub struct ObjectCache {
 }
 
 struct Inner {
-    objects: LruCache<String, Traceflow>,
+    objects: LruCache<String, Arc<Traceflow>>,
     /// Batches committed so far.
     commits: u64,
 }
@@ -48,7 +51,7 @@ impl ObjectCache {
             .map(|inner| inner.lock().expect("object cache lock"))
     }
 
-    pub fn get(&self, path: &str) -> Option<Traceflow> {
+    pub fn get(&self, path: &str) -> Option<Arc<Traceflow>> {
         self.lock()?.objects.get(path).cloned()
     }
 
@@ -58,10 +61,10 @@ impl ObjectCache {
     }
 
     /// Caches what a read found, unless a write committed since the read began.
-    pub fn offer(&self, object: &Traceflow, read_start: ReadStart) {
+    pub fn offer(&self, object: &Arc<Traceflow>, read_start: ReadStart) {
         if let Some(mut inner) = self.lock() {
             if inner.commits == read_start.0 {
-                inner.objects.put(object.path(), object.clone());
+                inner.objects.put(object.path(), Arc::clone(object));
             }
         }
     }
@@ -74,7 +77,7 @@ impl ObjectCache {
                 if *operation == Operation::Delete {
                     inner.objects.pop(&object.path());
                 } else {
-                    inner.objects.put(object.path(), object.clone());
+                    inner.objects.put(object.path(), Arc::clone(object));
                 }
             }
         }
@@ -107,7 +110,7 @@ mod tests {
         let cache = ObjectCache::new(10);
         let old = applied("t1", put("t1"), None);
         let start = cache.read_start();
-        let deleted = applied("t1", Change::Delete, Some(old.object.clone()));
+        let deleted = applied("t1", Change::Delete, Some((*old.object).clone()));
         cache.committed([&deleted]);
         cache.offer(&old.object, start); // found before the delete committed: stale
         assert_eq!(cache.get("/infra/antrea/traceflows/t1"), None);
@@ -122,11 +125,12 @@ mod tests {
         let cache = ObjectCache::new(10);
         let created = applied("t1", put("t1"), None);
         cache.committed([&created]);
-        assert_eq!(
-            cache.get("/infra/antrea/traceflows/t1"),
-            Some(created.object.clone())
+        let cached = cache.get("/infra/antrea/traceflows/t1").unwrap();
+        assert!(
+            Arc::ptr_eq(&cached, &created.object),
+            "the cache holds the committed object itself"
         );
-        let deleted = applied("t1", Change::Delete, Some(created.object));
+        let deleted = applied("t1", Change::Delete, Some((*created.object).clone()));
         cache.committed([&deleted]);
         assert_eq!(cache.get("/infra/antrea/traceflows/t1"), None);
     }

@@ -7,6 +7,8 @@ mod cache;
 mod migrations;
 mod sqlite;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
@@ -20,7 +22,7 @@ pub use sqlite::SqliteStore;
 #[async_trait]
 pub trait TraceflowStore: Send + Sync + 'static {
     /// The object stored at `id`, if any.
-    async fn get(&self, id: &ObjectId) -> Result<Option<Traceflow>, StoreError>;
+    async fn get(&self, id: &ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError>;
 
     /// Applies one change atomically: the object and its history row commit together, durably,
     /// or nothing changes. `Ok(None)`: nothing to change (DELETE of an absent object).

@@ -14,6 +14,7 @@ mod writer;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -201,7 +202,7 @@ fn check_integrity(database: &Path) -> anyhow::Result<()> {
 
 #[async_trait]
 impl TraceflowStore for SqliteStore {
-    async fn get(&self, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
+    async fn get(&self, id: &ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
         let path = traceflow_path(id);
         if let Some(object) = self.cache.get(&path) {
             return Ok(Some(object));
@@ -211,7 +212,9 @@ impl TraceflowStore for SqliteStore {
             .bind(&path)
             .fetch_optional(&self.readers)
             .await?;
-        let object = row.map(ObjectRow::into_traceflow).transpose()?;
+        let object = row
+            .map(|row| row.into_traceflow().map(Arc::new))
+            .transpose()?;
         if let Some(object) = &object {
             self.cache.offer(object, read_start);
         }
