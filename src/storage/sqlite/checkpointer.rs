@@ -2,13 +2,13 @@
 //!
 //! Left to itself, SQLite checkpoints inside whichever commit pushes the WAL past its limit,
 //! so one request in a thousand waits for the whole copy and its fsync. Here a thread of its
-//! own runs PASSIVE checkpoints (which never block the writer or readers) every 600 ms;
-//! once a checkpoint has copied everything, the writer's next transaction starts the
-//! WAL over from the beginning, so the file stays small while writes leave it time to. Under
-//! a steady trickle of single writes the writer checkpoints itself between them; under
-//! sustained heavier writes a checkpoint running beside the writer never catches up with
-//! it, and the writer's own auto-checkpoint, with a high threshold, is the backstop that
-//! restarts the WAL (`storage.wal_checkpoint_pages`; see `writer.rs`).
+//! own runs PASSIVE checkpoints (which never block the writer or readers) every 600 ms; once
+//! a checkpoint has copied everything, the writer's next transaction starts the WAL over from
+//! the beginning, so the file stays small while writes leave it time to. Under a steady
+//! trickle of single writes the writer checkpoints itself between them; under sustained
+//! heavier writes a checkpoint running beside the writer never catches up with it, and the
+//! writer's own auto-checkpoint, with a high threshold, is the backstop that restarts the WAL
+//! (`storage.wal_checkpoint_pages`; see `writer.rs`).
 
 use std::path::Path;
 use std::sync::{mpsc, Mutex};
