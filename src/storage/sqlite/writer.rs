@@ -341,28 +341,21 @@ mod tests {
     }
 
     /// The writer connection takes its durability and its WAL restart point from the
-    /// settings, as a config file or the environment set them, and gathers its WAL writes
-    /// only when every commit flushes.
+    /// storage settings, and gathers its WAL writes only when every commit flushes.
     #[test]
     fn the_write_connection_follows_the_storage_settings() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("store.toml");
-        std::fs::write(
-            &file,
-            "[storage]\ndurability = \"normal\"\nwal_checkpoint_pages = 1234\n",
-        )
-        .unwrap();
-        let settings = crate::configuration::Settings::load(&crate::configuration::Overrides {
-            config_file: Some(file),
-            ..Default::default()
-        })
-        .unwrap();
-        let conn = open(&dir.path().join("store.db"), &settings.storage).unwrap();
+        let defaults = crate::configuration::Settings::load(&Default::default()).unwrap();
+        let settings = StorageSettings {
+            durability: Durability::Normal,
+            wal_checkpoint_pages: 1234,
+            ..defaults.storage.clone()
+        };
+        let conn = open(&dir.path().join("store.db"), &settings).unwrap();
         assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 1234);
         assert_eq!(count(&conn, "PRAGMA synchronous"), 1, "NORMAL");
         assert_ne!(vfs_name(&conn), wal_vfs::register().unwrap());
 
-        let defaults = crate::configuration::Settings::load(&Default::default()).unwrap();
         let conn = open(&dir.path().join("store.db"), &defaults.storage).unwrap();
         assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 100_000);
         assert_eq!(count(&conn, "PRAGMA synchronous"), 2, "FULL");
