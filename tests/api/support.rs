@@ -1,8 +1,6 @@
 //! The test harness: the real binary on an ephemeral port, a real SQLite file in a temp dir,
 //! and an HTTP client that speaks to it.
 
-#![allow(dead_code)] // each test file uses its own part of the harness
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,11 +1,9 @@
 //! The list (API.md section 4): paging, ordering, counts and parameters.
 
-mod support;
-
 use std::collections::{BTreeSet, HashSet};
 
 use serde_json::{json, Value};
-use support::{minimal, Client, Server, SpawnServer, Workspace, TRACEFLOWS};
+use crate::support::{minimal, Client, Server, SpawnServer, Workspace, TRACEFLOWS};
 
 /// A server whose commits skip the fsync: these tests are about ordering, not durability.
 fn fast_server(workspace: &Workspace) -> Server {

@@ -2,14 +2,12 @@
 //! (deep nesting, huge numbers, invalid UTF-8, duplicate keys, random bytes). Every answer is
 //! a 200 or a 4xx ApiError, the server stays up, and no 4xx changes anything stored.
 
-mod support;
-
 use std::sync::Mutex;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
-use support::{seed_request, Client, Server, Workspace, TRACEFLOWS};
+use crate::support::{seed_request, Client, Server, Workspace, TRACEFLOWS};
 
 /// Cases per test; thousands in all across the file.
 const CASES: u32 = 1000;

@@ -1,10 +1,8 @@
 //! Every error the service answers is an NSX ApiError (API.md section 5): JSON, with the
 //! contract's status, httpStatus and error_code, and no internals.
 
-mod support;
-
 use serde_json::json;
-use support::{minimal, SpawnServer, Workspace, TRACEFLOWS};
+use crate::support::{minimal, SpawnServer, Workspace, TRACEFLOWS};
 
 #[tokio::test]
 async fn malformed_bodies_are_400() {

@@ -2,12 +2,10 @@
 //! their history equal a sequential replay of the acknowledged operations, and every answer is
 //! one the contract gives.
 
-mod support;
-
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
-use support::{Client, Dice, Workspace};
+use crate::support::{Client, Dice, Workspace};
 
 const CLIENTS: usize = 16;
 const OPERATIONS_PER_CLIENT: usize = 60;
@@ -34,7 +32,7 @@ struct Record {
 
 /// The client's fields of an object, but for `display_name` (the server's default here).
 fn client_fields(object: &Value) -> Map<String, Value> {
-    let mut fields = support::client_fields(object);
+    let mut fields = crate::support::client_fields(object);
     fields.remove("display_name");
     fields
 }
@@ -308,7 +306,7 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
 async fn failing_writes_among_concurrent_ones_change_nothing_else() {
     let workspace = Workspace::new();
     let server = workspace.start();
-    let original = server.client.put("dup", &support::minimal()).await.body;
+    let original = server.client.put("dup", &crate::support::minimal()).await.body;
     let mut writes = tokio::task::JoinSet::new();
     for n in 0..64 {
         let client = server.client.clone();
@@ -318,7 +316,7 @@ async fn failing_writes_among_concurrent_ones_change_nothing_else() {
             } else {
                 "dup".to_owned()
             };
-            (id.clone(), client.put(&id, &support::minimal()).await)
+            (id.clone(), client.put(&id, &crate::support::minimal()).await)
         });
     }
     while let Some(done) = writes.join_next().await {

@@ -1,10 +1,8 @@
 //! The store survives restarts and kills, and can be read with plain SQL.
 
-mod support;
-
 use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
-use support::{minimal, seed_request, Workspace};
+use crate::support::{minimal, seed_request, Workspace};
 
 #[tokio::test]
 async fn objects_survive_a_clean_restart_unchanged() {

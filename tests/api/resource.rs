@@ -1,9 +1,7 @@
 //! PATCH, DELETE and retrace (API.md sections 1 and 3), and the bodies real clients send.
 
-mod support;
-
 use serde_json::json;
-use support::{minimal, seed_request, Reply, Workspace, TRACEFLOWS};
+use crate::support::{minimal, seed_request, Reply, Workspace, TRACEFLOWS};
 
 fn assert_empty_success(reply: &Reply) {
     assert_eq!(reply.status, 200, "{reply:#?}");

@@ -2,13 +2,11 @@
 //! test. The SDK is installed into a virtualenv under `target/` on first run (PyPI is the one
 //! network access the suite needs); `tests/sdk/traceflows.py` does the driving.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use support::{Server, SpawnServer, Workspace, ADMIN};
+use crate::support::{Server, SpawnServer, Workspace, ADMIN};
 
 const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
 

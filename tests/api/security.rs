@@ -1,14 +1,12 @@
 //! Authentication, roles, sessions, TLS and limits (API.md section 6).
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{minimal, Client, Reply, SpawnServer, Workspace, ADMIN, AUDITOR, BIN, TRACEFLOWS};
+use crate::support::{minimal, Client, Reply, SpawnServer, Workspace, ADMIN, AUDITOR, BIN, TRACEFLOWS};
 
 const BAD_CREDENTIALS: &str =
     "The credentials were incorrect or the account specified has been locked.";
@@ -242,7 +240,7 @@ async fn reply_header(client: &Client, user: (&str, &str)) -> String {
 }
 
 /// Starts a TLS server; returns it with the certificate path and fingerprint it printed.
-fn start_tls(workspace: &Workspace) -> (support::Server, std::path::PathBuf, String) {
+fn start_tls(workspace: &Workspace) -> (crate::support::Server, std::path::PathBuf, String) {
     let server = workspace.command().arg("--tls").spawn_server();
     assert!(
         server.url.starts_with("https://127.0.0.1:"),

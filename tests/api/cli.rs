@@ -1,11 +1,9 @@
 //! The command line and configuration layers, through the real binary.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::{SpawnServer, Workspace, BIN};
+use crate::support::{SpawnServer, Workspace, BIN};
 
 /// Runs the binary to completion (it is expected to fail fast or print help).
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {

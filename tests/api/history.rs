@@ -1,12 +1,10 @@
 //! History, three ways: the SQL tables and views, GET /store/v1/revisions, and the
 //! `history` subcommand.
 
-mod support;
-
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::{minimal, Workspace, BIN};
+use crate::support::{minimal, Workspace, BIN};
 
 const PATH: &str = "/infra/antrea/traceflows/t14";
 

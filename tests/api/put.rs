@@ -1,9 +1,7 @@
 //! PUT and GET of one traceflow config: API.md sections 2 and 3.
 
-mod support;
-
 use serde_json::{json, Value};
-use support::{minimal, seed_request, Workspace};
+use crate::support::{minimal, seed_request, Workspace};
 
 /// The seed's example response, as printed in the NSX API reference.
 fn seed_response() -> Value {

@@ -1,14 +1,12 @@
 //! Nothing acknowledged is ever lost: kills, shutdowns, storage faults, start-up checks and
 //! backups, through the real binary.
 
-mod support;
-
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{
+use crate::support::{
     client_fields, minimal, Client, Dice, Server, SpawnServer, Workspace, BIN, TRACEFLOWS,
 };
 

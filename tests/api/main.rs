@@ -1,0 +1,19 @@
+//! The integration tests: the real binary on an ephemeral port, a real database in a temp
+//! folder, real clients. One crate, one module per concern, so the harness is compiled and
+//! linked once.
+
+mod support;
+
+mod cli;
+mod concurrency;
+mod durability;
+mod errors;
+mod history;
+mod hostile;
+mod list;
+mod put;
+mod reliability;
+mod resource;
+mod sdk;
+mod security;
+mod validation;
