@@ -21,11 +21,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-#[path = "../tests/support/mod.rs"]
+/// The integration tests' harness; the benchmark takes its constants and the seed's body.
+#[path = "../tests/api/support.rs"]
+#[allow(dead_code)]
 mod support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_nsx-policy-store");
-const TRACEFLOWS: &str = "/policy/api/v1/infra/antrea/traceflows";
+use support::{BIN, TRACEFLOWS};
+
 const CEILING_ROLE: &str = "NSX_BENCH_CEILING_LISTEN";
 const CLIENT_COUNTS: [usize; 3] = [1, 16, 64];
 const USER: &str = "admin";

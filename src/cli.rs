@@ -1,65 +1,144 @@
-//! The command line.
+//! The command line. Each subcommand takes only the flags it uses; serving, the default,
+//! takes its flags with or without the `serve` subcommand.
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::configuration::Overrides;
 
 /// A local stand-in for the VMware NSX Policy API (Antrea traceflow configs), keeping every
 /// object and every past revision in a SQLite file.
+///
+/// Settings come from the compiled-in defaults, then --config FILE, then the environment
+/// (NSX_POLICY_STORE__SECTION__KEY), then flags; the README lists every key.
 #[derive(Debug, Parser)]
 /// A flag given twice counts once, the last: scripts can append to a base command line.
-#[command(name = "nsx-policy-store", version, args_override_self = true)]
+#[command(
+    name = "nsx-policy-store",
+    version,
+    args_override_self = true,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
-    /// A TOML file of settings, layered over the compiled-in defaults.
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0: any free port).
-    #[arg(long, global = true, value_name = "ADDR")]
-    pub listen: Option<String>,
-
-    /// The SQLite database file.
-    #[arg(long, global = true, value_name = "PATH")]
-    pub database: Option<PathBuf>,
-
-    /// Serve HTTPS (server.tls).
-    #[arg(long, global = true)]
-    pub tls: bool,
+    /// Serving's flags, for when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
 
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// Where the settings and the database are: every subcommand that opens the store takes these.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StoreArgs {
+    /// A TOML file of settings, layered over the compiled-in defaults.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The SQLite database file [setting storage.database; env
+    /// NSX_POLICY_STORE__STORAGE__DATABASE; default data/nsx-policy-store.db].
+    #[arg(long, value_name = "PATH")]
+    pub database: Option<PathBuf>,
+}
+
+/// The flags of serving.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Address to listen on; port 0 picks any free port [setting server.listen; env
+    /// NSX_POLICY_STORE__SERVER__LISTEN; default 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// Serve HTTPS [setting server.tls; env NSX_POLICY_STORE__SERVER__TLS; default off].
+    #[arg(long)]
+    pub tls: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (what runs when no command is given).
-    Serve,
+    Serve(ServeArgs),
     /// Print every revision of one object, newest first, as JSON, straight from the database
     /// file (no server needed). The same document as GET /store/v1/revisions?path=PATH.
     History {
-        /// The object's policy path, e.g. /infra/antrea/traceflows/t14.
-        path: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The object's policy path, e.g. /infra/antrea/traceflows/t14, or a traceflow's id,
+        /// e.g. t14.
+        object: String,
     },
     /// Copy the database, consistently, into a new FILE, while a server may keep writing to
     /// it. Restore by stopping the server and putting the copy in the database's place.
     Backup {
-        /// Where to write the copy; must not exist yet.
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Where to write the copy; must not exist yet. Its folder is created when missing.
         file: PathBuf,
     },
     /// Print an argon2 hash of a password, for `password_hash` in `[[auth.users]]`. Reads the
-    /// password from standard input (one line), or asks for it on a terminal.
+    /// password from standard input (one line), or asks for it twice on a terminal.
     HashPassword,
 }
 
-impl Cli {
+impl StoreArgs {
     pub fn overrides(&self) -> Overrides {
         Overrides {
             config_file: self.config.clone(),
-            listen: self.listen.clone(),
             database: self.database.clone(),
-            tls: self.tls,
+            ..Overrides::default()
         }
+    }
+}
+
+impl ServeArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            listen: self.listen.clone(),
+            tls: self.tls,
+            ..self.store.overrides()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+    use crate::configuration::Settings;
+
+    /// The defaults `--help` states are the compiled-in ones.
+    #[test]
+    fn help_states_the_real_defaults() {
+        let help = Cli::command().render_long_help().to_string();
+        let defaults = Settings::load(&Overrides::default()).unwrap();
+        for default in [
+            defaults.server.listen.clone(),
+            defaults.storage.database.display().to_string(),
+        ] {
+            assert!(help.contains(&format!("default {default}]")), "{help}");
+        }
+    }
+
+    #[test]
+    fn subcommands_refuse_flags_they_do_not_use() {
+        for args in [
+            &["nsx-policy-store", "history", "/x", "--listen", "0.0.0.0:1"][..],
+            &["nsx-policy-store", "backup", "copy.db", "--tls"],
+            &["nsx-policy-store", "hash-password", "--database", "x.db"],
+        ] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{args:?}"
+            );
+        }
+        let cli = Cli::try_parse_from(["nsx-policy-store", "--listen", "127.0.0.1:0"]).unwrap();
+        assert_eq!(cli.serve.listen.as_deref(), Some("127.0.0.1:0"));
     }
 }

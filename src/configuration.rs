@@ -1,16 +1,25 @@
 //! Settings, layered: the compiled-in `config/default.toml`, then `--config FILE`, then the
-//! environment (`NSX_POLICY_STORE__SECTION__KEY`), then command-line flags. Unknown keys are
-//! an error that names the key.
+//! environment (`NSX_POLICY_STORE__SECTION__KEY`), then command-line flags.
+//!
+//! Every problem is reported in the user's terms: the full key (`storage.durability`), the
+//! layer that set it (the file's path, the environment variable, the flag), and what the key
+//! accepts. The settings are parsed here once; the rest of the service gets typed values
+//! (a certificate pair, a user's one secret) and checks nothing again.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
-use config::{Config, Environment, File, FileFormat};
+use figment::error::Kind;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::auth::Role;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
-const ENV_PREFIX: &str = "NSX_POLICY_STORE";
+const ENV_PREFIX: &str = "NSX_POLICY_STORE__";
+const ENV_SEPARATOR: &str = "__";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,9 +44,28 @@ pub struct ServerSettings {
     /// Serve HTTPS.
     pub tls: bool,
     /// PEM files of one's own certificate (chain) and key; both or neither. Without them a
-    /// self-signed certificate is generated beside the database.
-    pub tls_cert: Option<PathBuf>,
-    pub tls_key: Option<PathBuf>,
+    /// self-signed certificate is generated beside the database. Read through
+    /// [`ServerSettings::own_certificate`], which the loader has checked.
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+}
+
+/// One's own certificate chain and its private key, both PEM files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertificatePair<'a> {
+    pub certificate: &'a Path,
+    pub key: &'a Path,
+}
+
+impl ServerSettings {
+    /// The configured certificate and key; `None` when neither is set (the loader refuses
+    /// one without the other).
+    pub fn own_certificate(&self) -> Option<CertificatePair<'_>> {
+        Some(CertificatePair {
+            certificate: self.tls_cert.as_deref()?,
+            key: self.tls_key.as_deref()?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,15 +100,58 @@ pub struct AuthSettings {
     pub users: Vec<UserSettings>,
 }
 
-/// One `[[auth.users]]` entry: a name, a role, and exactly one of `password_hash` (argon2, as
-/// `nsx-policy-store hash-password` prints it) and `password` (plain, for throwaway setups).
+/// One `[[auth.users]]` entry: a name, a role, and its one secret.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "UserEntry")]
 pub struct UserSettings {
     pub name: String,
     pub role: Role,
-    pub password_hash: Option<String>,
-    pub password: Option<String>,
+    pub secret: UserSecret,
+}
+
+/// How a configured user's password is known. Redacted in every `Debug` output.
+#[derive(Debug, Clone)]
+pub enum UserSecret {
+    /// `password_hash`: an argon2 PHC string, as `nsx-policy-store hash-password` prints it.
+    Hash(SecretString),
+    /// `password`: the plain password, for throwaway setups.
+    Plain(SecretString),
+}
+
+/// `[[auth.users]]` as written: exactly one of `password_hash` and `password`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserEntry {
+    name: String,
+    role: Role,
+    password_hash: Option<SecretString>,
+    password: Option<SecretString>,
+}
+
+impl TryFrom<UserEntry> for UserSettings {
+    type Error = String;
+
+    fn try_from(entry: UserEntry) -> Result<Self, String> {
+        let secret = match (entry.password_hash, entry.password) {
+            (Some(hash), None) => {
+                crate::auth::check_password_hash(&hash)
+                    .map_err(|err| format!("user {:?}: password_hash {err}", entry.name))?;
+                UserSecret::Hash(hash)
+            }
+            (None, Some(password)) => UserSecret::Plain(password),
+            _ => {
+                return Err(format!(
+                    "user {:?}: set exactly one of password_hash and password",
+                    entry.name
+                ))
+            }
+        };
+        Ok(Self {
+            name: entry.name,
+            role: entry.role,
+            secret,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -98,42 +169,191 @@ pub struct Overrides {
     pub tls: bool,
 }
 
+/// The settings could not be loaded: each problem with its key and the layer that set it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {cause}")]
+    Unreadable { path: PathBuf, cause: String },
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<Problem>),
+}
+
+/// One key that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The full dotted key, `storage.durability`.
+    pub key: String,
+    /// Where its value came from: `config file /etc/x.toml`, `environment variable ...`.
+    pub origin: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} (set by {})", self.key, self.message, self.origin)
+    }
+}
+
+/// One layer of settings, and how to tell a user about it.
+struct Layer {
+    figment: Figment,
+    /// Names where a key comes from in this layer.
+    origin: Box<dyn Fn(&str) -> String>,
+}
+
 impl Settings {
     /// Reads the settings from every layer.
-    pub fn load(overrides: &Overrides) -> Result<Self, config::ConfigError> {
-        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
-        if let Some(path) = &overrides.config_file {
-            builder = builder.add_source(File::from(path.as_path()).required(true));
-        }
-        builder = builder.add_source(
-            Environment::with_prefix(ENV_PREFIX)
-                .prefix_separator("__")
-                .separator("__")
-                .try_parsing(true),
-        );
-        if let Some(listen) = &overrides.listen {
-            builder = builder.set_override("server.listen", listen.as_str())?;
-        }
-        if let Some(database) = &overrides.database {
-            builder =
-                builder.set_override("storage.database", database.to_string_lossy().as_ref())?;
-        }
-        if overrides.tls {
-            builder = builder.set_override("server.tls", true)?;
-        }
-        let settings: Self = builder.build()?.try_deserialize()?;
-        if settings.server.tls_cert.is_some() != settings.server.tls_key.is_some() {
-            return Err(config::ConfigError::Message(
-                "server.tls_cert and server.tls_key go together: set both or neither".into(),
-            ));
-        }
+    pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
+        let layers = layers(overrides)?;
+        let merged = layers.iter().fold(Figment::new(), |all, layer| {
+            all.merge(layer.figment.clone())
+        });
+        let settings: Self = merged.extract().map_err(|errors| {
+            ConfigError::Invalid(errors.into_iter().map(|e| problem(&layers, e)).collect())
+        })?;
+        settings.check_combinations(&layers)?;
         Ok(settings)
     }
+
+    /// The rules that tie one key to another.
+    fn check_combinations(&self, layers: &[Layer]) -> Result<(), ConfigError> {
+        let server = &self.server;
+        if server.tls_cert.is_some() != server.tls_key.is_some() {
+            let key = if server.tls_cert.is_some() {
+                "server.tls_cert"
+            } else {
+                "server.tls_key"
+            };
+            return Err(ConfigError::Invalid(vec![Problem {
+                key: key.into(),
+                origin: origin_of(layers, key),
+                message: "server.tls_cert and server.tls_key go together: set both or neither"
+                    .into(),
+            }]));
+        }
+        Ok(())
+    }
+}
+
+/// The layers, lowest first.
+fn layers(overrides: &Overrides) -> Result<Vec<Layer>, ConfigError> {
+    let mut layers = vec![Layer {
+        figment: Figment::from(Toml::string(DEFAULTS)),
+        origin: Box::new(|_| "the compiled-in defaults".into()),
+    }];
+    if let Some(path) = &overrides.config_file {
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Unreadable {
+            path: path.clone(),
+            cause: err.to_string(),
+        })?;
+        let named = format!("config file {}", path.display());
+        layers.push(Layer {
+            figment: Figment::from(Toml::string(&text)),
+            origin: Box::new(move |_| named.clone()),
+        });
+    }
+    layers.push(Layer {
+        figment: Figment::from(Env::prefixed(ENV_PREFIX).split(ENV_SEPARATOR)),
+        origin: Box::new(|key| {
+            let name = key.replace('.', ENV_SEPARATOR).to_ascii_uppercase();
+            format!("environment variable {ENV_PREFIX}{name}")
+        }),
+    });
+    let mut flags = Figment::new();
+    if let Some(listen) = &overrides.listen {
+        flags = flags.merge(Serialized::default("server.listen", listen));
+    }
+    if let Some(database) = &overrides.database {
+        flags = flags.merge(Serialized::default("storage.database", database));
+    }
+    if overrides.tls {
+        flags = flags.merge(Serialized::default("server.tls", true));
+    }
+    layers.push(Layer {
+        figment: flags,
+        origin: Box::new(|key| match key {
+            "server.listen" => "flag --listen".into(),
+            "storage.database" => "flag --database".into(),
+            _ => "flag --tls".into(),
+        }),
+    });
+    Ok(layers)
+}
+
+/// The layer that set `key` (or the nearest enclosing key): the highest that has it.
+fn origin_of(layers: &[Layer], key: &str) -> String {
+    let mut candidate = key;
+    loop {
+        if let Some(layer) = layers.iter().rev().find(|l| l.figment.contains(candidate)) {
+            return (layer.origin)(candidate);
+        }
+        match candidate.rsplit_once('.') {
+            Some((parent, _)) => candidate = parent,
+            None => return (layers[0].origin)(key),
+        }
+    }
+}
+
+/// One deserialization error, in the user's terms.
+fn problem(layers: &[Layer], error: figment::Error) -> Problem {
+    let mut key = error.path.clone();
+    let message = match &error.kind {
+        Kind::UnknownField(found, expected) => {
+            if key.last() != Some(found) {
+                key.push(found.clone());
+            }
+            format!("unknown key; this section takes {}", one_of(expected))
+        }
+        Kind::MissingField(field) => {
+            if key.last().map(String::as_str) != Some(field) {
+                key.push(field.to_string());
+            }
+            "required, but not set".into()
+        }
+        Kind::UnknownVariant(found, expected) => {
+            format!("{found:?} is not one of {}", one_of(expected))
+        }
+        Kind::InvalidType(found, expected) => format!("expected {expected}, found {found}"),
+        Kind::InvalidValue(found, expected) => format!("expected {expected}, found {found}"),
+        other => other.to_string(),
+    };
+    let key = key.join(".");
+    Problem {
+        origin: origin_of(layers, &key),
+        key,
+        message,
+    }
+}
+
+fn one_of(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn load_file(toml: &str) -> (Result<Settings, ConfigError>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("settings.toml");
+        std::fs::write(&file, toml).unwrap();
+        let overrides = Overrides {
+            config_file: Some(file),
+            ..Overrides::default()
+        };
+        (Settings::load(&overrides), dir)
+    }
+
+    fn problems_of(result: Result<Settings, ConfigError>) -> Vec<Problem> {
+        match result {
+            Err(ConfigError::Invalid(problems)) => problems,
+            other => panic!("expected problems, got {other:?}"),
+        }
+    }
 
     #[test]
     fn the_compiled_in_defaults_are_complete() {
@@ -145,6 +365,7 @@ mod tests {
         );
         assert_eq!(settings.storage.durability, Durability::Full);
         assert!(!settings.server.tls);
+        assert_eq!(settings.server.own_certificate(), None);
         let users: Vec<_> = settings
             .auth
             .users
@@ -156,23 +377,14 @@ mod tests {
 
     #[test]
     fn a_config_file_replaces_the_default_users() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("users.toml");
-        std::fs::write(
-            &file,
-            "[[auth.users]]\nname = \"audrey\"\nrole = \"auditor\"\npassword = \"x\"\n",
-        )
-        .unwrap();
-        let overrides = Overrides {
-            config_file: Some(file),
-            ..Overrides::default()
-        };
-        let settings = Settings::load(&overrides).unwrap();
+        let (settings, _dir) =
+            load_file("[[auth.users]]\nname = \"audrey\"\nrole = \"auditor\"\npassword = \"x\"\n");
         let users: Vec<_> = settings
+            .unwrap()
             .auth
             .users
             .iter()
-            .map(|u| u.name.as_str())
+            .map(|u| u.name.clone())
             .collect();
         assert_eq!(users, ["audrey"]);
     }
@@ -193,14 +405,64 @@ mod tests {
 
     #[test]
     fn a_certificate_needs_its_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("tls.toml");
-        std::fs::write(&file, "[server]\ntls_cert = \"cert.pem\"\n").unwrap();
+        let (result, dir) = load_file("[server]\ntls_cert = \"cert.pem\"\n");
+        let problems = problems_of(result);
+        assert_eq!(problems[0].key, "server.tls_cert");
+        let file = dir.path().join("settings.toml");
+        assert_eq!(
+            problems[0].origin,
+            format!("config file {}", file.display())
+        );
+        assert!(problems[0].message.contains("tls_key"), "{problems:?}");
+    }
+
+    #[test]
+    fn problems_name_the_full_key_its_file_and_the_accepted_values() {
+        let (result, dir) = load_file("[storage]\ndurability = \"fast\"\n");
+        let file = dir.path().join("settings.toml");
+        let problems = problems_of(result);
+        assert_eq!(
+            problems,
+            [Problem {
+                key: "storage.durability".into(),
+                origin: format!("config file {}", file.display()),
+                message: "\"fast\" is not one of `full`, `normal`".into(),
+            }]
+        );
+
+        let (result, _dir) = load_file("[server]\nlisen = \"x\"\n");
+        let problem = &problems_of(result)[0];
+        assert_eq!(problem.key, "server.lisen");
+        assert!(problem.message.contains("`listen`"), "{problem}");
+
+        let (result, _dir) = load_file("[[auth.users]]\nname = \"a\"\nrole = \"root\"\n");
+        let problem = &problems_of(result)[0];
+        assert!(problem.key.starts_with("auth.users"), "{problem}");
+        assert!(problem.message.contains("`enterprise_admin`"), "{problem}");
+
+        let (result, _dir) =
+            load_file("[[auth.users]]\nname = \"a\"\nrole = \"auditor\"\npassword_hash = \"no\"\n");
+        let problem = &problems_of(result)[0];
+        assert!(problem.message.contains("password_hash"), "{problem}");
+    }
+
+    #[test]
+    fn a_missing_config_file_is_named() {
         let overrides = Overrides {
-            config_file: Some(file),
+            config_file: Some("/nonexistent/settings.toml".into()),
             ..Overrides::default()
         };
         let err = Settings::load(&overrides).unwrap_err().to_string();
-        assert!(err.contains("tls_key"), "{err}");
+        assert!(err.contains("/nonexistent/settings.toml"), "{err}");
+    }
+
+    #[test]
+    fn plain_passwords_never_reach_debug_output() {
+        let (settings, _dir) = load_file(
+            "[[auth.users]]\nname = \"a\"\nrole = \"auditor\"\npassword = \"hunter2-secret\"\n",
+        );
+        let debug = format!("{:?}", settings.unwrap());
+        assert!(!debug.contains("hunter2-secret"), "{debug}");
+        assert!(debug.contains("REDACTED"), "{debug}");
     }
 }

@@ -5,20 +5,21 @@ use anyhow::Context;
 use clap::Parser;
 
 use nsx_policy_store::auth::hash_password;
-use nsx_policy_store::cli::{Cli, Command};
-use nsx_policy_store::configuration::Settings;
+use nsx_policy_store::cli::{Cli, Command, ServeArgs};
+use nsx_policy_store::configuration::{Overrides, Settings};
 use nsx_policy_store::domain::history::RevisionQuery;
+use nsx_policy_store::domain::object::traceflow_path;
+use nsx_policy_store::domain::ObjectId;
 use nsx_policy_store::http::{NoExtra, PageBody};
 use nsx_policy_store::startup::Application;
 use nsx_policy_store::storage::{SqliteStore, TraceflowStore};
 use nsx_policy_store::telemetry;
 
 /// mimalloc serves every allocation in the process: Rust's, and SQLite's (the `override`
-/// feature replaces `malloc` and `free`). Under write load glibc's allocator took about a
-/// seventh of the writer thread's time, mostly allocating and merging the chunks of SQLite's
-/// in-memory statement and savepoint journals (BENCHMARKS.md). Built without transparent huge
-/// pages (`no_thp`): with them, a write now and then took ~5 ms to apply, and the server's
-/// memory grew by ~30 MB.
+/// feature replaces `malloc` and `free`), because glibc's allocator spent a large share of
+/// the writer thread's time on the chunks of SQLite's in-memory journals. Built without
+/// transparent huge pages (`no_thp`), which made some writes slow and the process larger.
+/// BENCHMARKS.md has the measurements.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -33,24 +34,34 @@ fn main() -> ExitCode {
     }
 }
 
+fn settings(overrides: &Overrides) -> anyhow::Result<Settings> {
+    Settings::load(overrides).context("invalid configuration")
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let overrides = cli.overrides();
-    let settings = || Settings::load(&overrides).context("invalid configuration");
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings()?),
-        Command::History { path } => history(settings()?, path),
-        Command::Backup { file } => {
-            let objects = SqliteStore::backup(&settings()?.storage.database, &file)?;
+    match cli.command {
+        None => serve(&cli.serve),
+        Some(Command::Serve(args)) => serve(&args),
+        Some(Command::History { store, object }) => history(settings(&store.overrides())?, &object),
+        Some(Command::Backup { store, file }) => {
+            let settings = settings(&store.overrides())?;
+            let objects = SqliteStore::backup(&settings.storage.database, &file)?;
             println!("backed up {objects} objects to {}", file.display());
             Ok(())
         }
-        Command::HashPassword => print_password_hash(),
+        Some(Command::HashPassword) => print_password_hash(),
     }
 }
 
 fn print_password_hash() -> anyhow::Result<()> {
     let password = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("Password: ")?
+        let password = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        anyhow::ensure!(
+            password == again,
+            "the two passwords differ; nothing was printed"
+        );
+        password
     } else {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -61,14 +72,26 @@ fn print_password_hash() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn history(settings: Settings, path: String) -> anyhow::Result<()> {
+/// `object` is a policy path, or a traceflow's id.
+fn history(settings: Settings, object: &str) -> anyhow::Result<()> {
+    let path = if object.starts_with('/') {
+        object.to_owned()
+    } else {
+        let id = ObjectId::parse(object).map_err(|err| {
+            anyhow::anyhow!(
+                "{object:?} is neither a policy path (such as /infra/antrea/traceflows/t14) \
+                 nor a traceflow id ({err})"
+            )
+        })?;
+        traceflow_path(&id)
+    };
     actix_web::rt::System::new().block_on(async move {
         let store = SqliteStore::open_read_only(&settings.storage.database).await?;
         let page = store
             .revisions(&RevisionQuery::all(path))
             .await
             .context("cannot read the history")?;
-        let body = PageBody::new(page, NoExtra {}, |record| record);
+        let body = PageBody::unpaged(page, NoExtra {}, |record| record);
         let mut stdout = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut stdout, &body)?;
         writeln!(stdout)?;
@@ -76,7 +99,8 @@ fn history(settings: Settings, path: String) -> anyhow::Result<()> {
     })
 }
 
-fn serve(settings: Settings) -> anyhow::Result<()> {
+fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let settings = settings(&args.overrides())?;
     telemetry::init(&settings.log.level).context("invalid log.level")?;
     // A file-size limit must fail the write (the store answers 503), not kill the process.
     // SAFETY: called before any other thread exists; SIG_IGN installs no handler code.
@@ -85,15 +109,11 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&settings).await?;
-        let mut stdout = std::io::stdout().lock();
         if let Some((certificate, fingerprint)) = app.tls_certificate() {
-            writeln!(
-                stdout,
-                "nsx-policy-store TLS certificate {} SHA-256 fingerprint {fingerprint}",
-                certificate.display()
-            )?;
+            tracing::info!(certificate = %certificate.display(), sha256 = fingerprint, "TLS certificate");
         }
-        // Harnesses wait for this line, on stdout, to learn the address.
+        // Harnesses wait for this line, the only one on stdout, to learn the address.
+        let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "nsx-policy-store listening on {}", app.url())?;
         stdout.flush()?;
         drop(stdout);

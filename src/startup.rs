@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use anyhow::{bail, Context};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::{Credentials, Sessions, DEFAULT_PASSWORD};
@@ -18,12 +19,37 @@ use crate::storage::{SqliteStore, TraceflowStore};
 use crate::telemetry::RequestSpan;
 use crate::tls;
 
+/// The signals that stop the server, listened for from the moment the service is built, so
+/// that one sent right after the start-up line is not missed.
+struct StopSignals {
+    terminate: Signal,
+    interrupt: Signal,
+}
+
+impl StopSignals {
+    fn listen() -> std::io::Result<Self> {
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Waits for SIGTERM or SIGINT; answers which came.
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
+        }
+    }
+}
+
 /// A bound, ready-to-run service.
 pub struct Application {
     server: Server,
     address: SocketAddr,
     tls: Option<tls::Tls>,
     store: Arc<dyn TraceflowStore>,
+    signals: StopSignals,
 }
 
 impl Application {
@@ -78,7 +104,10 @@ impl Application {
         // cap on a whole request, head and body, for connections that never get that far.
         .client_request_timeout(request_timeout * 2)
         .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
-        // On SIGTERM or Ctrl-C: stop accepting, let requests in flight finish for this long.
+        // Stopping is `run_until_stopped`'s: actix's own handling of Ctrl-C (SIGINT) would
+        // drop the connections in flight.
+        .disable_signals()
+        // When stopping: no new connections; requests in flight may finish for this long.
         .shutdown_timeout(settings.server.shutdown_grace_secs);
         let server = match &tls {
             Some(tls) => server.listen_rustls_0_23(listener, tls.config.clone()),
@@ -91,6 +120,7 @@ impl Application {
             address,
             tls,
             store,
+            signals: StopSignals::listen().context("cannot listen for signals")?,
         })
     }
 
@@ -111,10 +141,21 @@ impl Application {
             .map(|tls| (tls.certificate.as_path(), tls.fingerprint.as_str()))
     }
 
-    /// Serves until the process is told to stop (SIGINT, SIGTERM); then lets the requests in
-    /// flight finish, commits what they queued, and closes the store cleanly.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
+    /// Serves until the process is told to stop (SIGTERM, or SIGINT as Ctrl-C sends it);
+    /// then stops accepting, lets the requests in flight finish and answer, commits what they
+    /// queued, and closes the store cleanly.
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        let served = tokio::select! {
+            served = &mut server => served,
+            signal = self.signals.recv() => {
+                tracing::info!(signal, "stopping: finishing the requests in flight");
+                // The command is sent at once; the server future carries it out.
+                drop(handle.stop(true));
+                server.await
+            }
+        };
         tracing::info!("server stopped; closing the store");
         self.store.close().await;
         served

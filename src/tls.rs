@@ -26,9 +26,9 @@ pub struct Tls {
 /// Uses the configured certificate, or the generated one beside `database` (generating it
 /// the first time).
 pub fn load_or_generate(server: &ServerSettings, database: &Path) -> anyhow::Result<Tls> {
-    let (certificate, key) = match (&server.tls_cert, &server.tls_key) {
-        (Some(certificate), Some(key)) => (certificate.clone(), key.clone()),
-        _ => generated_pair(database)?,
+    let (certificate, key) = match server.own_certificate() {
+        Some(pair) => (pair.certificate.to_owned(), pair.key.to_owned()),
+        None => generated_pair(database)?,
     };
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&certificate)
         .and_then(|certs| certs.collect())
@@ -58,7 +58,8 @@ pub fn load_or_generate(server: &ServerSettings, database: &Path) -> anyhow::Res
     })
 }
 
-/// `<database stem>-cert.pem` and `-key.pem` beside the database, created when both are absent.
+/// `<database stem>-cert.pem` and `-key.pem` beside the database, created when both are
+/// absent (with the database's folder, which the store would create next).
 fn generated_pair(database: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
     let stem = database.file_stem().map_or_else(
         || "nsx-policy-store".into(),
@@ -74,6 +75,10 @@ fn generated_pair(database: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
             certificate.display(),
             key.display()
         ),
+    }
+    if let Some(folder) = certificate.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create folder {}", folder.display()))?;
     }
     let generated =
         rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])

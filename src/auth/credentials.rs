@@ -14,12 +14,13 @@ use anyhow::bail;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand_core::{OsRng, RngCore};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
 use super::{Actor, Role};
-use crate::configuration::UserSettings;
+use crate::configuration::{UserSecret, UserSettings};
 
 /// The password of the shipped default `admin` user. The README states it; the server refuses
 /// to listen beyond loopback while any user still accepts it.
@@ -49,28 +50,18 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// Checks the configured users: unique names, exactly one of `password_hash` and
-    /// `password`, and hashes that parse.
+    /// The configured users (the configuration has parsed each one's secret); refuses a
+    /// name given twice.
     pub fn new(users: &[UserSettings]) -> anyhow::Result<Self> {
         let mut key = [0u8; 32];
         OsRng.fill_bytes(&mut key);
         let mut accounts = HashMap::new();
         for user in users {
-            let secret = match (&user.password_hash, &user.password) {
-                (Some(hash), None) => {
-                    if PasswordHash::new(hash).is_err() {
-                        bail!(
-                            "auth.users {:?}: password_hash is not an argon2 hash",
-                            user.name
-                        );
-                    }
-                    Secret::Hash(hash.clone())
+            let secret = match &user.secret {
+                UserSecret::Hash(hash) => Secret::Hash(hash.expose_secret().to_owned()),
+                UserSecret::Plain(password) => {
+                    Secret::Plain(digest(&key, &user.name, password.expose_secret()))
                 }
-                (None, Some(password)) => Secret::Plain(digest(&key, &user.name, password)),
-                _ => bail!(
-                    "auth.users {:?}: set exactly one of password_hash and password",
-                    user.name
-                ),
             };
             let account = Account {
                 role: user.role,
@@ -147,6 +138,13 @@ impl Credentials {
     }
 }
 
+/// Whether `hash` is an argon2 hash in the PHC form `password_hash` takes.
+pub fn check_password_hash(hash: &SecretString) -> Result<(), &'static str> {
+    PasswordHash::new(hash.expose_secret())
+        .map(|_| ())
+        .map_err(|_| "is not an argon2 hash (make one with `nsx-policy-store hash-password`)")
+}
+
 /// An argon2id hash of `password`, in the PHC form `password_hash` takes.
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
@@ -182,11 +180,15 @@ mod tests {
     use super::*;
 
     fn user(name: &str, role: Role, hash: Option<String>, password: Option<&str>) -> UserSettings {
+        let secret = match (hash, password) {
+            (Some(hash), None) => UserSecret::Hash(hash.into()),
+            (None, Some(password)) => UserSecret::Plain(password.into()),
+            _ => unreachable!("the configuration gives each user one secret"),
+        };
         UserSettings {
             name: name.into(),
             role,
-            password_hash: hash,
-            password: password.map(Into::into),
+            secret,
         }
     }
 
@@ -235,8 +237,8 @@ mod tests {
         .unwrap();
         assert_eq!(credentials.users_with_default_password(), ["a", "b"]);
 
-        assert!(Credentials::new(&[user("x", Role::Auditor, None, None)]).is_err());
-        assert!(Credentials::new(&[user("x", Role::Auditor, Some("nope".into()), None)]).is_err());
+        assert!(check_password_hash(&"nope".into()).is_err());
+        assert!(check_password_hash(&hash_password("x").into()).is_ok());
         let twice = [
             user("x", Role::Auditor, None, Some("1")),
             user("x", Role::Auditor, None, Some("2")),

@@ -1,4 +1,4 @@
-//! Who may do what (API.md section 6): users and roles from the configuration, password
+//! Who may do what (the README's "Authentication"): users and roles from the configuration, password
 //! verification, and login sessions. The HTTP side of it lives in `crate::http::auth`.
 
 mod credentials;
@@ -8,8 +8,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
-pub use credentials::{hash_password, Credentials, DEFAULT_PASSWORD};
-pub use sessions::{SessionError, SessionTokens, Sessions};
+pub use credentials::{check_password_hash, hash_password, Credentials, DEFAULT_PASSWORD};
+pub use sessions::{SessionError, SessionTokens, Sessions, XsrfProblem};
 
 /// What a role is allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -37,7 +37,7 @@ impl Role {
     }
 }
 
-/// The permission an operation needs (API.md section 1).
+/// The permission an operation needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     Read,

@@ -19,19 +19,34 @@ struct Session {
     last_used: Instant,
 }
 
-/// The two secrets of a new session.
-#[derive(Debug, Clone)]
+/// The two secrets of a new session. Never printed: `Debug` redacts them.
+#[derive(Clone)]
 pub struct SessionTokens {
     pub session_id: String,
     pub xsrf_token: String,
+}
+
+impl std::fmt::Debug for SessionTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionTokens { [REDACTED] }")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionError {
     /// No such session: never created, destroyed, or expired.
     Unknown,
-    /// The session exists, but the request lacks its XSRF token.
-    MissingXsrfToken,
+    /// The session exists, but the request does not carry its XSRF token.
+    Xsrf(XsrfProblem),
+}
+
+/// What is wrong with a live session's request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XsrfProblem {
+    /// No `X-XSRF-TOKEN` header.
+    Missing,
+    /// A token, but not this session's.
+    Wrong,
 }
 
 pub struct Sessions {
@@ -82,10 +97,11 @@ impl Sessions {
             }
             None => return Err(SessionError::Unknown),
         };
-        let token_matches = xsrf_token
-            .is_some_and(|given| bool::from(given.as_bytes().ct_eq(session.xsrf_token.as_bytes())));
-        if !token_matches {
-            return Err(SessionError::MissingXsrfToken);
+        let Some(given) = xsrf_token else {
+            return Err(SessionError::Xsrf(XsrfProblem::Missing));
+        };
+        if !bool::from(given.as_bytes().ct_eq(session.xsrf_token.as_bytes())) {
+            return Err(SessionError::Xsrf(XsrfProblem::Wrong));
         }
         session.last_used = now;
         Ok(session.actor.clone())
@@ -120,8 +136,11 @@ mod tests {
         let tokens = sessions.create(actor());
         let resume = |xsrf: Option<&str>| sessions.resume(&tokens.session_id, xsrf);
         assert_eq!(resume(Some(&tokens.xsrf_token)), Ok(actor()));
-        assert_eq!(resume(None), Err(SessionError::MissingXsrfToken));
-        assert_eq!(resume(Some("forged")), Err(SessionError::MissingXsrfToken));
+        assert_eq!(resume(None), Err(SessionError::Xsrf(XsrfProblem::Missing)));
+        assert_eq!(
+            resume(Some("forged")),
+            Err(SessionError::Xsrf(XsrfProblem::Wrong))
+        );
         sessions.destroy(&tokens.session_id);
         assert_eq!(resume(Some(&tokens.xsrf_token)), Err(SessionError::Unknown));
     }

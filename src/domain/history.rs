@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::paging::Params;
+use super::paging::{CursorKey, Params};
 use super::{FieldError, Operation};
 
 /// One committed revision. `object` is the whole object as the API served it then; for a
@@ -55,7 +55,7 @@ impl RevisionQuery {
     }
 
     /// `path` (required, a policy path), `page_size` and `cursor` as for lists.
-    pub fn parse(params: &Params<'_>) -> Result<Self, FieldError> {
+    pub fn parse(params: &Params<'_>, cursors: &CursorKey) -> Result<Self, FieldError> {
         let path = match params.get("path") {
             Some(path) if path.starts_with('/') => path.to_owned(),
             Some(_) => {
@@ -67,9 +67,18 @@ impl RevisionQuery {
             None => return Err(FieldError::new("path", "required property not present")),
         };
         Ok(Self {
-            path,
             page_size: params.page_size()?,
-            after: params.cursor()?,
+            after: params.cursor(cursors, &Self::scope(&path))?,
+            path,
         })
+    }
+
+    /// What a cursor of this history is sealed for: its path.
+    pub fn cursor_scope(&self) -> String {
+        Self::scope(&self.path)
+    }
+
+    fn scope(path: &str) -> String {
+        format!("revisions {path}")
     }
 }

@@ -1,8 +1,8 @@
-//! The list of traceflows (API.md section 4): its parameters and orderings.
+//! The list of traceflows (the README's "List"): its parameters and orderings.
 
 use serde::{Deserialize, Serialize};
 
-use super::paging::{not_issued, Params};
+use super::paging::{not_issued, CursorKey, Params};
 use super::{FieldError, Traceflow};
 
 /// What a list can be sorted by. Ties are broken by id, in the same direction.
@@ -69,14 +69,11 @@ pub enum SortValue {
     Time(i64),
 }
 
-/// Where a page ends: the last object's sort key and id, with the ordering it belongs to.
+/// Where a page ends: the last object's sort key and id. Its cursor is sealed for the
+/// ordering it belongs to ([`ListQuery::cursor_scope`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListPosition {
-    #[serde(rename = "s")]
-    pub sort_by: SortBy,
-    #[serde(rename = "a")]
-    pub ascending: bool,
     #[serde(rename = "k")]
     pub key: SortValue,
     #[serde(rename = "i")]
@@ -84,10 +81,8 @@ pub struct ListPosition {
 }
 
 impl ListPosition {
-    pub fn after(object: &Traceflow, sort_by: SortBy, ascending: bool) -> Self {
+    pub fn after(object: &Traceflow, sort_by: SortBy) -> Self {
         Self {
-            sort_by,
-            ascending,
             key: sort_by.key_of(object),
             id: object.id.as_str().to_owned(),
         }
@@ -108,7 +103,7 @@ impl ListQuery {
     /// Parses the list's query parameters. `included_fields` and
     /// `include_mark_for_delete_objects` are accepted and change nothing, as in NSX; other
     /// parameters are ignored.
-    pub fn parse(params: &Params<'_>) -> Result<Self, FieldError> {
+    pub fn parse(params: &Params<'_>, cursors: &CursorKey) -> Result<Self, FieldError> {
         let page_size = params.page_size()?;
         let sort_by = match params.get("sort_by") {
             None => SortBy::DisplayName,
@@ -119,12 +114,10 @@ impl ListQuery {
         };
         let ascending = params.flag("sort_ascending", true)?;
         params.flag("include_mark_for_delete_objects", false)?;
-        let after: Option<ListPosition> = params.cursor()?;
-        if let Some(position) = &after {
-            let same_order = position.sort_by == sort_by && position.ascending == ascending;
-            if !same_order || !sort_by.takes(&position.key) {
-                return Err(not_issued());
-            }
+        let after: Option<ListPosition> =
+            params.cursor(cursors, &Self::scope(sort_by, ascending))?;
+        if after.as_ref().is_some_and(|p| !sort_by.takes(&p.key)) {
+            return Err(not_issued());
         }
         Ok(Self {
             page_size,
@@ -133,19 +126,31 @@ impl ListQuery {
             after,
         })
     }
+
+    /// What a cursor of this list is sealed for: its ordering.
+    pub fn cursor_scope(&self) -> String {
+        Self::scope(self.sort_by, self.ascending)
+    }
+
+    fn scope(sort_by: SortBy, ascending: bool) -> String {
+        format!("list {} {ascending}", sort_by.as_str())
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::paging::encode_cursor;
     use super::*;
+
+    fn key() -> CursorKey {
+        CursorKey::new([1; 32])
+    }
 
     fn parse(pairs: &[(&str, &str)]) -> Result<ListQuery, FieldError> {
         let pairs: Vec<_> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        ListQuery::parse(&Params::new(&pairs))
+        ListQuery::parse(&Params::new(&pairs), &key())
     }
 
     #[test]
@@ -170,12 +175,11 @@ mod tests {
     #[test]
     fn a_cursor_only_serves_the_order_it_was_issued_for() {
         let position = ListPosition {
-            sort_by: SortBy::Id,
-            ascending: false,
             key: SortValue::Text("t9".into()),
             id: "t9".into(),
         };
-        let cursor = encode_cursor(&position);
+        let by_id_descending = parse(&[("sort_by", "id"), ("sort_ascending", "false")]).unwrap();
+        let cursor = key().seal(&by_id_descending.cursor_scope(), &position);
         let query = parse(&[
             ("sort_by", "id"),
             ("sort_ascending", "false"),
@@ -184,12 +188,14 @@ mod tests {
         assert_eq!(query.unwrap().after, Some(position));
         assert!(parse(&[("sort_by", "id"), ("cursor", &cursor)]).is_err());
         assert!(parse(&[("cursor", &cursor)]).is_err());
-        let wrong_key = encode_cursor(&ListPosition {
-            sort_by: SortBy::CreateTime,
-            ascending: true,
-            key: SortValue::Text("x".into()),
-            id: "x".into(),
-        });
+        let by_time = parse(&[("sort_by", "_create_time")]).unwrap();
+        let wrong_key = key().seal(
+            &by_time.cursor_scope(),
+            &ListPosition {
+                key: SortValue::Text("x".into()),
+                id: "x".into(),
+            },
+        );
         assert!(parse(&[("sort_by", "_create_time"), ("cursor", &wrong_key)]).is_err());
     }
 }

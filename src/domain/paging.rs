@@ -1,13 +1,17 @@
-//! Pages and cursors (API.md section 4): the list of traceflows and the history extension both
-//! page this way.
+//! Pages and cursors (the README's "List"): the list of traceflows and the history extension
+//! both page this way.
 //!
-//! A cursor is the position after the last item of a page, as base64url JSON. It is opaque to
-//! clients; the server refuses any it cannot read back, or one issued for another ordering.
+//! A cursor is the position after the last item of a page, as base64url JSON, followed by a
+//! MAC over that position and the query it continues (its *scope*: the list's ordering, the
+//! history's path). The key is kept with the store, so cursors stay valid across restarts.
+//! The server refuses a cursor it did not issue, and one issued for another query.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use sha2::Sha256;
 
 use super::FieldError;
 
@@ -57,23 +61,62 @@ impl<'a> Params<'a> {
         }
     }
 
-    /// The `cursor`, decoded into the position it stands for.
-    pub fn cursor<P: DeserializeOwned>(&self) -> Result<Option<P>, FieldError> {
-        self.get("cursor").map(decode_cursor).transpose()
+    /// The `cursor`, opened under `key` for the query `scope`.
+    pub fn cursor<P: DeserializeOwned>(
+        &self,
+        key: &CursorKey,
+        scope: &str,
+    ) -> Result<Option<P>, FieldError> {
+        self.get("cursor")
+            .map(|cursor| key.open(scope, cursor))
+            .transpose()
     }
 }
 
-pub fn encode_cursor<P: Serialize>(position: &P) -> String {
-    let json = serde_json::to_vec(position).expect("a position always serializes");
-    URL_SAFE_NO_PAD.encode(json)
+/// The secret that cursors are authenticated with.
+#[derive(Clone)]
+pub struct CursorKey([u8; 32]);
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey([REDACTED])")
+    }
 }
 
-pub fn decode_cursor<P: DeserializeOwned>(cursor: &str) -> Result<P, FieldError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|json| serde_json::from_slice(&json).ok())
-        .ok_or_else(not_issued)
+impl CursorKey {
+    pub fn new(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    fn mac(&self, scope: &str, position: &[u8]) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key");
+        mac.update(&(scope.len() as u64).to_be_bytes());
+        mac.update(scope.as_bytes());
+        mac.update(position);
+        mac
+    }
+
+    /// The cursor that continues the query `scope` after `position`.
+    pub fn seal<P: Serialize>(&self, scope: &str, position: &P) -> String {
+        let json = serde_json::to_vec(position).expect("a position always serializes");
+        let tag = self.mac(scope, &json).finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&json),
+            URL_SAFE_NO_PAD.encode(tag)
+        )
+    }
+
+    /// The position in a cursor this key sealed for `scope`.
+    pub fn open<P: DeserializeOwned>(&self, scope: &str, cursor: &str) -> Result<P, FieldError> {
+        let (position, tag) = cursor.split_once('.').ok_or_else(not_issued)?;
+        let json = URL_SAFE_NO_PAD.decode(position).map_err(|_| not_issued())?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| not_issued())?;
+        self.mac(scope, &json)
+            .verify_slice(&tag)
+            .map_err(|_| not_issued())?;
+        serde_json::from_slice(&json).map_err(|_| not_issued())
+    }
 }
 
 /// The error for a cursor this server did not issue, or not for this request.
@@ -163,16 +206,23 @@ mod tests {
     }
 
     #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let cursor = encode_cursor(&(7, "x".to_owned()));
-        assert_eq!(decode_cursor::<(i64, String)>(&cursor), Ok((7, "x".into())));
+    fn cursors_round_trip_only_under_their_key_and_scope() {
+        let key = CursorKey::new([7; 32]);
+        let cursor = key.seal("list id true", &(7, "x".to_owned()));
         assert_eq!(
-            decode_cursor::<(i64, String)>("garbage!"),
-            Err(not_issued())
+            key.open::<(i64, String)>("list id true", &cursor),
+            Ok((7, "x".into()))
         );
-        assert_eq!(
-            decode_cursor::<(i64, String)>(&encode_cursor(&"s")),
-            Err(not_issued())
-        );
+        let refused = |scope: &str, cursor: &str| {
+            assert_eq!(key.open::<(i64, String)>(scope, cursor), Err(not_issued()));
+        };
+        refused("list id false", &cursor);
+        refused("list id true", "garbage!");
+        refused("list id true", &URL_SAFE_NO_PAD.encode(br#"[7,"x"]"#));
+        let other_key = CursorKey::new([8; 32]).seal("list id true", &(7, "x".to_owned()));
+        refused("list id true", &other_key);
+        let (_, tag) = cursor.split_once('.').unwrap();
+        let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(br#"[9,"x"]"#));
+        refused("list id true", &forged);
     }
 }

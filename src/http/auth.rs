@@ -1,4 +1,4 @@
-//! Authentication on the wire (API.md section 6): HTTP Basic on every request, or a session
+//! Authentication on the wire (the README's "Authentication"): HTTP Basic on every request, or a session
 //! from `POST /api/session/create` presented as a `JSESSIONID` cookie plus `X-XSRF-TOKEN`.
 //! Authorization is per handler: [`Reader`] and [`Writer`] say which permission it needs.
 
@@ -14,6 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
 
+use super::extractors::Body;
 use super::ApiError;
 use crate::auth::{Actor, Credentials, Permission, SessionError, Sessions};
 
@@ -79,7 +80,7 @@ async fn identify(req: &HttpRequest, authenticator: &Authenticator) -> Result<Ac
             .resume(session.value(), xsrf)
             .map_err(|err| match err {
                 SessionError::Unknown => ApiError::bad_credentials(),
-                SessionError::MissingXsrfToken => ApiError::missing_xsrf_token(),
+                SessionError::Xsrf(problem) => ApiError::xsrf_token(problem),
             });
     }
     Err(ApiError::bad_credentials())
@@ -103,7 +104,7 @@ struct LoginForm {
 pub async fn login(
     req: HttpRequest,
     authenticator: web::Data<Authenticator>,
-    body: web::Bytes,
+    Body(body): Body,
 ) -> Result<HttpResponse, ApiError> {
     let form: LoginForm =
         serde_urlencoded::from_bytes(&body).map_err(|_| ApiError::bad_credentials())?;
@@ -115,7 +116,10 @@ pub async fn login(
         .authenticate(&name, &password)
         .await
         .ok_or_else(ApiError::bad_credentials)?;
-    tracing::info!(user = %actor, peer = ?req.peer_addr(), "session created");
+    match req.peer_addr() {
+        Some(peer) => tracing::info!(user = %actor, %peer, "session created"),
+        None => tracing::info!(user = %actor, "session created"),
+    }
     let tokens = authenticator.sessions.create(actor);
     let cookie = Cookie::build(SESSION_COOKIE, tokens.session_id)
         .path("/")

@@ -1,29 +1,39 @@
-//! ApiError: every error the service answers, as NSX shapes it (API.md section 5).
+//! ApiError: every error the service answers, as NSX shapes it (the README's "Errors").
 
 use actix_web::body::EitherBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use serde::Serialize;
+use tracing_actix_web::RequestId;
 
-use crate::auth::{Actor, Permission};
+use crate::auth::{Actor, Permission, XsrfProblem};
 use crate::domain::{BodyError, FieldError, WriteRejection};
 use crate::storage::{StoreError, WriteError};
 
 const POLICY: &str = "Policy";
+const GENERAL_ERROR: &str = "General error has occurred.";
 const COMMON_SERVICES: &str = "common-services";
 
-/// NSX's error codes (API.md section 5).
+/// NSX's error codes.
 mod code {
     pub const INVALID: u32 = 255;
     pub const ALREADY_EXISTS: u32 = 500127;
     pub const NOT_FOUND: u32 = 600;
     pub const METHOD_NOT_ALLOWED: u32 = 253;
     pub const REVISION_MISMATCH: u32 = 206;
-    pub const SERVER: u32 = 99;
-    pub const FORBIDDEN: u32 = 403;
+    /// The store cannot be written now. Not for other server errors: NSX clients such as
+    /// `vmware-nsxlib` read 500/99 as an untrusted client certificate and log in again.
+    pub const UNAVAILABLE: u32 = 99;
+    /// NSX's "General error has occurred."
+    pub const GENERAL: u32 = 100;
+    /// Bad credentials. Not for role denials: `vmware-nsxlib` reads 403/403 as failed
+    /// credentials, logs in again and re-sends the refused write.
+    pub const BAD_CREDENTIALS: u32 = 403;
+    /// A role without the operation's permission (NSX's `MP401`).
+    pub const NOT_PERMITTED: u32 = 401;
     pub const XSRF: u32 = 98;
 }
 
@@ -35,6 +45,9 @@ pub struct ApiError {
     error_code: u32,
     module_name: &'static str,
     message: String,
+    /// What went wrong inside, for a server error: logged with the request id by
+    /// [`ensure_api_error`], never answered.
+    cause: Option<String>,
 }
 
 impl ApiError {
@@ -44,6 +57,7 @@ impl ApiError {
             error_code,
             module_name: POLICY,
             message: message.into(),
+            cause: None,
         }
     }
 
@@ -55,8 +69,27 @@ impl ApiError {
         )
     }
 
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    fn bad_request(message: impl Into<String>) -> Self {
         Self::policy(StatusCode::BAD_REQUEST, code::INVALID, message)
+    }
+
+    /// A query string that is not `name=value` pairs.
+    pub fn invalid_query_string() -> Self {
+        Self::bad_request("The query string is not valid.")
+    }
+
+    /// A body whose bytes could not be read off the connection.
+    pub fn unreadable_body() -> Self {
+        Self::bad_request("The request body could not be read.")
+    }
+
+    /// A POST on an object without `action=retrace`.
+    pub fn unsupported_action(given: Option<&str>) -> Self {
+        let given = match given {
+            Some(action) => format!("Invalid action '{action}'"),
+            None => "The query parameter 'action' is required".to_owned(),
+        };
+        Self::bad_request(format!("{given}; the supported action is 'retrace'."))
     }
 
     pub fn object_not_found(path: &str) -> Self {
@@ -109,21 +142,25 @@ impl ApiError {
             module_name: COMMON_SERVICES,
             ..Self::policy(
                 StatusCode::FORBIDDEN,
-                code::FORBIDDEN,
+                code::BAD_CREDENTIALS,
                 "The credentials were incorrect or the account specified has been locked.",
             )
         }
     }
 
-    /// A session cookie without its `X-XSRF-TOKEN`.
-    pub fn missing_xsrf_token() -> Self {
+    /// A session cookie without its `X-XSRF-TOKEN`, or with another session's.
+    pub fn xsrf_token(problem: XsrfProblem) -> Self {
+        let message = match problem {
+            XsrfProblem::Missing => {
+                "The request carries a session cookie without its X-XSRF-TOKEN header."
+            }
+            XsrfProblem::Wrong => {
+                "The request's X-XSRF-TOKEN header is not the token of its session cookie."
+            }
+        };
         Self {
             module_name: COMMON_SERVICES,
-            ..Self::policy(
-                StatusCode::FORBIDDEN,
-                code::XSRF,
-                "The request carries a session cookie without its X-XSRF-TOKEN header.",
-            )
+            ..Self::policy(StatusCode::FORBIDDEN, code::XSRF, message)
         }
     }
 
@@ -133,7 +170,7 @@ impl ApiError {
             module_name: COMMON_SERVICES,
             ..Self::policy(
                 StatusCode::FORBIDDEN,
-                code::FORBIDDEN,
+                code::NOT_PERMITTED,
                 format!(
                     "User '{}' with role '{}' does not have the '{}' permission needed for \
                      {method} {path}.",
@@ -156,16 +193,18 @@ impl ApiError {
     pub fn unavailable() -> Self {
         Self::policy(
             StatusCode::SERVICE_UNAVAILABLE,
-            code::SERVER,
+            code::UNAVAILABLE,
             "The store cannot be written right now; retry later.",
         )
     }
 
+    /// Anything else. The details are in the log, under the request id that
+    /// [`ensure_api_error`] adds to the message.
     pub fn internal() -> Self {
         Self::policy(
             StatusCode::INTERNAL_SERVER_ERROR,
-            code::SERVER,
-            "An internal error occurred; the server log has the details.",
+            code::GENERAL,
+            GENERAL_ERROR,
         )
     }
 
@@ -174,6 +213,7 @@ impl ApiError {
         match status {
             StatusCode::NOT_FOUND => Self::uri_not_found(uri_path),
             StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(method, uri_path),
+            StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(),
             s if s.is_server_error() => Self {
                 status,
                 ..Self::internal()
@@ -268,18 +308,15 @@ impl From<WriteRejection> for ApiError {
 }
 
 impl From<StoreError> for ApiError {
-    /// Logged here, inside the request's span, so the log line carries the request id; the
-    /// client gets no internals.
+    /// The client gets no internals; [`ensure_api_error`] logs them with the request id.
     fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::Unavailable(_) => {
-                tracing::warn!(error = %err, "store unavailable");
-                Self::unavailable()
-            }
-            StoreError::Internal(_) => {
-                tracing::error!(error = %err, "store failure");
-                Self::internal()
-            }
+        let answer = match err {
+            StoreError::Unavailable(_) => Self::unavailable(),
+            StoreError::Internal(_) => Self::internal(),
+        };
+        Self {
+            cause: Some(err.to_string()),
+            ..answer
         }
     }
 }
@@ -293,21 +330,50 @@ impl From<WriteError> for ApiError {
     }
 }
 
-/// Catch-all for error answers not produced by our handlers (the framework's own): anything
-/// that is not already JSON becomes the ApiError for its status.
+/// Catch-all for error answers, whoever produced them: anything that is not already JSON
+/// (the framework's own answers) becomes the ApiError for its status; a server error is
+/// logged with its cause and the request id, which a 500's message names.
 pub fn ensure_api_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_json = res
         .response()
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|ct| ct == HeaderValue::from_static("application/json"));
-    if is_json {
+    let status = res.status();
+    if status.is_server_error() {
+        log_server_error(&res);
+    }
+    let internal = status == StatusCode::INTERNAL_SERVER_ERROR;
+    if is_json && !internal {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let (req, res) = res.into_parts();
-    let api_error = ApiError::for_status(res.status(), req.path(), req.method().as_str());
+    let mut api_error = ApiError::for_status(status, req.path(), req.method().as_str());
+    if let Some(request_id) = req.extensions().get::<RequestId>().filter(|_| internal) {
+        api_error.message = format!("{GENERAL_ERROR} Request id: {request_id}.");
+    }
     let res = ServiceResponse::new(req, api_error.error_response());
     Ok(ErrorHandlerResponse::Response(
         res.map_body(|_, body| EitherBody::right(body)),
     ))
+}
+
+fn log_server_error<B>(res: &ServiceResponse<B>) {
+    let request_id = res
+        .request()
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let error = res.response().error();
+    let cause = error
+        .and_then(|err| err.as_error::<ApiError>())
+        .and_then(|err| err.cause.clone())
+        .or_else(|| error.map(ToString::to_string))
+        .unwrap_or_default();
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+        tracing::warn!(%request_id, cause, "the store is unavailable");
+    } else {
+        tracing::error!(%request_id, cause, "internal error");
+    }
 }

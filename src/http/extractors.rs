@@ -41,10 +41,10 @@ pub struct BodyLimits {
     pub timeout: Duration,
 }
 
-/// The raw bytes of a JSON request body: `Content-Type: application/json`, within the limit.
-pub struct JsonBody(pub Bytes);
+/// The raw bytes of a request body, within `server.body_limit`, arrived in time.
+pub struct Body(pub Bytes);
 
-impl FromRequest for JsonBody {
+impl FromRequest for Body {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -53,22 +53,36 @@ impl FromRequest for JsonBody {
             .app_data::<BodyLimits>()
             .expect("BodyLimits are registered");
         let limit = limits.max_bytes;
-        if let Err(err) = check_content_type(req).and_then(|()| check_declared_length(req, limit)) {
+        if let Err(err) = check_declared_length(req, limit) {
             return Box::pin(ready(Err(err)));
         }
         let payload = web::Payload::from_request(req, payload);
         Box::pin(async move {
-            let payload = payload
-                .await
-                .map_err(|_| ApiError::bad_request("Unreadable body"))?;
+            let payload = payload.await.map_err(|_| ApiError::unreadable_body())?;
             let read = tokio::time::timeout(limits.timeout, payload.to_bytes_limited(limit));
             match read.await {
-                Ok(Ok(Ok(bytes))) => Ok(JsonBody(bytes)),
-                Ok(Ok(Err(_))) => Err(ApiError::bad_request("The request body could not be read.")),
+                Ok(Ok(Ok(bytes))) => Ok(Body(bytes)),
+                Ok(Ok(Err(_))) => Err(ApiError::unreadable_body()),
                 Ok(Err(_)) => Err(ApiError::payload_too_large(limit)),
                 Err(_) => Err(ApiError::request_timeout()),
             }
         })
+    }
+}
+
+/// The raw bytes of a JSON request body: `Content-Type: application/json`, and a [`Body`].
+pub struct JsonBody(pub Bytes);
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if let Err(err) = check_content_type(req) {
+            return Box::pin(ready(Err(err)));
+        }
+        let body = Body::from_request(req, payload);
+        Box::pin(async move { body.await.map(|Body(bytes)| JsonBody(bytes)) })
     }
 }
 

@@ -16,7 +16,9 @@ pub async fn revisions(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
-    let query = RevisionQuery::parse(&Params::new(&pairs))?;
+    let cursors = store.cursor_key();
+    let query = RevisionQuery::parse(&Params::new(&pairs), cursors)?;
     let page = store.revisions(&query).await?;
-    Ok(PageBody::new(page, NoExtra {}, |record| record).response())
+    let scope = query.cursor_scope();
+    Ok(PageBody::new(page, (cursors, &scope), NoExtra {}, |record| record).response())
 }

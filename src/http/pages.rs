@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::ApiError;
-use crate::domain::paging::{encode_cursor, Page};
+use crate::domain::paging::{CursorKey, Page};
 
 /// A list result: NSX's `results`, `result_count` and, while more pages remain, `cursor`.
 #[derive(Serialize)]
@@ -23,12 +23,30 @@ pub struct PageBody<T, E: Serialize = NoExtra> {
 pub struct NoExtra {}
 
 impl<T: Serialize, E: Serialize> PageBody<T, E> {
-    pub fn new<I, P: Serialize>(page: Page<I, P>, extra: E, render: impl Fn(I) -> T) -> Self {
+    /// The answer for `page`, its cursor sealed under `cursors` for the query `scope`.
+    pub fn new<I, P: Serialize>(
+        page: Page<I, P>,
+        (cursors, scope): (&CursorKey, &str),
+        extra: E,
+        render: impl Fn(I) -> T,
+    ) -> Self {
+        let cursor = page.next.as_ref().map(|next| cursors.seal(scope, next));
         Self {
             results: page.items.into_iter().map(render).collect(),
             result_count: page.total,
             extra,
-            cursor: page.next.as_ref().map(encode_cursor),
+            cursor,
+        }
+    }
+
+    /// The answer for a page that holds everything (the command line's history).
+    pub fn unpaged<I, P>(page: Page<I, P>, extra: E, render: impl Fn(I) -> T) -> Self {
+        assert!(page.next.is_none(), "an unpaged answer holds every item");
+        Self {
+            results: page.items.into_iter().map(render).collect(),
+            result_count: page.total,
+            extra,
+            cursor: None,
         }
     }
 
@@ -44,5 +62,5 @@ impl<T: Serialize, E: Serialize> PageBody<T, E> {
 pub fn query_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
     web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map(web::Query::into_inner)
-        .map_err(|_| ApiError::bad_request("The query string is not valid."))
+        .map_err(|_| ApiError::invalid_query_string())
 }

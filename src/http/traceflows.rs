@@ -1,4 +1,5 @@
-//! Handlers for `/policy/api/v1/infra/antrea/traceflows/{id}` (API.md section 1).
+//! Handlers for `/policy/api/v1/infra/antrea/traceflows` and its objects (the README's
+//! "Use it").
 
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -24,16 +25,18 @@ struct ListOrder {
     sort_ascending: bool,
 }
 
-/// GET of the collection: one page (API.md section 4).
+/// GET of the collection: one page.
 pub async fn list(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
-    let query = ListQuery::parse(&Params::new(&pairs))?;
+    let cursors = store.cursor_key();
+    let query = ListQuery::parse(&Params::new(&pairs), cursors)?;
     let page = store.list(&query).await?;
     let order = ListOrder {
         sort_by: query.sort_by.as_str(),
         sort_ascending: query.ascending,
     };
-    let body = PageBody::new(page, order, |object| {
+    let scope = query.cursor_scope();
+    let body = PageBody::new(page, (cursors, &scope), order, |object| {
         RawValue::from_string(object.to_json()).expect("an object renders as JSON")
     });
     Ok(body.response())
@@ -51,8 +54,7 @@ async fn read_object(store: &Store, id: ObjectId) -> Result<HttpResponse, ApiErr
     }
 }
 
-/// PUT: create, or replace with the stored `_revision` (API.md section 3). Answers the
-/// stored object.
+/// PUT: create, or replace with the stored `_revision`. Answers the stored object.
 pub async fn put(
     Writer(actor): Writer,
     store: Store,
@@ -105,19 +107,10 @@ pub async fn post_action(
     PathId(id): PathId,
 ) -> Result<HttpResponse, ApiError> {
     let query = web::Query::<ActionQuery>::from_query(req.query_string())
-        .map_err(|_| ApiError::bad_request("Invalid query string."))?;
+        .map_err(|_| ApiError::invalid_query_string())?;
     match query.action.as_deref() {
         Some("retrace") => {}
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "Invalid action '{other}'; the supported action is 'retrace'."
-            )))
-        }
-        None => {
-            return Err(ApiError::bad_request(
-                "The query parameter 'action' is required; the supported action is 'retrace'.",
-            ))
-        }
+        other => return Err(ApiError::unsupported_action(other)),
     }
     read_object(&store, id).await
 }

@@ -4,7 +4,6 @@
 //! inside its transaction and persists what it returns, together with its history row.
 
 mod cache;
-mod migrations;
 mod sqlite;
 
 use std::sync::Arc;
@@ -13,7 +12,7 @@ use async_trait::async_trait;
 
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
-use crate::domain::paging::Page;
+use crate::domain::paging::{CursorKey, Page};
 use crate::domain::{Applied, Change, ObjectId, Traceflow, WriteRejection};
 
 pub use sqlite::SqliteStore;
@@ -42,6 +41,10 @@ pub trait TraceflowStore: Send + Sync + 'static {
         &self,
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError>;
+
+    /// The key that this store's list and history cursors are sealed with: kept with the
+    /// store, so that a cursor stays valid across restarts.
+    fn cursor_key(&self) -> &CursorKey;
 
     /// Commits the writes already queued, then stops taking writes (they fail with 503) and
     /// leaves the files clean for the next start.

@@ -4,8 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{json, Map, Value};
 use crate::support::{Client, Dice, Workspace};
+use serde_json::{json, Map, Value};
 
 const CLIENTS: usize = 16;
 const OPERATIONS_PER_CLIENT: usize = 60;
@@ -306,7 +306,11 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
 async fn failing_writes_among_concurrent_ones_change_nothing_else() {
     let workspace = Workspace::new();
     let server = workspace.start();
-    let original = server.client.put("dup", &crate::support::minimal()).await.body;
+    let original = server
+        .client
+        .put("dup", &crate::support::minimal())
+        .await
+        .body;
     let mut writes = tokio::task::JoinSet::new();
     for n in 0..64 {
         let client = server.client.clone();
@@ -316,7 +320,10 @@ async fn failing_writes_among_concurrent_ones_change_nothing_else() {
             } else {
                 "dup".to_owned()
             };
-            (id.clone(), client.put(&id, &crate::support::minimal()).await)
+            (
+                id.clone(),
+                client.put(&id, &crate::support::minimal()).await,
+            )
         });
     }
     while let Some(done) = writes.join_next().await {

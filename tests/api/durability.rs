@@ -1,8 +1,8 @@
 //! The store survives restarts and kills, and can be read with plain SQL.
 
+use crate::support::{minimal, seed_request, Workspace};
 use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
-use crate::support::{minimal, seed_request, Workspace};
 
 #[tokio::test]
 async fn objects_survive_a_clean_restart_unchanged() {
@@ -228,7 +228,7 @@ async fn migrations_run_once() {
             r.get(0)
         })
         .unwrap();
-    let shipped = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+    let shipped = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
         .unwrap()
         .count();
     assert_eq!(applied, shipped as i64, "each migration applied once");

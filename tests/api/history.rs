@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
-use serde_json::{json, Value};
 use crate::support::{minimal, Workspace, BIN};
+use serde_json::{json, Value};
 
 const PATH: &str = "/infra/antrea/traceflows/t14";
 

@@ -4,10 +4,10 @@
 
 use std::sync::Mutex;
 
+use crate::support::{seed_request, Client, Server, Workspace, TRACEFLOWS};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value};
-use crate::support::{seed_request, Client, Server, Workspace, TRACEFLOWS};
 
 /// Cases per test; thousands in all across the file.
 const CASES: u32 = 1000;

@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use serde_json::{json, Value};
 use crate::support::{minimal, Client, Server, SpawnServer, Workspace, TRACEFLOWS};
+use serde_json::{json, Value};
 
 /// A server whose commits skip the fsync: these tests are about ordering, not durability.
 fn fast_server(workspace: &Workspace) -> Server {

@@ -1,7 +1,7 @@
 //! PUT and GET of one traceflow config: API.md sections 2 and 3.
 
-use serde_json::{json, Value};
 use crate::support::{minimal, seed_request, Workspace};
+use serde_json::{json, Value};
 
 /// The seed's example response, as printed in the NSX API reference.
 fn seed_response() -> Value {

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
 use crate::support::{
     client_fields, minimal, Client, Dice, Server, SpawnServer, Workspace, BIN, TRACEFLOWS,
 };
+use serde_json::{json, Value};
 
 /// A write the server acknowledged with 200.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! PATCH, DELETE and retrace (API.md sections 1 and 3), and the bodies real clients send.
 
-use serde_json::json;
 use crate::support::{minimal, seed_request, Reply, Workspace, TRACEFLOWS};
+use serde_json::json;
 
 fn assert_empty_success(reply: &Reply) {
     assert_eq!(reply.status, 200, "{reply:#?}");

@@ -1,8 +1,8 @@
 //! Every validation class of API.md section 2: a 400 that names the field by its dotted path,
 //! and nothing stored.
 
-use serde_json::{json, Value};
 use crate::support::{minimal, seed_request, Workspace};
+use serde_json::{json, Value};
 
 /// The seed request with `pointer` (a JSON pointer) set to `value`.
 fn with(pointer: &str, value: Value) -> Value {

@@ -1,4 +1,4 @@
-//! Rows as both drivers read them, and what their errors mean to a client.
+//! Rows as both drivers (sqlx for readers, rusqlite for the writer) read them.
 
 use std::str::FromStr;
 use std::sync::LazyLock;
@@ -96,51 +96,5 @@ impl RevisionRow {
             object,
             seq,
         })
-    }
-}
-
-/// SQLite's primary result codes that mean "cannot write now, may later": locked by another
-/// process, read-only, an I/O error, disk full, file unopenable.
-const TRANSIENT: [i32; 6] = [
-    5,  // SQLITE_BUSY
-    6,  // SQLITE_LOCKED
-    8,  // SQLITE_READONLY
-    10, // SQLITE_IOERR
-    13, // SQLITE_FULL
-    14, // SQLITE_CANTOPEN
-];
-
-/// A failure of SQLite with this (extended) result code.
-fn classify(extended_code: i32, message: String) -> StoreError {
-    if TRANSIENT.contains(&(extended_code & 0xff)) {
-        StoreError::Unavailable(message)
-    } else {
-        StoreError::Internal(message)
-    }
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(err: sqlx::Error) -> Self {
-        match &err {
-            sqlx::Error::Database(db) => {
-                let code = db.code().and_then(|code| code.parse().ok()).unwrap_or(0);
-                classify(code, err.to_string())
-            }
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => {
-                StoreError::Unavailable(err.to_string())
-            }
-            _ => StoreError::Internal(err.to_string()),
-        }
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(err: rusqlite::Error) -> Self {
-        match &err {
-            rusqlite::Error::SqliteFailure(failure, _) => {
-                classify(failure.extended_code, err.to_string())
-            }
-            _ => StoreError::Internal(err.to_string()),
-        }
     }
 }

@@ -23,6 +23,7 @@ use rusqlite::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+use super::errors::{self, Classified};
 use super::rows::{ObjectRow, OBJECT_BY_PATH};
 use super::{checkpointer, wal_vfs};
 use crate::configuration::{Durability, StorageSettings};
@@ -182,7 +183,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, cache: &ObjectCache) {
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(err) => {
-            let err = StoreError::from(err);
+            let err = errors::from_rusqlite(err);
             for job in batch {
                 let _ = job.reply.send(Err(err.clone().into()));
             }
@@ -204,7 +205,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, cache: &ObjectCache) {
     );
     if let Err(err) = committed {
         // Nothing in the batch is durable: every write that had succeeded fails with it.
-        let err = StoreError::from(err);
+        let err = errors::from_rusqlite(err);
         for (reply, outcome) in answered {
             let outcome = match outcome {
                 Ok(_) => Err(err.clone().into()),
@@ -225,27 +226,31 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, cache: &ObjectCache) {
 
 /// One write inside the batch's transaction, in a savepoint of its own.
 fn apply_one(tx: &mut Transaction<'_>, id: ObjectId, change: Change, user: &str) -> Outcome {
-    let savepoint = tx.savepoint().map_err(StoreError::from)?;
+    let savepoint = tx.savepoint().classified()?;
     let current = fetch(&savepoint, &id)?;
     let now = chrono::Utc::now().timestamp_millis();
     let applied = write::apply(current, id, change, Stamp { user, now })?;
     if let Some(applied) = &applied {
-        persist(&savepoint, applied)?;
+        persist(&savepoint, applied).classified()?;
     }
-    savepoint.commit().map_err(StoreError::from)?;
+    savepoint.commit().classified()?;
     Ok(applied)
 }
 
 fn fetch(conn: &Connection, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
     let row = conn
-        .prepare_cached(&OBJECT_BY_PATH)?
-        .query_row([traceflow_path(id)], ObjectRow::from_rusqlite)
-        .optional()?;
+        .prepare_cached(&OBJECT_BY_PATH)
+        .and_then(|mut lookup| {
+            lookup
+                .query_row([traceflow_path(id)], ObjectRow::from_rusqlite)
+                .optional()
+        })
+        .classified()?;
     row.map(ObjectRow::into_traceflow).transpose()
 }
 
 /// Writes the new state of the object and appends its history row.
-fn persist(conn: &Connection, applied: &Applied) -> Result<(), StoreError> {
+fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<()> {
     let object = &applied.object;
     let path = object.path();
     let meta = &object.meta;
@@ -368,7 +373,7 @@ mod tests {
     fn a_failed_write_inside_a_batch_changes_no_other_write() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("batch.db");
-        crate::storage::migrations::migrate(&path).unwrap();
+        crate::storage::sqlite::migrations::migrate(&path).unwrap();
         let mut conn = Connection::open(&path).unwrap();
         let cache = ObjectCache::new(10);
 

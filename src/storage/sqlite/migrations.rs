@@ -1,11 +1,11 @@
-//! The schema, as refinery migrations embedded from `migrations/`.
+//! The SQLite schema, as refinery migrations embedded from `migrations/sqlite/`.
 
 use std::path::Path;
 
 use anyhow::Context;
 
 mod embedded {
-    refinery::embed_migrations!("migrations");
+    refinery::embed_migrations!("migrations/sqlite");
 }
 
 /// Brings the database at `path` to the current schema, creating it if needed. Running it
@@ -33,19 +33,23 @@ fn refuse_newer_schema(conn: &rusqlite::Connection, path: &Path) -> anyhow::Resu
         .map(|migration| migration.version())
         .max()
         .unwrap_or(0);
-    let has_history: bool = conn.query_row(
-        "SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'refinery_schema_history'",
-        [],
-        |row| row.get(0),
-    )?;
+    let has_history: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'refinery_schema_history'",
+            [],
+            |row| row.get(0),
+        )
+        .with_context(|| unreadable(path))?;
     if !has_history {
         return Ok(());
     }
-    let applied: Option<i64> = conn.query_row(
-        "SELECT max(version) FROM refinery_schema_history",
-        [],
-        |row| row.get(0),
-    )?;
+    let applied: Option<i64> = conn
+        .query_row(
+            "SELECT max(version) FROM refinery_schema_history",
+            [],
+            |row| row.get(0),
+        )
+        .with_context(|| unreadable(path))?;
     if let Some(applied) = applied.filter(|&applied| applied > i64::from(known)) {
         anyhow::bail!(
             "database {} has schema version {applied}, newer than this binary knows ({known}); \
@@ -54,6 +58,10 @@ fn refuse_newer_schema(conn: &rusqlite::Connection, path: &Path) -> anyhow::Resu
         );
     }
     Ok(())
+}
+
+fn unreadable(path: &Path) -> String {
+    format!("cannot read the schema of database {}", path.display())
 }
 
 #[cfg(test)]
