@@ -347,7 +347,7 @@ pub fn ensure_api_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
     if is_json && !internal {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
-    let (req, res) = res.into_parts();
+    let (req, _) = res.into_parts();
     let mut api_error = ApiError::for_status(status, req.path(), req.method().as_str());
     if let Some(request_id) = req.extensions().get::<RequestId>().filter(|_| internal) {
         api_error.message = format!("{GENERAL_ERROR} Request id: {request_id}.");

@@ -92,30 +92,81 @@ fn flags_beat_environment_beat_config_file_beat_defaults() {
     server.kill();
 }
 
+/// Every configuration error names the full key, the layer that set it, and for a choice
+/// the accepted values.
 #[test]
-fn unknown_settings_are_errors_that_name_the_key() {
+fn configuration_errors_name_the_key_where_it_was_set_and_the_accepted_values() {
     let workspace = Workspace::new();
     let dir = workspace.path();
-    std::fs::write(dir.join("typo.toml"), "[server]\nlisten_address = \"x\"\n").unwrap();
+    let file = dir.join("typo.toml");
+    std::fs::write(&file, "[server]\nlisten_address = \"x\"\n").unwrap();
     let line = one_line_error(&run(dir, &["--config", "typo.toml"], &[]));
-    assert!(line.contains("listen_address"), "{line}");
+    for named in ["server.listen_address", "config file typo.toml", "`listen`"] {
+        assert!(line.contains(named), "{named}: {line}");
+    }
+
+    let line = one_line_error(&run(dir, &[], &[("NSX_POLICY_STORE__SERVER__LISEN", "x")]));
+    for named in [
+        "server.lisen",
+        "environment variable NSX_POLICY_STORE__SERVER__LISEN",
+    ] {
+        assert!(line.contains(named), "{named}: {line}");
+    }
 
     let line = one_line_error(&run(
         dir,
         &[],
-        &[("NSX_POLICY_STORE__STORAGE__DURABLE", "1")],
+        &[("NSX_POLICY_STORE__STORAGE__DURABILITY", "fast")],
     ));
-    assert!(line.contains("durable"), "{line}");
+    for named in [
+        "storage.durability",
+        "\"fast\"",
+        "`full`, `normal`",
+        "NSX_POLICY_STORE__STORAGE__DURABILITY",
+    ] {
+        assert!(line.contains(named), "{named}: {line}");
+    }
+    assert!(!line.contains("variant constructor"), "{line}");
 
-    let line = one_line_error(&run(
-        dir,
-        &[],
-        &[("NSX_POLICY_STORE__STORAGE__DURABILITY", "maybe")],
-    ));
-    assert!(line.contains("maybe"), "{line}");
+    std::fs::write(&file, "[storage]\nbusy_timeout_ms = \"soon\"\n").unwrap();
+    let line = one_line_error(&run(dir, &["--config", "typo.toml"], &[]));
+    assert!(line.contains("storage.busy_timeout_ms"), "{line}");
 
     let line = one_line_error(&run(dir, &["--config", "missing.toml"], &[]));
     assert!(line.contains("missing.toml"), "{line}");
+}
+
+/// Each subcommand takes only its own flags, and its help lists only those.
+#[test]
+fn subcommands_refuse_the_flags_of_others() {
+    let dir = Path::new(".");
+    for args in [
+        &["history", "/x", "--listen", "0.0.0.0:1"][..],
+        &["history", "/x", "--tls"],
+        &["backup", "copy.db", "--listen", "127.0.0.1:0"],
+        &["hash-password", "--database", "x.db"],
+    ] {
+        let output = run(dir, args, &[]);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("unexpected argument"), "{args:?}: {stderr}");
+    }
+    for subcommand in ["history", "backup", "hash-password"] {
+        let help = run(dir, &[subcommand, "--help"], &[]);
+        let help = String::from_utf8_lossy(&help.stdout);
+        assert!(
+            !help.contains("--listen") && !help.contains("--tls"),
+            "{help}"
+        );
+    }
+    let help = run(dir, &["--help"], &[]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    for stated in [
+        "default 127.0.0.1:8080",
+        "env NSX_POLICY_STORE__SERVER__LISTEN",
+    ] {
+        assert!(help.contains(stated), "{stated}: {help}");
+    }
 }
 
 #[test]

@@ -104,16 +104,25 @@ async fn every_change_leaves_a_revision_seen_alike_by_sql_http_and_the_subcomman
         );
     }
 
-    // 3. The subcommand, from the file, with no server.
+    // 3. The subcommand, from the file, with no server: by path, or by the traceflow's id.
     server.kill();
-    let output = Command::new(BIN)
-        .args(["history", PATH, "--database"])
-        .arg(workspace.database())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(printed, http);
+    let history = |object: &str| {
+        Command::new(BIN)
+            .args(["history", object, "--database"])
+            .arg(workspace.database())
+            .output()
+            .unwrap()
+    };
+    for object in [PATH, "t14"] {
+        let output = history(object);
+        assert!(output.status.success(), "{output:?}");
+        let printed: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(printed, http, "history {object}");
+    }
+    let refused = history("a/b");
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("neither a policy path"), "{stderr}");
 }
 
 #[tokio::test]
@@ -146,6 +155,18 @@ async fn the_extension_pages_like_a_list() {
         }
     }
     assert_eq!(revisions, [json!(3), json!(2), json!(1), json!(0)]);
+
+    // A cursor continues the history it was issued for, not another path's.
+    let first = client
+        .get_path(&format!("/store/v1/revisions?path={PATH}&page_size=1"))
+        .await;
+    let cursor = first.body["cursor"].as_str().unwrap();
+    client
+        .get_path(&format!(
+            "/store/v1/revisions?path=/infra/antrea/traceflows/other&cursor={cursor}"
+        ))
+        .await
+        .field_error("cursor");
 
     let unknown = client
         .get_path("/store/v1/revisions?path=/infra/antrea/traceflows/never")

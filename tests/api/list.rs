@@ -273,3 +273,38 @@ async fn bad_parameters_and_foreign_cursors_are_400() {
     .await;
     assert_eq!(next["results"][0]["id"], "b-0002");
 }
+
+/// A cursor is authenticated: one written by hand (the position a client might guess),
+/// or an issued one with its position changed, is refused; an issued one stays valid
+/// across a restart.
+#[tokio::test]
+async fn forged_cursors_are_400_and_issued_ones_survive_a_restart() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let workspace = Workspace::new();
+    let server = fast_server(&workspace);
+    let client = &server.client;
+    create_many(client, "f", 6).await;
+    let issued = page(client, "page_size=2&sort_by=id").await["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, tag) = issued.split_once('.').unwrap();
+    let guessed = URL_SAFE_NO_PAD.encode(r#"{"k":"f-0004","i":"f-0004"}"#);
+    let old_style =
+        URL_SAFE_NO_PAD.encode(r#"{"s":"display_name","a":true,"k":"f-0004","i":"f-0004"}"#);
+    for forged in [guessed.clone(), old_style, format!("{guessed}.{tag}")] {
+        let reply = client
+            .get_path(&format!(
+                "{TRACEFLOWS}?page_size=2&sort_by=id&cursor={forged}"
+            ))
+            .await;
+        reply.field_error("cursor");
+    }
+
+    drop(server);
+    let server = fast_server(&workspace);
+    let query = format!("page_size=2&sort_by=id&cursor={issued}");
+    let next = page(&server.client, &query).await;
+    assert_eq!(next["results"][0]["id"], "f-0002", "valid after a restart");
+}

@@ -1,12 +1,12 @@
 //! Nothing acknowledged is ever lost: kills, shutdowns, storage faults, start-up checks and
 //! backups, through the real binary.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    client_fields, minimal, Client, Dice, Server, SpawnServer, Workspace, BIN, TRACEFLOWS,
+    client_fields, minimal, Client, Dice, Server, SpawnServer, Workspace, ADMIN, BIN, TRACEFLOWS,
 };
 use serde_json::{json, Value};
 
@@ -213,8 +213,33 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
     assert!(acknowledged.len() > KILLS * 10, "the load was real");
 }
 
-#[tokio::test]
-async fn sigterm_under_load_finishes_in_flight_writes_and_exits_cleanly() {
+/// Every write that was committed was also answered: no client lost the answer of a write
+/// that landed (the tokens of every PUT and PATCH in history were acknowledged).
+fn every_committed_write_was_answered(workspace: &Workspace, acknowledged: &[Acknowledged]) {
+    let answered: HashSet<&str> = acknowledged.iter().map(|w| w.token.as_str()).collect();
+    let conn = workspace.sql();
+    let mut statement = conn
+        .prepare(
+            "SELECT object ->> '$.description' FROM policy_object_revisions
+             WHERE operation != 'delete'",
+        )
+        .unwrap();
+    let committed: Vec<String> = statement
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for token in &committed {
+        assert!(
+            answered.contains(token.as_str()),
+            "{token} was committed, but its client got no answer"
+        );
+    }
+}
+
+/// SIGTERM, or SIGINT as Ctrl-C sends it, under eight writers: the server stops accepting,
+/// answers what is in flight, commits, checkpoints, and exits 0.
+async fn stops_gracefully_under_load(signal: &str) {
     let workspace = Workspace::new();
     workspace.configure("\n[server]\nshutdown_grace_secs = 5\n");
     let server = workspace
@@ -222,24 +247,74 @@ async fn sigterm_under_load_finishes_in_flight_writes_and_exits_cleanly() {
         .env("NSX_POLICY_STORE__LOG__LEVEL", "info")
         .spawn_server();
     let pid = server.pid().to_string();
-    let acknowledged = load_until(&server, 8, "term", async {
+    let acknowledged = load_until(&server, 8, signal, async {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        Command::new("kill").args([signal, &pid]).status().unwrap();
     })
     .await;
     let status = server.wait();
-    assert!(status.success(), "exit status {status}");
+    assert!(status.success(), "{signal}: exit status {status}");
 
     let mut wal = workspace.database().into_os_string();
     wal.push("-wal");
     let wal_size = std::fs::metadata(&wal).map_or(0, |m| m.len());
     assert_eq!(wal_size, 0, "the WAL was checkpointed into the database");
     verify(&workspace, &acknowledged);
+    every_committed_write_was_answered(&workspace, &acknowledged);
     assert!(!acknowledged.is_empty());
     assert!(workspace.log().contains("closing the store"));
     // The lock is released: the next start works and serves everything.
     let server = workspace.start();
     assert_eq!(server.client.get_path(TRACEFLOWS).await.status, 200);
+}
+
+#[tokio::test]
+async fn sigterm_under_load_finishes_in_flight_writes_and_exits_cleanly() {
+    stops_gracefully_under_load("-TERM").await;
+}
+
+#[tokio::test]
+async fn ctrl_c_under_load_finishes_in_flight_writes_and_exits_cleanly() {
+    stops_gracefully_under_load("-INT").await;
+}
+
+/// A PUT whose body is still arriving when the signal comes is answered, not cut off.
+#[tokio::test]
+async fn a_slow_write_in_flight_at_ctrl_c_is_answered() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let pid = server.pid().to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let body = minimal().to_string();
+        let (first, rest) = body.split_at(body.len() / 2);
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        let credentials = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:{}", ADMIN.0, ADMIN.1),
+        );
+        write!(
+            stream,
+            "PUT {TRACEFLOWS}/slow HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {credentials}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+            body.len()
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        stream.write_all(rest.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer:?}");
+    assert!(server.wait().success());
+    let server = workspace.start();
+    assert_eq!(server.client.get("slow").await.status, 200);
 }
 
 /// Writes until one answers 503; checks its body and that reads still work.
@@ -466,13 +541,18 @@ async fn an_unclean_shutdown_is_recovered_and_checked() {
         last.contains("damaged") || last.contains("malformed"),
         "{last}"
     );
+    assert!(
+        last.contains(workspace.database().to_str().unwrap()),
+        "the error names the file: {last}"
+    );
 }
 
 #[tokio::test]
 async fn a_backup_taken_under_load_restores() {
     let workspace = Workspace::new();
     let server = workspace.start();
-    let backup = workspace.path().join("backup.db");
+    // The README's example: into a folder that does not exist yet.
+    let backup = workspace.path().join("backups/store-2026-11-25.db");
     let mut backup_output = None;
     load_until(&server, 4, "backup", async {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -523,5 +603,10 @@ async fn a_backup_taken_under_load_restores() {
         refused.status.code(),
         Some(1),
         "an existing file is not overwritten"
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(backup.to_str().unwrap()) && stderr.contains("exists already"),
+        "the error names the path and the cause: {stderr}"
     );
 }

@@ -142,13 +142,17 @@ fn cookie_client(url: &str) -> Client {
     Client::with_http(url, http).anonymous()
 }
 
-async fn login(client: &Client, (name, password): (&str, &str)) -> Reply {
+/// `POST /api/session/create` with the login form.
+fn login_request(client: &Client, (name, password): (&str, &str)) -> reqwest::RequestBuilder {
     let form = format!("j_username={name}&j_password={password}");
-    let request = client
+    client
         .request("POST", "/api/session/create")
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(form);
-    client.send(request).await
+        .body(form)
+}
+
+async fn login(client: &Client, user: (&str, &str)) -> Reply {
+    client.send(login_request(client, user)).await
 }
 
 #[tokio::test]
@@ -186,10 +190,15 @@ async fn the_session_life_cycle() {
     assert_eq!(created.body["_create_user"], "admin");
     assert_eq!(client.send(with_token(&url)).await.status, 200);
 
-    // Cookie without its token, or with another: 403 with error code 98.
-    assert_forbidden(&client.send(client.request("GET", &url)).await, 98);
+    // Cookie without its token, or with another: 403 with error code 98, saying which.
+    let message = assert_forbidden(&client.send(client.request("GET", &url)).await, 98);
+    assert!(message.contains("without its X-XSRF-TOKEN"), "{message}");
     let forged = client.request("GET", &url).header("X-XSRF-TOKEN", "forged");
-    assert_forbidden(&client.send(forged).await, 98);
+    let message = assert_forbidden(&client.send(forged).await, 98);
+    assert!(
+        message.contains("is not the token of its session"),
+        "{message}"
+    );
 
     // Destroy, then the session is gone.
     let destroy = client
@@ -213,14 +222,7 @@ async fn the_session_life_cycle() {
 
 /// Logs in and returns the X-XSRF-TOKEN header of the answer.
 async fn reply_header(client: &Client, user: (&str, &str)) -> String {
-    let form = format!("j_username={}&j_password={}", user.0, user.1);
-    let response = client
-        .request("POST", "/api/session/create")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form)
-        .send()
-        .await
-        .unwrap();
+    let response = login_request(client, user).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let cookie = response
         .headers()
@@ -520,5 +522,84 @@ async fn secrets_never_reach_the_log() {
         "j_password".to_owned(),
     ] {
         assert!(!log.contains(&secret), "the log shows {secret:?}");
+    }
+}
+
+/// The README's HTTPS example, in a folder of its own: the first start creates the data
+/// folder with the certificate in it, and prints one line on stdout.
+#[tokio::test]
+async fn tls_starts_in_an_empty_folder_with_one_line_on_stdout() {
+    let workspace = Workspace::new();
+    let empty = tempfile::tempdir().unwrap();
+    let server = Command::new(BIN)
+        .args(["--tls", "--listen", "127.0.0.1:0", "--config"])
+        .arg(workspace.config_file())
+        .current_dir(empty.path())
+        .stderr(Stdio::null())
+        .spawn_server();
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    assert_eq!(
+        server.startup_lines(),
+        [format!("nsx-policy-store listening on {}", server.url)]
+    );
+    let certificate = empty.path().join("data/nsx-policy-store-cert.pem");
+    let client = tls_client(&server.url, &certificate);
+    assert_eq!(client.put("t14", &minimal()).await.status, 200);
+    assert!(empty.path().join("data/nsx-policy-store.db").exists());
+}
+
+/// At the most verbose log level, through Basic credentials (right and wrong), a login, a
+/// session's requests and a logout: no password, `Authorization` value, cookie or token is
+/// in the log.
+#[tokio::test]
+async fn no_secret_reaches_a_trace_level_log() {
+    use base64::Engine;
+    let workspace = Workspace::new();
+    let server = workspace.command().env("RUST_LOG", "trace").spawn_server();
+    let admin = &server.client;
+    assert_eq!(admin.put("t14", &minimal()).await.status, 200);
+    let wrong = ("admin", "a-wrong-password-9f2c");
+    assert_eq!(admin.as_user(wrong).get("t14").await.status, 403);
+
+    let session = cookie_client(&server.url);
+    let response = login_request(&session, AUDITOR).send().await.unwrap();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let session_id = cookie
+        .strip_prefix("JSESSIONID=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .to_owned();
+    let xsrf = response.headers()["x-xsrf-token"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let read = session
+        .request("GET", &format!("{TRACEFLOWS}/t14"))
+        .header("X-XSRF-TOKEN", xsrf.clone());
+    assert_eq!(session.send(read).await.status, 200);
+    let logout = session
+        .request("POST", "/api/session/destroy")
+        .header("X-XSRF-TOKEN", xsrf.clone());
+    assert_eq!(session.send(logout).await.status, 200);
+    server.terminate();
+
+    let log = workspace.log();
+    assert!(log.contains("TRACE"), "the log is at trace level");
+    let basic = |(name, password): (&str, &str)| {
+        base64::engine::general_purpose::STANDARD.encode(format!("{name}:{password}"))
+    };
+    for secret in [
+        ADMIN.1.to_owned(),
+        AUDITOR.1.to_owned(),
+        wrong.1.to_owned(),
+        basic(ADMIN),
+        basic(wrong),
+        session_id,
+        xsrf,
+    ] {
+        assert!(!log.contains(&secret), "{secret:?} is in the log");
     }
 }
