@@ -8,14 +8,35 @@ use super::{ObjectId, TraceflowConfig};
 
 /// Where traceflow configs live in the policy tree.
 pub const PARENT_PATH: &str = "/infra";
-const COLLECTION_PATH: &str = "/infra/antrea/traceflows";
+/// The collection of traceflow configs, under the Policy API's root.
+pub const COLLECTION_PATH: &str = "/infra/antrea/traceflows";
+
+/// Every field the server sets on an object it serves, `display_name`'s default aside:
+/// exactly what [`Traceflow::to_json`] adds to the client's config.
+pub const SERVER_FIELDS: [&str; 15] = [
+    "resource_type",
+    "id",
+    "path",
+    "relative_path",
+    "parent_path",
+    "unique_id",
+    "marked_for_delete",
+    "overridden",
+    "_create_user",
+    "_create_time",
+    "_last_modified_user",
+    "_last_modified_time",
+    "_system_owned",
+    "_protection",
+    "_revision",
+];
 
 /// The policy path of the traceflow config `id`.
 pub fn traceflow_path(id: &ObjectId) -> String {
     format!("{COLLECTION_PATH}/{id}")
 }
 
-/// Server-set fields of a stored object (API.md section 2).
+/// Server-set fields of a stored object (the README's "Create" lists them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metadata {
     pub unique_id: Uuid,
@@ -95,4 +116,37 @@ struct Wire<'a> {
     protection: &'static str,
     #[serde(rename = "_revision")]
     revision: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::write::{apply, Stamp};
+    use crate::domain::{Change, TraceflowDocument};
+
+    /// The object served is the client's config plus exactly [`SERVER_FIELDS`].
+    #[test]
+    fn an_object_is_its_config_and_the_server_fields() {
+        let id = ObjectId::parse("t14").unwrap();
+        let body = br#"{"container_cluster_id": "c", "source_external_id": "s"}"#;
+        let change = Change::Put(TraceflowDocument::parse(body, &id).unwrap());
+        let stamp = Stamp {
+            user: "admin",
+            now: 1,
+        };
+        let object = apply(None, id, change, stamp).unwrap().unwrap().object;
+        let served: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&object.to_json()).unwrap();
+        let config: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&object.config.to_json()).unwrap();
+        let mut server_set: Vec<&str> = served
+            .keys()
+            .map(String::as_str)
+            .filter(|key| !config.contains_key(*key))
+            .collect();
+        server_set.sort_unstable();
+        let mut expected = SERVER_FIELDS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(server_set, expected);
+    }
 }

@@ -1,10 +1,11 @@
-//! AntreaTraceflowConfig: the fields a client sets (API.md section 2) and how a request body
+//! AntreaTraceflowConfig: the fields a client sets (the README's "Create") and how a request body
 //! becomes them.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
 
+use super::object::SERVER_FIELDS;
 use super::values::{BoundedString, Ipv4, Ipv6, NonEmptyString, Ranged, NON_NEGATIVE};
 use super::{BodyError, FieldError, ObjectId};
 
@@ -14,26 +15,8 @@ pub const RESOURCE_TYPE: &str = "AntreaTraceflowConfig";
 /// The most tags one object may carry.
 pub const MAX_TAGS: usize = 30;
 
-/// Fields the server sets. A client may send them back (as a GET-modify-PUT does); they are
-/// ignored, except `resource_type`, `id` and `_revision`, which [`TraceflowDocument::parse`]
-/// checks. `_links`, `_schema` and `_self` are NSX's read-only link fields.
-const IGNORED_SERVER_FIELDS: &[&str] = &[
-    "path",
-    "relative_path",
-    "parent_path",
-    "unique_id",
-    "marked_for_delete",
-    "overridden",
-    "_system_owned",
-    "_protection",
-    "_create_user",
-    "_create_time",
-    "_last_modified_user",
-    "_last_modified_time",
-    "_links",
-    "_schema",
-    "_self",
-];
+/// NSX's read-only link fields, which a client may send back from a GET.
+const LINK_FIELDS: [&str; 3] = ["_links", "_schema", "_self"];
 
 /// The client-set fields of an AntreaTraceflowConfig, each optional, exactly as a body
 /// carries them. Closed at every depth: an unknown field is an error.
@@ -308,7 +291,8 @@ impl TraceflowDocument {
             Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
             Some(_) => return Err(FieldError::new("_revision", "must be an integer").into()),
         };
-        for field in IGNORED_SERVER_FIELDS {
+        // The rest of the server's fields, as a GET-modify-PUT sends them back, are ignored.
+        for field in SERVER_FIELDS.iter().chain(&LINK_FIELDS) {
             object.remove(*field);
         }
 

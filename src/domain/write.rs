@@ -1,4 +1,5 @@
-//! What a write does to the object already stored: API.md section 3, in one place.
+//! What a write does to the object already stored (the `_revision` rules of the README's
+//! "Use it"), in one place.
 //!
 //! [`apply`] is pure: the store calls it inside its transaction with the current object and
 //! persists whatever it returns, so the rules are the same for every storage backend.

@@ -10,6 +10,8 @@ mod traceflows;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::domain::object::COLLECTION_PATH;
+
 pub use error::{ensure_api_error, ApiError};
 pub use pages::{NoExtra, PageBody};
 
@@ -33,7 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource(format!("{POLICY_API}/infra/antrea/traceflows"))
+        web::resource(format!("{POLICY_API}{COLLECTION_PATH}"))
             .route(web::get().to(traceflows::list))
             .default_service(web::to(method_not_allowed)),
     )
@@ -43,7 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource(format!("{POLICY_API}/infra/antrea/traceflows/{{id}}"))
+        web::resource(format!("{POLICY_API}{COLLECTION_PATH}/{{id}}"))
             .route(web::get().to(traceflows::read))
             .route(web::put().to(traceflows::put))
             .route(web::patch().to(traceflows::patch))

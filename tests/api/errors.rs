@@ -1,4 +1,4 @@
-//! Every error the service answers is an NSX ApiError (API.md section 5): JSON, with the
+//! Every error the service answers is an NSX ApiError (the README's "Errors"): JSON, with the
 //! contract's status, httpStatus and error_code, and no internals.
 
 use crate::support::{minimal, SpawnServer, Workspace, TRACEFLOWS};

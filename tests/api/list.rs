@@ -1,4 +1,4 @@
-//! The list (API.md section 4): paging, ordering, counts and parameters.
+//! The list (the README's "List"): paging, ordering, counts and parameters.
 
 use std::collections::{BTreeSet, HashSet};
 

@@ -1,4 +1,4 @@
-//! PUT and GET of one traceflow config: API.md sections 2 and 3.
+//! PUT and GET of one traceflow config: the object, creation and the `_revision` rules.
 
 use crate::support::{minimal, seed_request, Workspace};
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! PATCH, DELETE and retrace (API.md sections 1 and 3), and the bodies real clients send.
+//! PATCH, DELETE and retrace (the README's "Use it"), and the bodies real clients send.
 
 use crate::support::{minimal, seed_request, Reply, Workspace, TRACEFLOWS};
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Authentication, roles, sessions, TLS and limits (API.md section 6).
+//! Authentication, roles, sessions, TLS and limits (the README's "Authentication").
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -13,7 +13,7 @@ use serde_json::json;
 const BAD_CREDENTIALS: &str =
     "The credentials were incorrect or the account specified has been locked.";
 
-/// Every operation of API.md section 1 and the history extension, with its permission.
+/// Every operation of the README's "Use it" and the history extension, with its permission.
 fn operations() -> Vec<(&'static str, String, bool)> {
     let object = format!("{TRACEFLOWS}/t14");
     vec![

@@ -28,7 +28,7 @@ role = "auditor"
 password = "auditor-secret"
 "#;
 
-/// The seed's example request (API.md section 2).
+/// The example request of the README's "Create".
 pub fn seed_request() -> Value {
     json!({
         "container_cluster_id": "3abe1a62-156c-46be-a70f-ea237344f1c3",
@@ -52,29 +52,10 @@ pub fn minimal() -> Value {
     json!({"container_cluster_id": "cluster-1", "source_external_id": "pod-a"})
 }
 
-/// The fields of an object the server sets (API.md section 2), `display_name` aside.
-const SERVER_FIELDS: [&str; 15] = [
-    "resource_type",
-    "id",
-    "path",
-    "relative_path",
-    "parent_path",
-    "unique_id",
-    "marked_for_delete",
-    "overridden",
-    "_create_user",
-    "_create_time",
-    "_last_modified_user",
-    "_last_modified_time",
-    "_system_owned",
-    "_protection",
-    "_revision",
-];
-
 /// What remains of an object without the fields the server sets: the client's config.
 pub fn client_fields(object: &Value) -> serde_json::Map<String, Value> {
     let mut fields = object.as_object().expect("an object").clone();
-    for field in SERVER_FIELDS {
+    for field in nsx_policy_store::domain::object::SERVER_FIELDS {
         fields.remove(field);
     }
     fields

@@ -1,4 +1,4 @@
-//! Every validation class of API.md section 2: a 400 that names the field by its dotted path,
+//! Every validation class of a body: a 400 that names the field by its dotted path,
 //! and nothing stored.
 
 use crate::support::{minimal, seed_request, Workspace};

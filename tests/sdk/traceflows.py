@@ -43,7 +43,7 @@ SEED = {
 
 def config(body):
     """An AntreaTraceflowConfig built from JSON, so that fields outside the published schema
-    (`timeout`) survive, as API.md section 7 advises."""
+    (`timeout`) survive: the typed constructors drop it."""
     data = DataValueConverter.convert_to_data_value(json.dumps(body))
     return TypeConverter.convert_to_python(
         data, AntreaTraceflowConfig.get_binding_type(),

@@ -105,16 +105,19 @@ impl TraceflowStore for SqliteStore {
         .classified()?;
 
         let sql = list_sql(query.sort_by, query.ascending, query.after.is_some());
-        let mut page = sqlx::query_as::<_, ObjectRow>(&sql).bind(RESOURCE_TYPE);
-        if let Some(after) = &query.after {
-            page = match (&after.key, query.sort_by) {
-                (_, SortBy::Id) => page.bind(&after.id),
-                (SortValue::Text(key), _) => page.bind(key).bind(&after.id),
-                (SortValue::Time(key), _) => page.bind(key).bind(&after.id),
-            };
-        }
+        let (key, id) = match &query.after {
+            None => (None, None),
+            Some(after) => (Some(&after.key), Some(after.id.as_str())),
+        };
+        let page = sqlx::query_as::<_, ObjectRow>(&sql).bind(RESOURCE_TYPE);
+        let page = match key {
+            Some(SortValue::Time(time)) => page.bind(Some(*time)),
+            Some(SortValue::Text(text)) => page.bind(Some(text.as_str())),
+            None => page.bind(None::<&str>),
+        };
         // One more than the page holds tells whether another page follows.
         let rows = page
+            .bind(id)
             .bind(i64::from(query.page_size) + 1)
             .fetch_all(&mut *tx)
             .await
@@ -167,7 +170,8 @@ impl TraceflowStore for SqliteStore {
 }
 
 /// The page query for one ordering: a keyset range over the ordering's index, never OFFSET.
-/// Binds: resource type, then (after a cursor) the last key and id, then the limit.
+/// Binds, always the same four: ?1 the resource type, ?2 and ?3 the cursor's sort key and id
+/// (unused on a first page), ?4 the limit.
 fn list_sql(sort_by: SortBy, ascending: bool, after_cursor: bool) -> String {
     let column = match sort_by {
         SortBy::DisplayName => "display_name",
@@ -182,8 +186,9 @@ fn list_sql(sort_by: SortBy, ascending: bool, after_cursor: bool) -> String {
     };
     let range = match (after_cursor, sort_by) {
         (false, _) => String::new(),
-        (true, SortBy::Id) => format!("AND id {after} ?"),
-        (true, _) => format!("AND ({column}, id) {after} (?, ?)"),
+        // The id is the sort key: ?2 and ?3 are the same.
+        (true, SortBy::Id) => format!("AND id {after} ?3"),
+        (true, _) => format!("AND ({column}, id) {after} (?2, ?3)"),
     };
     let order = match sort_by {
         SortBy::Id => format!("id {direction}"),
@@ -191,9 +196,9 @@ fn list_sql(sort_by: SortBy, ascending: bool, after_cursor: bool) -> String {
     };
     format!(
         "SELECT {OBJECT_COLUMNS} FROM policy_objects
-         WHERE resource_type = ? {range}
+         WHERE resource_type = ?1 {range}
          ORDER BY {order}
-         LIMIT ?"
+         LIMIT ?4"
     )
 }
 
