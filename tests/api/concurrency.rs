@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 const CLIENTS: usize = 16;
 const OPERATIONS_PER_CLIENT: usize = 60;
 const IDS: [&str; 5] = ["a", "b", "c", "d", "e"];
+const PARENT: &str = "/infra/antrea/traceflows";
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -132,29 +133,21 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
         "the mix was mostly rejected"
     );
 
-    let conn = workspace.sql();
-    let mut statement = conn
-        .prepare(
-            "SELECT path, unique_id, revision, operation, object
-             FROM policy_object_revisions ORDER BY seq",
-        )
-        .unwrap();
-    let history: Vec<HistoryRow> = statement
-        .query_map([], |r| {
-            let object: String = r.get(4)?;
-            Ok(HistoryRow {
-                path: r.get(0)?,
-                unique_id: r.get(1)?,
-                revision: r.get(2)?,
-                operation: r.get(3)?,
-                object: serde_json::from_str(&object).unwrap(),
-            })
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    // Each object's history, through the history extension.
+    let mut history: Vec<HistoryRow> = Vec::new();
+    for id in IDS {
+        for record in server.client.history(&format!("{PARENT}/{id}")).await {
+            history.push(HistoryRow {
+                path: record["path"].as_str().unwrap().to_owned(),
+                unique_id: record["object"]["unique_id"].as_str().unwrap().to_owned(),
+                revision: record["revision"].as_i64().unwrap(),
+                operation: record["operation"].as_str().unwrap().to_owned(),
+                object: record["object"].clone(),
+            });
+        }
+    }
 
-    // Replay the history in commit order against a model of the contract.
+    // Replay each object's history in commit order against a model of the contract.
     let by_token: HashMap<&str, &Record> = records.iter().map(|r| (r.token.as_str(), r)).collect();
     let mut used: HashSet<&str> = HashSet::new();
     let mut deletes: HashMap<&str, usize> = HashMap::new();
@@ -273,24 +266,18 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
         );
     }
 
-    // The table holds exactly the model's final state.
-    let mut statement = conn
-        .prepare("SELECT path, config, revision, unique_id FROM policy_objects")
-        .unwrap();
-    let stored: HashMap<String, (Map<String, Value>, i64, String)> = statement
-        .query_map([], |r| {
-            let config: String = r.get(1)?;
-            Ok((
-                r.get(0)?,
-                (
-                    client_fields(&serde_json::from_str(&config).unwrap()),
-                    r.get(2)?,
-                    r.get(3)?,
-                ),
-            ))
+    // The store holds exactly the model's final state.
+    let stored: HashMap<String, (Map<String, Value>, i64, String)> = server
+        .client
+        .all_objects()
+        .await
+        .into_iter()
+        .map(|object| {
+            let path = object["path"].as_str().unwrap().to_owned();
+            let revision = object["_revision"].as_i64().unwrap();
+            let unique_id = object["unique_id"].as_str().unwrap().to_owned();
+            (path, (client_fields(&object), revision, unique_id))
         })
-        .unwrap()
-        .map(Result::unwrap)
         .collect();
     assert_eq!(stored, model);
     // And the API serves it.
@@ -336,11 +323,10 @@ async fn failing_writes_among_concurrent_ones_change_nothing_else() {
         }
     }
     assert_eq!(server.client.get("dup").await.body, original);
-    let rows: i64 = workspace
-        .sql()
-        .query_row("SELECT count(*) FROM policy_object_revisions", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(rows, 1 + 32, "one create for dup and one for each new id");
+    assert_eq!(
+        server.client.history(&format!("{PARENT}/dup")).await.len(),
+        1,
+        "one create for dup"
+    );
+    assert_eq!(server.client.all_objects().await.len(), 1 + 32, "and one for each new id");
 }

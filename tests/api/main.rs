@@ -16,4 +16,5 @@ mod reliability;
 mod resource;
 mod sdk;
 mod security;
+mod sqlite;
 mod validation;

@@ -147,6 +147,30 @@ impl Workspace {
     pub fn sql(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.database()).expect("open database")
     }
+
+    /// The database's write-ahead log, beside it.
+    pub fn wal(&self) -> PathBuf {
+        let mut wal = self.database().into_os_string();
+        wal.push("-wal");
+        wal.into()
+    }
+
+    /// The engine's own check of its storage, for after a kill: SQLite's
+    /// `PRAGMA integrity_check` finds no damage.
+    pub fn check_storage(&self) {
+        let integrity: String = self
+            .sql()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(integrity, "ok");
+    }
+
+    /// What a clean shutdown leaves behind: the WAL checkpointed into the database and
+    /// emptied.
+    pub fn check_clean_shutdown(&self) {
+        let wal_size = std::fs::metadata(self.wal()).map_or(0, |m| m.len());
+        assert_eq!(wal_size, 0, "the WAL was checkpointed into the database");
+    }
 }
 
 pub trait SpawnServer {
@@ -382,5 +406,35 @@ impl Client {
     /// GET of a path (and query) under the server.
     pub async fn get_path(&self, path: &str) -> Reply {
         self.send(self.request("GET", path)).await
+    }
+
+    /// Every page of a paged answer at `path_and_query`, its `results` in order.
+    async fn every_page(&self, path_and_query: &str) -> Vec<Value> {
+        let mut results = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let reply = self.get_path(&format!("{path_and_query}{cursor}")).await;
+            assert_eq!(reply.status, 200, "{path_and_query}: {reply:#?}");
+            results.extend(reply.body["results"].as_array().unwrap().iter().cloned());
+            match reply.body["cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => return results,
+            }
+        }
+    }
+
+    /// Every revision of the object at `path`, oldest first, as the history extension
+    /// serves them.
+    pub async fn history(&self, path: &str) -> Vec<Value> {
+        let mut revisions = self
+            .every_page(&format!("/store/v1/revisions?path={path}"))
+            .await;
+        revisions.reverse();
+        revisions
+    }
+
+    /// Every stored object, in id order, as the list serves them.
+    pub async fn all_objects(&self) -> Vec<Value> {
+        self.every_page(&format!("{TRACEFLOWS}?sort_by=id")).await
     }
 }
