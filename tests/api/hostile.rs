@@ -2,7 +2,6 @@
 //! (deep nesting, huge numbers, invalid UTF-8, duplicate keys, random bytes). Every answer is
 //! a 200 or a 4xx ApiError, the server stays up, and no 4xx changes anything stored.
 
-use std::sync::Mutex;
 
 use crate::support::{seed_request, Client, Server, Workspace, TRACEFLOWS};
 use proptest::prelude::*;
@@ -12,29 +11,28 @@ use serde_json::{json, Value};
 /// Cases per test; thousands in all across the file.
 const CASES: u32 = 1000;
 
-/// One server, one direct look at its database, and a runtime to drive requests from proptest.
+/// One server, and a runtime to drive requests from proptest.
 struct Harness {
     _workspace: Workspace,
     server: Server,
     runtime: tokio::runtime::Runtime,
-    sql: Mutex<rusqlite::Connection>,
 }
 
-/// What any change to the store would move.
+/// The objects a hostile request could target.
+const TARGETS: [&str; 2] = ["t14", "existing"];
+
+/// What any change to the store would move, as the API serves it: every object (with its
+/// revision and times), and the history of the targets.
 #[derive(Debug, PartialEq)]
 struct StoreState {
-    objects: i64,
-    revision_sum: f64,
-    last_modified: Option<i64>,
-    history_rows: i64,
-    last_seq: Option<i64>,
+    objects: Vec<Value>,
+    histories: Vec<Vec<Value>>,
 }
 
 impl Harness {
     fn start() -> Self {
         let workspace = Workspace::new();
         let server = workspace.start();
-        let sql = Mutex::new(workspace.sql());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -43,10 +41,9 @@ impl Harness {
             _workspace: workspace,
             server,
             runtime,
-            sql,
         };
-        // Something to damage: objects a hostile request could target.
-        for id in ["t14", "existing"] {
+        // Something to damage.
+        for id in TARGETS {
             let reply = harness.block_on(harness.client().put(id, &seed_request()));
             assert_eq!(reply.status, 200);
         }
@@ -62,28 +59,17 @@ impl Harness {
     }
 
     fn state(&self) -> StoreState {
-        let sql = self.sql.lock().unwrap();
-        let (objects, revision_sum, last_modified) = sql
-            .query_row(
-                "SELECT count(*), total(revision), max(last_modified_time) FROM policy_objects",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .unwrap();
-        let (history_rows, last_seq) = sql
-            .query_row(
-                "SELECT count(*), max(seq) FROM policy_object_revisions",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
-        StoreState {
-            objects,
-            revision_sum,
-            last_modified,
-            history_rows,
-            last_seq,
-        }
+        self.block_on(async {
+            let client = self.client();
+            let mut histories = Vec::new();
+            for id in TARGETS {
+                histories.push(client.history(&format!("/infra/antrea/traceflows/{id}")).await);
+            }
+            StoreState {
+                objects: client.all_objects().await,
+                histories,
+            }
+        })
     }
 
     /// Sends one request; checks the answer's shape, and that a 4xx changed nothing.

@@ -178,16 +178,11 @@ async fn concurrent_creates_of_one_id_have_exactly_one_winner() {
     assert_eq!(winners.len(), 1, "exactly one create wins");
     assert_eq!(server.client.get("contested").await.body, winners[0]);
 
-    let history: i64 = workspace
-        .sql()
-        .query_row(
-            "SELECT count(*) FROM policy_object_revisions
-             WHERE path = '/infra/antrea/traceflows/contested'",
-            [],
-            |row| row.get(0),
-        )
-        .unwrap();
-    assert_eq!(history, 1, "losers leave no history");
+    let history = server
+        .client
+        .history("/infra/antrea/traceflows/contested")
+        .await;
+    assert_eq!(history.len(), 1, "losers leave no history");
 }
 
 #[tokio::test]
@@ -206,11 +201,7 @@ async fn ids_are_percent_decoded_and_checked() {
     for bad in ["a%2Fb", "%20%20", "a%0Ab", "%FF", long.as_str()] {
         client.put(bad, &minimal()).await.field_error("id");
     }
-    let count: i64 = workspace
-        .sql()
-        .query_row("SELECT count(*) FROM policy_objects", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(count, 1);
+    assert_eq!(client.all_objects().await.len(), 1);
 
     // Ids are case sensitive.
     let message = client.get("WITH%20SPACE").await.api_error(404, 600);

@@ -122,15 +122,8 @@ async fn writes_record_the_authenticated_user() {
     let patched = server.client.get("t14").await.body;
     assert_eq!(patched["_create_user"], "operator");
     assert_eq!(patched["_last_modified_user"], "admin");
-    let change_user: String = workspace
-        .sql()
-        .query_row(
-            "SELECT change_user FROM policy_object_revisions ORDER BY seq DESC LIMIT 1",
-            [],
-            |row| row.get(0),
-        )
-        .unwrap();
-    assert_eq!(change_user, "admin");
+    let history = server.client.history("/infra/antrea/traceflows/t14").await;
+    assert_eq!(history.last().unwrap()["change_user"], "admin");
 }
 
 /// A client that keeps cookies, as a browser or the SDK's session does.
