@@ -17,11 +17,10 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 /// How often the WAL is checkpointed while the store runs. Each pass competes with the
-/// commits for the disk (its copies, and its flush of the database file): every 50 or 20 ms
-/// made creates slower and their tail no shorter, and every 600 ms instead of 200 ms took
-/// the p99 of creates from ~7.0 ms to ~6.0 ms at 64 clients and from ~2.2 to ~1.8 ms at 16
-/// (the backstop's restarts of the WAL, which then copy more, take ~65 ms instead of ~45;
-/// BENCHMARKS.md).
+/// commits for the disk (its copies, and its flush of the database file), so passes are
+/// spaced out; more often made creates slower without shortening their tail, and the cost
+/// of less often is that the backstop's restarts of the WAL copy more. BENCHMARKS.md has the
+/// intervals measured.
 const INTERVAL: Duration = Duration::from_millis(600);
 
 /// The running checkpointer; closing it runs one last checkpoint.

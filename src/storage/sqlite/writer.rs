@@ -128,9 +128,8 @@ fn open(path: &Path, settings: &StorageSettings) -> anyhow::Result<Connection> {
     // The backstop for the checkpointer. Under sustained writes a checkpoint running beside
     // the writer never catches up with it, so this one is what lets the WAL start over, and
     // the commit that runs it waits for what the checkpointer has not copied yet and for the
-    // database file's flush: tens of milliseconds. The higher the threshold, the rarer those
-    // pauses: at 20,000 pages they came five times a second under 64 clients and set the
-    // p99; at the default 100,000, every 0.7-1 s (BENCHMARKS.md).
+    // database file's flush. The higher the threshold, the rarer those pauses, and the larger
+    // the WAL grows (BENCHMARKS.md measures both).
     conn.pragma_update(None, "wal_autocheckpoint", settings.wal_checkpoint_pages)?;
     Ok(conn)
 }
