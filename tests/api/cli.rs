@@ -206,3 +206,38 @@ fn a_taken_port_is_a_one_line_error() {
     assert!(line.contains(&address) && line.contains("in use"), "{line}");
     assert!(!database.exists(), "a taken port touches no database");
 }
+
+/// On a terminal, `hash-password` asks twice and refuses two different answers. The terminal
+/// is `script`'s (util-linux), fed the answers one line at a time.
+#[test]
+fn hash_password_on_a_terminal_asks_twice() {
+    use std::io::Write;
+    let on_a_terminal = |answers: [&str; 2]| {
+        let mut child = Command::new("script")
+            .args(["-qec", &format!("{BIN} hash-password"), "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("script, from util-linux");
+        let mut stdin = child.stdin.take().unwrap();
+        for answer in answers {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            writeln!(stdin, "{answer}").unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (ok, printed) = on_a_terminal(["s3cret", "s3cret"]);
+    assert!(
+        ok && printed.contains("Password again: ") && printed.contains("$argon2id$"),
+        "{printed}"
+    );
+    let (ok, printed) = on_a_terminal(["s3cret", "other"]);
+    assert!(
+        !ok && printed.contains("differ") && !printed.contains("$argon2id$"),
+        "{printed}"
+    );
+}

@@ -328,5 +328,9 @@ async fn failing_writes_among_concurrent_ones_change_nothing_else() {
         1,
         "one create for dup"
     );
-    assert_eq!(server.client.all_objects().await.len(), 1 + 32, "and one for each new id");
+    assert_eq!(
+        server.client.all_objects().await.len(),
+        1 + 32,
+        "and one for each new id"
+    );
 }

@@ -61,7 +61,10 @@ async fn every_change_leaves_a_revision_seen_alike_by_http_and_the_subcommand() 
         ]
     );
     for (record, state) in oldest_first.iter().zip(&states) {
-        assert_eq!(record["object"], *state, "the revision holds the object as served");
+        assert_eq!(
+            record["object"], *state,
+            "the revision holds the object as served"
+        );
         assert_eq!(record["path"], PATH);
         assert_eq!(record["change_user"], "admin");
         assert_eq!(record["change_time"], state["_last_modified_time"]);

@@ -2,7 +2,6 @@
 //! (deep nesting, huge numbers, invalid UTF-8, duplicate keys, random bytes). Every answer is
 //! a 200 or a 4xx ApiError, the server stays up, and no 4xx changes anything stored.
 
-
 use crate::support::{seed_request, Client, Server, Workspace, TRACEFLOWS};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -63,7 +62,11 @@ impl Harness {
             let client = self.client();
             let mut histories = Vec::new();
             for id in TARGETS {
-                histories.push(client.history(&format!("/infra/antrea/traceflows/{id}")).await);
+                histories.push(
+                    client
+                        .history(&format!("/infra/antrea/traceflows/{id}"))
+                        .await,
+                );
             }
             StoreState {
                 objects: client.all_objects().await,

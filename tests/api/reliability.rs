@@ -5,9 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::{
-    minimal, Client, Dice, Server, SpawnServer, Workspace, ADMIN, TRACEFLOWS,
-};
+use crate::support::{minimal, Client, Dice, Server, SpawnServer, Workspace, ADMIN, TRACEFLOWS};
 use serde_json::{json, Value};
 
 /// A write the server acknowledged with 200.
@@ -295,4 +293,3 @@ async fn a_slow_write_in_flight_at_ctrl_c_is_answered() {
     let server = workspace.start();
     assert_eq!(server.client.get("slow").await.status, 200);
 }
-

@@ -223,7 +223,10 @@ async fn every_invalid_body_is_a_400_naming_the_field_and_changes_nothing() {
     assert!(client.all_objects().await.is_empty(), "nothing stored");
     for n in 0..invalid_bodies().len() {
         let path = format!("/infra/antrea/traceflows/bad-{n}");
-        assert!(client.history(&path).await.is_empty(), "{path} has no history");
+        assert!(
+            client.history(&path).await.is_empty(),
+            "{path} has no history"
+        );
     }
 }
 

@@ -103,10 +103,12 @@ async fn the_revision_table_is_the_served_history() {
     let rows: Vec<Value> = statement
         .query_map([PATH], |r| {
             let object: String = r.get(5)?;
-            Ok(json!({"path": r.get::<_, String>(0)?, "revision": r.get::<_, i64>(1)?,
+            Ok(
+                json!({"path": r.get::<_, String>(0)?, "revision": r.get::<_, i64>(1)?,
                       "operation": r.get::<_, String>(2)?, "change_user": r.get::<_, String>(3)?,
                       "change_time": r.get::<_, i64>(4)?,
-                      "object": serde_json::from_str::<Value>(&object).unwrap()}))
+                      "object": serde_json::from_str::<Value>(&object).unwrap()}),
+            )
         })
         .unwrap()
         .map(Result::unwrap)
