@@ -16,6 +16,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::auth::Role;
+use crate::domain::run::{ResultsMode, ResultsPolicy};
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 const ENV_PREFIX: &str = "NSX_POLICY_STORE__";
@@ -28,6 +29,35 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub traceflow: TraceflowSettings,
+    pub nsx: NsxSettings,
+}
+
+/// Where traceflow runs get their results when no script is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceflowSettings {
+    pub results: ResultsMode,
+    /// How long after a run starts its simulated result appears.
+    pub result_delay_ms: u64,
+}
+
+impl TraceflowSettings {
+    pub fn policy(&self) -> ResultsPolicy {
+        ResultsPolicy {
+            mode: self.results,
+            delay_ms: self.result_delay_ms,
+            seed: 0,
+        }
+    }
+}
+
+/// What the store tells NSX clients about itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NsxSettings {
+    /// The NSX version the probes answer (`node_version`, `product_version`).
+    pub version: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -14,8 +14,9 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::{Credentials, Sessions, DEFAULT_PASSWORD};
 use crate::configuration::Settings;
 use crate::http::auth::{authenticate, Authenticator};
+use crate::http::probes::NodeInfo;
 use crate::http::{self, extractors::BodyLimits};
-use crate::storage::{SqliteStore, TraceflowStore};
+use crate::storage::{SqliteStore, Store};
 use crate::telemetry::RequestSpan;
 use crate::tls;
 
@@ -48,7 +49,7 @@ pub struct Application {
     server: Server,
     address: SocketAddr,
     tls: Option<tls::Tls>,
-    store: Arc<dyn TraceflowStore>,
+    store: Arc<dyn Store>,
     signals: StopSignals,
 }
 
@@ -77,7 +78,8 @@ impl Application {
             .tls
             .then(|| tls::load_or_generate(&settings.server, &settings.storage.database))
             .transpose()?;
-        let store: Arc<dyn TraceflowStore> = Arc::new(SqliteStore::open(&settings.storage).await?);
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&settings.storage, settings.traceflow.policy()).await?);
 
         let data = web::Data::from(Arc::clone(&store));
         let authenticator = web::Data::new(Authenticator {
@@ -85,6 +87,7 @@ impl Application {
             sessions: Sessions::new(Duration::from_secs(settings.auth.session_idle_timeout_secs)),
             secure_cookies: tls.is_some(),
         });
+        let node = web::Data::new(NodeInfo::new(&settings.nsx.version));
         let request_timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let body_limits = BodyLimits {
             max_bytes: settings.server.body_limit,
@@ -97,6 +100,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(data.clone())
                 .app_data(authenticator.clone())
+                .app_data(node.clone())
                 .app_data(body_limits)
                 .configure(http::routes)
         })

@@ -19,6 +19,23 @@ impl FieldError {
     }
 }
 
+impl FieldError {
+    /// A typed deserialization's error, named by the dotted path of the offending field; a
+    /// missing field is named by its own path, in the contract's words.
+    pub fn from_path_error(err: serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        match missing {
+            Some(name) if path == "." => Self::new(name, "required property not present"),
+            Some(name) => Self::new(format!("{path}.{name}"), "required property not present"),
+            None => Self::new(path, message),
+        }
+    }
+}
+
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
@@ -26,6 +43,18 @@ impl fmt::Display for FieldError {
 }
 
 impl std::error::Error for FieldError {}
+
+impl BodyError {
+    /// The bytes are not JSON: serde_json's message, with the position once, in our words.
+    pub fn syntax(err: serde_json::Error) -> Self {
+        let message = err.to_string();
+        let suffix = format!(" at line {} column {}", err.line(), err.column());
+        Self::Syntax(match message.strip_suffix(&suffix) {
+            Some(bare) => format!("{bare} (line {}, column {})", err.line(), err.column()),
+            None => message,
+        })
+    }
+}
 
 /// Why a request body could not become a typed document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -152,7 +152,7 @@ impl TraceflowFields {
     /// dotted path.
     fn from_object(object: Map<String, Value>) -> Result<Self, FieldError> {
         let fields: Self = serde_path_to_error::deserialize(Value::Object(object))
-            .map_err(|err| FieldError::new(err.path().to_string(), err.inner().to_string()))?;
+            .map_err(FieldError::from_path_error)?;
         fields.check_combinations()?;
         Ok(fields)
     }
@@ -239,6 +239,10 @@ impl TraceflowConfig {
         self.0
     }
 
+    pub fn fields(&self) -> &TraceflowFields {
+        &self.0
+    }
+
     pub fn display_name(&self) -> &str {
         self.0
             .display_name
@@ -263,9 +267,7 @@ impl TraceflowDocument {
     ///
     /// Duplicate keys: the last one wins, as with NSX's own JSON reader.
     pub fn parse(body: &[u8], id: &ObjectId) -> Result<Self, BodyError> {
-        let value: Value = serde_json::from_slice(body).map_err(|err| {
-            BodyError::Syntax(strip_position(&err.to_string(), err.line(), err.column()))
-        })?;
+        let value: Value = serde_json::from_slice(body).map_err(BodyError::syntax)?;
         let Value::Object(mut object) = value else {
             return Err(FieldError::new(".", "the request body must be a JSON object").into());
         };
@@ -307,16 +309,6 @@ fn must_be(value: &str) -> String {
 
 fn quoted(value: &str) -> String {
     serde_json::to_string(value).expect("a string always serializes")
-}
-
-/// serde_json appends " at line L column C" to its messages; the client gets the position
-/// once, in our own words.
-fn strip_position(message: &str, line: usize, column: usize) -> String {
-    let suffix = format!(" at line {line} column {column}");
-    match message.strip_suffix(&suffix) {
-        Some(bare) => format!("{bare} (line {line}, column {column})"),
-        None => message.to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,13 @@ impl<const MAX: u64> Ranged<MAX> {
     }
 }
 
+/// Zero: the default of every optional count and duration.
+impl<const MAX: u64> Default for Ranged<MAX> {
+    fn default() -> Self {
+        Self(0)
+    }
+}
+
 impl<const MAX: u64> Serialize for Ranged<MAX> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_u64(self.0)

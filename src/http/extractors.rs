@@ -13,8 +13,9 @@ use percent_encoding::percent_decode_str;
 use super::ApiError;
 use crate::domain::{FieldError, ObjectId};
 
-/// The id in the last segment of the request path: percent-decoded, then checked against
-/// NSX's id rules. Read from the raw URI so that an encoded `/` (`%2F`) is seen and refused.
+/// The route's `{id}` segment: percent-decoded, then checked against NSX's id rules. Read
+/// from the raw URI, at the place of `{id}` in the route's pattern, so that an encoded `/`
+/// (`%2F`) or invalid UTF-8 is seen and refused rather than decoded by the router.
 pub struct PathId(pub ObjectId);
 
 impl FromRequest for PathId {
@@ -22,7 +23,12 @@ impl FromRequest for PathId {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let raw = req.uri().path().rsplit('/').next().unwrap_or_default();
+        let place = req
+            .match_pattern()
+            .and_then(|pattern| pattern.split('/').position(|segment| segment == "{id}"));
+        let raw = place
+            .and_then(|place| req.uri().path().split('/').nth(place))
+            .unwrap_or_default();
         let parsed = percent_decode_str(raw)
             .decode_utf8()
             .map_err(|_| FieldError::new("id", "must be valid UTF-8 after percent-decoding"))

@@ -8,11 +8,11 @@ use super::pages::{query_pairs, NoExtra, PageBody};
 use super::ApiError;
 use crate::domain::history::RevisionQuery;
 use crate::domain::paging::Params;
-use crate::storage::TraceflowStore;
+use crate::storage::Store;
 
 pub async fn revisions(
     _: Reader,
-    store: web::Data<dyn TraceflowStore>,
+    store: web::Data<dyn Store>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;

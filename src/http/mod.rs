@@ -6,6 +6,8 @@ mod error;
 pub mod extractors;
 mod history;
 mod pages;
+pub mod probes;
+mod results;
 mod traceflows;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -20,6 +22,11 @@ pub const POLICY_API: &str = "/policy/api/v1";
 
 /// Where this service's own extensions live, outside NSX's namespaces.
 pub const STORE_API: &str = "/store/v1";
+
+/// The node endpoints NSX clients probe when they connect (outside `/policy`).
+const NODE_VERSION_PATH: &str = "/api/v1/node/version";
+const NODE_PATH: &str = "/api/v1/node";
+const HEALTH_PATH: &str = "/api/v1/reverse-proxy/node/health";
 
 /// Registers every route of the service. Each handler's extractors say which permission it
 /// needs (`auth::Reader`, `auth::Writer`).
@@ -42,6 +49,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource(format!("{STORE_API}/revisions"))
             .route(web::get().to(history::revisions))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{POLICY_API}{COLLECTION_PATH}/{{id}}/status"))
+            .route(web::get().to(results::status))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{POLICY_API}{COLLECTION_PATH}/{{id}}/observations"))
+            .route(web::get().to(results::observations))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{STORE_API}/traceflows/{{id}}/result"))
+            .route(web::put().to(results::put_script))
+            .route(web::get().to(results::get_script))
+            .route(web::delete().to(results::delete_script))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(NODE_VERSION_PATH)
+            .route(web::get().to(probes::version))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(NODE_PATH)
+            .route(web::get().to(probes::node))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(HEALTH_PATH)
+            .route(web::get().to(probes::health))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

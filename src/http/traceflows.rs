@@ -13,10 +13,9 @@ use super::ApiError;
 use crate::domain::list::ListQuery;
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::Params;
-use crate::domain::{Change, ObjectId, Traceflow, TraceflowDocument};
-use crate::storage::TraceflowStore;
+use crate::domain::{Change, Traceflow, TraceflowDocument};
 
-type Store = web::Data<dyn TraceflowStore>;
+type Store = web::Data<dyn crate::storage::Store>;
 
 /// The ordering a list answer reports back.
 #[derive(Serialize)]
@@ -44,10 +43,6 @@ pub async fn list(_: Reader, store: Store, req: HttpRequest) -> Result<HttpRespo
 
 /// GET: the stored object.
 pub async fn read(_: Reader, store: Store, PathId(id): PathId) -> Result<HttpResponse, ApiError> {
-    read_object(&store, id).await
-}
-
-async fn read_object(store: &Store, id: ObjectId) -> Result<HttpResponse, ApiError> {
     match store.get(&id).await? {
         Some(object) => Ok(object_response(&object)),
         None => Err(ApiError::object_not_found(&traceflow_path(&id))),
@@ -98,8 +93,8 @@ struct ActionQuery {
     action: Option<String>,
 }
 
-/// POST `?action=retrace`: asks for the traceflow to run again. The store keeps configs,
-/// not results, so this answers the object as it is, unchanged.
+/// POST `?action=retrace`: starts a new run of the traceflow, whose result replaces the
+/// last run's; the config and its `_revision` stay as they are. Answers the object.
 pub async fn post_action(
     _: Reader,
     store: Store,
@@ -112,16 +107,19 @@ pub async fn post_action(
         Some("retrace") => {}
         other => return Err(ApiError::unsupported_action(other)),
     }
-    read_object(&store, id).await
+    match store.retrace(id.clone()).await? {
+        Some(object) => Ok(object_response(&object)),
+        None => Err(ApiError::object_not_found(&traceflow_path(&id))),
+    }
 }
 
-fn object_response(object: &Traceflow) -> HttpResponse {
+pub(super) fn object_response(object: &Traceflow) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(object.to_json())
 }
 
-fn empty_response() -> HttpResponse {
+pub(super) fn empty_response() -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::json())
         .finish()

@@ -13,6 +13,8 @@ use async_trait::async_trait;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
+use crate::domain::results::Script;
+use crate::domain::run::Run;
 use crate::domain::{Applied, Change, ObjectId, Traceflow, WriteRejection};
 
 pub use sqlite::SqliteStore;
@@ -50,6 +52,32 @@ pub trait TraceflowStore: Send + Sync + 'static {
     /// leaves the files clean for the next start.
     async fn close(&self);
 }
+
+/// Runs of traceflows and the scripts that shape them (the README's "Traceflow results").
+/// Every change is as durable as an object's write, and ordered with them.
+#[async_trait]
+pub trait RunStore: Send + Sync + 'static {
+    /// Starts a new run of the traceflow at `id`; `None` when there is no such traceflow.
+    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError>;
+
+    /// The current run of the traceflow at `id`, if it has one.
+    async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError>;
+
+    /// The script set for `id`, if any.
+    async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError>;
+
+    /// Sets the script of `id`: it shapes the current run (its clock restarted) and every
+    /// later one until deleted. The traceflow need not exist.
+    async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError>;
+
+    /// Deletes the script of `id`, if any; the current run keeps its result.
+    async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError>;
+}
+
+/// Everything the service asks of its storage: one implementation per engine.
+pub trait Store: TraceflowStore + RunStore {}
+
+impl<T: TraceflowStore + RunStore> Store for T {}
 
 /// The store failed; the request may be retried.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -15,6 +15,7 @@ use super::writer::Writer;
 use super::{migrations, SqliteStore};
 use crate::configuration::{Durability, StorageSettings};
 use crate::domain::paging::CursorKey;
+use crate::domain::run::ResultsPolicy;
 use crate::storage::cache::ObjectCache;
 
 /// Up to this size the database is checked at every start (`PRAGMA quick_check` reads the
@@ -29,7 +30,7 @@ impl SqliteStore {
     /// whole file is checked before anything is served after an unclean shutdown (a WAL left
     /// with frames in it, from which SQLite recovers the committed writes), and at every start
     /// while the file is small enough for the check to take no time.
-    pub async fn open(settings: &StorageSettings) -> anyhow::Result<Self> {
+    pub async fn open(settings: &StorageSettings, results: ResultsPolicy) -> anyhow::Result<Self> {
         let path = &settings.database;
         create_folder_of(path)?;
         let lock = lock(path)?;
@@ -61,7 +62,17 @@ impl SqliteStore {
             .with_context(|| format!("cannot open database {}", path.display()))?;
         let cache = ObjectCache::new(settings.cache_objects);
         let open_error = || format!("cannot open database {}", path.display());
-        let writer = Writer::start(settings, cache.clone()).with_context(open_error)?;
+        let writer = Writer::start(settings, results, cache.clone()).with_context(open_error)?;
+        let started = writer
+            .start_missing_runs()
+            .await
+            .with_context(|| format!("cannot start the runs of database {}", path.display()))?;
+        if started > 0 {
+            tracing::info!(
+                runs = started,
+                "started a run for each traceflow stored without one"
+            );
+        }
         let checkpointer = Checkpointer::start(path).with_context(open_error)?;
         Ok(Self {
             writer: Some(writer),

@@ -12,6 +12,7 @@ mod errors;
 mod lifecycle;
 pub(super) mod migrations;
 mod rows;
+mod runs;
 mod wal_vfs;
 mod writer;
 
@@ -23,14 +24,16 @@ use sqlx::sqlite::SqlitePool;
 
 use self::checkpointer::Checkpointer;
 use self::errors::Classified;
-use self::rows::{ObjectRow, RevisionRow, OBJECT_BY_PATH, OBJECT_COLUMNS};
+use self::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_BY_PATH, OBJECT_COLUMNS};
 use self::writer::Writer;
 use super::cache::ObjectCache;
-use super::{StoreError, TraceflowStore, WriteError};
+use super::{RunStore, StoreError, TraceflowStore, WriteError};
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
+use crate::domain::results::Script;
+use crate::domain::run::Run;
 use crate::domain::traceflow::RESOURCE_TYPE;
 use crate::domain::{Applied, Change, ObjectId, Traceflow};
 
@@ -73,11 +76,7 @@ impl TraceflowStore for SqliteStore {
         change: Change,
         user: &str,
     ) -> Result<Option<Applied>, WriteError> {
-        let writer = self
-            .writer
-            .as_ref()
-            .ok_or_else(|| StoreError::Internal("the store was opened read-only".into()))?;
-        writer.write(id, change, user).await
+        self.writer()?.write(id, change, user).await
     }
 
     fn cursor_key(&self) -> &CursorKey {
@@ -166,6 +165,52 @@ impl TraceflowStore for SqliteStore {
             RevisionRow::into_record,
             |last| RevisionPosition { seq: last.seq },
         )
+    }
+}
+
+impl SqliteStore {
+    fn writer(&self) -> Result<&Writer, StoreError> {
+        self.writer
+            .as_ref()
+            .ok_or_else(|| StoreError::Internal("the store was opened read-only".into()))
+    }
+}
+
+#[async_trait]
+impl RunStore for SqliteStore {
+    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
+        self.writer()?.retrace(id).await
+    }
+
+    async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError> {
+        let row: Option<RunRow> = sqlx::query_as(
+            "SELECT path, run, started_at, ready_at, status, observations
+             FROM antrea_traceflow_runs WHERE path = ?1",
+        )
+        .bind(traceflow_path(id))
+        .fetch_optional(&self.readers)
+        .await
+        .classified()?;
+        row.map(RunRow::into_run).transpose()
+    }
+
+    async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT script FROM antrea_traceflow_scripts WHERE id = ?1")
+                .bind(id.as_str())
+                .fetch_optional(&self.readers)
+                .await
+                .classified()?;
+        json.map(|json| script_from_row(id.as_str(), &json))
+            .transpose()
+    }
+
+    async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError> {
+        self.writer()?.set_script(id, script).await
+    }
+
+    async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
+        self.writer()?.delete_script(id).await
     }
 }
 

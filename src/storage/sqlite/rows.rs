@@ -8,6 +8,8 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::domain::history::RevisionRecord;
+use crate::domain::results::{Observation, RunResult, Script, TraceflowStatus};
+use crate::domain::run::Run;
 use crate::domain::{Metadata, ObjectId, Operation, Traceflow, TraceflowConfig};
 use crate::storage::StoreError;
 
@@ -97,4 +99,40 @@ impl RevisionRow {
             seq,
         })
     }
+}
+
+/// The current run of one traceflow, as `antrea_traceflow_runs` keeps it.
+#[derive(FromRow)]
+pub(super) struct RunRow {
+    path: String,
+    run: i64,
+    started_at: i64,
+    ready_at: i64,
+    status: String,
+    observations: String,
+}
+
+impl RunRow {
+    pub(super) fn into_run(self) -> Result<Run, StoreError> {
+        let corrupt = |what: String| StoreError::Internal(format!("run of {}: {what}", self.path));
+        let status: TraceflowStatus =
+            serde_json::from_str(&self.status).map_err(|err| corrupt(err.to_string()))?;
+        let observations: Vec<Observation> =
+            serde_json::from_str(&self.observations).map_err(|err| corrupt(err.to_string()))?;
+        Ok(Run {
+            number: self.run,
+            started: self.started_at,
+            ready_at: self.ready_at,
+            result: RunResult {
+                status,
+                observations,
+            },
+        })
+    }
+}
+
+/// A stored script, read back.
+pub(super) fn script_from_row(id: &str, json: &str) -> Result<Script, StoreError> {
+    Script::from_stored_json(json)
+        .map_err(|err| StoreError::Internal(format!("stored script of {id:?}: {err}")))
 }

@@ -15,7 +15,7 @@
 //! writes just before its flush.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rusqlite::{
@@ -25,9 +25,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::errors::{self, Classified};
 use super::rows::{ObjectRow, OBJECT_BY_PATH};
-use super::{checkpointer, wal_vfs};
+use super::{checkpointer, runs, wal_vfs};
 use crate::configuration::{Durability, StorageSettings};
 use crate::domain::object::{traceflow_path, PARENT_PATH};
+use crate::domain::results::Script;
+use crate::domain::run::{ResultsPolicy, RunStart};
 use crate::domain::traceflow::RESOURCE_TYPE;
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, Operation, Traceflow};
@@ -43,11 +45,42 @@ const QUEUE_DEPTH: usize = 4096;
 
 type Outcome = Result<Option<Applied>, WriteError>;
 
+/// What a job asks of the writer. Each is applied in a savepoint of its own inside its
+/// batch's transaction, so one that fails changes nothing else.
+enum Task {
+    /// A client's write, with the run it starts.
+    Write {
+        id: ObjectId,
+        change: Change,
+        user: String,
+    },
+    /// A new run of an existing traceflow.
+    Retrace {
+        id: ObjectId,
+    },
+    /// Sets the script of `id`, and restarts its current run with it.
+    SetScript {
+        id: ObjectId,
+        script: Script,
+    },
+    DeleteScript {
+        id: ObjectId,
+    },
+    /// Starts a run for every traceflow that has none (stored before runs existed).
+    StartMissingRuns,
+}
+
+/// What a task did.
+enum Done {
+    Written(Option<Applied>),
+    Retraced(Option<Arc<Traceflow>>),
+    Scripted,
+    RunsStarted(usize),
+}
+
 struct Job {
-    id: ObjectId,
-    change: Change,
-    user: String,
-    reply: oneshot::Sender<Outcome>,
+    task: Task,
+    reply: oneshot::Sender<Result<Done, WriteError>>,
 }
 
 /// The handle requests use to reach the writer thread.
@@ -59,35 +92,80 @@ pub struct Writer {
 
 impl Writer {
     /// Opens the write connection and starts the writer thread.
-    pub fn start(settings: &StorageSettings, cache: ObjectCache) -> anyhow::Result<Self> {
+    pub fn start(
+        settings: &StorageSettings,
+        results: ResultsPolicy,
+        cache: ObjectCache,
+    ) -> anyhow::Result<Self> {
         let conn = open(&settings.database, settings)?;
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(conn, jobs, cache))?;
+            .spawn(move || run(conn, jobs, results, cache))?;
         Ok(Self {
             queue: Mutex::new(Some(queue)),
             thread: Mutex::new(Some(thread)),
         })
     }
 
-    /// Queues one write and waits until its batch is committed (or failed).
-    pub async fn write(&self, id: ObjectId, change: Change, user: &str) -> Outcome {
+    /// Queues one task and waits until its batch is committed (or failed).
+    async fn submit(&self, task: Task) -> Result<Done, WriteError> {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
-            id,
-            change,
-            user: user.to_owned(),
-            reply,
-        };
         let stopped = || StoreError::Unavailable("the store is shutting down".into());
         let queue = self.queue.lock().expect("writer queue lock").clone();
         queue
             .ok_or_else(stopped)?
-            .send(job)
+            .send(Job { task, reply })
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// A client's write; it starts a run of the traceflow it creates or changes.
+    pub async fn write(&self, id: ObjectId, change: Change, user: &str) -> Outcome {
+        let user = user.to_owned();
+        match self.submit(Task::Write { id, change, user }).await? {
+            Done::Written(applied) => Ok(applied),
+            _ => unreachable!("a write answers what it wrote"),
+        }
+    }
+
+    /// A new run of the traceflow at `id`; `None` when there is no such traceflow.
+    pub async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
+        match self
+            .submit(Task::Retrace { id })
+            .await
+            .map_err(store_error)?
+        {
+            Done::Retraced(object) => Ok(object),
+            _ => unreachable!("a retrace answers its object"),
+        }
+    }
+
+    pub async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError> {
+        self.submit(Task::SetScript { id, script })
+            .await
+            .map_err(store_error)
+            .map(|_| ())
+    }
+
+    pub async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
+        self.submit(Task::DeleteScript { id })
+            .await
+            .map_err(store_error)
+            .map(|_| ())
+    }
+
+    /// Starts a run for every traceflow without one; answers how many.
+    pub async fn start_missing_runs(&self) -> Result<usize, StoreError> {
+        match self
+            .submit(Task::StartMissingRuns)
+            .await
+            .map_err(store_error)?
+        {
+            Done::RunsStarted(count) => Ok(count),
+            _ => unreachable!("answers how many runs it started"),
+        }
     }
 
     /// Stops taking writes, lets the writer commit what was already queued, and waits for it
@@ -137,7 +215,22 @@ fn open(path: &Path, settings: &StorageSettings) -> anyhow::Result<Connection> {
 /// How often, at most, the writer checkpoints under a light load.
 const LIGHT_LOAD_CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 
-fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, cache: ObjectCache) {
+/// Only a client's write can be rejected; every other task fails with the store alone.
+fn store_error(err: WriteError) -> StoreError {
+    match err {
+        WriteError::Store(err) => err,
+        WriteError::Rejected(rejection) => {
+            StoreError::Internal(format!("a task that cannot be rejected was: {rejection}"))
+        }
+    }
+}
+
+fn run(
+    mut conn: Connection,
+    mut jobs: mpsc::Receiver<Job>,
+    results: ResultsPolicy,
+    cache: ObjectCache,
+) {
     let mut last_checkpoint = Instant::now();
     let mut last_batch_len = 0;
     loop {
@@ -167,7 +260,7 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, cache: ObjectCache) 
             }
         }
         last_batch_len = batch.len();
-        commit_batch(&mut conn, batch, &cache);
+        commit_batch(&mut conn, batch, &results, &cache);
     }
     // Everything is committed: fold the WAL into the database and empty it.
     if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
@@ -176,7 +269,12 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, cache: ObjectCache) 
 }
 
 /// Applies a batch in one transaction and answers every job in it.
-fn commit_batch(conn: &mut Connection, batch: Vec<Job>, cache: &ObjectCache) {
+fn commit_batch(
+    conn: &mut Connection,
+    batch: Vec<Job>,
+    results: &ResultsPolicy,
+    cache: &ObjectCache,
+) {
     let started = Instant::now();
     let writes = batch.len();
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
@@ -191,7 +289,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, cache: &ObjectCache) {
     };
     let mut answered = Vec::with_capacity(batch.len());
     for job in batch {
-        let outcome = apply_one(&mut tx, job.id, job.change, &job.user);
+        let outcome = apply_task(&mut tx, job.task, results);
         answered.push((job.reply, outcome));
     }
     let applied = started.elapsed();
@@ -203,7 +301,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, cache: &ObjectCache) {
         "batch"
     );
     if let Err(err) = committed {
-        // Nothing in the batch is durable: every write that had succeeded fails with it.
+        // Nothing in the batch is durable: every task that had succeeded fails with it.
         let err = errors::from_rusqlite(err);
         for (reply, outcome) in answered {
             let outcome = match outcome {
@@ -215,7 +313,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, cache: &ObjectCache) {
         return;
     }
     cache.committed(answered.iter().filter_map(|(_, outcome)| match outcome {
-        Ok(Some(applied)) => Some(applied),
+        Ok(Done::Written(Some(applied))) => Some(applied),
         _ => None,
     }));
     for (reply, outcome) in answered {
@@ -223,20 +321,63 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, cache: &ObjectCache) {
     }
 }
 
-/// One write inside the batch's transaction, in a savepoint of its own.
-fn apply_one(tx: &mut Transaction<'_>, id: ObjectId, change: Change, user: &str) -> Outcome {
+/// One task inside the batch's transaction, in a savepoint of its own.
+fn apply_task(
+    tx: &mut Transaction<'_>,
+    task: Task,
+    results: &ResultsPolicy,
+) -> Result<Done, WriteError> {
     let savepoint = tx.savepoint().classified()?;
-    let current = fetch(&savepoint, &id)?;
     let now = chrono::Utc::now().timestamp_millis();
-    let applied = write::apply(current, id, change, Stamp { user, now })?;
-    if let Some(applied) = &applied {
-        persist(&savepoint, applied).classified()?;
-    }
+    let at = RunStart {
+        stamp: now,
+        real: now,
+    };
+    let done = match task {
+        Task::Write { id, change, user } => {
+            let current = fetch(&savepoint, &id)?;
+            let applied = write::apply(current, id, change, Stamp { user: &user, now })?;
+            if let Some(applied) = &applied {
+                persist(&savepoint, applied).classified()?;
+                if applied.operation == Operation::Delete {
+                    runs::remove(&savepoint, &applied.object).classified()?;
+                } else {
+                    runs::start(&savepoint, &applied.object, results, at, runs::Number::Next)?;
+                }
+            }
+            Done::Written(applied)
+        }
+        Task::Retrace { id } => {
+            let object = fetch(&savepoint, &id)?.map(Arc::new);
+            if let Some(object) = &object {
+                runs::start(&savepoint, object, results, at, runs::Number::Next)?;
+            }
+            Done::Retraced(object)
+        }
+        Task::SetScript { id, script } => {
+            runs::set_script(&savepoint, &id, &script).classified()?;
+            if let Some(object) = fetch(&savepoint, &id)? {
+                runs::start(&savepoint, &object, results, at, runs::Number::Same)?;
+            }
+            Done::Scripted
+        }
+        Task::DeleteScript { id } => {
+            runs::delete_script(&savepoint, &id).classified()?;
+            Done::Scripted
+        }
+        Task::StartMissingRuns => {
+            let missing = runs::objects_without_run(&savepoint)?;
+            for object in &missing {
+                runs::start(&savepoint, object, results, at, runs::Number::Next)?;
+            }
+            Done::RunsStarted(missing.len())
+        }
+    };
     savepoint.commit().classified()?;
-    Ok(applied)
+    Ok(done)
 }
 
-fn fetch(conn: &Connection, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
+pub(super) fn fetch(conn: &Connection, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
     let row = conn
         .prepare_cached(&OBJECT_BY_PATH)
         .and_then(|mut lookup| {
@@ -304,16 +445,21 @@ mod tests {
     use super::*;
     use crate::domain::{TraceflowDocument, WriteRejection};
 
-    fn job(id: &str, change: Change) -> (Job, oneshot::Receiver<Outcome>) {
+    fn job(id: &str, change: Change) -> (Job, oneshot::Receiver<Result<Done, WriteError>>) {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
+        let task = Task::Write {
             id: ObjectId::parse(id).unwrap(),
             change,
             user: "admin".into(),
-            reply,
         };
-        (job, answer)
+        (Job { task, reply }, answer)
     }
+
+    const RESULTS: ResultsPolicy = ResultsPolicy {
+        mode: crate::domain::run::ResultsMode::Simulate,
+        delay_ms: 0,
+        seed: 0,
+    };
 
     fn create(id: &str) -> Change {
         let body = br#"{"container_cluster_id": "c", "source_external_id": "s"}"#;
@@ -377,7 +523,7 @@ mod tests {
         let cache = ObjectCache::new(10);
 
         let (existing, _) = job("dup", create("dup"));
-        commit_batch(&mut conn, vec![existing], &cache);
+        commit_batch(&mut conn, vec![existing], &RESULTS, &cache);
 
         let stale = {
             let body =
@@ -388,24 +534,40 @@ mod tests {
         let (duplicate, duplicate_answer) = job("dup", create("dup"));
         let (stale, stale_answer) = job("dup", stale);
         let (last, last_answer) = job("b", create("b"));
-        commit_batch(&mut conn, vec![first, duplicate, stale, last], &cache);
+        commit_batch(
+            &mut conn,
+            vec![first, duplicate, stale, last],
+            &RESULTS,
+            &cache,
+        );
 
         for mut answer in [first_answer, last_answer] {
-            let applied = answer.try_recv().unwrap().unwrap().unwrap();
+            let Ok(Done::Written(Some(applied))) = answer.try_recv().unwrap() else {
+                panic!("a create")
+            };
             assert_eq!(applied.operation, Operation::Create);
         }
-        let rejected = duplicate_answer.blocking_recv().unwrap().unwrap_err();
+        let Err(rejected) = duplicate_answer.blocking_recv().unwrap() else {
+            panic!("a rejection")
+        };
         assert!(matches!(
             rejected,
             WriteError::Rejected(WriteRejection::AlreadyExists { .. })
         ));
-        let rejected = stale_answer.blocking_recv().unwrap().unwrap_err();
+        let Err(rejected) = stale_answer.blocking_recv().unwrap() else {
+            panic!("a rejection")
+        };
         assert!(matches!(
             rejected,
             WriteError::Rejected(WriteRejection::RevisionMismatch { .. })
         ));
 
         assert_eq!(count(&conn, "SELECT count(*) FROM policy_objects"), 3);
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM antrea_traceflow_runs"),
+            3,
+            "a run for each create, none for the rejected"
+        );
         assert_eq!(
             count(&conn, "SELECT count(*) FROM policy_object_revisions"),
             3

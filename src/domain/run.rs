@@ -1,0 +1,170 @@
+//! Runs of a traceflow (the README's "Traceflow results"). A create, a replace, a PATCH and
+//! a retrace each start a run whose result replaces the previous run's. A run is a value, not
+//! a process: it holds its result from the moment it starts, and a read shows the result
+//! once the run's `ready_at` has passed. Nothing wakes up in the background, and a restart
+//! changes nothing.
+
+use super::results::{RunResult, Script, TraceflowStatus};
+use super::simulation::simulate;
+use super::Traceflow;
+
+/// How long a traceflow runs, in seconds, when its config gives no `timeout`.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
+
+/// What a run yields when no script is set for its traceflow (`traceflow.results`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultsMode {
+    /// A simulated path ([`simulate`]), `result_delay_ms` after the run starts.
+    Simulate,
+    /// No result until the traceflow's own timeout has passed; then FAILED, "Traceflow
+    /// timeout", and no observations: how clients' time-out paths are tested.
+    None,
+}
+
+/// Where results come from when no script is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultsPolicy {
+    pub mode: ResultsMode,
+    /// How long after its start a simulated result appears.
+    pub delay_ms: u64,
+    /// The seed of the simulation's choices.
+    pub seed: u64,
+}
+
+/// One run of a traceflow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// 1 for the first run of an object, then one more for each.
+    pub number: i64,
+    /// When it started, on the store's clock (epoch ms): what its timestamps count from.
+    pub started: i64,
+    /// When its result appears, in real time (epoch ms): delays are real in every mode.
+    pub ready_at: i64,
+    pub result: RunResult,
+}
+
+/// When a run starts: the store's clock (for what it records) and the real one (for delays).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunStart {
+    pub stamp: i64,
+    pub real: i64,
+}
+
+impl Run {
+    /// Run `number` of `object`, started `at`: the script's result when one is set, else
+    /// the policy's.
+    pub fn start(
+        number: i64,
+        object: &Traceflow,
+        script: Option<&Script>,
+        policy: &ResultsPolicy,
+        at: RunStart,
+    ) -> Self {
+        let after = |delay_ms: u64| {
+            at.real
+                .saturating_add(i64::try_from(delay_ms).unwrap_or(i64::MAX))
+        };
+        let (delay_ms, result) = match (script, policy.mode) {
+            (Some(script), _) => (script.delay_ms.get(), script.result(at.stamp)),
+            (None, ResultsMode::Simulate) => {
+                (policy.delay_ms, simulate(object, at.stamp, policy.seed))
+            }
+            (None, ResultsMode::None) => {
+                let timeout = object
+                    .config
+                    .fields()
+                    .timeout
+                    .map_or(DEFAULT_TIMEOUT_SECS, |secs| secs.get());
+                let result = RunResult {
+                    status: TraceflowStatus::failed("Traceflow timeout"),
+                    observations: Vec::new(),
+                };
+                (timeout.saturating_mul(1000), result)
+            }
+        };
+        Self {
+            number,
+            started: at.stamp,
+            ready_at: after(delay_ms),
+            result,
+        }
+    }
+
+    /// The result a read at real time `now` sees: none before `ready_at`.
+    pub fn visible(&self, now: i64) -> Option<&RunResult> {
+        (now >= self.ready_at).then_some(&self.result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::write::{apply, Stamp};
+    use crate::domain::{Change, ObjectId, TraceflowDocument};
+    use serde_json::json;
+
+    fn traceflow(body: serde_json::Value) -> Traceflow {
+        let id = ObjectId::parse("t14").unwrap();
+        let document = TraceflowDocument::parse(body.to_string().as_bytes(), &id).unwrap();
+        let stamp = Stamp {
+            user: "admin",
+            now: 1,
+        };
+        (*apply(None, id, Change::Put(document), stamp)
+            .unwrap()
+            .unwrap()
+            .object)
+            .clone()
+    }
+
+    const AT: RunStart = RunStart {
+        stamp: 5_000,
+        real: 10_000,
+    };
+
+    #[test]
+    fn a_script_wins_over_the_policy_and_appears_after_its_delay() {
+        let object = traceflow(json!({"container_cluster_id": "c", "source_external_id": "s"}));
+        let script = Script::parse(
+            br#"{"status": {"phase": "FAILED", "reason": "dropped by policy"}, "delay_ms": 300}"#,
+        )
+        .unwrap();
+        let policy = ResultsPolicy {
+            mode: ResultsMode::Simulate,
+            delay_ms: 0,
+            seed: 0,
+        };
+        let run = Run::start(2, &object, Some(&script), &policy, AT);
+        assert_eq!(run.visible(10_299), None);
+        let result = run.visible(10_300).unwrap();
+        assert_eq!(result.status, TraceflowStatus::failed("dropped by policy"));
+        assert_eq!(run.started, 5_000);
+
+        let simulated = Run::start(3, &object, None, &policy, AT);
+        assert_eq!(
+            simulated.visible(10_000).unwrap().status,
+            TraceflowStatus::succeeded()
+        );
+    }
+
+    #[test]
+    fn without_results_a_run_times_out_after_the_traceflows_own_timeout() {
+        let policy = ResultsPolicy {
+            mode: ResultsMode::None,
+            delay_ms: 0,
+            seed: 0,
+        };
+        let object = traceflow(
+            json!({"container_cluster_id": "c", "source_external_id": "s",
+                                      "timeout": 2}),
+        );
+        let run = Run::start(1, &object, None, &policy, AT);
+        assert_eq!(run.visible(11_999), None);
+        let result = run.visible(12_000).unwrap();
+        assert_eq!(result.status, TraceflowStatus::failed("Traceflow timeout"));
+        assert!(result.observations.is_empty());
+        let untimed = traceflow(json!({"container_cluster_id": "c", "source_external_id": "s"}));
+        assert_eq!(Run::start(1, &untimed, None, &policy, AT).ready_at, 30_000);
+    }
+}

@@ -1,0 +1,62 @@
+//! What NSX clients probe when they connect (the README's "Connecting clients"):
+//! terraform-provider-nsxt reads `node_version` from `/api/v1/node/version`; OpenStack's
+//! `vmware-nsxlib` reads it from `/api/v1/node`, and like nsx-operator checks
+//! `/api/v1/reverse-proxy/node/health` before anything else.
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+use super::auth::Reader;
+use super::results::json_response;
+
+/// What the node says about itself: `nsx.version`, and the machine's host name.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeInfo {
+    pub node_version: String,
+    pub product_version: String,
+    pub hostname: String,
+}
+
+impl NodeInfo {
+    pub fn new(version: &str) -> Self {
+        Self {
+            node_version: version.to_owned(),
+            product_version: version.to_owned(),
+            hostname: host_name(),
+        }
+    }
+}
+
+/// `GET /api/v1/node/version`.
+pub async fn version(_: Reader, node: web::Data<NodeInfo>) -> HttpResponse {
+    #[derive(Serialize)]
+    struct Version<'a> {
+        node_version: &'a str,
+        product_version: &'a str,
+    }
+    json_response(&Version {
+        node_version: &node.node_version,
+        product_version: &node.product_version,
+    })
+}
+
+/// `GET /api/v1/node`.
+pub async fn node(_: Reader, node: web::Data<NodeInfo>) -> HttpResponse {
+    json_response(node.get_ref())
+}
+
+/// `GET /api/v1/reverse-proxy/node/health`: the store answers, so it is healthy.
+pub async fn health(_: Reader) -> HttpResponse {
+    json_response(&serde_json::json!({"healthy": true}))
+}
+
+fn host_name() -> String {
+    let mut buffer = [0u8; 256];
+    // SAFETY: gethostname writes at most `buffer.len()` bytes into the buffer it is given.
+    let done = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    match done {
+        0 => String::from_utf8_lossy(&buffer[..end]).into_owned(),
+        _ => "localhost".to_owned(),
+    }
+}

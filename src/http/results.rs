@@ -1,0 +1,123 @@
+//! A traceflow's results, as NSX serves them: `.../{id}/status` and `.../{id}/observations`
+//! (the README's "Traceflow results"), and the scripts that decide them,
+//! `/store/v1/traceflows/{id}/result`.
+
+use actix_web::http::header::ContentType;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::auth::{Reader, Writer};
+use super::extractors::{JsonBody, PathId};
+use super::pages::query_pairs;
+use super::traceflows::empty_response;
+use super::{ApiError, STORE_API};
+use crate::domain::object::traceflow_path;
+use crate::domain::results::{Observation, RunResult, Script, TraceflowStatus};
+use crate::domain::run::Run;
+use crate::domain::ObjectId;
+use crate::storage::Store;
+
+type Stores = web::Data<dyn Store>;
+
+/// The current run of an existing traceflow (`None`: it has none yet), after the query's
+/// one parameter, `enforcement_point_path`, accepted and ignored: there is one enforcement
+/// point.
+async fn current_run(
+    req: &HttpRequest,
+    store: &Stores,
+    id: &ObjectId,
+) -> Result<Option<Run>, ApiError> {
+    query_pairs(req)?;
+    if store.get(id).await?.is_none() {
+        return Err(ApiError::object_not_found(&traceflow_path(id)));
+    }
+    Ok(store.current_run(id).await?)
+}
+
+/// The current run's result, if it has appeared by now.
+fn visible(run: &Option<Run>) -> Option<&RunResult> {
+    let now = chrono::Utc::now().timestamp_millis();
+    run.as_ref().and_then(|run| run.visible(now))
+}
+
+/// AntreaTraceflowStatus; `{}` while the current run has no result yet.
+pub async fn status(
+    _: Reader,
+    store: Stores,
+    req: HttpRequest,
+    PathId(id): PathId,
+) -> Result<HttpResponse, ApiError> {
+    let run = current_run(&req, &store, &id).await?;
+    let status: Option<&TraceflowStatus> = visible(&run).map(|result| &result.status);
+    match status {
+        Some(status) => Ok(json_response(status)),
+        None => Ok(json_response(&serde_json::json!({}))),
+    }
+}
+
+/// AntreaTraceflowObservationListResult, not paged; empty while the current run has no
+/// result yet.
+pub async fn observations(
+    _: Reader,
+    store: Stores,
+    req: HttpRequest,
+    PathId(id): PathId,
+) -> Result<HttpResponse, ApiError> {
+    #[derive(Serialize)]
+    struct ObservationList<'a> {
+        results: &'a [Observation],
+        result_count: usize,
+    }
+    let run = current_run(&req, &store, &id).await?;
+    let results = visible(&run).map_or(&[][..], |result| &result.observations);
+    Ok(json_response(&ObservationList {
+        results,
+        result_count: results.len(),
+    }))
+}
+
+/// Where the script of `id` is served.
+fn script_path(id: &ObjectId) -> String {
+    format!("{STORE_API}/traceflows/{id}/result")
+}
+
+/// PUT: sets the script; answers it with its defaults filled in.
+pub async fn put_script(
+    _: Writer,
+    store: Stores,
+    PathId(id): PathId,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let script = Script::parse(&body)?;
+    let answer = json_response(&script);
+    store.set_script(id, script).await?;
+    Ok(answer)
+}
+
+/// GET: the script; 404 when none is set.
+pub async fn get_script(
+    _: Reader,
+    store: Stores,
+    PathId(id): PathId,
+) -> Result<HttpResponse, ApiError> {
+    match store.script(&id).await? {
+        Some(script) => Ok(json_response(&script)),
+        None => Err(ApiError::object_not_found(&script_path(&id))),
+    }
+}
+
+/// DELETE: idempotent.
+pub async fn delete_script(
+    _: Writer,
+    store: Stores,
+    PathId(id): PathId,
+) -> Result<HttpResponse, ApiError> {
+    store.delete_script(id).await?;
+    Ok(empty_response())
+}
+
+pub(super) fn json_response<T: Serialize + ?Sized>(value: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(serde_json::to_string(value).expect("an answer always serializes"))
+}

@@ -1,0 +1,130 @@
+//! The writer's side of runs and scripts: what a task writes to `antrea_traceflow_runs` and
+//! `antrea_traceflow_scripts`, inside the task's savepoint.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::errors::Classified;
+use super::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
+use crate::domain::results::Script;
+use crate::domain::run::{ResultsPolicy, Run, RunStart};
+use crate::domain::{ObjectId, Traceflow};
+use crate::storage::StoreError;
+
+/// Which number a started run takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Number {
+    /// One more than the current run's: a new run.
+    Next,
+    /// The current run's: the same run, its clock restarted (a script set meanwhile).
+    Same,
+}
+
+/// Starts a run of `object`, replacing its current one: its result is the script's for the
+/// object's id when one is set, else the policy's.
+pub(super) fn start(
+    conn: &Connection,
+    object: &Traceflow,
+    results: &ResultsPolicy,
+    at: RunStart,
+    number: Number,
+) -> Result<(), StoreError> {
+    let path = object.path();
+    let unique_id = object.meta.unique_id.to_string();
+    let current: Option<i64> = conn
+        .prepare_cached("SELECT run FROM antrea_traceflow_runs WHERE path = ?1 AND unique_id = ?2")
+        .and_then(|mut query| {
+            query
+                .query_row([&path, &unique_id], |r| r.get(0))
+                .optional()
+        })
+        .classified()?;
+    let number = match (number, current) {
+        (_, None) => 1,
+        (Number::Next, Some(current)) => current + 1,
+        (Number::Same, Some(current)) => current,
+    };
+    let script = script(conn, &object.id)?;
+    let run = Run::start(number, object, script.as_ref(), results, at);
+    let status = serde_json::to_string(&run.result.status).expect("a status serializes");
+    let observations =
+        serde_json::to_string(&run.result.observations).expect("observations serialize");
+    conn.prepare_cached(
+        "INSERT INTO antrea_traceflow_runs
+             (path, id, unique_id, run, started_at, ready_at, status, observations)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (path) DO UPDATE SET
+             unique_id = excluded.unique_id,
+             run = excluded.run,
+             started_at = excluded.started_at,
+             ready_at = excluded.ready_at,
+             status = excluded.status,
+             observations = excluded.observations",
+    )
+    .and_then(|mut insert| {
+        insert.execute(params![
+            path,
+            object.id.as_str(),
+            unique_id,
+            run.number,
+            run.started,
+            run.ready_at,
+            status,
+            observations,
+        ])
+    })
+    .classified()?;
+    Ok(())
+}
+
+/// Removes the runs of a deleted object.
+pub(super) fn remove(conn: &Connection, object: &Traceflow) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM antrea_traceflow_runs WHERE path = ?1")?
+        .execute([object.path()])
+        .map(|_| ())
+}
+
+fn script(conn: &Connection, id: &ObjectId) -> Result<Option<Script>, StoreError> {
+    let stored: Option<String> = conn
+        .prepare_cached("SELECT script FROM antrea_traceflow_scripts WHERE id = ?1")
+        .and_then(|mut query| query.query_row([id.as_str()], |r| r.get(0)).optional())
+        .classified()?;
+    stored
+        .map(|json| script_from_row(id.as_str(), &json))
+        .transpose()
+}
+
+pub(super) fn set_script(
+    conn: &Connection,
+    id: &ObjectId,
+    script: &Script,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO antrea_traceflow_scripts (id, script) VALUES (?1, ?2)
+         ON CONFLICT (id) DO UPDATE SET script = excluded.script",
+    )?
+    .execute([id.as_str(), &script.to_json()])
+    .map(|_| ())
+}
+
+pub(super) fn delete_script(conn: &Connection, id: &ObjectId) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM antrea_traceflow_scripts WHERE id = ?1")?
+        .execute([id.as_str()])
+        .map(|_| ())
+}
+
+/// The stored objects that have no run: those stored before runs existed.
+pub(super) fn objects_without_run(conn: &Connection) -> Result<Vec<Traceflow>, StoreError> {
+    let sql = format!(
+        "SELECT {OBJECT_COLUMNS} FROM policy_objects
+         WHERE path NOT IN (SELECT path FROM antrea_traceflow_runs)"
+    );
+    let rows: Vec<ObjectRow> = conn
+        .prepare(&sql)
+        .and_then(|mut query| {
+            query
+                .query_map([], ObjectRow::from_rusqlite)?
+                .collect::<rusqlite::Result<_>>()
+        })
+        .classified()?;
+    rows.into_iter().map(ObjectRow::into_traceflow).collect()
+}
