@@ -14,6 +14,7 @@ mod list;
 mod put;
 mod reliability;
 mod resource;
+mod results;
 mod sdk;
 mod security;
 mod sqlite;

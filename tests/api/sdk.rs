@@ -62,7 +62,7 @@ fn drive(server: &Server, ca: Option<&Path>) {
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "the SDK test failed:\n{stdout}");
-    assert!(stdout.contains("sdk: 9 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("sdk: 12 passed, 0 failed"), "{stdout}");
 }
 
 #[test]

@@ -13,29 +13,48 @@ use serde_json::json;
 const BAD_CREDENTIALS: &str =
     "The credentials were incorrect or the account specified has been locked.";
 
-/// Every operation of the README's "Use it" and the history extension, with its permission.
+const SCRIPT: &str = "/store/v1/traceflows/t14/result";
+
+/// Every operation of the README, with whether it needs more than the `read` permission.
 fn operations() -> Vec<(&'static str, String, bool)> {
     let object = format!("{TRACEFLOWS}/t14");
     vec![
         ("GET", object.clone(), false),
         ("GET", TRACEFLOWS.to_owned(), false),
         ("POST", format!("{object}?action=retrace"), false),
+        ("GET", format!("{object}/status"), false),
+        ("GET", format!("{object}/observations"), false),
         (
             "GET",
             "/store/v1/revisions?path=/infra/antrea/traceflows/t14".to_owned(),
             false,
         ),
+        ("GET", SCRIPT.to_owned(), false),
+        ("GET", "/api/v1/node/version".to_owned(), false),
+        ("GET", "/api/v1/node".to_owned(), false),
+        ("GET", "/api/v1/reverse-proxy/node/health".to_owned(), false),
         ("PUT", object.clone(), true),
         ("PATCH", object.clone(), true),
         ("DELETE", object, true),
+        ("PUT", SCRIPT.to_owned(), true),
+        ("DELETE", SCRIPT.to_owned(), true),
     ]
+}
+
+fn script() -> serde_json::Value {
+    json!({"status": {"phase": "SUCCEEDED"}})
 }
 
 async fn call(client: &Client, method: &str, path: &str) -> Reply {
     let mut request = client.request(method, path);
     if matches!(method, "PUT" | "PATCH") {
-        let mut body = minimal();
-        body["_revision"] = json!(0);
+        let body = if path == SCRIPT {
+            script()
+        } else {
+            let mut body = minimal();
+            body["_revision"] = json!(0);
+            body
+        };
         request = request
             .header("content-type", "application/json")
             .body(body.to_string());
@@ -64,10 +83,14 @@ async fn every_operation_for_every_kind_of_caller() {
     ];
     for (caller, client) in &callers {
         for (method, path, needs_crud) in operations() {
-            // Each cell starts from the same state: t14 at revision 0.
+            // Each cell starts from the same state: t14 at revision 0, with a script.
             admin.delete("t14").await;
             assert_eq!(admin.put("t14", &minimal()).await.status, 200);
-            let before = admin.get("t14").await.body;
+            assert_eq!(call(admin, "PUT", SCRIPT).await.status, 200);
+            let before = (
+                admin.get("t14").await.body,
+                admin.get_path(SCRIPT).await.body,
+            );
 
             let reply = call(client, method, &path).await;
             let cell = format!("{caller} × {method} {path}");
@@ -86,11 +109,11 @@ async fn every_operation_for_every_kind_of_caller() {
                 _ => assert_eq!(reply.status, 200, "{cell}: {reply:#?}"),
             }
             if reply.status != 200 {
-                assert_eq!(
+                let after = (
                     admin.get("t14").await.body,
-                    before,
-                    "{cell} changed nothing"
+                    admin.get_path(SCRIPT).await.body,
                 );
+                assert_eq!(after, before, "{cell} changed nothing");
             }
         }
     }

@@ -23,6 +23,7 @@ from vmware.vapi.stdlib.client.factories import StubConfigurationFactory
 
 from vcf.nsx.model_client import ApiError, AntreaTraceflowConfig
 from vcf.nsx.policy.api.v1.infra.antrea_client import Traceflows
+from vcf.nsx.policy.api.v1.infra.antrea.traceflows_client import Observations, Status
 
 SEED = {
     "container_cluster_id": "3abe1a62-156c-46be-a70f-ea237344f1c3",
@@ -71,7 +72,12 @@ class Checks:
             session.verify = ca_certificate
         connector = get_requests_connector(session=session, msg_protocol="rest", url=base_url)
         connector.set_security_context(create_user_password_security_context(user, password))
-        self.traceflows = Traceflows(StubConfigurationFactory.new_std_configuration(connector))
+        configuration = StubConfigurationFactory.new_std_configuration(connector)
+        self.traceflows = Traceflows(configuration)
+        self.status = Status(configuration)
+        self.observations = Observations(configuration)
+        # The store's own extension (scripted results) is outside the SDK: plain HTTP.
+        self.session, self.base_url, self.credentials = session, base_url, (user, password)
 
     def create_the_seed(self):
         created = as_json(self.traceflows.policy_lm_update_antrea_traceflow_config(
@@ -153,6 +159,47 @@ class Checks:
         status, body = api_error_of(
             lambda: self.traceflows.policy_lm_restart_antrea_traceflow("absent", action="retrace"))
         assert status == 404 and body["error_code"] == 600, (status, body)
+
+    def results_of_a_simulated_run(self):
+        status = self.status.policy_lm_read_antrea_traceflow_status("t14")
+        assert status.phase == "SUCCEEDED", as_json(status)
+        observations = self.observations.policy_lm_list_antrea_traceflow_observations(
+            "t14", enforcement_point_path="/infra/sites/default/enforcement-points/default")
+        assert observations.result_count == len(observations.results) > 0
+        first, last = observations.results[0], observations.results[-1]
+        assert first.component_type == "ANTREA_SPOOFGUARD", as_json(first)
+        assert first.observation_type == "AntreaTraceflowObservationForwarded"
+        assert last.component_type == "ANTREA_FORWARDING", as_json(last)
+        assert last.observation_type == "AntreaTraceflowObservationDelivered"
+        assert all(o.container_node_id and o.timestamp > 0 for o in observations.results)
+
+    def results_of_a_scripted_run(self):
+        script = {"status": {"phase": "FAILED", "reason": "dropped by policy"},
+                  "observations": [
+                      {"component_type": "ANTREA_SPOOFGUARD", "container_node_id": "n1",
+                       "observation_type": "AntreaTraceflowObservationForwarded"},
+                      {"component_type": "ANTREA_DFW", "container_node_id": "n1",
+                       "observation_type": "AntreaTraceflowObservationDropped"}]}
+        answer = self.session.put(self.base_url + "/store/v1/traceflows/t14/result",
+                                  json=script, auth=self.credentials)
+        assert answer.status_code == 200, answer.text
+        self.traceflows.policy_lm_restart_antrea_traceflow("t14", action="retrace")
+        status = self.status.policy_lm_read_antrea_traceflow_status("t14")
+        assert status.phase == "FAILED" and status.reason == "dropped by policy", as_json(status)
+        observations = self.observations.policy_lm_list_antrea_traceflow_observations("t14")
+        kinds = [(o.component_type, o.observation_type) for o in observations.results]
+        assert kinds == [("ANTREA_SPOOFGUARD", "AntreaTraceflowObservationForwarded"),
+                         ("ANTREA_DFW", "AntreaTraceflowObservationDropped")], kinds
+        deleted = self.session.delete(self.base_url + "/store/v1/traceflows/t14/result",
+                                      auth=self.credentials)
+        assert deleted.status_code == 200, deleted.text
+
+    def results_of_an_absent_traceflow_are_404(self):
+        for call in (self.status.policy_lm_read_antrea_traceflow_status,
+                     self.observations.policy_lm_list_antrea_traceflow_observations):
+            status, body = api_error_of(lambda: call("absent"))
+            assert status == 404 and body["error_code"] == 600, (status, body)
+            assert "/infra/antrea/traceflows/absent" in body["error_message"], body
 
     def delete_is_idempotent(self):
         assert self.traceflows.policy_lm_delete_antrea_traceflow_config("t14") is None

@@ -24,6 +24,9 @@ const README_QUERIES: &[&str] = &[
     "SELECT id, cluster, src_ip, dst_ip, protocol, revision, modified_at FROM antrea_traceflow_configs",
     // One field out of the stored JSON
     "SELECT id, config ->> '$.packet.ipHeader.ttl' AS ttl FROM policy_objects",
+    // The path of t14's current run
+    "SELECT run, component_type, container_node_id, observation_type, observed_at
+       FROM antrea_traceflow_observations WHERE id = 't14' ORDER BY observed_at",
 ];
 
 #[tokio::test]
@@ -86,6 +89,45 @@ async fn the_readme_queries_answer_what_they_promise() {
     let ttls = run(README_QUERIES[4]);
     assert_eq!(ttls.len(), 3);
     assert!(ttls.iter().all(|row| row[1] == "Integer(64)"), "{ttls:?}");
+
+    // t14 was replaced once: its current run is its second.
+    let path = run(README_QUERIES[5]);
+    let served = server
+        .client
+        .get_path("/policy/api/v1/infra/antrea/traceflows/t14/observations")
+        .await
+        .body;
+    let served = served["results"].as_array().unwrap();
+    assert_eq!(path.len(), served.len());
+    for (row, observation) in path.iter().zip(served) {
+        assert_eq!(row[0], "Integer(2)");
+        assert_eq!(row[1], observation["component_type"]);
+        assert_eq!(row[2], observation["container_node_id"]);
+        assert_eq!(row[3], observation["observation_type"]);
+        let millis = observation["timestamp"].as_i64().unwrap();
+        let at = chrono::DateTime::from_timestamp_millis(millis).unwrap();
+        assert_eq!(row[4], at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+    }
+}
+
+/// Traceflows stored before runs existed (here: their runs removed by hand while the server
+/// was stopped) get a run at the next start.
+#[tokio::test]
+async fn traceflows_without_a_run_get_one_at_start() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    assert_eq!(server.client.put("t14", &seed_request()).await.status, 200);
+    server.terminate();
+    workspace
+        .sql()
+        .execute("DELETE FROM antrea_traceflow_runs", [])
+        .unwrap();
+    let server = workspace.start();
+    let status = server
+        .client
+        .get_path("/policy/api/v1/infra/antrea/traceflows/t14/status")
+        .await;
+    assert_eq!(status.body, json!({"phase": "SUCCEEDED"}));
 }
 
 /// The revision table holds, row for row, the history the API serves.
