@@ -16,6 +16,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::auth::Role;
+use crate::determinism::DeterminismSettings;
 use crate::domain::run::{ResultsMode, ResultsPolicy};
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -31,6 +32,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub traceflow: TraceflowSettings,
     pub nsx: NsxSettings,
+    pub determinism: DeterminismSettings,
 }
 
 /// Where traceflow runs get their results when no script is set.
@@ -42,12 +44,13 @@ pub struct TraceflowSettings {
     pub result_delay_ms: u64,
 }
 
-impl TraceflowSettings {
-    pub fn policy(&self) -> ResultsPolicy {
+impl Settings {
+    /// Where traceflow runs get their results, and the seed of the simulation's choices.
+    pub fn results_policy(&self) -> ResultsPolicy {
         ResultsPolicy {
-            mode: self.results,
-            delay_ms: self.result_delay_ms,
-            seed: 0,
+            mode: self.traceflow.results,
+            delay_ms: self.traceflow.result_delay_ms,
+            seed: self.determinism.simulation_seed(),
         }
     }
 }
@@ -65,6 +68,8 @@ pub struct NsxSettings {
 pub struct ServerSettings {
     pub listen: String,
     pub body_limit: usize,
+    /// The largest import body (`POST /store/v1/import`), which holds a whole store.
+    pub import_body_limit: usize,
     /// How long a client may take to send a request's head, and then its body.
     pub request_timeout_ms: u64,
     /// How long an idle keep-alive connection stays open.

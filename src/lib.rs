@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod cli;
 pub mod configuration;
+pub mod determinism;
 pub mod domain;
 pub mod http;
 pub mod startup;

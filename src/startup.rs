@@ -78,8 +78,13 @@ impl Application {
             .tls
             .then(|| tls::load_or_generate(&settings.server, &settings.storage.database))
             .transpose()?;
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&settings.storage, settings.traceflow.policy()).await?);
+        let store = SqliteStore::open(
+            &settings.storage,
+            settings.results_policy(),
+            &settings.determinism,
+        )
+        .await?;
+        let store: Arc<dyn Store> = Arc::new(store);
 
         let data = web::Data::from(Arc::clone(&store));
         let authenticator = web::Data::new(Authenticator {
@@ -91,6 +96,7 @@ impl Application {
         let request_timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let body_limits = BodyLimits {
             max_bytes: settings.server.body_limit,
+            import_max_bytes: settings.server.import_body_limit,
             timeout: request_timeout,
         };
         let server = HttpServer::new(move || {

@@ -5,6 +5,7 @@
 //! or a [`field::FieldError`] naming the offending field by its dotted path; the rest of
 //! the service only ever sees the typed values.
 
+pub mod exchange;
 pub mod field;
 pub mod history;
 pub mod id;
@@ -14,6 +15,7 @@ pub mod paging;
 pub mod results;
 pub mod run;
 pub mod simulation;
+pub mod snapshot;
 pub mod traceflow;
 pub mod values;
 pub mod write;

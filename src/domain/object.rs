@@ -133,6 +133,7 @@ mod tests {
         let stamp = Stamp {
             user: "admin",
             now: 1,
+            unique_id: uuid::Uuid::nil(),
         };
         let object = apply(None, id, change, stamp).unwrap().unwrap().object;
         let served: serde_json::Map<String, serde_json::Value> =

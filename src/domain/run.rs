@@ -110,6 +110,7 @@ mod tests {
         let stamp = Stamp {
             user: "admin",
             now: 1,
+            unique_id: uuid::Uuid::nil(),
         };
         (*apply(None, id, Change::Put(document), stamp)
             .unwrap()

@@ -141,6 +141,7 @@ mod tests {
         let stamp = Stamp {
             user: "admin",
             now: 1,
+            unique_id: uuid::Uuid::nil(),
         };
         let applied = apply(None, id, Change::Put(document), stamp)
             .unwrap()

@@ -69,11 +69,13 @@ pub struct Applied {
     pub object: Arc<Traceflow>,
 }
 
-/// Who writes, and when (epoch milliseconds).
+/// Who writes, when (epoch milliseconds), and the `unique_id` the object gets if the write
+/// creates it: the store's source of time and chance decides both.
 #[derive(Debug, Clone, Copy)]
 pub struct Stamp<'a> {
     pub user: &'a str,
     pub now: i64,
+    pub unique_id: Uuid,
 }
 
 /// Applies `change` to `current`, the object stored at `id` (if any).
@@ -142,7 +144,7 @@ fn created(id: ObjectId, config: TraceflowConfig, stamp: Stamp<'_>) -> Traceflow
         id,
         config,
         meta: Metadata {
-            unique_id: Uuid::new_v4(),
+            unique_id: stamp.unique_id,
             revision: 0,
             create_time: stamp.now,
             create_user: stamp.user.to_owned(),
@@ -177,6 +179,7 @@ mod tests {
     const T0: Stamp<'static> = Stamp {
         user: "admin",
         now: 1_000,
+        unique_id: uuid::Uuid::nil(),
     };
 
     fn id() -> ObjectId {
@@ -204,6 +207,7 @@ mod tests {
         let later = Stamp {
             user: "bob",
             now: 500, // the clock went backwards
+            unique_id: Uuid::nil(),
         };
         let next = apply(Some(stored.clone()), id(), Change::Put(doc(body)), later)
             .unwrap()

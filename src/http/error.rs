@@ -83,13 +83,14 @@ impl ApiError {
         Self::bad_request("The request body could not be read.")
     }
 
-    /// A POST on an object without `action=retrace`.
-    pub fn unsupported_action(given: Option<&str>) -> Self {
+    /// A POST without its one supported `action` (`retrace` on an object, `restore` on a
+    /// snapshot).
+    pub fn unsupported_action(given: Option<&str>, supported: &str) -> Self {
         let given = match given {
             Some(action) => format!("Invalid action '{action}'"),
             None => "The query parameter 'action' is required".to_owned(),
         };
-        Self::bad_request(format!("{given}; the supported action is 'retrace'."))
+        Self::bad_request(format!("{given}; the supported action is '{supported}'."))
     }
 
     pub fn object_not_found(path: &str) -> Self {
@@ -127,12 +128,12 @@ impl ApiError {
         )
     }
 
-    pub fn unsupported_media_type(given: Option<&str>) -> Self {
+    pub fn unsupported_media_type(given: Option<&str>, wanted: &str) -> Self {
         let given = given.map_or_else(|| "none".to_owned(), |ct| format!("'{ct}'"));
         Self::policy(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code::INVALID,
-            format!("Content-Type {given} is not supported; send application/json."),
+            format!("Content-Type {given} is not supported; send {wanted}."),
         )
     }
 

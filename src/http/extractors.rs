@@ -11,6 +11,7 @@ use futures_util::future::LocalBoxFuture;
 use percent_encoding::percent_decode_str;
 
 use super::ApiError;
+use crate::domain::snapshot::SnapshotName;
 use crate::domain::{FieldError, ObjectId};
 
 /// The route's `{id}` segment: percent-decoded, then checked against NSX's id rules. Read
@@ -40,10 +41,12 @@ impl FromRequest for PathId {
 }
 
 /// How much of a request body is accepted, and how long it may take to arrive
-/// (`server.body_limit`, `server.request_timeout_ms`).
+/// (`server.body_limit`, `server.import_body_limit`, `server.request_timeout_ms`).
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimits {
     pub max_bytes: usize,
+    /// An import's body, which holds a whole store.
+    pub import_max_bytes: usize,
     pub timeout: Duration,
 }
 
@@ -55,24 +58,9 @@ impl FromRequest for Body {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limits = *req
-            .app_data::<BodyLimits>()
-            .expect("BodyLimits are registered");
-        let limit = limits.max_bytes;
-        if let Err(err) = check_declared_length(req, limit) {
-            return Box::pin(ready(Err(err)));
-        }
-        let payload = web::Payload::from_request(req, payload);
-        Box::pin(async move {
-            let payload = payload.await.map_err(|_| ApiError::unreadable_body())?;
-            let read = tokio::time::timeout(limits.timeout, payload.to_bytes_limited(limit));
-            match read.await {
-                Ok(Ok(Ok(bytes))) => Ok(Body(bytes)),
-                Ok(Ok(Err(_))) => Err(ApiError::unreadable_body()),
-                Ok(Err(_)) => Err(ApiError::payload_too_large(limit)),
-                Err(_) => Err(ApiError::request_timeout()),
-            }
-        })
+        let limits = limits(req);
+        let read = read_body(req, payload, limits.max_bytes, limits.timeout);
+        Box::pin(async move { read.await.map(Body) })
     }
 }
 
@@ -84,7 +72,7 @@ impl FromRequest for JsonBody {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if let Err(err) = check_content_type(req) {
+        if let Err(err) = check_content_type(req, JSON) {
             return Box::pin(ready(Err(err)));
         }
         let body = Body::from_request(req, payload);
@@ -92,15 +80,64 @@ impl FromRequest for JsonBody {
     }
 }
 
-fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+/// An import's body: `Content-Type: application/x-ndjson`, within
+/// `server.import_body_limit`.
+pub struct NdjsonBody(pub Bytes);
+
+impl FromRequest for NdjsonBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if let Err(err) = check_content_type(req, NDJSON) {
+            return Box::pin(ready(Err(err)));
+        }
+        let limits = limits(req);
+        let read = read_body(req, payload, limits.import_max_bytes, limits.timeout);
+        Box::pin(async move { read.await.map(NdjsonBody) })
+    }
+}
+
+pub const JSON: &str = "application/json";
+pub const NDJSON: &str = "application/x-ndjson";
+
+fn limits(req: &HttpRequest) -> BodyLimits {
+    *req.app_data::<BodyLimits>()
+        .expect("BodyLimits are registered")
+}
+
+/// Reads the whole body, refusing it past `limit` bytes or after `timeout`.
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+    timeout: Duration,
+) -> LocalBoxFuture<'static, Result<Bytes, ApiError>> {
+    if let Err(err) = check_declared_length(req, limit) {
+        return Box::pin(ready(Err(err)));
+    }
+    let payload = web::Payload::from_request(req, payload);
+    Box::pin(async move {
+        let payload = payload.await.map_err(|_| ApiError::unreadable_body())?;
+        let read = tokio::time::timeout(timeout, payload.to_bytes_limited(limit));
+        match read.await {
+            Ok(Ok(Ok(bytes))) => Ok(bytes),
+            Ok(Ok(Err(_))) => Err(ApiError::unreadable_body()),
+            Ok(Err(_)) => Err(ApiError::payload_too_large(limit)),
+            Err(_) => Err(ApiError::request_timeout()),
+        }
+    })
+}
+
+fn check_content_type(req: &HttpRequest, wanted: &'static str) -> Result<(), ApiError> {
     match req.mime_type() {
-        Ok(Some(mime)) if mime.essence_str() == "application/json" => Ok(()),
+        Ok(Some(mime)) if mime.essence_str() == wanted => Ok(()),
         _ => {
             let given = req
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
-            Err(ApiError::unsupported_media_type(given.as_deref()))
+            Err(ApiError::unsupported_media_type(given.as_deref(), wanted))
         }
     }
 }
@@ -115,5 +152,18 @@ fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<(), ApiError
     match declared {
         Some(length) if length > limit as u64 => Err(ApiError::payload_too_large(limit)),
         _ => Ok(()),
+    }
+}
+
+/// The route's `{name}` segment: a snapshot's name.
+pub struct PathName(pub SnapshotName);
+
+impl FromRequest for PathName {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let name = req.match_info().get("name").unwrap_or_default();
+        ready(SnapshotName::parse(name).map(PathName).map_err(ApiError::from))
     }
 }

@@ -8,6 +8,7 @@ mod history;
 mod pages;
 pub mod probes;
 mod results;
+mod state;
 mod traceflows;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -66,6 +67,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(results::put_script))
             .route(web::get().to(results::get_script))
             .route(web::delete().to(results::delete_script))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{STORE_API}/reset"))
+            .route(web::post().to(state::reset))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{STORE_API}/snapshots"))
+            .route(web::get().to(state::list))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{STORE_API}/snapshots/{{name}}"))
+            .route(web::put().to(state::save))
+            .route(web::get().to(state::read))
+            .route(web::post().to(state::restore))
+            .route(web::delete().to(state::delete))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{STORE_API}/export"))
+            .route(web::get().to(state::export))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{STORE_API}/import"))
+            .route(web::post().to(state::import))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

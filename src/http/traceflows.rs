@@ -105,7 +105,7 @@ pub async fn post_action(
         .map_err(|_| ApiError::invalid_query_string())?;
     match query.action.as_deref() {
         Some("retrace") => {}
-        other => return Err(ApiError::unsupported_action(other)),
+        other => return Err(ApiError::unsupported_action(other, "retrace")),
     }
     match store.retrace(id.clone()).await? {
         Some(object) => Ok(object_response(&object)),

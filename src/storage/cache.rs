@@ -69,6 +69,15 @@ impl ObjectCache {
         }
     }
 
+    /// The writer's report that the whole store was replaced (a reset, a restore): nothing
+    /// cached before stays, nor may a read that began before be offered.
+    pub fn clear(&self) {
+        if let Some(mut inner) = self.lock() {
+            inner.commits += 1;
+            inner.objects.clear();
+        }
+    }
+
     /// The writer's report of a committed batch.
     pub fn committed<'a>(&self, applied: impl IntoIterator<Item = &'a Applied>) {
         if let Some(mut inner) = self.lock() {
@@ -94,6 +103,7 @@ mod tests {
         let stamp = Stamp {
             user: "admin",
             now: 1,
+            unique_id: uuid::Uuid::nil(),
         };
         apply(current, ObjectId::parse(id).unwrap(), change, stamp)
             .unwrap()

@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
+use crate::domain::exchange::ImportLine;
 use crate::domain::results::Script;
+use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::run::Run;
 use crate::domain::{Applied, Change, ObjectId, Traceflow, WriteRejection};
 
@@ -74,10 +76,40 @@ pub trait RunStore: Send + Sync + 'static {
     async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError>;
 }
 
-/// Everything the service asks of its storage: one implementation per engine.
-pub trait Store: TraceflowStore + RunStore {}
+/// Operations on the whole store (the README's "Using it in a test suite"): each atomic and
+/// durable, ordered with every other write, so that a concurrent write lands wholly before
+/// or after it.
+#[async_trait]
+pub trait StateStore: Send + Sync + 'static {
+    /// Removes every object, revision, run and script; answers how many objects it held.
+    async fn reset(&self) -> Result<u64, StoreError>;
 
-impl<T: TraceflowStore + RunStore> Store for T {}
+    /// Saves the whole state as `name`, replacing a snapshot of that name.
+    async fn save_snapshot(&self, name: SnapshotName) -> Result<SnapshotInfo, StoreError>;
+
+    async fn snapshots(&self) -> Result<Vec<SnapshotInfo>, StoreError>;
+
+    async fn snapshot(&self, name: &SnapshotName) -> Result<Option<SnapshotInfo>, StoreError>;
+
+    /// Makes the state the snapshot's; `None` when there is no such snapshot.
+    async fn restore_snapshot(
+        &self,
+        name: SnapshotName,
+    ) -> Result<Option<SnapshotInfo>, StoreError>;
+
+    async fn delete_snapshot(&self, name: SnapshotName) -> Result<(), StoreError>;
+
+    /// Every object, in path order, read from one snapshot of the store.
+    async fn export(&self) -> Result<Vec<Traceflow>, StoreError>;
+
+    /// Creates every object of `lines` (made by `user` where a line does not say), or none.
+    async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError>;
+}
+
+/// Everything the service asks of its storage: one implementation per engine.
+pub trait Store: TraceflowStore + RunStore + StateStore {}
+
+impl<T: TraceflowStore + RunStore + StateStore> Store for T {}
 
 /// The store failed; the request may be retried.
 #[derive(Debug, Clone, thiserror::Error)]

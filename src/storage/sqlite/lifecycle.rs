@@ -11,9 +11,10 @@ use rand_core::{OsRng, RngCore};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::checkpointer::Checkpointer;
-use super::writer::Writer;
+use super::writer::{Writer, WriterContext};
 use super::{migrations, SqliteStore};
 use crate::configuration::{Durability, StorageSettings};
+use crate::determinism::{DeterminismSettings, Stream};
 use crate::domain::paging::CursorKey;
 use crate::domain::run::ResultsPolicy;
 use crate::storage::cache::ObjectCache;
@@ -30,7 +31,11 @@ impl SqliteStore {
     /// whole file is checked before anything is served after an unclean shutdown (a WAL left
     /// with frames in it, from which SQLite recovers the committed writes), and at every start
     /// while the file is small enough for the check to take no time.
-    pub async fn open(settings: &StorageSettings, results: ResultsPolicy) -> anyhow::Result<Self> {
+    pub async fn open(
+        settings: &StorageSettings,
+        results: ResultsPolicy,
+        determinism: &DeterminismSettings,
+    ) -> anyhow::Result<Self> {
         let path = &settings.database;
         create_folder_of(path)?;
         let lock = lock(path)?;
@@ -42,7 +47,7 @@ impl SqliteStore {
         } else if std::fs::metadata(path).is_ok_and(|file| file.len() <= ALWAYS_CHECKED_BYTES) {
             check_integrity(path)?;
         }
-        let cursors = cursor_key(path)
+        let cursors = cursor_key(path, determinism)
             .with_context(|| format!("cannot read the keys of database {}", path.display()))?;
 
         let readers = SqlitePoolOptions::new()
@@ -62,7 +67,12 @@ impl SqliteStore {
             .with_context(|| format!("cannot open database {}", path.display()))?;
         let cache = ObjectCache::new(settings.cache_objects);
         let open_error = || format!("cannot open database {}", path.display());
-        let writer = Writer::start(settings, results, cache.clone()).with_context(open_error)?;
+        let context = WriterContext {
+            results,
+            clock: determinism.clock(),
+            unique_ids: determinism.rng(Stream::UniqueIds),
+        };
+        let writer = Writer::start(settings, context, cache.clone()).with_context(open_error)?;
         let started = writer
             .start_missing_runs()
             .await
@@ -202,12 +212,13 @@ fn create_folder_of(file: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// The key cursors are sealed with, made at the first start and kept in the database, so
-/// that a cursor stays valid across restarts (and a backup's copy keeps serving them).
-fn cursor_key(database: &Path) -> rusqlite::Result<CursorKey> {
+/// The key cursors are sealed with, made at the first start (from the seed in deterministic
+/// mode) and kept in the database, so that a cursor stays valid across restarts (and a
+/// backup's copy keeps serving them).
+fn cursor_key(database: &Path, determinism: &DeterminismSettings) -> rusqlite::Result<CursorKey> {
     let conn = rusqlite::Connection::open(database)?;
     let mut fresh = [0u8; 32];
-    OsRng.fill_bytes(&mut fresh);
+    determinism.rng(Stream::CursorKey).fill_bytes(&mut fresh);
     conn.execute(
         "INSERT OR IGNORE INTO store_keys (name, value) VALUES ('cursor', ?1)",
         [&fresh[..]],

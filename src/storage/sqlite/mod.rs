@@ -14,6 +14,7 @@ pub(super) mod migrations;
 mod rows;
 mod runs;
 mod wal_vfs;
+mod whole;
 mod writer;
 
 use std::fs::File;
@@ -27,12 +28,14 @@ use self::errors::Classified;
 use self::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_BY_PATH, OBJECT_COLUMNS};
 use self::writer::Writer;
 use super::cache::ObjectCache;
-use super::{RunStore, StoreError, TraceflowStore, WriteError};
+use super::{RunStore, StateStore, StoreError, TraceflowStore, WriteError};
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
+use crate::domain::exchange::ImportLine;
 use crate::domain::results::Script;
+use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::run::Run;
 use crate::domain::traceflow::RESOURCE_TYPE;
 use crate::domain::{Applied, Change, ObjectId, Traceflow};
@@ -211,6 +214,68 @@ impl RunStore for SqliteStore {
 
     async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
         self.writer()?.delete_script(id).await
+    }
+}
+
+#[async_trait]
+impl StateStore for SqliteStore {
+    async fn reset(&self) -> Result<u64, StoreError> {
+        self.writer()?.reset().await
+    }
+
+    async fn save_snapshot(&self, name: SnapshotName) -> Result<SnapshotInfo, StoreError> {
+        self.writer()?.save_snapshot(name).await
+    }
+
+    async fn snapshots(&self) -> Result<Vec<SnapshotInfo>, StoreError> {
+        let rows: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT name, created, objects FROM store_snapshots ORDER BY name")
+                .fetch_all(&self.readers)
+                .await
+                .classified()?;
+        Ok(rows.into_iter().map(snapshot_info).collect())
+    }
+
+    async fn snapshot(&self, name: &SnapshotName) -> Result<Option<SnapshotInfo>, StoreError> {
+        let row: Option<(String, i64, i64)> =
+            sqlx::query_as("SELECT name, created, objects FROM store_snapshots WHERE name = ?1")
+                .bind(name.as_str())
+                .fetch_optional(&self.readers)
+                .await
+                .classified()?;
+        Ok(row.map(snapshot_info))
+    }
+
+    async fn restore_snapshot(
+        &self,
+        name: SnapshotName,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        self.writer()?.restore_snapshot(name).await
+    }
+
+    async fn delete_snapshot(&self, name: SnapshotName) -> Result<(), StoreError> {
+        self.writer()?.delete_snapshot(name).await
+    }
+
+    async fn export(&self) -> Result<Vec<Traceflow>, StoreError> {
+        let rows: Vec<ObjectRow> =
+            sqlx::query_as(&format!("SELECT {OBJECT_COLUMNS} FROM policy_objects ORDER BY path"))
+                .fetch_all(&self.readers)
+                .await
+                .classified()?;
+        rows.into_iter().map(ObjectRow::into_traceflow).collect()
+    }
+
+    async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError> {
+        self.writer()?.import(lines, user).await
+    }
+}
+
+fn snapshot_info((name, created, objects): (String, i64, i64)) -> SnapshotInfo {
+    SnapshotInfo {
+        name,
+        created,
+        objects: objects.max(0) as u64,
     }
 }
 

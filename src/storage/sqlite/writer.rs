@@ -18,6 +18,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rand_chacha::ChaCha8Rng;
 use rusqlite::{
     params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
 };
@@ -25,10 +26,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::errors::{self, Classified};
 use super::rows::{ObjectRow, OBJECT_BY_PATH};
-use super::{checkpointer, runs, wal_vfs};
+use super::{checkpointer, runs, wal_vfs, whole};
 use crate::configuration::{Durability, StorageSettings};
+use crate::determinism::{uuid_v4, Clock};
 use crate::domain::object::{traceflow_path, PARENT_PATH};
+use crate::domain::exchange::ImportLine;
 use crate::domain::results::Script;
+use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::run::{ResultsPolicy, RunStart};
 use crate::domain::traceflow::RESOURCE_TYPE;
 use crate::domain::write::{self, Stamp};
@@ -44,6 +48,14 @@ const MAX_BATCH: usize = 256;
 const QUEUE_DEPTH: usize = 4096;
 
 type Outcome = Result<Option<Applied>, WriteError>;
+
+/// What the writer decides beside the tasks themselves: where results come from, and the
+/// time and the `unique_id`s it stamps (the store's one source of time and chance).
+pub struct WriterContext {
+    pub results: ResultsPolicy,
+    pub clock: Clock,
+    pub unique_ids: ChaCha8Rng,
+}
 
 /// What a job asks of the writer. Each is applied in a savepoint of its own inside its
 /// batch's transaction, so one that fails changes nothing else.
@@ -71,6 +83,13 @@ enum Task {
     },
     /// Starts a run for every traceflow that has none (stored before runs existed).
     StartMissingRuns,
+    /// Removes every object, revision, run and script.
+    Reset,
+    SaveSnapshot { name: SnapshotName },
+    RestoreSnapshot { name: SnapshotName },
+    DeleteSnapshot { name: SnapshotName },
+    /// Creates every object of an import, or none.
+    Import { lines: Vec<ImportLine>, user: String },
 }
 
 /// What a task did.
@@ -79,6 +98,24 @@ enum Done {
     Retraced(Option<Arc<Traceflow>>),
     Scripted,
     RunsStarted(usize),
+    Reset { removed: u64 },
+    Snapshot(Option<SnapshotInfo>),
+    /// A snapshot restored: every object may have changed.
+    Restored(Option<SnapshotInfo>),
+    Imported(u64),
+}
+
+impl Done {
+    /// Whether the store changed: what moves the virtual clock on.
+    fn changed_something(&self) -> bool {
+        !matches!(
+            self,
+            Done::Written(None)
+                | Done::Retraced(None)
+                | Done::RunsStarted(0)
+                | Done::Restored(None)
+        )
+    }
 }
 
 struct Job {
@@ -97,14 +134,14 @@ impl Writer {
     /// Opens the write connection and starts the writer thread.
     pub fn start(
         settings: &StorageSettings,
-        results: ResultsPolicy,
+        context: WriterContext,
         cache: ObjectCache,
     ) -> anyhow::Result<Self> {
         let conn = open(&settings.database, settings)?;
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(conn, jobs, results, cache))?;
+            .spawn(move || run(conn, jobs, context, cache))?;
         Ok(Self {
             queue: Mutex::new(Some(queue)),
             thread: Mutex::new(Some(thread)),
@@ -157,6 +194,46 @@ impl Writer {
             .await
             .map_err(store_error)
             .map(|_| ())
+    }
+
+    /// Empties the store; answers how many objects it held.
+    pub async fn reset(&self) -> Result<u64, StoreError> {
+        match self.submit(Task::Reset).await.map_err(store_error)? {
+            Done::Reset { removed } => Ok(removed),
+            _ => unreachable!("a reset answers what it removed"),
+        }
+    }
+
+    pub async fn save_snapshot(&self, name: SnapshotName) -> Result<SnapshotInfo, StoreError> {
+        match self.submit(Task::SaveSnapshot { name }).await.map_err(store_error)? {
+            Done::Snapshot(Some(info)) => Ok(info),
+            _ => unreachable!("a save answers its snapshot"),
+        }
+    }
+
+    pub async fn restore_snapshot(
+        &self,
+        name: SnapshotName,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        match self.submit(Task::RestoreSnapshot { name }).await.map_err(store_error)? {
+            Done::Restored(info) => Ok(info),
+            _ => unreachable!("a restore answers its snapshot"),
+        }
+    }
+
+    pub async fn delete_snapshot(&self, name: SnapshotName) -> Result<(), StoreError> {
+        self.submit(Task::DeleteSnapshot { name })
+            .await
+            .map_err(store_error)
+            .map(|_| ())
+    }
+
+    pub async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError> {
+        let user = user.to_owned();
+        match self.submit(Task::Import { lines, user }).await? {
+            Done::Imported(count) => Ok(count),
+            _ => unreachable!("an import answers how many it created"),
+        }
     }
 
     /// Starts a run for every traceflow without one; answers how many.
@@ -231,7 +308,7 @@ fn store_error(err: WriteError) -> StoreError {
 fn run(
     mut conn: Connection,
     mut jobs: mpsc::Receiver<Job>,
-    results: ResultsPolicy,
+    mut context: WriterContext,
     cache: ObjectCache,
 ) {
     let mut last_checkpoint = Instant::now();
@@ -263,7 +340,7 @@ fn run(
             }
         }
         last_batch_len = batch.len();
-        commit_batch(&mut conn, batch, &results, &cache);
+        commit_batch(&mut conn, batch, &mut context, &cache);
     }
     // Everything is committed: fold the WAL into the database and empty it.
     if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
@@ -275,7 +352,7 @@ fn run(
 fn commit_batch(
     conn: &mut Connection,
     batch: Vec<Job>,
-    results: &ResultsPolicy,
+    context: &mut WriterContext,
     cache: &ObjectCache,
 ) {
     let started = Instant::now();
@@ -290,9 +367,13 @@ fn commit_batch(
             return;
         }
     };
+    let clock_before = context.clock;
     let mut answered = Vec::with_capacity(batch.len());
     for job in batch {
-        let outcome = apply_task(&mut tx, job.task, results);
+        let outcome = apply_task(&mut tx, job.task, context);
+        if outcome.as_ref().is_ok_and(Done::changed_something) {
+            context.clock.advance();
+        }
         answered.push((job.reply, outcome));
     }
     let applied = started.elapsed();
@@ -304,7 +385,9 @@ fn commit_batch(
         "batch"
     );
     if let Err(err) = committed {
-        // Nothing in the batch is durable: every task that had succeeded fails with it.
+        // Nothing in the batch is durable: every task that had succeeded fails with it, and
+        // the clock is where it was.
+        context.clock = clock_before;
         let err = errors::from_rusqlite(err);
         for (reply, outcome) in answered {
             let outcome = match outcome {
@@ -314,6 +397,13 @@ fn commit_batch(
             let _ = reply.send(outcome);
         }
         return;
+    }
+    let replaced_all = answered.iter().any(|(_, outcome)| {
+        matches!(outcome, Ok(Done::Reset { .. } | Done::Restored(Some(_))))
+    });
+    if replaced_all {
+        // Before anyone is answered: no GET can see an object from before a reset or restore.
+        cache.clear();
     }
     cache.committed(answered.iter().filter_map(|(_, outcome)| match outcome {
         Ok(Done::Written(Some(applied))) => Some(applied),
@@ -328,24 +418,31 @@ fn commit_batch(
 fn apply_task(
     tx: &mut Transaction<'_>,
     task: Task,
-    results: &ResultsPolicy,
+    context: &mut WriterContext,
 ) -> Result<Done, WriteError> {
     let savepoint = tx.savepoint().classified()?;
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = context.clock.now();
     let at = RunStart {
         stamp: now,
-        real: now,
+        real: chrono::Utc::now().timestamp_millis(),
     };
+    // Copied out, as `context` itself goes to an import.
+    let results = context.results;
     let done = match task {
         Task::Write { id, change, user } => {
             let current = fetch(&savepoint, &id)?;
-            let applied = write::apply(current, id, change, Stamp { user: &user, now })?;
+            let stamp = Stamp {
+                user: &user,
+                now,
+                unique_id: uuid_v4(&mut context.unique_ids),
+            };
+            let applied = write::apply(current, id, change, stamp)?;
             if let Some(applied) = &applied {
                 persist(&savepoint, applied).classified()?;
                 if applied.operation == Operation::Delete {
                     runs::remove(&savepoint, &applied.object).classified()?;
                 } else {
-                    runs::start(&savepoint, &applied.object, results, at, runs::Number::Next)?;
+                    runs::start(&savepoint, &applied.object, &results, at, runs::Number::Next)?;
                 }
             }
             Done::Written(applied)
@@ -353,14 +450,14 @@ fn apply_task(
         Task::Retrace { id } => {
             let object = fetch(&savepoint, &id)?.map(Arc::new);
             if let Some(object) = &object {
-                runs::start(&savepoint, object, results, at, runs::Number::Next)?;
+                runs::start(&savepoint, object, &results, at, runs::Number::Next)?;
             }
             Done::Retraced(object)
         }
         Task::SetScript { id, script } => {
             runs::set_script(&savepoint, &id, &script).classified()?;
             if let Some(object) = fetch(&savepoint, &id)? {
-                runs::start(&savepoint, &object, results, at, runs::Number::Same)?;
+                runs::start(&savepoint, &object, &results, at, runs::Number::Same)?;
             }
             Done::Scripted
         }
@@ -368,10 +465,26 @@ fn apply_task(
             runs::delete_script(&savepoint, &id).classified()?;
             Done::Scripted
         }
+        Task::Reset => Done::Reset {
+            removed: whole::reset(&savepoint).classified()?,
+        },
+        Task::SaveSnapshot { name } => {
+            Done::Snapshot(Some(whole::save(&savepoint, &name, now).classified()?))
+        }
+        Task::RestoreSnapshot { name } => {
+            Done::Restored(whole::restore(&savepoint, &name).classified()?)
+        }
+        Task::DeleteSnapshot { name } => {
+            whole::delete(&savepoint, &name).classified()?;
+            Done::Snapshot(None)
+        }
+        Task::Import { lines, user } => {
+            Done::Imported(whole::import(&savepoint, lines, &user, context, at)?)
+        }
         Task::StartMissingRuns => {
             let missing = runs::objects_without_run(&savepoint)?;
             for object in &missing {
-                runs::start(&savepoint, object, results, at, runs::Number::Next)?;
+                runs::start(&savepoint, object, &results, at, runs::Number::Next)?;
             }
             Done::RunsStarted(missing.len())
         }
@@ -393,7 +506,7 @@ pub(super) fn fetch(conn: &Connection, id: &ObjectId) -> Result<Option<Traceflow
 }
 
 /// Writes the new state of the object and appends its history row.
-fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<()> {
+pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<()> {
     let object = &applied.object;
     let path = object.path();
     let meta = &object.meta;
@@ -458,11 +571,17 @@ mod tests {
         (Job { task, reply }, answer)
     }
 
-    const RESULTS: ResultsPolicy = ResultsPolicy {
-        mode: crate::domain::run::ResultsMode::Simulate,
-        delay_ms: 0,
-        seed: 0,
-    };
+    fn context() -> WriterContext {
+        WriterContext {
+            results: ResultsPolicy {
+                mode: crate::domain::run::ResultsMode::Simulate,
+                delay_ms: 0,
+                seed: 0,
+            },
+            clock: Clock::System,
+            unique_ids: rand_chacha::rand_core::SeedableRng::seed_from_u64(1),
+        }
+    }
 
     fn create(id: &str) -> Change {
         let body = br#"{"container_cluster_id": "c", "source_external_id": "s"}"#;
@@ -524,9 +643,10 @@ mod tests {
         crate::storage::sqlite::migrations::migrate(&path).unwrap();
         let mut conn = Connection::open(&path).unwrap();
         let cache = ObjectCache::new(10);
+        let mut context = context();
 
         let (existing, _) = job("dup", create("dup"));
-        commit_batch(&mut conn, vec![existing], &RESULTS, &cache);
+        commit_batch(&mut conn, vec![existing], &mut context, &cache);
 
         let stale = {
             let body =
@@ -540,7 +660,7 @@ mod tests {
         commit_batch(
             &mut conn,
             vec![first, duplicate, stale, last],
-            &RESULTS,
+            &mut context,
             &cache,
         );
 

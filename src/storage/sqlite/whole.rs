@@ -1,0 +1,155 @@
+//! The writer's side of whole-store operations: reset, snapshots and import, each one task
+//! in one transaction, so that a concurrent write lands wholly before or after it.
+
+use std::sync::Arc;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::errors::Classified;
+use super::{runs, writer};
+use crate::determinism::uuid_v4;
+use crate::domain::exchange::{ImportLine, LineError};
+use crate::domain::run::RunStart;
+use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
+use crate::domain::{Applied, FieldError, Operation, WriteRejection};
+use crate::storage::WriteError;
+
+/// The columns of each table a snapshot copies, in one order for the copy and the restore.
+const TABLES: [(&str, &str, &str); 4] = [
+    (
+        "policy_objects",
+        "store_snapshot_objects",
+        "path, parent_path, id, resource_type, unique_id, config, revision, create_time,
+         create_user, last_modified_time, last_modified_user",
+    ),
+    (
+        "policy_object_revisions",
+        "store_snapshot_revisions",
+        "seq, path, unique_id, revision, operation, object, change_time, change_user",
+    ),
+    (
+        "antrea_traceflow_runs",
+        "store_snapshot_runs",
+        "path, id, unique_id, run, started_at, ready_at, status, observations",
+    ),
+    ("antrea_traceflow_scripts", "store_snapshot_scripts", "id, script"),
+];
+
+/// Empties the store's objects, revisions, runs and scripts; answers how many objects were
+/// removed. Snapshots and the store's keys stay.
+pub(super) fn reset(conn: &Connection) -> rusqlite::Result<u64> {
+    let removed = count_objects(conn)?;
+    clear(conn)?;
+    Ok(removed)
+}
+
+/// Saves the whole state as `name`, replacing a snapshot of that name.
+pub(super) fn save(
+    conn: &Connection,
+    name: &SnapshotName,
+    created: i64,
+) -> rusqlite::Result<SnapshotInfo> {
+    delete(conn, name)?;
+    for (live, saved, columns) in TABLES {
+        conn.execute(
+            &format!("INSERT INTO {saved} (snapshot, {columns}) SELECT ?1, {columns} FROM {live}"),
+            [name.as_str()],
+        )?;
+    }
+    let objects = count_objects(conn)?;
+    conn.execute(
+        "INSERT INTO store_snapshots (name, created, objects) VALUES (?1, ?2, ?3)",
+        params![name.as_str(), created, objects],
+    )?;
+    Ok(SnapshotInfo {
+        name: name.as_str().to_owned(),
+        created,
+        objects,
+    })
+}
+
+/// Makes the state the snapshot's; `None` when there is no such snapshot.
+pub(super) fn restore(
+    conn: &Connection,
+    name: &SnapshotName,
+) -> rusqlite::Result<Option<SnapshotInfo>> {
+    let Some(info) = info(conn, name)? else {
+        return Ok(None);
+    };
+    clear(conn)?;
+    for (live, saved, columns) in TABLES {
+        conn.execute(
+            &format!("INSERT INTO {live} ({columns}) SELECT {columns} FROM {saved} WHERE snapshot = ?1"),
+            [name.as_str()],
+        )?;
+    }
+    Ok(Some(info))
+}
+
+pub(super) fn delete(conn: &Connection, name: &SnapshotName) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM store_snapshots WHERE name = ?1", [name.as_str()])?;
+    for (_, saved, _) in TABLES {
+        conn.execute(&format!("DELETE FROM {saved} WHERE snapshot = ?1"), [name.as_str()])?;
+    }
+    Ok(())
+}
+
+fn info(conn: &Connection, name: &SnapshotName) -> rusqlite::Result<Option<SnapshotInfo>> {
+    conn.query_row(
+        "SELECT name, created, objects FROM store_snapshots WHERE name = ?1",
+        [name.as_str()],
+        |row| {
+            Ok(SnapshotInfo {
+                name: row.get(0)?,
+                created: row.get(1)?,
+                objects: row.get(2)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Creates every object of an import, each with a create revision and a run; refuses the
+/// whole import when a line names an id that exists already.
+pub(super) fn import(
+    conn: &Connection,
+    lines: Vec<ImportLine>,
+    user: &str,
+    context: &mut writer::WriterContext,
+    at: RunStart,
+) -> Result<u64, WriteError> {
+    let mut imported = 0;
+    for line in lines {
+        if writer::fetch(conn, &line.id)?.is_some() {
+            let error = LineError {
+                line: line.number,
+                error: FieldError::new("id", "an object with this id exists already"),
+            };
+            return Err(WriteRejection::Invalid(error.into_field_error()).into());
+        }
+        let unique_id = uuid_v4(&mut context.unique_ids);
+        let applied = Applied {
+            operation: Operation::Create,
+            object: Arc::new(line.into_object(at.stamp, user, unique_id)),
+        };
+        writer::persist(conn, &applied).classified()?;
+        runs::start(conn, &applied.object, &context.results, at, runs::Number::Next)?;
+        imported += 1;
+    }
+    Ok(imported)
+}
+
+fn count_objects(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row("SELECT count(*) FROM policy_objects", [], |row| row.get(0))
+}
+
+/// Removes every object, revision, run and script, marked as a whole-store operation (the
+/// only one the history's append-only trigger lets through).
+fn clear(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute("INSERT INTO store_whole_operations (name) VALUES ('clear')", [])?;
+    for (live, _, _) in TABLES {
+        conn.execute(&format!("DELETE FROM {live}"), [])?;
+    }
+    conn.execute("DELETE FROM store_whole_operations", [])?;
+    Ok(())
+}
