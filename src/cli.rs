@@ -79,9 +79,58 @@ pub enum Command {
         /// Where to write the copy; must not exist yet. Its folder is created when missing.
         file: PathBuf,
     },
+    /// Remove every object, revision, run and script from a stopped store's database, as
+    /// POST /store/v1/reset does (snapshots stay).
+    Reset {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Write every object of a stopped store's database, one JSON object a line, in path
+    /// order, as GET /store/v1/export does.
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Where to write; - for standard output.
+        file: String,
+    },
+    /// Create objects in a stopped store's database, all or none: from an export (FILE, or -
+    /// for standard input), or from the traceflow list of a live NSX Manager or another
+    /// nsx-policy-store (--from).
+    Import(ImportArgs),
     /// Print an argon2 hash of a password, for `password_hash` in `[[auth.users]]`. Reads the
     /// password from standard input (one line), or asks for it twice on a terminal.
     HashPassword,
+}
+
+/// The flags of `import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// An export to import; - for standard input.
+    #[arg(required_unless_present = "from", conflicts_with = "from")]
+    pub file: Option<String>,
+    /// The base URL of an NSX Manager or nsx-policy-store to import from, e.g.
+    /// https://nsx.example.com.
+    #[arg(long, value_name = "URL", requires = "user")]
+    pub from: Option<String>,
+    /// The user to authenticate as there (HTTP Basic).
+    #[arg(long, value_name = "USER", requires = "from")]
+    pub user: Option<String>,
+    /// A file holding that user's password (one trailing newline is ignored); without it,
+    /// the password is asked for on the terminal.
+    #[arg(long, value_name = "FILE", requires = "from")]
+    pub password_file: Option<PathBuf>,
+    /// A PEM file of the certificate authority to trust there.
+    #[arg(long, value_name = "FILE", requires = "from")]
+    pub cacert: Option<PathBuf>,
+    /// Also record each traceflow's status and observations there as its script, so that a
+    /// run seen there replays here.
+    #[arg(long, requires = "from")]
+    pub with_results: bool,
+    /// Who made the objects whose line does not say (`_create_user`).
+    #[arg(long = "as", value_name = "USER", default_value = "admin")]
+    pub as_user: String,
 }
 
 impl StoreArgs {

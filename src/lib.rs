@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod configuration;
 pub mod determinism;
 pub mod domain;

@@ -13,7 +13,7 @@ use nsx_policy_store::domain::ObjectId;
 use nsx_policy_store::http::{NoExtra, PageBody};
 use nsx_policy_store::startup::Application;
 use nsx_policy_store::storage::{SqliteStore, TraceflowStore};
-use nsx_policy_store::telemetry;
+use nsx_policy_store::{commands, telemetry};
 
 /// mimalloc serves every allocation in the process: Rust's, and SQLite's (the `override`
 /// feature replaces `malloc` and `free`), because glibc's allocator spent a large share of
@@ -49,6 +49,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("backed up {objects} objects to {}", file.display());
             Ok(())
         }
+        Some(Command::Reset { store }) => commands::reset(&settings(&store.overrides())?),
+        Some(Command::Export { store, file }) => {
+            commands::export(&settings(&store.overrides())?, &file)
+        }
+        Some(Command::Import(args)) => commands::import(&settings(&args.store.overrides())?, &args),
         Some(Command::HashPassword) => print_password_hash(),
     }
 }

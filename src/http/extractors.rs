@@ -164,6 +164,10 @@ impl FromRequest for PathName {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let name = req.match_info().get("name").unwrap_or_default();
-        ready(SnapshotName::parse(name).map(PathName).map_err(ApiError::from))
+        ready(
+            SnapshotName::parse(name)
+                .map(PathName)
+                .map_err(ApiError::from),
+        )
     }
 }

@@ -114,7 +114,8 @@ pub async fn import(
     struct Imported {
         imported: u64,
     }
-    let lines = parse_import(&body).map_err(|err| ApiError::invalid_field(&err.into_field_error()))?;
+    let lines =
+        parse_import(&body).map_err(|err| ApiError::invalid_field(&err.into_field_error()))?;
     let imported = store.import(lines, &actor.name).await?;
     Ok(json_response(&Imported { imported }))
 }

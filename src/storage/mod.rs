@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::domain::exchange::ImportLine;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
-use crate::domain::exchange::ImportLine;
 use crate::domain::results::Script;
-use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::run::Run;
+use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectId, Traceflow, WriteRejection};
 
 pub use sqlite::SqliteStore;

@@ -18,4 +18,5 @@ mod results;
 mod sdk;
 mod security;
 mod sqlite;
+mod state;
 mod validation;

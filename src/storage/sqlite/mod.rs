@@ -29,14 +29,14 @@ use self::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_BY_PATH
 use self::writer::Writer;
 use super::cache::ObjectCache;
 use super::{RunStore, StateStore, StoreError, TraceflowStore, WriteError};
+use crate::domain::exchange::ImportLine;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
-use crate::domain::exchange::ImportLine;
 use crate::domain::results::Script;
-use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::run::Run;
+use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::traceflow::RESOURCE_TYPE;
 use crate::domain::{Applied, Change, ObjectId, Traceflow};
 
@@ -258,11 +258,12 @@ impl StateStore for SqliteStore {
     }
 
     async fn export(&self) -> Result<Vec<Traceflow>, StoreError> {
-        let rows: Vec<ObjectRow> =
-            sqlx::query_as(&format!("SELECT {OBJECT_COLUMNS} FROM policy_objects ORDER BY path"))
-                .fetch_all(&self.readers)
-                .await
-                .classified()?;
+        let rows: Vec<ObjectRow> = sqlx::query_as(&format!(
+            "SELECT {OBJECT_COLUMNS} FROM policy_objects ORDER BY path"
+        ))
+        .fetch_all(&self.readers)
+        .await
+        .classified()?;
         rows.into_iter().map(ObjectRow::into_traceflow).collect()
     }
 

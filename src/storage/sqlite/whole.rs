@@ -32,7 +32,11 @@ const TABLES: [(&str, &str, &str); 4] = [
         "store_snapshot_runs",
         "path, id, unique_id, run, started_at, ready_at, status, observations",
     ),
-    ("antrea_traceflow_scripts", "store_snapshot_scripts", "id, script"),
+    (
+        "antrea_traceflow_scripts",
+        "store_snapshot_scripts",
+        "id, script",
+    ),
 ];
 
 /// Empties the store's objects, revisions, runs and scripts; answers how many objects were
@@ -79,7 +83,9 @@ pub(super) fn restore(
     clear(conn)?;
     for (live, saved, columns) in TABLES {
         conn.execute(
-            &format!("INSERT INTO {live} ({columns}) SELECT {columns} FROM {saved} WHERE snapshot = ?1"),
+            &format!(
+                "INSERT INTO {live} ({columns}) SELECT {columns} FROM {saved} WHERE snapshot = ?1"
+            ),
             [name.as_str()],
         )?;
     }
@@ -87,9 +93,15 @@ pub(super) fn restore(
 }
 
 pub(super) fn delete(conn: &Connection, name: &SnapshotName) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM store_snapshots WHERE name = ?1", [name.as_str()])?;
+    conn.execute(
+        "DELETE FROM store_snapshots WHERE name = ?1",
+        [name.as_str()],
+    )?;
     for (_, saved, _) in TABLES {
-        conn.execute(&format!("DELETE FROM {saved} WHERE snapshot = ?1"), [name.as_str()])?;
+        conn.execute(
+            &format!("DELETE FROM {saved} WHERE snapshot = ?1"),
+            [name.as_str()],
+        )?;
     }
     Ok(())
 }
@@ -133,7 +145,13 @@ pub(super) fn import(
             object: Arc::new(line.into_object(at.stamp, user, unique_id)),
         };
         writer::persist(conn, &applied).classified()?;
-        runs::start(conn, &applied.object, &context.results, at, runs::Number::Next)?;
+        runs::start(
+            conn,
+            &applied.object,
+            &context.results,
+            at,
+            runs::Number::Next,
+        )?;
         imported += 1;
     }
     Ok(imported)
@@ -146,7 +164,10 @@ fn count_objects(conn: &Connection) -> rusqlite::Result<u64> {
 /// Removes every object, revision, run and script, marked as a whole-store operation (the
 /// only one the history's append-only trigger lets through).
 fn clear(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute("INSERT INTO store_whole_operations (name) VALUES ('clear')", [])?;
+    conn.execute(
+        "INSERT INTO store_whole_operations (name) VALUES ('clear')",
+        [],
+    )?;
     for (live, _, _) in TABLES {
         conn.execute(&format!("DELETE FROM {live}"), [])?;
     }

@@ -29,11 +29,11 @@ use super::rows::{ObjectRow, OBJECT_BY_PATH};
 use super::{checkpointer, runs, wal_vfs, whole};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
-use crate::domain::object::{traceflow_path, PARENT_PATH};
 use crate::domain::exchange::ImportLine;
+use crate::domain::object::{traceflow_path, PARENT_PATH};
 use crate::domain::results::Script;
-use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::run::{ResultsPolicy, RunStart};
+use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::traceflow::RESOURCE_TYPE;
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, Operation, Traceflow};
@@ -85,11 +85,20 @@ enum Task {
     StartMissingRuns,
     /// Removes every object, revision, run and script.
     Reset,
-    SaveSnapshot { name: SnapshotName },
-    RestoreSnapshot { name: SnapshotName },
-    DeleteSnapshot { name: SnapshotName },
+    SaveSnapshot {
+        name: SnapshotName,
+    },
+    RestoreSnapshot {
+        name: SnapshotName,
+    },
+    DeleteSnapshot {
+        name: SnapshotName,
+    },
     /// Creates every object of an import, or none.
-    Import { lines: Vec<ImportLine>, user: String },
+    Import {
+        lines: Vec<ImportLine>,
+        user: String,
+    },
 }
 
 /// What a task did.
@@ -98,7 +107,9 @@ enum Done {
     Retraced(Option<Arc<Traceflow>>),
     Scripted,
     RunsStarted(usize),
-    Reset { removed: u64 },
+    Reset {
+        removed: u64,
+    },
     Snapshot(Option<SnapshotInfo>),
     /// A snapshot restored: every object may have changed.
     Restored(Option<SnapshotInfo>),
@@ -205,7 +216,11 @@ impl Writer {
     }
 
     pub async fn save_snapshot(&self, name: SnapshotName) -> Result<SnapshotInfo, StoreError> {
-        match self.submit(Task::SaveSnapshot { name }).await.map_err(store_error)? {
+        match self
+            .submit(Task::SaveSnapshot { name })
+            .await
+            .map_err(store_error)?
+        {
             Done::Snapshot(Some(info)) => Ok(info),
             _ => unreachable!("a save answers its snapshot"),
         }
@@ -215,7 +230,11 @@ impl Writer {
         &self,
         name: SnapshotName,
     ) -> Result<Option<SnapshotInfo>, StoreError> {
-        match self.submit(Task::RestoreSnapshot { name }).await.map_err(store_error)? {
+        match self
+            .submit(Task::RestoreSnapshot { name })
+            .await
+            .map_err(store_error)?
+        {
             Done::Restored(info) => Ok(info),
             _ => unreachable!("a restore answers its snapshot"),
         }
@@ -398,9 +417,9 @@ fn commit_batch(
         }
         return;
     }
-    let replaced_all = answered.iter().any(|(_, outcome)| {
-        matches!(outcome, Ok(Done::Reset { .. } | Done::Restored(Some(_))))
-    });
+    let replaced_all = answered
+        .iter()
+        .any(|(_, outcome)| matches!(outcome, Ok(Done::Reset { .. } | Done::Restored(Some(_)))));
     if replaced_all {
         // Before anyone is answered: no GET can see an object from before a reset or restore.
         cache.clear();
@@ -442,7 +461,13 @@ fn apply_task(
                 if applied.operation == Operation::Delete {
                     runs::remove(&savepoint, &applied.object).classified()?;
                 } else {
-                    runs::start(&savepoint, &applied.object, &results, at, runs::Number::Next)?;
+                    runs::start(
+                        &savepoint,
+                        &applied.object,
+                        &results,
+                        at,
+                        runs::Number::Next,
+                    )?;
                 }
             }
             Done::Written(applied)
