@@ -7,9 +7,10 @@
 //! storing nothing. Every throughput is reported with its ratio to the ceiling, measured just
 //! before it with the same number of clients.
 //!
-//! Sections (default: all): `writes`, `reads`, `list`, `startup`.
+//! Sections (default: all): `writes`, `reads`, `list`, `startup`, `snapshots`.
 //! Environment: `BENCH_SECONDS` (per load phase, default 5), `BENCH_LARGE` (objects in the
-//! large list and start-up store, default 1,000,000), `BENCH_SERVER_LOG` (the server's log
+//! large list and start-up store, default 1,000,000), `BENCH_SNAPSHOT` (objects in the store
+//! the snapshots section saves and restores, default 100,000), `BENCH_SERVER_LOG` (the server's log
 //! filter, default `warn`; `warn,nsx_policy_store::storage::sqlite::writer=debug` prints one
 //! line per committed batch: its size, and the time spent applying and committing it).
 
@@ -135,6 +136,11 @@ fn main() {
             against_ceiling(clients, label, &server, Operation::Get(1000));
         }
         println!();
+    }
+
+    if wanted("snapshots") {
+        let objects = env_number("BENCH_SNAPSHOT", 100_000);
+        runtime.block_on(snapshots(objects));
     }
 
     if wanted("list") || wanted("startup") {
@@ -453,6 +459,82 @@ fn xorshift(mut x: u64) -> u64 {
     x ^= x >> 7;
     x ^= x << 17;
     x
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots, export and import
+
+/// Imports `objects` traceflows (each with its create revision and its run), then times
+/// saving a snapshot of them, changing one object, restoring, exporting and resetting, each
+/// once, through the HTTP API.
+async fn snapshots(objects: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Process::store(&dir.path().join("snapshots.db"), &[]);
+    let client = http_client(1);
+    let body = body();
+    let lines: String = (0..objects)
+        .map(|n| {
+            let mut line = body.clone();
+            line["id"] = json!(format!("snap-{n:07}"));
+            format!("{line}\n")
+        })
+        .collect();
+    let timed = |method: reqwest::Method, path: &str, body: Option<String>| {
+        let mut request = client
+            .request(method, format!("{}{path}", server.url))
+            .basic_auth(USER, Some(PASSWORD));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/x-ndjson")
+                .body(body);
+        }
+        async move {
+            let started = Instant::now();
+            let response = request.send().await.unwrap();
+            assert!(response.status().is_success(), "{}", response.status());
+            let size = response.bytes().await.unwrap().len();
+            (started.elapsed(), size)
+        }
+    };
+    println!("## Snapshots, export and import: {objects} objects, 1 client\n");
+    println!("| operation | time | answer |");
+    println!("|---|---:|---:|");
+    let row = |what: &str, (time, size): (Duration, usize)| {
+        println!(
+            "| {what} | {:.0} ms | {size} bytes |",
+            time.as_secs_f64() * 1000.0
+        );
+    };
+    let imported = timed(reqwest::Method::POST, "/store/v1/import", Some(lines)).await;
+    row("import (objects, revisions, runs)", imported);
+    row(
+        "save a snapshot",
+        timed(reqwest::Method::PUT, "/store/v1/snapshots/bench", None).await,
+    );
+    row(
+        "save it again (replaces it)",
+        timed(reqwest::Method::PUT, "/store/v1/snapshots/bench", None).await,
+    );
+    let one = format!("{TRACEFLOWS}/snap-0000001");
+    timed(reqwest::Method::DELETE, &one, None).await;
+    row(
+        "restore",
+        timed(
+            reqwest::Method::POST,
+            "/store/v1/snapshots/bench?action=restore",
+            None,
+        )
+        .await,
+    );
+    row(
+        "export",
+        timed(reqwest::Method::GET, "/store/v1/export", None).await,
+    );
+    row(
+        "reset",
+        timed(reqwest::Method::POST, "/store/v1/reset", None).await,
+    );
+    println!("\nServer peak RSS: {:.0} MB\n", server.peak_rss_mb());
 }
 
 // ---------------------------------------------------------------------------------------------

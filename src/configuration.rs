@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::auth::Role;
 use crate::determinism::DeterminismSettings;
+use crate::domain::fault::{FaultRule, FaultSpec};
 use crate::domain::run::{ResultsMode, ResultsPolicy};
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -33,6 +34,10 @@ pub struct Settings {
     pub traceflow: TraceflowSettings,
     pub nsx: NsxSettings,
     pub determinism: DeterminismSettings,
+    /// `[[faults]]`: rules in force from the start, in the shape `POST /store/v1/faults`
+    /// takes. Read through [`Settings::fault_rules`].
+    #[serde(default)]
+    faults: Vec<FaultSpec>,
 }
 
 /// Where traceflow runs get their results when no script is set.
@@ -45,6 +50,23 @@ pub struct TraceflowSettings {
 }
 
 impl Settings {
+    /// The configured fault rules, checked; an error names the rule (`faults[1]`) and field.
+    pub fn fault_rules(&self) -> Result<Vec<FaultRule>, ConfigError> {
+        self.faults
+            .iter()
+            .enumerate()
+            .map(|(n, spec)| {
+                FaultRule::new(spec.clone()).map_err(|err| {
+                    ConfigError::Invalid(vec![Problem {
+                        key: format!("faults[{n}]"),
+                        origin: "the configuration's [[faults]]".into(),
+                        message: err.to_string(),
+                    }])
+                })
+            })
+            .collect()
+    }
+
     /// Where traceflow runs get their results, and the seed of the simulation's choices.
     pub fn results_policy(&self) -> ResultsPolicy {
         ResultsPolicy {

@@ -13,7 +13,9 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::{Credentials, Sessions, DEFAULT_PASSWORD};
 use crate::configuration::Settings;
+use crate::determinism::Stream;
 use crate::http::auth::{authenticate, Authenticator};
+use crate::http::faults::{inject, remember_socket, Faults};
 use crate::http::probes::NodeInfo;
 use crate::http::{self, extractors::BodyLimits};
 use crate::storage::{SqliteStore, Store};
@@ -93,6 +95,10 @@ impl Application {
             secure_cookies: tls.is_some(),
         });
         let node = web::Data::new(NodeInfo::new(&settings.nsx.version));
+        let faults = web::Data::new(Faults::new(
+            settings.fault_rules()?,
+            settings.determinism.rng(Stream::Faults),
+        ));
         let request_timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let body_limits = BodyLimits {
             max_bytes: settings.server.body_limit,
@@ -100,18 +106,24 @@ impl Application {
             timeout: request_timeout,
         };
         let server = HttpServer::new(move || {
+            // The story of a request, innermost first: fault rules (they match the user, so
+            // they run after authentication), authentication, the ApiError catch-all, and
+            // the request's span and log line.
             App::new()
+                .wrap(from_fn(inject))
                 .wrap(from_fn(authenticate))
                 .wrap(ErrorHandlers::new().default_handler(http::ensure_api_error))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(data.clone())
                 .app_data(authenticator.clone())
                 .app_data(node.clone())
+                .app_data(faults.clone())
                 .app_data(body_limits)
                 .configure(http::routes)
         })
         // The body's own time-out (in JsonBody) answers 408 with an ApiError; this is the hard
         // cap on a whole request, head and body, for connections that never get that far.
+        .on_connect(remember_socket)
         .client_request_timeout(request_timeout * 2)
         .keep_alive(Duration::from_secs(settings.server.keep_alive_secs))
         // Stopping is `run_until_stopped`'s: actix's own handling of Ctrl-C (SIGINT) would

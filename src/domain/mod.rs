@@ -6,6 +6,7 @@
 //! the service only ever sees the typed values.
 
 pub mod exchange;
+pub mod fault;
 pub mod field;
 pub mod history;
 pub mod id;

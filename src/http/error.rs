@@ -1,5 +1,7 @@
 //! ApiError: every error the service answers, as NSX shapes it (the README's "Errors").
 
+use std::borrow::Cow;
+
 use actix_web::body::EitherBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
@@ -10,6 +12,7 @@ use serde::Serialize;
 use tracing_actix_web::RequestId;
 
 use crate::auth::{Actor, Permission, XsrfProblem};
+use crate::domain::fault::ErrorSpec;
 use crate::domain::{BodyError, FieldError, WriteRejection};
 use crate::storage::{StoreError, WriteError};
 
@@ -43,7 +46,7 @@ mod code {
 pub struct ApiError {
     status: StatusCode,
     error_code: u32,
-    module_name: &'static str,
+    module_name: Cow<'static, str>,
     message: String,
     /// What went wrong inside, for a server error: logged with the request id by
     /// [`ensure_api_error`], never answered.
@@ -55,7 +58,7 @@ impl ApiError {
         Self {
             status,
             error_code,
-            module_name: POLICY,
+            module_name: Cow::Borrowed(POLICY),
             message: message.into(),
             cause: None,
         }
@@ -140,7 +143,7 @@ impl ApiError {
     /// No credentials, wrong ones, or an unknown or expired session.
     pub fn bad_credentials() -> Self {
         Self {
-            module_name: COMMON_SERVICES,
+            module_name: Cow::Borrowed(COMMON_SERVICES),
             ..Self::policy(
                 StatusCode::FORBIDDEN,
                 code::BAD_CREDENTIALS,
@@ -160,7 +163,7 @@ impl ApiError {
             }
         };
         Self {
-            module_name: COMMON_SERVICES,
+            module_name: Cow::Borrowed(COMMON_SERVICES),
             ..Self::policy(StatusCode::FORBIDDEN, code::XSRF, message)
         }
     }
@@ -168,7 +171,7 @@ impl ApiError {
     /// An authenticated user whose role lacks the operation's permission.
     pub fn not_permitted(actor: &Actor, permission: Permission, method: &str, path: &str) -> Self {
         Self {
-            module_name: COMMON_SERVICES,
+            module_name: Cow::Borrowed(COMMON_SERVICES),
             ..Self::policy(
                 StatusCode::FORBIDDEN,
                 code::NOT_PERMITTED,
@@ -180,6 +183,18 @@ impl ApiError {
                     permission.as_str()
                 ),
             )
+        }
+    }
+
+    /// The error fault rule `rule` answers instead (the README's "Fault and latency
+    /// injection"), exactly as the rule gives it.
+    pub fn injected(rule: &str, error: &ErrorSpec) -> Self {
+        let status =
+            StatusCode::from_u16(error.status.0).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        Self {
+            module_name: Cow::Owned(error.module_name.as_deref().unwrap_or(POLICY).to_owned()),
+            cause: Some(format!("injected by fault rule {rule}")),
+            ..Self::policy(status, error.error_code, error.error_message.clone())
         }
     }
 
@@ -260,6 +275,7 @@ impl ResponseError for ApiError {
             .canonical_reason()
             .unwrap_or("UNKNOWN")
             .to_ascii_uppercase()
+            .replace('\'', "")
             .replace([' ', '-'], "_");
         let mut response = HttpResponse::build(self.status);
         if self.status == StatusCode::REQUEST_TIMEOUT {
@@ -269,7 +285,7 @@ impl ResponseError for ApiError {
         response.json(Body {
             http_status,
             error_code: self.error_code,
-            module_name: self.module_name,
+            module_name: &self.module_name,
             error_message: &self.message,
         })
     }
@@ -344,7 +360,14 @@ pub fn ensure_api_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
     if status.is_server_error() {
         log_server_error(&res);
     }
-    let internal = status == StatusCode::INTERNAL_SERVER_ERROR;
+    // Our own ApiErrors pass as they are, but for the general error, which names the request
+    // id; an injected 500 is the rule's to word.
+    let api_error = res
+        .response()
+        .error()
+        .and_then(|err| err.as_error::<ApiError>());
+    let general = api_error.is_none_or(|err| err.error_code == code::GENERAL);
+    let internal = status == StatusCode::INTERNAL_SERVER_ERROR && general;
     if is_json && !internal {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }

@@ -4,6 +4,7 @@
 pub mod auth;
 mod error;
 pub mod extractors;
+pub mod faults;
 mod history;
 mod pages;
 pub mod probes;
@@ -67,6 +68,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(results::put_script))
             .route(web::get().to(results::get_script))
             .route(web::delete().to(results::delete_script))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(faults::FAULTS_PATH)
+            .route(web::post().to(faults::create))
+            .route(web::get().to(faults::list))
+            .route(web::delete().to(faults::delete_all))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{}/{{id}}", faults::FAULTS_PATH))
+            .route(web::delete().to(faults::delete))
             .default_service(web::to(method_not_allowed)),
     )
     .service(

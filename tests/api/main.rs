@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod durability;
 mod errors;
+mod faults;
 mod history;
 mod hostile;
 mod list;
