@@ -101,6 +101,19 @@ enum Task {
     },
 }
 
+impl Task {
+    fn is_whole_store(&self) -> bool {
+        matches!(
+            self,
+            Task::Reset
+                | Task::SaveSnapshot { .. }
+                | Task::RestoreSnapshot { .. }
+                | Task::Import { .. }
+                | Task::StartMissingRuns
+        )
+    }
+}
+
 /// What a task did.
 enum Done {
     Written(Option<Applied>),
@@ -332,6 +345,8 @@ fn run(
 ) {
     let mut last_checkpoint = Instant::now();
     let mut last_batch_len = 0;
+    // A whole-store task that arrived while a batch was being gathered: it goes alone, next.
+    let mut held: Option<Job> = None;
     loop {
         // Under a light load (the last batch was a single write and nothing is waiting), a
         // checkpoint here completes, no write slipping in while it runs, so the next
@@ -341,19 +356,26 @@ fn run(
         // overwriting it: a flush that also commits the file's new size costs about twice as
         // much. Under heavier load it would only add pauses: every waiting client would wait
         // for the checkpoint too, and the backstop would still restart the WAL.
-        let light_load = last_batch_len == 1 && jobs.is_empty();
+        let light_load = last_batch_len == 1 && held.is_none() && jobs.is_empty();
         if light_load && last_checkpoint.elapsed() >= LIGHT_LOAD_CHECKPOINT_INTERVAL {
             if let Err(err) = checkpointer::checkpoint(&conn) {
                 tracing::warn!(error = %err, "WAL checkpoint failed");
             }
             last_checkpoint = Instant::now();
         }
-        let Some(first) = jobs.blocking_recv() else {
+        let Some(first) = held.take().or_else(|| jobs.blocking_recv()) else {
             break;
         };
+        // A whole-store task (reset, snapshot, import) touches every row: it runs in a
+        // transaction of its own, without the savepoint whose undo copy of every page it
+        // changes would be held in memory.
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < MAX_BATCH && !batch[0].task.is_whole_store() {
             match jobs.try_recv() {
+                Ok(job) if job.task.is_whole_store() => {
+                    held = Some(job);
+                    break;
+                }
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
@@ -387,16 +409,23 @@ fn commit_batch(
         }
     };
     let clock_before = context.clock;
+    let alone = batch.len() == 1;
     let mut answered = Vec::with_capacity(batch.len());
     for job in batch {
-        let outcome = apply_task(&mut tx, job.task, context);
+        let outcome = apply_task(&mut tx, job.task, context, alone);
         if outcome.as_ref().is_ok_and(Done::changed_something) {
             context.clock.advance();
         }
         answered.push((job.reply, outcome));
     }
     let applied = started.elapsed();
-    let committed = tx.commit();
+    // Alone, a task's transaction is its savepoint: one that failed is rolled back.
+    let failed_alone = alone && answered.iter().all(|(_, outcome)| outcome.is_err());
+    let committed = if failed_alone {
+        tx.rollback()
+    } else {
+        tx.commit()
+    };
     tracing::debug!(
         writes,
         apply_us = applied.as_micros() as u64,
@@ -433,13 +462,25 @@ fn commit_batch(
     }
 }
 
-/// One task inside the batch's transaction, in a savepoint of its own.
+/// One task inside the batch's transaction: in a savepoint of its own, so that one that fails
+/// is undone alone, unless it is `alone` in its batch (then the transaction undoes it).
 fn apply_task(
     tx: &mut Transaction<'_>,
     task: Task,
     context: &mut WriterContext,
+    alone: bool,
 ) -> Result<Done, WriteError> {
+    if alone {
+        return apply(tx, task, context);
+    }
     let savepoint = tx.savepoint().classified()?;
+    let done = apply(&savepoint, task, context)?;
+    savepoint.commit().classified()?;
+    Ok(done)
+}
+
+/// What one task writes, on the connection of its transaction or savepoint.
+fn apply(savepoint: &Connection, task: Task, context: &mut WriterContext) -> Result<Done, WriteError> {
     let now = context.clock.now();
     let at = RunStart {
         stamp: now,
@@ -514,7 +555,6 @@ fn apply_task(
             Done::RunsStarted(missing.len())
         }
     };
-    savepoint.commit().classified()?;
     Ok(done)
 }
 
