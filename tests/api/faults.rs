@@ -172,6 +172,22 @@ async fn skip_and_times_let_requests_pass_then_inject_then_stop() {
     client.get("t2").await.api_error(404, 600);
     let rule = &rules(client).await["results"][0];
     assert_eq!(rule["hits"], 1, "the rule stays, spent");
+
+    // The README's recipe: every third PUT fails, rule k taking its (2k+1)th match.
+    assert_eq!(
+        client.send(client.request("DELETE", FAULTS)).await.status,
+        200
+    );
+    for k in 1..=3 {
+        let rule = json!({"match": {"method": "PUT"}, "skip": 2 * k, "times": 1,
+                          "error": unavailable()});
+        assert_eq!(add(client, &rule).await.status, 200);
+    }
+    let mut statuses = Vec::new();
+    for n in 0..10 {
+        statuses.push(client.put(&format!("r{n}"), &minimal()).await.status);
+    }
+    assert_eq!(statuses, [200, 200, 503, 200, 200, 503, 200, 200, 503, 200]);
 }
 
 #[tokio::test]

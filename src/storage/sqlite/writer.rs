@@ -480,7 +480,11 @@ fn apply_task(
 }
 
 /// What one task writes, on the connection of its transaction or savepoint.
-fn apply(savepoint: &Connection, task: Task, context: &mut WriterContext) -> Result<Done, WriteError> {
+fn apply(
+    savepoint: &Connection,
+    task: Task,
+    context: &mut WriterContext,
+) -> Result<Done, WriteError> {
     let now = context.clock.now();
     let at = RunStart {
         stamp: now,
