@@ -19,8 +19,7 @@ use serde::Serialize;
 
 use super::auth::{Reader, Writer};
 use super::extractors::JsonBody;
-use super::results::json_response;
-use super::traceflows::empty_response;
+use super::responses::{empty_response, json_response};
 use super::{ApiError, STORE_API};
 use crate::auth::Actor;
 use crate::domain::fault::{FaultRule, FaultSpec, Request, When};

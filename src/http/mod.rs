@@ -8,6 +8,7 @@ pub mod faults;
 mod history;
 mod pages;
 pub mod probes;
+mod responses;
 mod results;
 mod state;
 mod traceflows;

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::auth::Reader;
-use super::results::json_response;
+use super::responses::json_response;
 
 /// What the node says about itself: `nsx.version`, and the machine's host name.
 #[derive(Debug, Clone, Serialize)]

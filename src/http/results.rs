@@ -2,14 +2,13 @@
 //! (the README's "Traceflow results"), and the scripts that decide them,
 //! `/store/v1/traceflows/{id}/result`.
 
-use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::auth::{Reader, Writer};
 use super::extractors::{JsonBody, PathId};
 use super::pages::query_pairs;
-use super::traceflows::empty_response;
+use super::responses::{empty_response, json_response};
 use super::{ApiError, STORE_API};
 use crate::domain::object::traceflow_path;
 use crate::domain::results::{Observation, RunResult, Script, TraceflowStatus};
@@ -114,10 +113,4 @@ pub async fn delete_script(
 ) -> Result<HttpResponse, ApiError> {
     store.delete_script(id).await?;
     Ok(empty_response())
-}
-
-pub(super) fn json_response<T: Serialize + ?Sized>(value: &T) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(serde_json::to_string(value).expect("an answer always serializes"))
 }

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::{Reader, Writer};
 use super::extractors::{NdjsonBody, PathName, NDJSON};
-use super::results::json_response;
-use super::traceflows::empty_response;
+use super::responses::{empty_response, json_response};
 use super::{ApiError, STORE_API};
 use crate::domain::exchange::{export_lines, parse_import};
 use crate::domain::snapshot::SnapshotInfo;

@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 use super::auth::{Reader, Writer};
 use super::extractors::{JsonBody, PathId};
 use super::pages::{query_pairs, PageBody};
+use super::responses::empty_response;
 use super::ApiError;
 use crate::domain::list::ListQuery;
 use crate::domain::object::traceflow_path;
@@ -113,14 +114,8 @@ pub async fn post_action(
     }
 }
 
-pub(super) fn object_response(object: &Traceflow) -> HttpResponse {
+fn object_response(object: &Traceflow) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(object.to_json())
-}
-
-pub(super) fn empty_response() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .finish()
 }
