@@ -26,3 +26,25 @@ pub use id::ObjectId;
 pub use object::{Metadata, Traceflow};
 pub use traceflow::{TraceflowConfig, TraceflowDocument, TraceflowFields};
 pub use write::{Applied, Change, Operation, WriteRejection};
+
+/// What the domain's unit tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::write::{apply, Stamp};
+    use super::{Change, ObjectId, Traceflow, TraceflowDocument};
+
+    /// The traceflow `t14` as a first PUT of `body` creates it, at time 1, by `admin`.
+    pub fn traceflow(body: serde_json::Value) -> Traceflow {
+        let id = ObjectId::parse("t14").unwrap();
+        let document = TraceflowDocument::parse(body.to_string().as_bytes(), &id).unwrap();
+        let stamp = Stamp {
+            user: "admin",
+            now: 1,
+            unique_id: uuid::Uuid::nil(),
+        };
+        let applied = apply(None, id, Change::Put(document), stamp)
+            .unwrap()
+            .unwrap();
+        (*applied.object).clone()
+    }
+}

@@ -121,21 +121,13 @@ struct Wire<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::write::{apply, Stamp};
-    use crate::domain::{Change, TraceflowDocument};
+    use crate::domain::testing::traceflow;
 
     /// The object served is the client's config plus exactly [`SERVER_FIELDS`].
     #[test]
     fn an_object_is_its_config_and_the_server_fields() {
-        let id = ObjectId::parse("t14").unwrap();
-        let body = br#"{"container_cluster_id": "c", "source_external_id": "s"}"#;
-        let change = Change::Put(TraceflowDocument::parse(body, &id).unwrap());
-        let stamp = Stamp {
-            user: "admin",
-            now: 1,
-            unique_id: uuid::Uuid::nil(),
-        };
-        let object = apply(None, id, change, stamp).unwrap().unwrap().object;
+        let object =
+            traceflow(serde_json::json!({"container_cluster_id": "c", "source_external_id": "s"}));
         let served: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&object.to_json()).unwrap();
         let config: serde_json::Map<String, serde_json::Value> =

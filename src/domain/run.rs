@@ -100,24 +100,8 @@ impl Run {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::write::{apply, Stamp};
-    use crate::domain::{Change, ObjectId, TraceflowDocument};
+    use crate::domain::testing::traceflow;
     use serde_json::json;
-
-    fn traceflow(body: serde_json::Value) -> Traceflow {
-        let id = ObjectId::parse("t14").unwrap();
-        let document = TraceflowDocument::parse(body.to_string().as_bytes(), &id).unwrap();
-        let stamp = Stamp {
-            user: "admin",
-            now: 1,
-            unique_id: uuid::Uuid::nil(),
-        };
-        (*apply(None, id, Change::Put(document), stamp)
-            .unwrap()
-            .unwrap()
-            .object)
-            .clone()
-    }
 
     const AT: RunStart = RunStart {
         stamp: 5_000,

@@ -131,23 +131,8 @@ fn hash(parts: &[&[u8]]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::write::{apply, Stamp};
-    use crate::domain::{Change, ObjectId, TraceflowDocument};
-    use serde_json::{json, Value};
-
-    fn traceflow(body: Value) -> Traceflow {
-        let id = ObjectId::parse("t14").unwrap();
-        let document = TraceflowDocument::parse(body.to_string().as_bytes(), &id).unwrap();
-        let stamp = Stamp {
-            user: "admin",
-            now: 1,
-            unique_id: uuid::Uuid::nil(),
-        };
-        let applied = apply(None, id, Change::Put(document), stamp)
-            .unwrap()
-            .unwrap();
-        (*applied.object).clone()
-    }
+    use crate::domain::testing::traceflow;
+    use serde_json::json;
 
     fn kinds(result: &RunResult) -> Vec<(ComponentType, ObservationType)> {
         result

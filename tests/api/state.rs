@@ -486,24 +486,13 @@ async fn import_from_a_live_store_pages_through_it_and_records_results() {
     let local = Workspace::new();
     let password = local.path().join("password");
     std::fs::write(&password, format!("{}\n", ADMIN.1)).unwrap();
-    let output = Command::new(BIN)
-        .args([
-            "import",
-            "--from",
-            &remote.url,
-            "--user",
-            ADMIN.0,
-            "--with-results",
-        ])
-        .arg("--password-file")
-        .arg(&password)
-        .arg("--database")
-        .arg(local.database())
-        .arg("--config")
-        .arg(local.config_file())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let import_from = |extra: &[&str]| {
+        let mut args = vec!["import", "--from", &remote.url, "--user", ADMIN.0];
+        args.extend_from_slice(extra);
+        args.extend(["--password-file", password.to_str().unwrap()]);
+        run(&local, &args)
+    };
+    let output = import_from(&["--with-results"]);
     assert_eq!(
         stdout(&output),
         format!("imported 1100 objects from {}\n", remote.url)
@@ -532,17 +521,7 @@ async fn import_from_a_live_store_pages_through_it_and_records_results() {
     // A wrong password is an error that names the source; nothing is imported.
     std::fs::write(&password, "wrong\n").unwrap();
     server.terminate();
-    let output = Command::new(BIN)
-        .args(["import", "--from", &remote.url, "--user", ADMIN.0])
-        .arg("--password-file")
-        .arg(&password)
-        .arg("--database")
-        .arg(local.database())
-        .arg("--config")
-        .arg(local.config_file())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let output = import_from(&[]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
