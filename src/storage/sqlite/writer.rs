@@ -481,7 +481,7 @@ fn apply_task(
 
 /// What one task writes, on the connection of its transaction or savepoint.
 fn apply(
-    savepoint: &Connection,
+    conn: &Connection,
     task: Task,
     context: &mut WriterContext,
 ) -> Result<Done, WriteError> {
@@ -494,7 +494,7 @@ fn apply(
     let results = context.results;
     let done = match task {
         Task::Write { id, change, user } => {
-            let current = fetch(&savepoint, &id)?;
+            let current = fetch(conn, &id)?;
             let stamp = Stamp {
                 user: &user,
                 now,
@@ -502,59 +502,51 @@ fn apply(
             };
             let applied = write::apply(current, id, change, stamp)?;
             if let Some(applied) = &applied {
-                persist(&savepoint, applied).classified()?;
+                persist(conn, applied).classified()?;
                 if applied.operation == Operation::Delete {
-                    runs::remove(&savepoint, &applied.object).classified()?;
+                    runs::remove(conn, &applied.object).classified()?;
                 } else {
-                    runs::start(
-                        &savepoint,
-                        &applied.object,
-                        &results,
-                        at,
-                        runs::Number::Next,
-                    )?;
+                    runs::start(conn, &applied.object, &results, at, runs::Number::Next)?;
                 }
             }
             Done::Written(applied)
         }
         Task::Retrace { id } => {
-            let object = fetch(&savepoint, &id)?.map(Arc::new);
+            let object = fetch(conn, &id)?.map(Arc::new);
             if let Some(object) = &object {
-                runs::start(&savepoint, object, &results, at, runs::Number::Next)?;
+                runs::start(conn, object, &results, at, runs::Number::Next)?;
             }
             Done::Retraced(object)
         }
         Task::SetScript { id, script } => {
-            runs::set_script(&savepoint, &id, &script).classified()?;
-            if let Some(object) = fetch(&savepoint, &id)? {
-                runs::start(&savepoint, &object, &results, at, runs::Number::Same)?;
+            runs::set_script(conn, &id, &script).classified()?;
+            if let Some(object) = fetch(conn, &id)? {
+                runs::start(conn, &object, &results, at, runs::Number::Same)?;
             }
             Done::Scripted
         }
         Task::DeleteScript { id } => {
-            runs::delete_script(&savepoint, &id).classified()?;
+            runs::delete_script(conn, &id).classified()?;
             Done::Scripted
         }
         Task::Reset => Done::Reset {
-            removed: whole::reset(&savepoint).classified()?,
+            removed: whole::reset(conn).classified()?,
         },
         Task::SaveSnapshot { name } => {
-            Done::Snapshot(Some(whole::save(&savepoint, &name, now).classified()?))
+            Done::Snapshot(Some(whole::save(conn, &name, now).classified()?))
         }
-        Task::RestoreSnapshot { name } => {
-            Done::Restored(whole::restore(&savepoint, &name).classified()?)
-        }
+        Task::RestoreSnapshot { name } => Done::Restored(whole::restore(conn, &name).classified()?),
         Task::DeleteSnapshot { name } => {
-            whole::delete(&savepoint, &name).classified()?;
+            whole::delete(conn, &name).classified()?;
             Done::Snapshot(None)
         }
         Task::Import { lines, user } => {
-            Done::Imported(whole::import(&savepoint, lines, &user, context, at)?)
+            Done::Imported(whole::import(conn, lines, &user, context, at)?)
         }
         Task::StartMissingRuns => {
-            let missing = runs::objects_without_run(&savepoint)?;
+            let missing = runs::objects_without_run(conn)?;
             for object in &missing {
-                runs::start(&savepoint, object, &results, at, runs::Number::Next)?;
+                runs::start(conn, object, &results, at, runs::Number::Next)?;
             }
             Done::RunsStarted(missing.len())
         }
