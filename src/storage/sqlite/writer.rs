@@ -411,20 +411,33 @@ fn commit_batch(
     let clock_before = context.clock;
     let alone = batch.len() == 1;
     let mut answered = Vec::with_capacity(batch.len());
+    // Set when SQLite itself rolled the whole transaction back (it may on SQLITE_FULL,
+    // IOERR, NOMEM and some BUSY cases): the connection is then in autocommit mode, and the
+    // rest of the batch must not be applied there, one commit each.
+    let mut rolled_back: Option<StoreError> = None;
     for job in batch {
+        if let Some(err) = &rolled_back {
+            answered.push((job.reply, Err(err.clone().into())));
+            continue;
+        }
         let outcome = apply_task(&mut tx, job.task, context, alone);
         if outcome.as_ref().is_ok_and(Done::changed_something) {
             context.clock.advance();
+        }
+        if outcome.is_err() && tx.is_autocommit() {
+            rolled_back = Some(StoreError::Unavailable(
+                "the store rolled the batch's transaction back; nothing in it was written".into(),
+            ));
         }
         answered.push((job.reply, outcome));
     }
     let applied = started.elapsed();
     // Alone, a task's transaction is its savepoint: one that failed is rolled back.
     let failed_alone = alone && answered.iter().all(|(_, outcome)| outcome.is_err());
-    let committed = if failed_alone {
-        tx.rollback()
-    } else {
-        tx.commit()
+    let committed = match rolled_back {
+        Some(err) => Err(err),
+        None if failed_alone => tx.rollback().map_err(errors::from_rusqlite),
+        None => tx.commit().map_err(errors::from_rusqlite),
     };
     tracing::debug!(
         writes,
@@ -436,7 +449,6 @@ fn commit_batch(
         // Nothing in the batch is durable: every task that had succeeded fails with it, and
         // the clock is where it was.
         context.clock = clock_before;
-        let err = errors::from_rusqlite(err);
         for (reply, outcome) in answered {
             let outcome = match outcome {
                 Ok(_) => Err(err.clone().into()),
@@ -480,11 +492,7 @@ fn apply_task(
 }
 
 /// What one task writes, on the connection of its transaction or savepoint.
-fn apply(
-    conn: &Connection,
-    task: Task,
-    context: &mut WriterContext,
-) -> Result<Done, WriteError> {
+fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<Done, WriteError> {
     let now = context.clock.now();
     let at = RunStart {
         stamp: now,
@@ -767,5 +775,42 @@ mod tests {
             cache.get("/infra/antrea/traceflows/b").is_some(),
             "the cache saw the commit"
         );
+    }
+
+    /// SQLite may roll the whole transaction back under a failing statement (here a trigger
+    /// does, as SQLITE_FULL or IOERR may): the writes after it in the batch are not applied
+    /// one commit each, and none of the batch is answered as written.
+    #[test]
+    fn a_transaction_rolled_back_by_sqlite_fails_the_whole_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rollback.db");
+        crate::storage::sqlite::migrations::migrate(&path).unwrap();
+        let mut conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TRIGGER poison BEFORE INSERT ON policy_objects WHEN NEW.id = 'poison'
+             BEGIN SELECT RAISE(ROLLBACK, 'rolled back'); END;",
+        )
+        .unwrap();
+        let cache = ObjectCache::new(10);
+        let mut context = context();
+        let (first, first_answer) = job("a", create("a"));
+        let (poison, poison_answer) = job("poison", create("poison"));
+        let (last, last_answer) = job("b", create("b"));
+        commit_batch(&mut conn, vec![first, poison, last], &mut context, &cache);
+
+        for answer in [first_answer, poison_answer, last_answer] {
+            let outcome = answer.blocking_recv().unwrap();
+            assert!(
+                matches!(outcome, Err(WriteError::Store(_))),
+                "every write failed"
+            );
+        }
+        assert_eq!(count(&conn, "SELECT count(*) FROM policy_objects"), 0);
+        assert_eq!(
+            count(&conn, "SELECT count(*) FROM policy_object_revisions"),
+            0
+        );
+        assert!(conn.is_autocommit());
+        assert!(cache.get("/infra/antrea/traceflows/b").is_none());
     }
 }

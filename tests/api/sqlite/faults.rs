@@ -57,25 +57,86 @@ async fn writes_recover(client: &Client) {
     }
 }
 
+/// Sets the file-size limit of process `pid` (`RLIMIT_FSIZE`): past it, writes fail.
+fn set_file_size_limit(pid: u32, bytes: libc::rlim_t) {
+    let limit = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: prlimit on another process with a valid rlimit; no memory is shared.
+    let done = unsafe {
+        libc::prlimit(
+            pid as libc::pid_t,
+            libc::RLIMIT_FSIZE,
+            &limit,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(done, 0, "prlimit: {}", std::io::Error::last_os_error());
+}
+
 #[tokio::test]
 async fn a_file_size_limit_is_a_503_until_lifted() {
     let workspace = Workspace::new();
     let server = workspace.start();
     assert_eq!(server.client.put("before", &minimal()).await.status, 200);
-    let pid = server.pid() as libc::pid_t;
-    let set_limit = |bytes: libc::rlim_t| {
-        let limit = libc::rlimit {
-            rlim_cur: bytes,
-            rlim_max: libc::RLIM_INFINITY,
-        };
-        // SAFETY: prlimit on another process with a valid rlimit; no memory is shared.
-        let done = unsafe { libc::prlimit(pid, libc::RLIMIT_FSIZE, &limit, std::ptr::null_mut()) };
-        assert_eq!(done, 0, "prlimit: {}", std::io::Error::last_os_error());
-    };
+    let pid = server.pid();
+    let set_limit = |bytes: libc::rlim_t| set_file_size_limit(pid, bytes);
     set_limit(2 << 20);
     write_until_unavailable(&server.client).await;
     set_limit(libc::RLIM_INFINITY);
     writes_recover(&server.client).await;
+    verify(&server, &workspace, &[]).await;
+}
+
+/// The file fills while batches of concurrent creates are being written: whatever failed,
+/// and however, every answer matches what is on disk afterwards: a 200 is there as answered,
+/// a 503 is not there at all.
+#[tokio::test]
+async fn answers_match_the_disk_when_the_file_fills_in_the_middle_of_batches() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let filler = "x".repeat(1000);
+    let size = |path: std::path::PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
+    let limit = size(workspace.database()).max(size(workspace.wal())) + (512 << 10);
+    set_file_size_limit(server.pid(), limit);
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..8 {
+        let client = server.client.clone();
+        let filler = filler.clone();
+        writers.spawn(async move {
+            let mut answers = Vec::new();
+            for n in 0..150 {
+                let id = format!("w{w}-{n}");
+                let mut body = minimal();
+                body["description"] = json!(format!("{id} {filler}"));
+                let reply = client.put(&id, &body).await;
+                assert!(matches!(reply.status, 200 | 503), "{reply:#?}");
+                answers.push((id, reply));
+            }
+            answers
+        });
+    }
+    let mut answers = Vec::new();
+    while let Some(done) = writers.join_next().await {
+        answers.extend(done.unwrap());
+    }
+    set_file_size_limit(server.pid(), libc::RLIM_INFINITY);
+    let refused = answers
+        .iter()
+        .filter(|(_, reply)| reply.status == 503)
+        .count();
+    assert!(refused > 0, "the file filled");
+    assert!(refused < answers.len(), "some writes landed first");
+    for (id, reply) in &answers {
+        let stored = server.client.get(id).await;
+        match reply.status {
+            200 => assert_eq!(stored.body, reply.body, "{id} is as answered"),
+            _ => {
+                stored.api_error(404, 600);
+            }
+        }
+    }
     verify(&server, &workspace, &[]).await;
 }
 
