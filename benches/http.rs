@@ -7,9 +7,10 @@
 //! storing nothing. Every throughput is reported with its ratio to the ceiling, measured just
 //! before it with the same number of clients.
 //!
-//! Sections (default: all): `writes`, `reads`, `list`, `startup`, `snapshots`.
+//! Sections (default: all): `writes`, `sustained`, `reads`, `list`, `startup`, `snapshots`.
 //! Environment: `BENCH_SECONDS` (per load phase, default 5), `BENCH_LARGE` (objects in the
-//! large list and start-up store, default 1,000,000), `BENCH_SNAPSHOT` (objects in the store
+//! large list and start-up store, default 1,000,000), `BENCH_SUSTAINED` (seconds of the
+//! sustained create phase, default 60), `BENCH_SNAPSHOT` (objects in the store
 //! the snapshots section saves and restores, default 100,000), `BENCH_SERVER_LOG` (the server's log
 //! filter, default `warn`; `warn,nsx_policy_store::storage::sqlite::writer=debug` prints one
 //! line per committed batch: its size, and the time spent applying and committing it).
@@ -108,8 +109,7 @@ fn main() {
             let before = server.bytes_written();
             let label = format!("PUT create, {clients} clients");
             let stats = against_ceiling(clients, label, &server, Operation::Create);
-            let per_create =
-                (server.bytes_written() - before) / stats.latencies.len().max(1) as u64;
+            let per_create = (server.bytes_written() - before) / stats.requests.max(1);
             written.push((clients, per_create));
         }
         println!();
@@ -123,6 +123,11 @@ fn main() {
             println!("| {clients} | {:.1} KB |", per_create as f64 / 1024.0);
         }
         println!();
+    }
+
+    if wanted("sustained") {
+        let seconds = env_number("BENCH_SUSTAINED", 60) as u64;
+        runtime.block_on(sustained_creates(Duration::from_secs(seconds)));
     }
 
     if wanted("reads") {
@@ -236,6 +241,19 @@ impl Process {
         Self::spawn(command)
     }
 
+    /// A store whose log, at `filter`, goes to `log`.
+    fn store_logging(database: &Path, filter: &str, log: &Path) -> Self {
+        let mut command = Command::new(BIN);
+        command
+            .args(["--listen", "127.0.0.1:0", "--database"])
+            .arg(database)
+            .arg("--config")
+            .arg(config_file())
+            .env("NSX_POLICY_STORE__LOG__LEVEL", filter)
+            .stderr(std::fs::File::create(log).unwrap());
+        Self::spawn(command)
+    }
+
     fn ceiling() -> Self {
         let mut command = Command::new(std::env::current_exe().unwrap());
         command.env(CEILING_ROLE, "127.0.0.1:0");
@@ -244,11 +262,7 @@ impl Process {
 
     fn spawn(mut command: Command) -> Self {
         let started = Instant::now();
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn server");
+        let mut child = command.stdout(Stdio::piped()).spawn().expect("spawn server");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let url = loop {
             let line = lines
@@ -338,33 +352,32 @@ async fn create_objects(url: &str, count: usize) {
     }
 }
 
+/// What wrk measured of one load phase (latencies in microseconds).
 struct Stats {
-    latencies: Vec<Duration>,
-    errors: usize,
+    requests: u64,
+    errors: u64,
     elapsed: Duration,
+    p50_us: u64,
+    p99_us: u64,
+    p999_us: u64,
+    max_us: u64,
 }
 
 impl Stats {
     fn rate(&self) -> f64 {
-        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn percentile(&self, p: f64) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies[index]
+        self.requests.saturating_sub(self.errors) as f64 / self.elapsed.as_secs_f64()
     }
 
     fn row(&self, label: &str, ratio: Option<f64>, peak_rss_mb: f64) {
         let ratio = ratio.map_or("—".to_owned(), |r| format!("{r:.2}"));
+        let ms = |us: u64| us as f64 / 1000.0;
         println!(
-            "| {label} | {:.0}/s | {ratio} | {:.2} ms | {:.2} ms | {:.1} ms | {} | {peak_rss_mb:.0} MB |",
+            "| {label} | {:.0}/s | {ratio} | {:.2} ms | {:.2} ms | {:.2} ms | {:.1} ms | {} | {peak_rss_mb:.0} MB |",
             self.rate(),
-            ms(self.percentile(0.5)),
-            ms(self.percentile(0.99)),
-            ms(self.percentile(1.0)),
+            ms(self.p50_us),
+            ms(self.p99_us),
+            ms(self.p999_us),
+            ms(self.max_us),
             self.errors,
         );
     }
@@ -372,78 +385,102 @@ impl Stats {
 
 fn table_header() {
     println!(
-        "| phase | throughput | ratio to ceiling | p50 | p99 | max | errors | server peak RSS |"
+        "| phase | throughput | ratio to ceiling | p50 | p99 | p99.9 | max | errors | server peak RSS |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// `clients` concurrent clients, each with its own keep-alive connection, for `duration`.
+/// The wrk script of one kind of load: every request authenticated with Basic credentials;
+/// a create PUTs a new id each time (per thread, a counter), a GET reads a random one of
+/// `stored` ids. `done` prints one line the benchmark reads.
+fn wrk_script(op: Operation) -> tempfile::NamedTempFile {
+    let credentials = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{USER}:{PASSWORD}"),
+    );
+    let request = match op {
+        Operation::Create => format!(
+            r#"wrk.method = "PUT"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [==[{}]==]
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, "{TRACEFLOWS}/" .. prefix .. "-" .. id .. "-" .. counter)
+end"#,
+            body()
+        ),
+        Operation::Get(stored) => format!(
+            r#"request = function()
+  return wrk.format("GET", "{TRACEFLOWS}/read-" .. math.random(0, {stored} - 1))
+end"#
+        ),
+    };
+    let script = format!(
+        r#"wrk.headers["Authorization"] = "Basic {credentials}"
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+init = function(args)
+  prefix = args[1]
+  math.randomseed(os.time() + (id or 0))
+end
+{request}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d %d %d %d %d\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50),
+    latency:percentile(99), latency:percentile(99.9), latency.max))
+end
+"#
+    );
+    let mut file = tempfile::Builder::new().suffix(".lua").tempfile().unwrap();
+    std::io::Write::write_all(&mut file, script.as_bytes()).unwrap();
+    file
+}
+
+/// `clients` keep-alive connections for `duration`, driven by wrk (two threads, one for a
+/// single connection).
 async fn load(url: &str, clients: usize, duration: Duration, op: Operation) -> Stats {
-    let client = http_client(clients);
-    let body = Arc::new(body().to_string());
-    let run = format!("{:x}", rand_seed());
-    let deadline = Instant::now() + duration;
-    let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for c in 0..clients {
-        let client = client.clone();
-        let body = Arc::clone(&body);
-        let url = url.to_owned();
-        let run = run.clone();
-        tasks.spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0;
-            let mut n = 0usize;
-            let mut rng = rand_seed() ^ c as u64;
-            while Instant::now() < deadline {
-                let request = match op {
-                    Operation::Create => client
-                        .put(format!("{url}{TRACEFLOWS}/{run}-{c}-{n}"))
-                        .header("content-type", "application/json")
-                        .body(body.as_str().to_owned()),
-                    Operation::Get(stored) => {
-                        rng = xorshift(rng);
-                        let id = rng as usize % stored;
-                        client.get(format!("{url}{TRACEFLOWS}/read-{id}"))
-                    }
-                };
-                let sent = Instant::now();
-                let ok = match request.basic_auth(USER, Some(PASSWORD)).send().await {
-                    Ok(reply) => {
-                        let ok = reply.status() == 200;
-                        let _ = reply.bytes().await;
-                        ok
-                    }
-                    Err(_) => false,
-                };
-                if ok {
-                    latencies.push(sent.elapsed());
-                } else {
-                    errors += 1;
-                }
-                n += 1;
-            }
-            (latencies, errors)
-        });
-    }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    while let Some(done) = tasks.join_next().await {
-        let (l, e) = done.unwrap();
-        latencies.extend(l);
-        errors += e;
-    }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    Stats {
-        latencies,
-        errors,
-        elapsed,
-    }
+    let script = wrk_script(op);
+    let url = url.to_owned();
+    let prefix = format!("{:x}", rand_seed());
+    tokio::task::spawn_blocking(move || {
+        let threads = clients.min(2);
+        let output = Command::new("wrk")
+            .arg(format!("-t{threads}"))
+            .arg(format!("-c{clients}"))
+            .arg(format!("-d{}s", duration.as_secs()))
+            .args(["--timeout", "10s", "-s"])
+            .arg(script.path())
+            .arg(&url)
+            .args(["--", &prefix])
+            .output()
+            .expect("wrk, from Debian's package: apt-get install wrk");
+        let text = String::from_utf8_lossy(&output.stdout);
+        let line = text
+            .lines()
+            .find_map(|line| line.strip_prefix("WRK "))
+            .unwrap_or_else(|| panic!("wrk printed no summary: {text}"));
+        let numbers: Vec<u64> = line.split(' ').map(|n| n.parse().unwrap()).collect();
+        Stats {
+            requests: numbers[0],
+            elapsed: Duration::from_micros(numbers[1]),
+            errors: numbers[2],
+            p50_us: numbers[3],
+            p99_us: numbers[4],
+            p999_us: numbers[5],
+            max_us: numbers[6],
+        }
+    })
+    .await
+    .unwrap()
 }
 
 fn rand_seed() -> u64 {
@@ -459,6 +496,59 @@ fn xorshift(mut x: u64) -> u64 {
     x ^= x >> 7;
     x ^= x << 17;
     x
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sustained creates
+
+/// Creates at 64 connections for `duration` on a fresh store whose writer logs every batch:
+/// the latency tail, the slowest commits the writer saw, and the WAL file's largest size.
+async fn sustained_creates(duration: Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("sustained.db");
+    let log = dir.path().join("writer.log");
+    let server = Process::store_logging(
+        &database,
+        "warn,nsx_policy_store::storage::sqlite::writer=debug",
+        &log,
+    );
+    let mut wal = database.clone().into_os_string();
+    wal.push("-wal");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut largest = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            largest
+        })
+    };
+    let stats = load(&server.url, 64, duration, Operation::Create).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let largest_wal = sampler.join().unwrap();
+    let mut commits: Vec<u64> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.split("commit_us=").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect();
+    commits.sort_unstable();
+    let over = |ms: u64| commits.iter().filter(|&&us| us > ms * 1000).count();
+    println!("## Sustained creates: {} s at 64 connections\n", duration.as_secs());
+    table_header();
+    stats.row("PUT create, 64 clients", None, server.peak_rss_mb());
+    println!();
+    println!(
+        "Commits: {}; slowest {:.1} ms; over 10 ms: {}; over 20 ms: {}. Largest WAL file: {:.0} MB.\n",
+        commits.len(),
+        commits.last().copied().unwrap_or(0) as f64 / 1000.0,
+        over(10),
+        over(20),
+        largest_wal as f64 / (1 << 20) as f64,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
