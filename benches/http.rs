@@ -262,7 +262,10 @@ impl Process {
 
     fn spawn(mut command: Command) -> Self {
         let started = Instant::now();
-        let mut child = command.stdout(Stdio::piped()).spawn().expect("spawn server");
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn server");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let url = loop {
             let line = lines
@@ -529,24 +532,35 @@ async fn sustained_creates(duration: Duration) {
     let stats = load(&server.url, 64, duration, Operation::Create).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let largest_wal = sampler.join().unwrap();
-    let mut commits: Vec<u64> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .filter_map(|line| line.split("commit_us=").nth(1))
-        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
-        .collect();
-    commits.sort_unstable();
+    let log = std::fs::read_to_string(&log).unwrap();
+    let durations = |field: &str| -> Vec<u64> {
+        let mut found: Vec<u64> = log
+            .lines()
+            .filter_map(|line| line.split(field).nth(1))
+            .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+            .collect();
+        found.sort_unstable();
+        found
+    };
+    let commits = durations("commit_us=");
+    let checkpoints = durations("checkpoint_us=");
     let over = |ms: u64| commits.iter().filter(|&&us| us > ms * 1000).count();
-    println!("## Sustained creates: {} s at 64 connections\n", duration.as_secs());
+    println!(
+        "## Sustained creates: {} s at 64 connections\n",
+        duration.as_secs()
+    );
     table_header();
     stats.row("PUT create, 64 clients", None, server.peak_rss_mb());
     println!();
     println!(
-        "Commits: {}; slowest {:.1} ms; over 10 ms: {}; over 20 ms: {}. Largest WAL file: {:.0} MB.\n",
+        "Commits: {}; slowest {:.1} ms; over 10 ms: {}; over 20 ms: {}. Checkpoints run by the \
+         writer between batches: {}; slowest {:.1} ms. Largest WAL file: {:.0} MB.\n",
         commits.len(),
         commits.last().copied().unwrap_or(0) as f64 / 1000.0,
         over(10),
         over(20),
+        checkpoints.len(),
+        checkpoints.last().copied().unwrap_or(0) as f64 / 1000.0,
         largest_wal as f64 / (1 << 20) as f64,
     );
 }

@@ -94,6 +94,11 @@ impl Credentials {
                     return Some(actor());
                 }
                 let permit = Arc::clone(&self.hashing).acquire_owned().await.ok()?;
+                // Many connections often bring the same new credentials at once: the first
+                // to get the permit verifies them, and the others find them verified.
+                if self.is_verified(name, &presented) {
+                    return Some(actor());
+                }
                 let (hash, password) = (hash.clone(), password.to_owned());
                 let matches = tokio::task::spawn_blocking(move || {
                     let _permit = permit;
