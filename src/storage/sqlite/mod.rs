@@ -13,7 +13,6 @@ mod lifecycle;
 pub(super) mod migrations;
 mod rows;
 mod runs;
-mod wal_vfs;
 mod whole;
 mod writer;
 

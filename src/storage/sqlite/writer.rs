@@ -10,23 +10,19 @@
 //! Under one client a batch is one write, as before; under many, one disk flush serves them
 //! all. The thread owns a rusqlite connection (the same SQLite library as sqlx's): the batch
 //! loop is synchronous by nature, and a direct connection spares every statement the two
-//! thread hand-offs of an async driver. With `durability = "full"` the connection opens
-//! through [`wal_vfs`], which hands each commit's WAL frames to the file in a few large
-//! writes just before its flush.
+//! thread hand-offs of an async driver.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
-use rusqlite::{
-    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
-};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::errors::{self, Classified};
 use super::rows::{ObjectRow, OBJECT_BY_PATH};
-use super::{checkpointer, runs, wal_vfs, whole};
+use super::{checkpointer, runs, whole};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
 use crate::domain::exchange::ImportLine;
@@ -300,14 +296,10 @@ impl Drop for Writer {
 const WRITER_CACHE_KIB: i64 = -32 * 1024;
 
 fn open(path: &Path, settings: &StorageSettings) -> anyhow::Result<Connection> {
-    let (conn, synchronous) = match settings.durability {
-        // Every commit flushes the WAL: its writes can be gathered until the flush.
-        Durability::Full => {
-            let vfs = wal_vfs::register().map_err(anyhow::Error::msg)?;
-            let conn = Connection::open_with_flags_and_vfs(path, OpenFlags::default(), vfs)?;
-            (conn, "FULL")
-        }
-        Durability::Normal => (Connection::open(path)?, "NORMAL"),
+    let conn = Connection::open(path)?;
+    let synchronous = match settings.durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
     };
     conn.busy_timeout(Duration::from_millis(settings.busy_timeout_ms))?;
     conn.pragma_update(None, "synchronous", synchronous)?;
@@ -661,28 +653,8 @@ mod tests {
         conn.query_row(sql, [], |row| row.get(0)).unwrap()
     }
 
-    /// The name of the VFS `conn`'s database was opened through.
-    fn vfs_name(conn: &Connection) -> String {
-        use rusqlite::ffi;
-        let mut vfs: *mut ffi::sqlite3_vfs = std::ptr::null_mut();
-        // SAFETY: SQLITE_FCNTL_VFS_POINTER stores the connection's VFS in `vfs`; a registered
-        // VFS and its name live as long as the process.
-        unsafe {
-            let rc = ffi::sqlite3_file_control(
-                conn.handle(),
-                c"main".as_ptr(),
-                ffi::SQLITE_FCNTL_VFS_POINTER,
-                (&raw mut vfs).cast(),
-            );
-            assert_eq!(rc, ffi::SQLITE_OK);
-            std::ffi::CStr::from_ptr((*vfs).zName)
-                .to_string_lossy()
-                .into_owned()
-        }
-    }
-
     /// The writer connection takes its durability and its WAL restart point from the
-    /// storage settings, and gathers its WAL writes only when every commit flushes.
+    /// storage settings.
     #[test]
     fn the_write_connection_follows_the_storage_settings() {
         let dir = tempfile::tempdir().unwrap();
@@ -695,12 +667,10 @@ mod tests {
         let conn = open(&dir.path().join("store.db"), &settings).unwrap();
         assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 1234);
         assert_eq!(count(&conn, "PRAGMA synchronous"), 1, "NORMAL");
-        assert_ne!(vfs_name(&conn), wal_vfs::register().unwrap());
 
         let conn = open(&dir.path().join("store.db"), &defaults.storage).unwrap();
         assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 100_000);
         assert_eq!(count(&conn, "PRAGMA synchronous"), 2, "FULL");
-        assert_eq!(vfs_name(&conn), wal_vfs::register().unwrap());
     }
 
     /// One batch: two creates around a duplicate create and a stale replace. The failures
