@@ -3,8 +3,10 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::traceflow::RESOURCE_TYPE;
 use super::{ObjectId, TraceflowConfig};
+
+/// The `resource_type` of every object of this family.
+pub const RESOURCE_TYPE: &str = "AntreaTraceflowConfig";
 
 /// Where traceflow configs live in the policy tree.
 pub const PARENT_PATH: &str = "/infra";

@@ -5,12 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
 
-use super::object::SERVER_FIELDS;
+use super::object::{RESOURCE_TYPE, SERVER_FIELDS};
 use super::values::{BoundedString, Ipv4, Ipv6, NonEmptyString, Ranged, NON_NEGATIVE};
 use super::{BodyError, FieldError, ObjectId};
-
-/// The `resource_type` of every object of this family.
-pub const RESOURCE_TYPE: &str = "AntreaTraceflowConfig";
 
 /// The most tags one object may carry.
 pub const MAX_TAGS: usize = 30;

@@ -11,6 +11,7 @@ mod checkpointer;
 mod errors;
 mod lifecycle;
 pub(super) mod migrations;
+mod objects;
 mod rows;
 mod runs;
 mod whole;
@@ -32,11 +33,11 @@ use crate::domain::exchange::ImportLine;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::traceflow_path;
+use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::results::Script;
 use crate::domain::run::Run;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::traceflow::RESOURCE_TYPE;
 use crate::domain::{Applied, Change, ObjectId, Traceflow};
 
 pub struct SqliteStore {

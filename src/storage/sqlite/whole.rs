@@ -5,11 +5,14 @@ use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use rand_chacha::ChaCha8Rng;
+
 use super::errors::Classified;
-use super::{runs, writer};
+use super::objects::{fetch, persist};
+use super::runs;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
-use crate::domain::run::RunStart;
+use crate::domain::run::{ResultsPolicy, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, FieldError, Operation, WriteRejection};
 use crate::storage::WriteError;
@@ -127,31 +130,25 @@ pub(super) fn import(
     conn: &Connection,
     lines: Vec<ImportLine>,
     user: &str,
-    context: &mut writer::WriterContext,
+    (results, unique_ids): (&ResultsPolicy, &mut ChaCha8Rng),
     at: RunStart,
 ) -> Result<u64, WriteError> {
     let mut imported = 0;
     for line in lines {
-        if writer::fetch(conn, &line.id)?.is_some() {
+        if fetch(conn, &line.id)?.is_some() {
             let error = LineError {
                 line: line.number,
                 error: FieldError::new("id", "an object with this id exists already"),
             };
             return Err(WriteRejection::Invalid(error.into_field_error()).into());
         }
-        let unique_id = uuid_v4(&mut context.unique_ids);
+        let unique_id = uuid_v4(unique_ids);
         let applied = Applied {
             operation: Operation::Create,
             object: Arc::new(line.into_object(at.stamp, user, unique_id)),
         };
-        writer::persist(conn, &applied).classified()?;
-        runs::start(
-            conn,
-            &applied.object,
-            &context.results,
-            at,
-            runs::Number::Next,
-        )?;
+        persist(conn, &applied).classified()?;
+        runs::start(conn, &applied.object, results, at, runs::Number::Next)?;
         imported += 1;
     }
     Ok(imported)

@@ -17,20 +17,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::errors::{self, Classified};
-use super::rows::{ObjectRow, OBJECT_BY_PATH};
+use super::objects::{fetch, persist};
 use super::{checkpointer, runs, whole};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
 use crate::domain::exchange::ImportLine;
-use crate::domain::object::{traceflow_path, PARENT_PATH};
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::traceflow::RESOURCE_TYPE;
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, Operation, Traceflow};
 use crate::storage::cache::ObjectCache;
@@ -540,9 +538,13 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             whole::delete(conn, &name).classified()?;
             Done::Snapshot(None)
         }
-        Task::Import { lines, user } => {
-            Done::Imported(whole::import(conn, lines, &user, context, at)?)
-        }
+        Task::Import { lines, user } => Done::Imported(whole::import(
+            conn,
+            lines,
+            &user,
+            (&results, &mut context.unique_ids),
+            at,
+        )?),
         Task::StartMissingRuns => {
             let missing = runs::objects_without_run(conn)?;
             for object in &missing {
@@ -552,69 +554,6 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
         }
     };
     Ok(done)
-}
-
-pub(super) fn fetch(conn: &Connection, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
-    let row = conn
-        .prepare_cached(&OBJECT_BY_PATH)
-        .and_then(|mut lookup| {
-            lookup
-                .query_row([traceflow_path(id)], ObjectRow::from_rusqlite)
-                .optional()
-        })
-        .classified()?;
-    row.map(ObjectRow::into_traceflow).transpose()
-}
-
-/// Writes the new state of the object and appends its history row.
-pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<()> {
-    let object = &applied.object;
-    let path = object.path();
-    let meta = &object.meta;
-    let unique_id = meta.unique_id.to_string();
-    if applied.operation == Operation::Delete {
-        conn.prepare_cached("DELETE FROM policy_objects WHERE path = ?1")?
-            .execute([&path])?;
-    } else {
-        conn.prepare_cached(
-            "INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id, config,
-                 revision, create_time, create_user, last_modified_time, last_modified_user)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (path) DO UPDATE SET
-                 config = excluded.config,
-                 revision = excluded.revision,
-                 last_modified_time = excluded.last_modified_time,
-                 last_modified_user = excluded.last_modified_user",
-        )?
-        .execute(params![
-            path,
-            PARENT_PATH,
-            object.id.as_str(),
-            RESOURCE_TYPE,
-            unique_id,
-            object.config.to_json(),
-            meta.revision,
-            meta.create_time,
-            meta.create_user,
-            meta.last_modified_time,
-            meta.last_modified_user,
-        ])?;
-    }
-    conn.prepare_cached(
-        "INSERT INTO policy_object_revisions
-             (path, unique_id, revision, operation, object, change_time, change_user)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        path,
-        unique_id,
-        meta.revision,
-        applied.operation.as_str(),
-        object.to_json(),
-        meta.last_modified_time,
-        meta.last_modified_user,
-    ])?;
-    Ok(())
 }
 
 #[cfg(test)]
