@@ -1,4 +1,4 @@
-//! The body of a paged answer, and the query string it was asked with.
+//! The body of a paged answer, and the query string a request was asked with.
 
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -55,6 +55,21 @@ impl<T: Serialize, E: Serialize> PageBody<T, E> {
         HttpResponse::Ok()
             .content_type(ContentType::json())
             .body(body)
+    }
+}
+
+/// Checks that the query asks for `supported`, the one `action` a POST on the path takes
+/// (`retrace` on an object, `restore` on a snapshot).
+pub fn require_action(req: &HttpRequest, supported: &str) -> Result<(), ApiError> {
+    #[derive(serde::Deserialize)]
+    struct ActionQuery {
+        action: Option<String>,
+    }
+    let query = web::Query::<ActionQuery>::from_query(req.query_string())
+        .map_err(|_| ApiError::invalid_query_string())?;
+    match query.action.as_deref() {
+        Some(action) if action == supported => Ok(()),
+        other => Err(ApiError::unsupported_action(other, supported)),
     }
 }
 

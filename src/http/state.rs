@@ -3,10 +3,11 @@
 
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::auth::{Reader, Writer};
 use super::extractors::{NdjsonBody, PathName, NDJSON};
+use super::pages::require_action;
 use super::responses::{empty_response, json_response};
 use super::{ApiError, STORE_API};
 use crate::domain::exchange::{export_lines, parse_import};
@@ -60,11 +61,6 @@ pub async fn read(
     }
 }
 
-#[derive(Deserialize)]
-struct ActionQuery {
-    action: Option<String>,
-}
-
 /// `POST /store/v1/snapshots/{name}?action=restore`: the state becomes the snapshot's.
 pub async fn restore(
     _: Writer,
@@ -72,12 +68,7 @@ pub async fn restore(
     req: HttpRequest,
     PathName(name): PathName,
 ) -> Result<HttpResponse, ApiError> {
-    let query = web::Query::<ActionQuery>::from_query(req.query_string())
-        .map_err(|_| ApiError::invalid_query_string())?;
-    match query.action.as_deref() {
-        Some("restore") => {}
-        other => return Err(ApiError::unsupported_action(other, "restore")),
-    }
+    require_action(&req, "restore")?;
     let path = snapshot_path(name.as_str());
     match store.restore_snapshot(name).await? {
         Some(info) => Ok(json_response(&info)),

@@ -3,12 +3,12 @@
 
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::auth::{Reader, Writer};
 use super::extractors::{JsonBody, PathId};
-use super::pages::{query_pairs, PageBody};
+use super::pages::{query_pairs, require_action, PageBody};
 use super::responses::empty_response;
 use super::ApiError;
 use crate::domain::list::ListQuery;
@@ -89,11 +89,6 @@ pub async fn delete(
     Ok(empty_response())
 }
 
-#[derive(Deserialize)]
-struct ActionQuery {
-    action: Option<String>,
-}
-
 /// POST `?action=retrace`: starts a new run of the traceflow, whose result replaces the
 /// last run's; the config and its `_revision` stay as they are. Answers the object.
 pub async fn post_action(
@@ -102,12 +97,7 @@ pub async fn post_action(
     req: HttpRequest,
     PathId(id): PathId,
 ) -> Result<HttpResponse, ApiError> {
-    let query = web::Query::<ActionQuery>::from_query(req.query_string())
-        .map_err(|_| ApiError::invalid_query_string())?;
-    match query.action.as_deref() {
-        Some("retrace") => {}
-        other => return Err(ApiError::unsupported_action(other, "retrace")),
-    }
+    require_action(&req, "retrace")?;
     match store.retrace(id.clone()).await? {
         Some(object) => Ok(object_response(&object)),
         None => Err(ApiError::object_not_found(&traceflow_path(&id))),
