@@ -15,8 +15,6 @@
 //! - The status is SUCCEEDED. The first observation is at the run's start; each hop takes
 //!   1 to 3 ms, so timestamps never decrease.
 
-use sha2::{Digest, Sha256};
-
 use super::results::{ComponentType, Observation, ObservationType, RunResult, TraceflowStatus};
 use super::values::Ranged;
 use super::Traceflow;
@@ -78,18 +76,29 @@ pub fn simulate(object: &Traceflow, started: i64, seed: u64) -> RunResult {
     }
 
     let mut time = u64::try_from(started).unwrap_or(0);
-    let path_key = object.config.to_json();
+    // The hops' times depend on the path (its pods) and the seed; each node's id is made once.
+    let destination = fields.destination_external_id.as_deref().unwrap_or("");
+    let path_key = hash(&[
+        cluster.as_bytes(),
+        source.as_bytes(),
+        destination.as_bytes(),
+    ]);
+    let node_ids: Vec<String> = (0..NODES).map(|node| node_id(cluster, node)).collect();
     let observations = hops
         .into_iter()
         .enumerate()
         .map(|(hop, (component, node, observation))| {
             if hop > 0 {
-                time +=
-                    1 + hash(&[&seed.to_be_bytes(), path_key.as_bytes(), &hop.to_be_bytes()]) % 3;
+                let draw = hash(&[
+                    &seed.to_be_bytes(),
+                    &path_key.to_be_bytes(),
+                    &hop.to_be_bytes(),
+                ]);
+                time += 1 + draw % 3;
             }
             Observation {
                 component_type: Some(component),
-                container_node_id: Some(node_id(cluster, node)),
+                container_node_id: Some(node_ids[node as usize].clone()),
                 observation_type: observation,
                 timestamp: Ranged::new(time),
             }
@@ -108,24 +117,36 @@ fn node_of(cluster: &str, pod: &str) -> u64 {
 
 /// A node's stable id: UUID-shaped, from the cluster's id and the node's number.
 fn node_id(cluster: &str, node: u64) -> String {
-    let digest =
-        Sha256::digest([b"node:".as_slice(), cluster.as_bytes(), &node.to_be_bytes()].concat());
+    let high = hash(&[b"node", cluster.as_bytes(), &node.to_be_bytes()]);
+    let low = hash(&[b"node-low", cluster.as_bytes(), &node.to_be_bytes()]);
     let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
+    bytes[..8].copy_from_slice(&high.to_be_bytes());
+    bytes[8..].copy_from_slice(&low.to_be_bytes());
     uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .to_string()
 }
 
-/// A stable hash of the parts, each length-prefixed so that no two lists collide.
+/// A stable hash of the parts, each length-prefixed so that no two lists collide: FNV-1a,
+/// then a SplitMix64 finish so that nearby inputs spread. Fixed for good: the simulation's
+/// node ids and times must stay the same across versions.
 fn hash(parts: &[&[u8]]) -> u64 {
-    let mut hasher = Sha256::new();
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut state = OFFSET;
+    let mut feed = |bytes: &[u8]| {
+        for byte in bytes {
+            state = (state ^ u64::from(*byte)).wrapping_mul(PRIME);
+        }
+    };
     for part in parts {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part);
+        feed(&(part.len() as u64).to_be_bytes());
+        feed(part);
     }
-    let digest = hasher.finalize();
-    u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+    let mut z = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]
