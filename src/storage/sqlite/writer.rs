@@ -1,13 +1,16 @@
-//! The single writer, with group commit.
+//! The single writer, with group commit: the one place that orders every change of the
+//! store (objects, runs, scripts, resets, snapshots, imports).
 //!
-//! Every write goes through one thread that owns the database's one write connection. It
-//! takes the first write waiting in its queue, drains whatever else is already waiting, and
-//! applies the lot in one transaction: each write reads the current object, runs the
-//! contract's rules ([`write::apply`]) and persists the object with its history row inside its
-//! own savepoint, so a write that fails is undone alone. One COMMIT (one flush with
-//! `synchronous=FULL`) makes the whole batch durable; only then is each request answered.
+//! Every task goes through one thread that owns the database's one write connection. It
+//! takes the first task waiting in its queue, drains whatever else is already waiting, and
+//! applies the lot in one transaction: a write reads the current object, runs the contract's
+//! rules ([`write::apply`]) and persists the object with its history row and its run, inside
+//! its own savepoint, so a write that fails is undone alone (a task alone in its batch needs
+//! none: the transaction undoes it; a whole-store task always runs alone). One COMMIT (one
+//! flush with `synchronous=FULL`) makes the whole batch durable; only then is each request
+//! answered.
 //!
-//! Under one client a batch is one write, as before; under many, one disk flush serves them
+//! Under one client a batch is one write; under many, one disk flush serves them
 //! all. The thread owns a rusqlite connection (the same SQLite library as sqlx's): the batch
 //! loop is synchronous by nature, and a direct connection spares every statement the two
 //! thread hand-offs of an async driver.
