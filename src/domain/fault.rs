@@ -100,7 +100,10 @@ impl Latency {
     pub fn millis(self, chance: f64) -> u64 {
         match self {
             Latency::Fixed(ms) => ms,
-            Latency::Uniform(min, max) => min + ((max - min + 1) as f64 * chance) as u64,
+            Latency::Uniform(min, max) => {
+                let span = (u128::from(max) - u128::from(min) + 1) as f64;
+                min.saturating_add((span * chance) as u64).min(max)
+            }
         }
     }
 }
@@ -321,5 +324,11 @@ mod tests {
         let latency = Latency::Uniform(100, 200);
         assert_eq!(latency.millis(0.0), 100);
         assert_eq!(latency.millis(0.999_999), 200);
+        let widest = Latency::Uniform(0, u64::MAX);
+        assert_eq!(widest.millis(0.0), 0);
+        assert!(
+            widest.millis(0.999_999) > u64::MAX / 2,
+            "no overflow at the top"
+        );
     }
 }

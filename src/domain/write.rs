@@ -101,7 +101,7 @@ pub fn apply(
             };
             check_revision(&stored, requested)?;
             let config = TraceflowConfig::complete(doc.fields, &id)?;
-            (Operation::Replace, changed(stored, config, stamp))
+            (Operation::Replace, changed(stored, config, stamp)?)
         }
         (Some(stored), Change::Patch(doc)) => {
             if let Some(requested) = doc.revision {
@@ -113,11 +113,11 @@ pub fn apply(
                 .into_fields()
                 .overlaid_with(doc.fields);
             let config = TraceflowConfig::complete(merged, &id)?;
-            (Operation::Patch, changed(stored, config, stamp))
+            (Operation::Patch, changed(stored, config, stamp)?)
         }
         (Some(stored), Change::Delete) => {
             let config = stored.config.clone();
-            let mut object = changed(stored, config, stamp);
+            let mut object = changed(stored, config, stamp)?;
             object.meta.marked_for_delete = true;
             (Operation::Delete, object)
         }
@@ -157,18 +157,30 @@ fn created(id: ObjectId, config: TraceflowConfig, stamp: Stamp<'_>) -> Traceflow
 
 /// The next revision of `stored`: `unique_id` and `_create_*` kept, `_revision` + 1, and a
 /// modification time that never goes backwards even if the clock does.
-fn changed(stored: Traceflow, config: TraceflowConfig, stamp: Stamp<'_>) -> Traceflow {
+///
+/// An object imported at the largest `_revision` there is cannot change again.
+fn changed(
+    stored: Traceflow,
+    config: TraceflowConfig,
+    stamp: Stamp<'_>,
+) -> Result<Traceflow, WriteRejection> {
+    let revision = stored.meta.revision.checked_add(1).ok_or_else(|| {
+        FieldError::new(
+            "_revision",
+            "is at its largest; the object cannot change again",
+        )
+    })?;
     let meta = Metadata {
-        revision: stored.meta.revision + 1,
+        revision,
         last_modified_time: stamp.now.max(stored.meta.last_modified_time),
         last_modified_user: stamp.user.to_owned(),
         ..stored.meta
     };
-    Traceflow {
+    Ok(Traceflow {
         id: stored.id,
         config,
         meta,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -243,5 +255,13 @@ mod tests {
             }
         );
         assert_eq!(apply(None, id(), Change::Delete, T0), Ok(None));
+    }
+
+    #[test]
+    fn the_largest_revision_cannot_grow() {
+        let mut stored = create();
+        stored.meta.revision = i64::MAX;
+        let err = apply(Some(stored), id(), Change::Delete, T0).unwrap_err();
+        assert!(matches!(err, WriteRejection::Invalid(ref field) if field.field == "_revision"));
     }
 }

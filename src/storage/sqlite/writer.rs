@@ -179,7 +179,8 @@ impl Writer {
             .send(Job { task, reply })
             .await
             .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        let unanswered = || StoreError::Unavailable("the write was not completed; retry".into());
+        answer.await.map_err(|_| unanswered())?
     }
 
     /// A client's write; it starts a run of the traceflow it creates or changes.
@@ -374,7 +375,15 @@ fn run(
             }
         }
         last_batch_len = batch.len();
-        commit_batch(&mut conn, batch, &mut context, &cache);
+        // A bug in one task must not end the writer (every later write would fail): its
+        // batch is rolled back, its clients told the store is unavailable, and the loop
+        // goes on.
+        let batch_run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            commit_batch(&mut conn, batch, &mut context, &cache);
+        }));
+        if batch_run.is_err() {
+            tracing::error!("a batch panicked; it was rolled back and its clients answered 503");
+        }
     }
     // Everything is committed: fold the WAL into the database and empty it.
     if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
