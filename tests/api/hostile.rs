@@ -77,13 +77,22 @@ impl Harness {
 
     /// Sends one request; checks the answer's shape, and that a 4xx changed nothing.
     fn check(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<(), TestCaseError> {
+        self.check_as(method, path, body, "application/json")
+    }
+
+    /// [`Harness::check`] with a body of another media type.
+    fn check_as(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> Result<(), TestCaseError> {
         let before = self.state();
         let client = self.client();
         let mut request = client.request(method, path);
         if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
+            request = request.header("content-type", content_type).body(body);
         }
         let response = self.block_on(request.send());
         let response = response.map_err(|err| TestCaseError::fail(format!("no answer: {err}")))?;
@@ -415,6 +424,51 @@ fn hostile_query_strings() {
                 })
                 .collect();
             harness.check(method, &format!("{path}?{}", query.join("&")), None)
+        })
+        .unwrap();
+    harness.assert_alive();
+}
+
+/// The extension's bodies (scripts, fault rules, imports) and snapshot names, generated: a
+/// 200 or a 4xx ApiError, never a 5xx, and the server stays up. Fault rules that were
+/// accepted are cleared after each case, so that none of them injects into the next.
+#[test]
+fn generated_bodies_for_the_extension() {
+    let harness = Harness::start();
+    let endpoint = proptest::sample::select(vec!["script", "fault", "import", "snapshot"]);
+    let cases = (
+        endpoint,
+        target_id(),
+        json_value(),
+        prop::collection::vec(json_value(), 0..4),
+    );
+    runner()
+        .run(&cases, |(endpoint, id, body, lines)| {
+            let json = serde_json::to_vec(&body).unwrap();
+            let outcome = match endpoint {
+                "script" => harness.check(
+                    "PUT",
+                    &format!("/store/v1/traceflows/{id}/result"),
+                    Some(json),
+                ),
+                "fault" => harness.check("POST", "/store/v1/faults", Some(json)),
+                "import" => {
+                    let ndjson: Vec<String> = lines.iter().map(Value::to_string).collect();
+                    let body = ndjson.join("\n").into_bytes();
+                    harness.check_as(
+                        "POST",
+                        "/store/v1/import",
+                        Some(body),
+                        "application/x-ndjson",
+                    )
+                }
+                _ => harness.check("PUT", &format!("/store/v1/snapshots/{id}"), None),
+            };
+            let client = harness.client();
+            let cleared =
+                harness.block_on(client.send(client.request("DELETE", "/store/v1/faults")));
+            prop_assert_eq!(cleared.status, 200);
+            outcome
         })
         .unwrap();
     harness.assert_alive();
