@@ -38,3 +38,12 @@ SELECT r.id,
                 'unixepoch')                        AS observed_at
   FROM antrea_traceflow_runs AS r, json_each(r.observations) AS o
  WHERE r.ready_at <= CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER);
+
+-- One-off work the store owes at its next start. `start_runs`: the traceflows stored before
+-- this migration have no run; the store starts one for each, then removes the mark, so that
+-- no later start looks for them again.
+CREATE TABLE store_pending (
+    name TEXT NOT NULL PRIMARY KEY
+) WITHOUT ROWID;
+
+INSERT INTO store_pending (name) SELECT 'start_runs' WHERE EXISTS (SELECT 1 FROM policy_objects);

@@ -78,7 +78,7 @@ enum Task {
     DeleteScript {
         id: ObjectId,
     },
-    /// Starts a run for every traceflow that has none (stored before runs existed).
+    /// Starts a run for every traceflow that has none (stored before runs existed), once.
     StartMissingRuns,
     /// Removes every object, revision, run and script.
     Reset,
@@ -558,10 +558,15 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             at,
         )?),
         Task::StartMissingRuns => {
+            // Only once, after the migration that brought runs: a scan of every object.
+            if !runs::runs_pending(conn).classified()? {
+                return Ok(Done::RunsStarted(0));
+            }
             let missing = runs::objects_without_run(conn)?;
             for object in &missing {
                 runs::start(conn, object, &results, at, runs::Number::Next)?;
             }
+            runs::runs_started(conn).classified()?;
             Done::RunsStarted(missing.len())
         }
     };
