@@ -167,12 +167,8 @@ fn parse_line(number: usize, line: &str) -> Result<ImportLine, FieldError> {
             ));
         }
     }
-    // The rest parses as a PUT body does: client fields closed, server fields ignored.
-    let body = Value::Object(object).to_string();
-    let document = TraceflowDocument::parse(body.as_bytes(), &id).map_err(|err| match err {
-        super::BodyError::Field(field) => field,
-        syntax => FieldError::new(".", syntax.to_string()),
-    })?;
+    // The rest is read as a PUT body is: client fields closed, server fields ignored.
+    let document = TraceflowDocument::from_object(object, &id)?;
     let config = TraceflowConfig::complete(document.fields, &id)?;
     Ok(ImportLine {
         number,

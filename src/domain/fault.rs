@@ -8,7 +8,7 @@ use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 use super::values::{Ranged, NON_NEGATIVE};
-use super::{BodyError, FieldError};
+use super::{json_object, BodyError, FieldError};
 
 /// A rule as a client gives it (and as `[[faults]]` in the configuration holds it). Closed.
 #[skip_serializing_none]
@@ -165,12 +165,9 @@ pub struct Request<'a> {
 impl FaultRule {
     /// Parses a request body.
     pub fn parse(body: &[u8]) -> Result<Self, BodyError> {
-        let value: Value = serde_json::from_slice(body).map_err(BodyError::syntax)?;
-        if !value.is_object() {
-            return Err(FieldError::new(".", "the request body must be a JSON object").into());
-        }
+        let object = Value::Object(json_object(body)?);
         let spec: FaultSpec =
-            serde_path_to_error::deserialize(value).map_err(FieldError::from_path_error)?;
+            serde_path_to_error::deserialize(object).map_err(FieldError::from_path_error)?;
         Self::new(spec).map_err(BodyError::Field)
     }
 

@@ -56,6 +56,16 @@ impl BodyError {
     }
 }
 
+/// A request body that must be one JSON object: its members, or why it is not.
+///
+/// Duplicate keys: the last one wins, as with NSX's own JSON reader.
+pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, BodyError> {
+    match serde_json::from_slice(body).map_err(BodyError::syntax)? {
+        serde_json::Value::Object(object) => Ok(object),
+        _ => Err(FieldError::new(".", "the request body must be a JSON object").into()),
+    }
+}
+
 /// Why a request body could not become a typed document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BodyError {

@@ -21,7 +21,7 @@ pub mod traceflow;
 pub mod values;
 pub mod write;
 
-pub use field::{BodyError, FieldError};
+pub use field::{json_object, BodyError, FieldError};
 pub use id::ObjectId;
 pub use object::{Metadata, Traceflow};
 pub use traceflow::{TraceflowConfig, TraceflowDocument, TraceflowFields};

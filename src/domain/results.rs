@@ -7,7 +7,7 @@ use serde_json::Value;
 use serde_with::skip_serializing_none;
 
 use super::values::{Ranged, NON_NEGATIVE};
-use super::{BodyError, FieldError};
+use super::{json_object, BodyError, FieldError};
 
 /// AntreaTraceflowStatus: `{"phase": "SUCCEEDED"}` or `{"phase": "FAILED", "reason": ...}`.
 #[skip_serializing_none]
@@ -96,11 +96,7 @@ pub struct Script {
 impl Script {
     /// Parses a request body, naming the first offending field by its dotted path.
     pub fn parse(body: &[u8]) -> Result<Self, BodyError> {
-        let value: Value = serde_json::from_slice(body).map_err(BodyError::syntax)?;
-        if !value.is_object() {
-            return Err(FieldError::new(".", "the request body must be a JSON object").into());
-        }
-        Self::from_value(value).map_err(BodyError::Field)
+        Self::from_value(Value::Object(json_object(body)?)).map_err(BodyError::Field)
     }
 
     /// Reads back a script this service stored.

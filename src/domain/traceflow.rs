@@ -7,7 +7,7 @@ use serde_with::skip_serializing_none;
 
 use super::object::{RESOURCE_TYPE, SERVER_FIELDS};
 use super::values::{BoundedString, Ipv4, Ipv6, NonEmptyString, Ranged, NON_NEGATIVE};
-use super::{BodyError, FieldError, ObjectId};
+use super::{json_object, BodyError, FieldError, ObjectId};
 
 /// The most tags one object may carry.
 pub const MAX_TAGS: usize = 30;
@@ -261,18 +261,17 @@ pub struct TraceflowDocument {
 
 impl TraceflowDocument {
     /// Parses a request body for the object at `id`.
-    ///
-    /// Duplicate keys: the last one wins, as with NSX's own JSON reader.
     pub fn parse(body: &[u8], id: &ObjectId) -> Result<Self, BodyError> {
-        let value: Value = serde_json::from_slice(body).map_err(BodyError::syntax)?;
-        let Value::Object(mut object) = value else {
-            return Err(FieldError::new(".", "the request body must be a JSON object").into());
-        };
+        Ok(Self::from_object(json_object(body)?, id)?)
+    }
 
+    /// The document a body's members make for the object at `id` (a PUT's body, or a line
+    /// of an import).
+    pub fn from_object(mut object: Map<String, Value>, id: &ObjectId) -> Result<Self, FieldError> {
         match object.remove("resource_type") {
             None | Some(Value::Null) => {}
             Some(Value::String(given)) if given == RESOURCE_TYPE => {}
-            Some(_) => return Err(FieldError::new("resource_type", must_be(RESOURCE_TYPE)).into()),
+            Some(_) => return Err(FieldError::new("resource_type", must_be(RESOURCE_TYPE))),
         }
         match object.remove("id") {
             None | Some(Value::Null) => {}
@@ -282,13 +281,13 @@ impl TraceflowDocument {
                     "must be the id in the request path, {}",
                     quoted(id.as_str())
                 );
-                return Err(FieldError::new("id", rule).into());
+                return Err(FieldError::new("id", rule));
             }
         }
         let revision = match object.remove("_revision") {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
-            Some(_) => return Err(FieldError::new("_revision", "must be an integer").into()),
+            Some(_) => return Err(FieldError::new("_revision", "must be an integer")),
         };
         // The rest of the server's fields, as a GET-modify-PUT sends them back, are ignored.
         for field in SERVER_FIELDS.iter().chain(&LINK_FIELDS) {
