@@ -6,6 +6,7 @@
 //! with one seed inject the same pattern.
 
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -41,6 +42,8 @@ struct Active {
 /// The rules in force.
 pub struct Faults {
     state: Mutex<State>,
+    /// Whether any rule is in force: what a request without one asks, with no lock.
+    any: AtomicBool,
     chance: Mutex<ChaCha8Rng>,
 }
 
@@ -76,6 +79,7 @@ impl Faults {
                 rules: Vec::new(),
                 next: 1,
             }),
+            any: AtomicBool::new(false),
             chance: Mutex::new(chance),
         };
         for rule in rules {
@@ -98,7 +102,23 @@ impl Faults {
             matched: 0,
             hits: 0,
         });
+        self.any.store(true, Ordering::Release);
         id
+    }
+
+    /// Removes the rule `id`; false when there is none.
+    fn remove(&self, id: &str) -> bool {
+        let mut state = self.state();
+        let before = state.rules.len();
+        state.rules.retain(|active| active.id != id);
+        self.any.store(!state.rules.is_empty(), Ordering::Release);
+        state.rules.len() < before
+    }
+
+    fn clear(&self) {
+        let mut state = self.state();
+        state.rules.clear();
+        self.any.store(false, Ordering::Release);
     }
 
     /// A draw in `[0, 1)`.
@@ -185,6 +205,12 @@ pub async fn inject<B: MessageBody + 'static>(
         .app_data::<web::Data<Faults>>()
         .expect("the fault rules are registered")
         .clone();
+    if !faults.any.load(Ordering::Acquire) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
     let user = req
         .extensions()
         .get::<Actor>()
@@ -294,10 +320,7 @@ pub async fn delete(
     faults: web::Data<Faults>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut state = faults.state();
-    let before = state.rules.len();
-    state.rules.retain(|active| active.id != *id);
-    if state.rules.len() == before {
+    if !faults.remove(&id) {
         return Err(ApiError::object_not_found(&format!(
             "{STORE_API}/faults/{id}"
         )));
@@ -307,6 +330,6 @@ pub async fn delete(
 
 /// `DELETE /store/v1/faults`: every rule is gone.
 pub async fn delete_all(_: Writer, faults: web::Data<Faults>) -> HttpResponse {
-    faults.state().rules.clear();
+    faults.clear();
     empty_response()
 }
