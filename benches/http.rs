@@ -103,7 +103,7 @@ fn main() {
         println!("## Durable creates (synchronous=FULL), each after its ceiling\n");
         table_header();
         let dir = tempfile::tempdir().unwrap();
-        let server = Process::store(&dir.path().join("writes.db"), &[]);
+        let server = Process::store(&dir.path().join("writes.db"));
         let mut written = Vec::new();
         for clients in CLIENT_COUNTS {
             let before = server.bytes_written();
@@ -134,7 +134,7 @@ fn main() {
         println!("## GET by id (1,000 stored objects), each after its ceiling\n");
         table_header();
         let dir = tempfile::tempdir().unwrap();
-        let server = Process::store(&dir.path().join("reads.db"), &[]);
+        let server = Process::store(&dir.path().join("reads.db"));
         runtime.block_on(create_objects(&server.url, 1000));
         for clients in CLIENT_COUNTS {
             let label = format!("GET, {clients} clients");
@@ -167,7 +167,7 @@ fn main() {
             fill(&database, size);
             let fill_time = filled.elapsed();
             if wanted("list") {
-                let server = Process::store(&database, &[]);
+                let server = Process::store(&database);
                 for sort_by in ["display_name", "_create_time"] {
                     let timing = runtime.block_on(list_pages(&server.url, sort_by, size));
                     println!(
@@ -226,32 +226,28 @@ struct Process {
 }
 
 impl Process {
-    fn store(database: &Path, extra_args: &[&str]) -> Self {
-        let mut command = Command::new(BIN);
-        command
-            .args(["--listen", "127.0.0.1:0", "--database"])
-            .arg(database)
-            .arg("--config")
-            .arg(config_file())
-            .args(extra_args)
-            .env(
-                "NSX_POLICY_STORE__LOG__LEVEL",
-                std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
-            );
-        Self::spawn(command)
+    /// The store on `database`, its log at `BENCH_SERVER_LOG` (default `warn`).
+    fn store(database: &Path) -> Self {
+        let filter = std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into());
+        Self::spawn(Self::store_command(database, &filter))
     }
 
     /// A store whose log, at `filter`, goes to `log`.
     fn store_logging(database: &Path, filter: &str, log: &Path) -> Self {
+        let mut command = Self::store_command(database, filter);
+        command.stderr(std::fs::File::create(log).unwrap());
+        Self::spawn(command)
+    }
+
+    fn store_command(database: &Path, filter: &str) -> Command {
         let mut command = Command::new(BIN);
         command
             .args(["--listen", "127.0.0.1:0", "--database"])
             .arg(database)
             .arg("--config")
             .arg(config_file())
-            .env("NSX_POLICY_STORE__LOG__LEVEL", filter)
-            .stderr(std::fs::File::create(log).unwrap());
-        Self::spawn(command)
+            .env("NSX_POLICY_STORE__LOG__LEVEL", filter);
+        command
     }
 
     fn ceiling() -> Self {
@@ -543,7 +539,6 @@ async fn sustained_creates(duration: Duration) {
         found
     };
     let commits = durations("commit_us=");
-    let checkpoints = durations("checkpoint_us=");
     let over = |ms: u64| commits.iter().filter(|&&us| us > ms * 1000).count();
     println!(
         "## Sustained creates: {} s at 64 connections\n",
@@ -553,14 +548,11 @@ async fn sustained_creates(duration: Duration) {
     stats.row("PUT create, 64 clients", None, server.peak_rss_mb());
     println!();
     println!(
-        "Commits: {}; slowest {:.1} ms; over 10 ms: {}; over 20 ms: {}. Checkpoints run by the \
-         writer between batches: {}; slowest {:.1} ms. Largest WAL file: {:.0} MB.\n",
+        "Commits: {}; slowest {:.1} ms; over 10 ms: {}; over 20 ms: {}. Largest WAL file: {:.0} MB.\n",
         commits.len(),
         commits.last().copied().unwrap_or(0) as f64 / 1000.0,
         over(10),
         over(20),
-        checkpoints.len(),
-        checkpoints.last().copied().unwrap_or(0) as f64 / 1000.0,
         largest_wal as f64 / (1 << 20) as f64,
     );
 }
@@ -573,7 +565,7 @@ async fn sustained_creates(duration: Duration) {
 /// once, through the HTTP API.
 async fn snapshots(objects: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Process::store(&dir.path().join("snapshots.db"), &[]);
+    let server = Process::store(&dir.path().join("snapshots.db"));
     let client = http_client(1);
     let body = body();
     let lines: String = (0..objects)
@@ -611,33 +603,34 @@ async fn snapshots(objects: usize) {
     };
     let imported = timed(reqwest::Method::POST, "/store/v1/import", Some(lines)).await;
     row("import (objects, revisions, runs)", imported);
-    row(
-        "save a snapshot",
-        timed(reqwest::Method::PUT, "/store/v1/snapshots/bench", None).await,
-    );
-    row(
-        "save it again (replaces it)",
-        timed(reqwest::Method::PUT, "/store/v1/snapshots/bench", None).await,
-    );
+    // Each step once, in order; a step without a label changes the store between two rows.
     let one = format!("{TRACEFLOWS}/snap-0000001");
-    timed(reqwest::Method::DELETE, &one, None).await;
-    row(
-        "restore",
-        timed(
+    let steps = [
+        (
+            Some("save a snapshot"),
+            reqwest::Method::PUT,
+            "/store/v1/snapshots/bench",
+        ),
+        (
+            Some("save it again (replaces it)"),
+            reqwest::Method::PUT,
+            "/store/v1/snapshots/bench",
+        ),
+        (None, reqwest::Method::DELETE, one.as_str()),
+        (
+            Some("restore"),
             reqwest::Method::POST,
             "/store/v1/snapshots/bench?action=restore",
-            None,
-        )
-        .await,
-    );
-    row(
-        "export",
-        timed(reqwest::Method::GET, "/store/v1/export", None).await,
-    );
-    row(
-        "reset",
-        timed(reqwest::Method::POST, "/store/v1/reset", None).await,
-    );
+        ),
+        (Some("export"), reqwest::Method::GET, "/store/v1/export"),
+        (Some("reset"), reqwest::Method::POST, "/store/v1/reset"),
+    ];
+    for (label, method, path) in steps {
+        let measured = timed(method, path, None).await;
+        if let Some(label) = label {
+            row(label, measured);
+        }
+    }
     println!("\nServer peak RSS: {:.0} MB\n", server.peak_rss_mb());
 }
 
@@ -647,7 +640,7 @@ async fn snapshots(objects: usize) {
 /// Fills a new database with `count` traceflows straight through SQL (the schema comes from
 /// the binary's own migrations, run by starting it once).
 fn fill(database: &Path, count: usize) {
-    drop(Process::store(database, &[]));
+    drop(Process::store(database));
     let mut conn = rusqlite::Connection::open(database).unwrap();
     conn.pragma_update(None, "synchronous", "OFF").unwrap();
     let tx = conn.transaction().unwrap();
@@ -740,7 +733,7 @@ fn startup_table(database: &Path, size: usize, fill_time: Duration) {
     println!("| run | process start to `listening on` | server peak RSS |");
     println!("|---|---:|---:|");
     for run in 1..=3 {
-        let server = Process::store(database, &[]);
+        let server = Process::store(database);
         println!(
             "| {run} | {:.0} ms | {:.0} MB |",
             ms(server.started_in),
