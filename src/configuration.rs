@@ -134,8 +134,9 @@ pub struct StorageSettings {
     pub read_connections: u32,
     /// Objects kept in memory for GETs by id; 0 turns the cache off.
     pub cache_objects: usize,
-    /// WAL pages (4 KiB each) after which the writer checkpoints and the WAL starts over:
-    /// about the largest the WAL file grows while writes keep coming.
+    /// WAL pages (4 KiB each) past which the writer waits for the WAL to be copied into the
+    /// database, so that it starts over: about the largest the WAL file grows while writes
+    /// keep coming.
     pub wal_checkpoint_pages: u32,
 }
 

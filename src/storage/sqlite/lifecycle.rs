@@ -10,7 +10,7 @@ use anyhow::Context;
 use rand_core::{OsRng, RngCore};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::checkpointer::Checkpointer;
+use super::checkpointer::{Checkpointer, WalPace};
 use super::writer::{Writer, WriterContext};
 use super::{migrations, SqliteStore};
 use crate::configuration::{Durability, StorageSettings};
@@ -72,7 +72,9 @@ impl SqliteStore {
             clock: determinism.clock(),
             unique_ids: determinism.rng(Stream::UniqueIds),
         };
-        let writer = Writer::start(settings, context, cache.clone()).with_context(open_error)?;
+        let pace = WalPace::new(settings.wal_checkpoint_pages);
+        let writer = Writer::start(settings, context, cache.clone(), pace.clone())
+            .with_context(open_error)?;
         let started = writer
             .start_missing_runs()
             .await
@@ -83,7 +85,7 @@ impl SqliteStore {
                 "started a run for each traceflow stored without one"
             );
         }
-        let checkpointer = Checkpointer::start(path).with_context(open_error)?;
+        let checkpointer = Checkpointer::start(path, pace).with_context(open_error)?;
         Ok(Self {
             writer: Some(writer),
             checkpointer: Some(checkpointer),

@@ -23,9 +23,10 @@ use rand_chacha::ChaCha8Rng;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpointer::WalPace;
 use super::errors::{self, Classified};
 use super::objects::{fetch, persist};
-use super::{checkpointer, runs, whole};
+use super::{runs, whole};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
 use crate::domain::exchange::ImportLine;
@@ -157,12 +158,13 @@ impl Writer {
         settings: &StorageSettings,
         context: WriterContext,
         cache: ObjectCache,
+        pace: Arc<WalPace>,
     ) -> anyhow::Result<Self> {
         let conn = open(&settings.database, settings)?;
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(conn, jobs, context, cache))?;
+            .spawn(move || run(conn, jobs, context, cache, &pace))?;
         Ok(Self {
             queue: Mutex::new(Some(queue)),
             thread: Mutex::new(Some(thread)),
@@ -309,17 +311,11 @@ fn open(path: &Path, settings: &StorageSettings) -> anyhow::Result<Connection> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Pages the writer touches stay in memory instead of being read back from the file.
     conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
-    // The backstop for the checkpointer. Under sustained writes a checkpoint running beside
-    // the writer never catches up with it, so this one is what lets the WAL start over, and
-    // the commit that runs it waits for what the checkpointer has not copied yet and for the
-    // database file's flush. The higher the threshold, the rarer those pauses, and the larger
-    // the WAL grows (BENCHMARKS.md measures both).
-    conn.pragma_update(None, "wal_autocheckpoint", settings.wal_checkpoint_pages)?;
+    // The checkpointer and the writer keep the WAL bounded between them (`checkpointer.rs`);
+    // SQLite's own checkpoint inside a commit would stall every waiting client.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(conn)
 }
-
-/// How often, at most, the writer checkpoints under a light load.
-const LIGHT_LOAD_CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Only a client's write can be rejected; every other task fails with the store alone.
 fn store_error(err: WriteError) -> StoreError {
@@ -336,30 +332,17 @@ fn run(
     mut jobs: mpsc::Receiver<Job>,
     mut context: WriterContext,
     cache: ObjectCache,
+    pace: &WalPace,
 ) {
-    let mut last_checkpoint = Instant::now();
-    let mut last_batch_len = 0;
     // A whole-store task that arrived while a batch was being gathered: it goes alone, next.
     let mut held: Option<Job> = None;
     loop {
-        // Under a light load (the last batch was a single write and nothing is waiting), a
-        // checkpoint here completes, no write slipping in while it runs, so the next
-        // transaction starts the WAL over from its beginning. The checkpointer beside the
-        // writer never completes a pass under a steady stream of commits, and without this
-        // the WAL would grow to the backstop, every commit appending to the file instead of
-        // overwriting it: a flush that also commits the file's new size costs about twice as
-        // much. Under heavier load it would only add pauses: every waiting client would wait
-        // for the checkpoint too, and the backstop would still restart the WAL.
-        let light_load = last_batch_len == 1 && held.is_none() && jobs.is_empty();
-        if light_load && last_checkpoint.elapsed() >= LIGHT_LOAD_CHECKPOINT_INTERVAL {
-            if let Err(err) = checkpointer::checkpoint(&conn) {
-                tracing::warn!(error = %err, "WAL checkpoint failed");
-            }
-            last_checkpoint = Instant::now();
-        }
         let Some(first) = held.take().or_else(|| jobs.blocking_recv()) else {
             break;
         };
+        // Past its bound, the WAL is copied before this batch, which then starts it over;
+        // writes that arrive meanwhile join the batch.
+        pace.hold_for_restart();
         // A whole-store task (reset, snapshot, import) touches every row: it runs in a
         // transaction of its own, without the savepoint whose undo copy of every page it
         // changes would be held in memory.
@@ -374,7 +357,6 @@ fn run(
                 Err(_) => break,
             }
         }
-        last_batch_len = batch.len();
         // A bug in one task must not end the writer (every later write would fail): its
         // batch is rolled back, its clients told the store is unavailable, and the loop
         // goes on.
@@ -384,6 +366,7 @@ fn run(
         if batch_run.is_err() {
             tracing::error!("a batch panicked; it was rolled back and its clients answered 503");
         }
+        pace.committed();
     }
     // Everything is committed: fold the WAL into the database and empty it.
     if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
@@ -609,24 +592,23 @@ mod tests {
         conn.query_row(sql, [], |row| row.get(0)).unwrap()
     }
 
-    /// The writer connection takes its durability and its WAL restart point from the
-    /// storage settings.
+    /// The writer connection takes its durability from the storage settings, and never
+    /// checkpoints inside a commit.
     #[test]
     fn the_write_connection_follows_the_storage_settings() {
         let dir = tempfile::tempdir().unwrap();
         let defaults = crate::configuration::Settings::load(&Default::default()).unwrap();
         let settings = StorageSettings {
             durability: Durability::Normal,
-            wal_checkpoint_pages: 1234,
             ..defaults.storage.clone()
         };
         let conn = open(&dir.path().join("store.db"), &settings).unwrap();
-        assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 1234);
         assert_eq!(count(&conn, "PRAGMA synchronous"), 1, "NORMAL");
+        assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 0);
 
         let conn = open(&dir.path().join("store.db"), &defaults.storage).unwrap();
-        assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 100_000);
         assert_eq!(count(&conn, "PRAGMA synchronous"), 2, "FULL");
+        assert_eq!(count(&conn, "PRAGMA wal_autocheckpoint"), 0);
     }
 
     /// One batch: two creates around a duplicate create and a stale replace. The failures

@@ -4,3 +4,4 @@
 
 mod faults;
 mod schema;
+mod wal;
