@@ -31,6 +31,7 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub telemetry: TelemetrySettings,
     pub traceflow: TraceflowSettings,
     pub nsx: NsxSettings,
     pub determinism: DeterminismSettings,
@@ -216,6 +217,24 @@ impl TryFrom<UserEntry> for UserSettings {
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub level: String,
+    pub format: LogFormat,
+}
+
+/// How log events are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line an event.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// Where the metrics and health listener binds; `None`: no such listener.
+    pub metrics_listen: Option<String>,
 }
 
 /// What the command line overrides; `None` leaves the layers below in force.

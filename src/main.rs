@@ -106,7 +106,7 @@ fn history(settings: Settings, object: &str) -> anyhow::Result<()> {
 
 fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let settings = settings(&args.overrides())?;
-    telemetry::init(&settings.log.level).context("invalid log.level")?;
+    telemetry::init(&settings.log).context("invalid log.level")?;
     // A file-size limit must fail the write (the store answers 503), not kill the process.
     // SAFETY: called before any other thread exists; SIG_IGN installs no handler code.
     unsafe {
@@ -117,9 +117,13 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         if let Some((certificate, fingerprint)) = app.tls_certificate() {
             tracing::info!(certificate = %certificate.display(), sha256 = fingerprint, "TLS certificate");
         }
-        // Harnesses wait for this line, the only one on stdout, to learn the address.
+        // Harnesses wait for this line, the first on stdout, to learn the address (the
+        // metrics listener's, when on, is the second and last).
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "nsx-policy-store listening on {}", app.url())?;
+        if let Some(metrics) = app.metrics_url() {
+            writeln!(stdout, "metrics on {metrics}")?;
+        }
         stdout.flush()?;
         drop(stdout);
         tracing::info!(address = %app.address(), database = %settings.storage.database.display(), "serving");

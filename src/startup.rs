@@ -9,7 +9,6 @@ use actix_web::middleware::{from_fn, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use anyhow::{bail, Context};
 use tokio::signal::unix::{signal, Signal, SignalKind};
-use tracing_actix_web::TracingLogger;
 
 use crate::auth::{Credentials, Sessions, DEFAULT_PASSWORD};
 use crate::configuration::Settings;
@@ -19,7 +18,7 @@ use crate::http::faults::{inject, remember_socket, Faults};
 use crate::http::probes::NodeInfo;
 use crate::http::{self, extractors::BodyLimits};
 use crate::storage::{SqliteStore, Store};
-use crate::telemetry::RequestSpan;
+use crate::telemetry::metrics;
 use crate::tls;
 
 /// The signals that stop the server, listened for from the moment the service is built, so
@@ -50,6 +49,8 @@ impl StopSignals {
 pub struct Application {
     server: Server,
     address: SocketAddr,
+    /// The metrics and health listener, when `telemetry.metrics_listen` is set.
+    metrics: Option<(Server, SocketAddr)>,
     tls: Option<tls::Tls>,
     store: Arc<dyn Store>,
     signals: StopSignals,
@@ -75,6 +76,15 @@ impl Application {
                 );
             }
         }
+        let metrics_listener = settings
+            .telemetry
+            .metrics_listen
+            .as_deref()
+            .map(|listen| {
+                TcpListener::bind(listen)
+                    .with_context(|| format!("cannot listen for metrics on {listen}"))
+            })
+            .transpose()?;
         let tls = settings
             .server
             .tls
@@ -89,6 +99,9 @@ impl Application {
         let store: Arc<dyn Store> = Arc::new(store);
 
         let data = web::Data::from(Arc::clone(&store));
+        let metrics = metrics_listener
+            .map(|listener| serve_metrics(listener, data.clone()))
+            .transpose()?;
         let authenticator = web::Data::new(Authenticator {
             credentials,
             sessions: Sessions::new(Duration::from_secs(settings.auth.session_idle_timeout_secs)),
@@ -108,12 +121,12 @@ impl Application {
         let server = HttpServer::new(move || {
             // The story of a request, innermost first: fault rules (they match the user, so
             // they run after authentication), authentication, the ApiError catch-all, and
-            // the request's span and log line.
+            // the request's id, span, log line and metrics.
             App::new()
                 .wrap(from_fn(inject))
                 .wrap(from_fn(authenticate))
                 .wrap(ErrorHandlers::new().default_handler(http::ensure_api_error))
-                .wrap(TracingLogger::<RequestSpan>::new())
+                .wrap(from_fn(http::observe::observe))
                 .app_data(data.clone())
                 .app_data(authenticator.clone())
                 .app_data(node.clone())
@@ -140,6 +153,7 @@ impl Application {
         Ok(Self {
             server,
             address,
+            metrics,
             tls,
             store,
             signals: StopSignals::listen().context("cannot listen for signals")?,
@@ -148,6 +162,13 @@ impl Application {
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where Prometheus scrapes, when the metrics listener is on.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics
+            .as_ref()
+            .map(|(_, address)| format!("http://{address}/metrics"))
     }
 
     /// The base URL clients use.
@@ -168,6 +189,11 @@ impl Application {
     /// queued, and closes the store cleanly.
     pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let handle = self.server.handle();
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
         let mut server = std::pin::pin!(self.server);
         let served = tokio::select! {
             served = &mut server => served,
@@ -178,8 +204,47 @@ impl Application {
                 server.await
             }
         };
+        if let Some(metrics) = metrics {
+            // Probes answer until the API itself has stopped.
+            metrics.stop(true).await;
+        }
         tracing::info!("server stopped; closing the store");
         self.store.close().await;
         served
     }
+}
+
+/// How often the metrics' histograms are folded, whether or not anyone scrapes.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
+/// The metrics and health listener: its own small server, without authentication.
+fn serve_metrics(
+    listener: TcpListener,
+    store: web::Data<dyn Store>,
+) -> anyhow::Result<(Server, SocketAddr)> {
+    let address = listener.local_addr()?;
+    let handle = metrics::install().context("cannot install the metrics recorder")?;
+    actix_web::rt::spawn({
+        let handle = handle.clone();
+        async move {
+            let mut upkeep = actix_web::rt::time::interval(METRICS_UPKEEP);
+            loop {
+                upkeep.tick().await;
+                handle.run_upkeep();
+            }
+        }
+    });
+    let handle = web::Data::new(handle);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(store.clone())
+            .app_data(handle.clone())
+            .configure(http::health::routes)
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .with_context(|| format!("cannot listen for metrics on {address}"))?
+    .run();
+    Ok((server, address))
 }

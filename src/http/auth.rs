@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::extractors::Body;
 use super::ApiError;
 use crate::auth::{Actor, Credentials, Permission, SessionError, Sessions};
+use crate::telemetry::metrics;
 
 pub const SESSION_COOKIE: &str = "JSESSIONID";
 pub const XSRF_HEADER: &str = "X-XSRF-TOKEN";
@@ -55,7 +56,21 @@ pub async fn authenticate<B: MessageBody + 'static>(
                 .await
                 .map(ServiceResponse::map_into_left_body)
         }
-        Err(error) => Ok(req.error_response(error).map_into_right_body()),
+        Err(error) => {
+            metrics::authentication_failed(scheme(req.request()));
+            Ok(req.error_response(error).map_into_right_body())
+        }
+    }
+}
+
+/// Which credentials a request brought, for the failed authentications' metric.
+fn scheme(req: &HttpRequest) -> &'static str {
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        "basic"
+    } else if req.cookie(SESSION_COOKIE).is_some() {
+        "session"
+    } else {
+        "none"
     }
 }
 
@@ -106,16 +121,19 @@ pub async fn login(
     authenticator: web::Data<Authenticator>,
     Body(body): Body,
 ) -> Result<HttpResponse, ApiError> {
-    let form: LoginForm =
-        serde_urlencoded::from_bytes(&body).map_err(|_| ApiError::bad_credentials())?;
+    let refused = || {
+        metrics::authentication_failed("login");
+        ApiError::bad_credentials()
+    };
+    let form: LoginForm = serde_urlencoded::from_bytes(&body).map_err(|_| refused())?;
     let (Some(name), Some(password)) = (form.j_username, form.j_password) else {
-        return Err(ApiError::bad_credentials());
+        return Err(refused());
     };
     let actor = authenticator
         .credentials
         .authenticate(&name, &password)
         .await
-        .ok_or_else(ApiError::bad_credentials)?;
+        .ok_or_else(refused)?;
     match req.peer_addr() {
         Some(peer) => tracing::info!(user = %actor, %peer, "session created"),
         None => tracing::info!(user = %actor, "session created"),

@@ -9,8 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use serde::Serialize;
-use tracing_actix_web::RequestId;
 
+use super::observe::RequestId;
 use crate::auth::{Actor, Permission, XsrfProblem};
 use crate::domain::fault::ErrorSpec;
 use crate::domain::{BodyError, FieldError, WriteRejection};

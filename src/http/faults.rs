@@ -24,6 +24,7 @@ use super::responses::{empty_response, json_response};
 use super::{ApiError, STORE_API};
 use crate::auth::Actor;
 use crate::domain::fault::{FaultRule, FaultSpec, Request, When};
+use crate::telemetry::metrics;
 
 /// Where the rules are managed; requests to it and below never match a rule, so that a
 /// harness can always clear them.
@@ -234,6 +235,7 @@ pub async fn inject<B: MessageBody + 'static>(
         drop_connection = injection.drop_connection,
         "injecting a fault"
     );
+    metrics::fault_injected(&injection.rule);
     let socket = req.conn_data::<ConnectionSocket>().copied();
     let answer = |req: actix_web::HttpRequest, injection: Injection| {
         if injection.drop_connection {

@@ -106,10 +106,20 @@ pub trait StateStore: Send + Sync + 'static {
     async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError>;
 }
 
-/// Everything the service asks of its storage: one implementation per engine.
-pub trait Store: TraceflowStore + RunStore + StateStore {}
+/// What operators' probes and metrics ask of the store (the README's "Operability").
+#[async_trait]
+pub trait HealthStore: Send + Sync + 'static {
+    /// How many objects are stored.
+    async fn object_count(&self) -> Result<u64, StoreError>;
 
-impl<T: TraceflowStore + RunStore + StateStore> Store for T {}
+    /// Whether the store accepts writes now: a write transaction can be taken.
+    async fn check_writable(&self) -> Result<(), StoreError>;
+}
+
+/// Everything the service asks of its storage: one implementation per engine.
+pub trait Store: TraceflowStore + RunStore + StateStore + HealthStore {}
+
+impl<T: TraceflowStore + RunStore + StateStore + HealthStore> Store for T {}
 
 /// The store failed; the request may be retried.
 #[derive(Debug, Clone, thiserror::Error)]

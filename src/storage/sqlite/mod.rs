@@ -28,7 +28,7 @@ use self::errors::Classified;
 use self::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_BY_PATH, OBJECT_COLUMNS};
 use self::writer::Writer;
 use super::cache::ObjectCache;
-use super::{RunStore, StateStore, StoreError, TraceflowStore, WriteError};
+use super::{HealthStore, RunStore, StateStore, StoreError, TraceflowStore, WriteError};
 use crate::domain::exchange::ImportLine;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortBy, SortValue};
@@ -176,6 +176,22 @@ impl SqliteStore {
         self.writer
             .as_ref()
             .ok_or_else(|| StoreError::Internal("the store was opened read-only".into()))
+    }
+}
+
+#[async_trait]
+impl HealthStore for SqliteStore {
+    async fn object_count(&self) -> Result<u64, StoreError> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT coalesce((SELECT sum(count) FROM policy_object_counts), 0)")
+                .fetch_one(&self.readers)
+                .await
+                .classified()?;
+        Ok(count.max(0) as u64)
+    }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.writer()?.probe().await
     }
 }
 

@@ -37,6 +37,7 @@ use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, Operation, Traceflow};
 use crate::storage::cache::ObjectCache;
 use crate::storage::{StoreError, WriteError};
+use crate::telemetry::metrics;
 
 /// The most writes one transaction takes. Enough to cover every client waiting at once, and
 /// small enough that the first in a batch does not wait long for the last.
@@ -81,6 +82,9 @@ enum Task {
     },
     /// Starts a run for every traceflow that has none (stored before runs existed), once.
     StartMissingRuns,
+    /// Changes nothing: answered once the writer has taken a write transaction, for the
+    /// readiness probe.
+    Probe,
     /// Removes every object, revision, run and script.
     Reset,
     SaveSnapshot {
@@ -118,6 +122,7 @@ enum Done {
     Retraced(Option<Arc<Traceflow>>),
     Scripted,
     RunsStarted(usize),
+    Probed,
     Reset {
         removed: u64,
     },
@@ -133,6 +138,7 @@ impl Done {
         !matches!(
             self,
             Done::Written(None)
+                | Done::Probed
                 | Done::Retraced(None)
                 | Done::RunsStarted(0)
                 | Done::Restored(None)
@@ -277,6 +283,15 @@ impl Writer {
         {
             Done::RunsStarted(count) => Ok(count),
             _ => unreachable!("answers how many runs it started"),
+        }
+    }
+
+    /// Answers once the writer thread has taken a write transaction on the database: the
+    /// store accepts writes now.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        match self.submit(Task::Probe).await.map_err(store_error)? {
+            Done::Probed => Ok(()),
+            _ => unreachable!("a probe answers that it was probed"),
         }
     }
 
@@ -443,6 +458,7 @@ fn commit_batch(
         }
         return;
     }
+    metrics::batch_committed(writes, started.elapsed());
     let replaced_all = answered
         .iter()
         .any(|(_, outcome)| matches!(outcome, Ok(Done::Reset { .. } | Done::Restored(Some(_)))));
@@ -540,6 +556,7 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             (&results, &mut context.unique_ids),
             at,
         )?),
+        Task::Probe => Done::Probed,
         Task::StartMissingRuns => {
             // Only once, after the migration that brought runs: a scan of every object.
             if !runs::runs_pending(conn).classified()? {
