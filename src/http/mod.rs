@@ -8,6 +8,8 @@ pub mod faults;
 pub mod health;
 mod history;
 pub mod observe;
+pub mod openapi;
+pub mod operations;
 mod pages;
 pub mod probes;
 mod responses;
@@ -16,8 +18,6 @@ mod state;
 mod traceflows;
 
 use actix_web::{web, HttpRequest, HttpResponse};
-
-use crate::domain::object::COLLECTION_PATH;
 
 pub use error::{ensure_api_error, ApiError};
 pub use pages::{NoExtra, PageBody};
@@ -31,67 +31,30 @@ pub const STORE_API: &str = "/store/v1";
 /// The node endpoints NSX clients probe when they connect (outside `/policy`).
 const NODE_VERSION_PATH: &str = "/api/v1/node/version";
 const NODE_PATH: &str = "/api/v1/node";
-const HEALTH_PATH: &str = "/api/v1/reverse-proxy/node/health";
+const NSX_HEALTH_PATH: &str = "/api/v1/reverse-proxy/node/health";
 
-/// Registers every route of the service. Each handler's extractors say which permission it
-/// needs (`auth::Reader`, `auth::Writer`).
+/// Registers every operation of [`operations::operations`], one resource per path, in the
+/// table's order. Each handler's extractors say which permission it needs (`auth::Reader`,
+/// `auth::Writer`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource(auth::LOGIN_PATH).route(web::post().to(auth::login)))
-        .service(resource(auth::LOGOUT_PATH).route(web::post().to(auth::logout)))
-        .service(
-            resource(format!("{POLICY_API}{COLLECTION_PATH}"))
-                .route(web::get().to(traceflows::list)),
-        )
-        .service(
-            resource(format!("{STORE_API}/revisions")).route(web::get().to(history::revisions)),
-        )
-        .service(
-            resource(format!("{POLICY_API}{COLLECTION_PATH}/{{id}}/status"))
-                .route(web::get().to(results::status)),
-        )
-        .service(
-            resource(format!("{POLICY_API}{COLLECTION_PATH}/{{id}}/observations"))
-                .route(web::get().to(results::observations)),
-        )
-        .service(
-            resource(format!("{STORE_API}/traceflows/{{id}}/result"))
-                .route(web::put().to(results::put_script))
-                .route(web::get().to(results::get_script))
-                .route(web::delete().to(results::delete_script)),
-        )
-        .service(
-            resource(faults::FAULTS_PATH)
-                .route(web::post().to(faults::create))
-                .route(web::get().to(faults::list))
-                .route(web::delete().to(faults::delete_all)),
-        )
-        .service(
-            resource(format!("{}/{{id}}", faults::FAULTS_PATH))
-                .route(web::delete().to(faults::delete)),
-        )
-        .service(resource(format!("{STORE_API}/reset")).route(web::post().to(state::reset)))
-        .service(resource(format!("{STORE_API}/snapshots")).route(web::get().to(state::list)))
-        .service(
-            resource(format!("{STORE_API}/snapshots/{{name}}"))
-                .route(web::put().to(state::save))
-                .route(web::get().to(state::read))
-                .route(web::post().to(state::restore))
-                .route(web::delete().to(state::delete)),
-        )
-        .service(resource(format!("{STORE_API}/export")).route(web::get().to(state::export)))
-        .service(resource(format!("{STORE_API}/import")).route(web::post().to(state::import)))
-        .service(resource(NODE_VERSION_PATH).route(web::get().to(probes::version)))
-        .service(resource(NODE_PATH).route(web::get().to(probes::node)))
-        .service(resource(HEALTH_PATH).route(web::get().to(probes::health)))
-        .service(
-            resource(format!("{POLICY_API}{COLLECTION_PATH}/{{id}}"))
-                .route(web::get().to(traceflows::read))
-                .route(web::put().to(traceflows::put))
-                .route(web::patch().to(traceflows::patch))
-                .route(web::delete().to(traceflows::delete))
-                .route(web::post().to(traceflows::post_action)),
-        )
-        .default_service(web::to(not_found));
+    let mut resources: Vec<(String, Vec<actix_web::Route>)> = Vec::new();
+    for operation in operations::operations() {
+        match resources
+            .iter_mut()
+            .find(|(path, _)| *path == operation.path)
+        {
+            Some((_, routes)) => routes.push(operation.route),
+            None => resources.push((operation.path, vec![operation.route])),
+        }
+    }
+    for (path, routes) in resources {
+        cfg.service(
+            routes
+                .into_iter()
+                .fold(resource(path), actix_web::Resource::route),
+        );
+    }
+    cfg.default_service(web::to(not_found));
 }
 
 /// A resource: its routes are its methods, and any other method answers 405.

@@ -1,0 +1,703 @@
+//! The served API documents (OpenAPI 3.0): NSX's operations at NSX's own spec paths, and the
+//! store's extensions at `/store/v1/openapi.json`. Paths, methods, parameters, bodies and
+//! error answers come from the operations table ([`super::operations`]); the schemas of the
+//! bodies are below, beside it. The schemathesis run of the test suite holds every answer
+//! of the live server to them.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use actix_web::HttpResponse;
+use serde_json::{json, Map, Value};
+
+use super::auth::Reader;
+use super::operations::{operations, Access, Content, Doc, Document, Operation};
+use super::responses::json_response;
+
+pub const NSX_DOCUMENT_PATH: &str = "/api/v1/spec/openapi/nsx_policy_api.json";
+pub const NSX_POLICY_DOCUMENT_PATH: &str = "/policy/api/v1/spec/openapi/nsx_policy_api.json";
+pub const STORE_DOCUMENT_PATH: &str = "/store/v1/openapi.json";
+
+/// `GET` of either NSX spec path.
+pub async fn nsx_document(_: Reader) -> HttpResponse {
+    json_response(&documents().0)
+}
+
+/// `GET /store/v1/openapi.json`.
+pub async fn store_document(_: Reader) -> HttpResponse {
+    json_response(&documents().1)
+}
+
+/// Both documents, built once from the operations table.
+fn documents() -> &'static (Value, Value) {
+    static DOCUMENTS: OnceLock<(Value, Value)> = OnceLock::new();
+    DOCUMENTS.get_or_init(|| {
+        let operations = operations();
+        (
+            document(Document::Nsx, &operations),
+            document(Document::Store, &operations),
+        )
+    })
+}
+
+/// The document of the operations that belong to `which`.
+pub fn document(which: Document, operations: &[Operation]) -> Value {
+    let (title, description) = match which {
+        Document::Nsx => (
+            "NSX Policy API (nsx-policy-store)",
+            "The NSX Policy API for Antrea traceflows, as nsx-policy-store serves it.",
+        ),
+        Document::Store => (
+            "nsx-policy-store extensions",
+            "The store's own API for test harnesses: results scripts, reset, snapshots, \
+             export and import, fault injection, and the revisions of every object.",
+        ),
+    };
+    let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    let mut schemas = Map::new();
+    for operation in operations.iter().filter(|op| op.document == which) {
+        let doc = &operation.doc;
+        for content in [doc.body, doc.answer].into_iter().flatten() {
+            let name = schema_name(content);
+            schemas.insert(name.to_owned(), schema(name));
+        }
+        paths.entry(operation.path.clone()).or_default().insert(
+            operation.method.as_str().to_lowercase(),
+            describe(operation),
+        );
+    }
+    schemas.insert("ApiError".into(), schema("ApiError"));
+    for name in nested_schemas(&schemas) {
+        schemas.insert(name.to_owned(), schema(name));
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": title,
+            "description": description,
+            "version": env!("CARGO_PKG_VERSION"),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"basicAuth": []}, {"session": [], "xsrfToken": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "basicAuth": {"type": "http", "scheme": "basic"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "JSESSIONID"},
+                "xsrfToken": {"type": "apiKey", "in": "header", "name": "X-XSRF-TOKEN"},
+            },
+            "parameters": {
+                "RequestId": {
+                    "name": "X-Request-Id",
+                    "in": "header",
+                    "required": false,
+                    "description": "1-128 visible ASCII characters, logged with the request and \
+                                    answered back; any other value is replaced by a new id.",
+                    "schema": {"type": "string"},
+                },
+            },
+            "headers": {
+                "RequestId": {
+                    "description": "The request's id, as logged: the client's own or a new one.",
+                    "required": true,
+                    "schema": {"type": "string"},
+                },
+            },
+        },
+    })
+}
+
+fn describe(operation: &Operation) -> Value {
+    let doc: &Doc = &operation.doc;
+    let mut parameters = vec![json!({"$ref": "#/components/parameters/RequestId"})];
+    for name in path_parameters(&operation.path) {
+        parameters.push(json!({
+            "name": name,
+            "in": "path",
+            "required": true,
+            "schema": path_parameter_schema(&operation.path, name),
+        }));
+    }
+    for param in doc.query {
+        let schema: Value =
+            serde_json::from_str(param.schema).expect("a parameter's schema is JSON");
+        let mut parameter = json!({
+            "name": param.name,
+            "in": "query",
+            "required": param.required,
+            "schema": schema,
+        });
+        if !param.description.is_empty() {
+            parameter["description"] = json!(param.description);
+        }
+        parameters.push(parameter);
+    }
+    let headers = json!({"X-Request-Id": {"$ref": "#/components/headers/RequestId"}});
+    let mut success = json!({"description": "Done.", "headers": headers});
+    match doc.answer {
+        Some(content) => success["content"] = media(content),
+        None => success["description"] = json!("Done; the body is empty."),
+    }
+    let error = |description: &str| {
+        json!({
+            "description": description,
+            "headers": headers,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}},
+        })
+    };
+    let mut responses = Map::new();
+    responses.insert("200".into(), success);
+    for status in doc.errors {
+        responses.insert(status.to_string(), error(error_description(*status)));
+    }
+    responses.insert("403".into(), error(error_description(403)));
+    responses.insert(
+        "default".into(),
+        error(
+            "Any other failure: 405 for a method the path does not have, 503/99 while the \
+               store cannot be written, 500/100 naming the request id.",
+        ),
+    );
+    let mut described = json!({
+        "operationId": doc.operation_id,
+        "summary": doc.summary,
+        "parameters": parameters,
+        "responses": responses,
+    });
+    match doc.access {
+        Access::Anyone => described["security"] = json!([]),
+        Access::Read => described["x-permission"] = json!("read"),
+        Access::Crud => described["x-permission"] = json!("crud"),
+    }
+    if let Some(content) = doc.body {
+        described["requestBody"] = json!({"required": true, "content": media(content)});
+    }
+    described
+}
+
+fn error_description(status: u16) -> &'static str {
+    match status {
+        400 => {
+            "The request is not valid (255, naming the field), or creates an object that \
+                already exists (500127)."
+        }
+        403 => {
+            "No or bad credentials (403), a session without its XSRF token (98), or a role \
+                without the permission (401)."
+        }
+        404 => "No such object (600).",
+        412 => "The _revision sent is not the stored one (206).",
+        413 => "The body is too large (255).",
+        _ => "An error.",
+    }
+}
+
+fn media(content: Content) -> Value {
+    let (media_type, name) = match content {
+        Content::Json(name) => ("application/json", name),
+        Content::Ndjson(name) => ("application/x-ndjson", name),
+        Content::Form(name) => ("application/x-www-form-urlencoded", name),
+    };
+    json!({media_type: {"schema": {"$ref": format!("#/components/schemas/{name}")}}})
+}
+
+fn schema_name(content: Content) -> &'static str {
+    match content {
+        Content::Json(name) | Content::Ndjson(name) | Content::Form(name) => name,
+    }
+}
+
+/// The `{name}` segments of a route template.
+fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+}
+
+fn path_parameter_schema(path: &str, name: &str) -> Value {
+    match name {
+        "name" => json!({"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}),
+        "id" if path.starts_with(super::faults::FAULTS_PATH) => json!({"type": "string"}),
+        // A traceflow id: 1 to 255 characters after percent-decoding, no `/`, no control
+        // characters, not only white space.
+        _ => json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "pattern": ID_PATTERN,
+        }),
+    }
+}
+
+/// No `/`, no control character, at least one character that is not white space.
+const ID_PATTERN: &str = r"^[^/\u0000-\u001f\u007f-\u009f]*[^/\s\u0000-\u001f\u007f-\u009f][^/\u0000-\u001f\u007f-\u009f]*$";
+
+/// The schemas the given ones refer to, transitively.
+fn nested_schemas(schemas: &Map<String, Value>) -> Vec<&'static str> {
+    let mut wanted: Vec<&'static str> = Vec::new();
+    let mut queue: Vec<Value> = schemas.values().cloned().collect();
+    while let Some(value) = queue.pop() {
+        for name in references(&value) {
+            if !schemas.contains_key(name) && !wanted.contains(&name) {
+                wanted.push(name);
+                queue.push(schema(name));
+            }
+        }
+    }
+    wanted
+}
+
+fn references(value: &Value) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                let schema_ref = map
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|target| target.strip_prefix("#/components/schemas/"));
+                if let Some(name) = schema_ref {
+                    let known = SCHEMA_NAMES.iter().find(|known| **known == name);
+                    found.push(*known.expect("every schema referred to is named"));
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    found
+}
+
+const SCHEMA_NAMES: &[&str] = &[
+    "ApiError",
+    "AntreaTraceflowConfig",
+    "AntreaTraceflowConfigListResult",
+    "AntreaTraceflowPacketData",
+    "Tag",
+    "AntreaTraceflowStatus",
+    "AntreaTraceflowObservation",
+    "AntreaTraceflowObservationListResult",
+    "NodeVersion",
+    "NodeProperties",
+    "NodeHealth",
+    "OpenApiDocument",
+    "SessionCredentials",
+    "RevisionListResult",
+    "Revision",
+    "TraceflowScript",
+    "FaultRule",
+    "FaultRuleInForce",
+    "FaultRuleListResult",
+    "ResetResult",
+    "Snapshot",
+    "SnapshotListResult",
+    "ExportedObjects",
+    "ImportedObjects",
+    "ImportResult",
+];
+
+fn reference(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn port() -> Value {
+    json!({"type": "integer", "minimum": 0, "maximum": 65535})
+}
+
+fn byte() -> Value {
+    json!({"type": "integer", "minimum": 0, "maximum": 255})
+}
+
+fn epoch_ms(description: &str) -> Value {
+    json!({"type": "integer", "description": description, "readOnly": true})
+}
+
+fn read_only(kind: &str, description: &str) -> Value {
+    json!({"type": kind, "description": description, "readOnly": true})
+}
+
+fn list_of(item: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["results", "result_count"],
+        "properties": {
+            "results": {"type": "array", "items": reference(item)},
+            "result_count": {"type": "integer", "minimum": 0},
+        },
+    })
+}
+
+/// The schema of one named body.
+fn schema(name: &str) -> Value {
+    match name {
+        "ApiError" => json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["httpStatus", "error_code", "module_name", "error_message"],
+            "properties": {
+                "httpStatus": {"type": "string", "example": "BAD_REQUEST"},
+                "error_code": {"type": "integer"},
+                "module_name": {"type": "string"},
+                "error_message": {"type": "string"},
+            },
+        }),
+        "AntreaTraceflowConfig" => json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["container_cluster_id", "source_external_id"],
+            "properties": {
+                "container_cluster_id": {"type": "string", "minLength": 1},
+                "source_external_id": {"type": "string", "minLength": 1},
+                "destination_external_id": {"type": "string"},
+                "packet": reference("AntreaTraceflowPacketData"),
+                "is_transient": {"type": "boolean"},
+                "timeout": {"type": "integer", "minimum": 0, "description": "Seconds."},
+                "display_name": {"type": "string", "maxLength": 255, "description": "Defaults to the id."},
+                "description": {"type": "string", "maxLength": 1024},
+                "tags": {"type": "array", "maxItems": 30, "items": reference("Tag")},
+                "resource_type": {"type": "string", "enum": ["AntreaTraceflowConfig"], "readOnly": true},
+                "id": read_only("string", "The path's id."),
+                "path": read_only("string", "/infra/antrea/traceflows/<id>"),
+                "relative_path": read_only("string", "The id."),
+                "parent_path": read_only("string", "/infra"),
+                "unique_id": read_only("string", "A UUID v4 given at creation, never changed."),
+                "marked_for_delete": read_only("boolean", "Always false."),
+                "overridden": read_only("boolean", "Always false."),
+                "_system_owned": read_only("boolean", "Always false."),
+                "_protection": read_only("string", "NOT_PROTECTED"),
+                "_create_user": read_only("string", "Who created it."),
+                "_create_time": epoch_ms("When it was created, epoch milliseconds."),
+                "_last_modified_user": read_only("string", "Who changed it last."),
+                "_last_modified_time": epoch_ms("When it last changed, epoch milliseconds."),
+                "_revision": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "0 at creation, +1 on every change; send it back to replace.",
+                },
+            },
+        }),
+        "Tag" => json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "scope": {"type": "string", "maxLength": 128},
+                "tag": {"type": "string", "maxLength": 256},
+            },
+        }),
+        "AntreaTraceflowPacketData" => json!({
+            "type": "object",
+            "additionalProperties": false,
+            "not": {"required": ["ipHeader", "ipv6Header"]},
+            "properties": {
+                "resourceType": {"type": "string", "enum": ["FIELDS_PACKET_DATA", "BINARY_PACKET_DATA"]},
+                "transportType": {"type": "string", "enum": ["UNICAST", "MULTICAST", "BROADCAST", "UNKNOWN"]},
+                "frameSize": {"type": "integer", "minimum": 0},
+                "payload": {"type": "string"},
+                "ipHeader": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "srcIp": {"type": "string", "format": "ipv4"},
+                        "dstIp": {"type": "string", "format": "ipv4"},
+                        "protocol": byte(),
+                        "ttl": byte(),
+                        "flags": {"type": "integer", "minimum": 0, "maximum": 7},
+                    },
+                },
+                "ipv6Header": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                        "srcIp": {"type": "string", "format": "ipv6"},
+                        "dstIp": {"type": "string", "format": "ipv6"},
+                        "nextHeader": byte(),
+                        "hopLimit": byte(),
+                    },
+                },
+                "transportHeader": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "maxProperties": 1,
+                    "properties": {
+                        "icmpEchoRequestHeader": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "properties": {"id": port(), "sequence": port()},
+                        },
+                        "tcpHeader": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "properties": {
+                                "srcPort": port(),
+                                "dstPort": port(),
+                                "tcpFlags": {"type": "integer", "minimum": 0, "maximum": 511},
+                            },
+                        },
+                        "udpHeader": {
+                            "type": "object",
+                            "additionalProperties": false,
+                            "properties": {"srcPort": port(), "dstPort": port()},
+                        },
+                    },
+                },
+            },
+        }),
+        "AntreaTraceflowConfigListResult" => json!({
+            "type": "object",
+            "required": ["results", "result_count", "sort_by", "sort_ascending"],
+            "properties": {
+                "results": {"type": "array", "items": reference("AntreaTraceflowConfig")},
+                "result_count": {"type": "integer", "minimum": 0, "description": "All matching objects, not the page."},
+                "sort_by": {"type": "string"},
+                "sort_ascending": {"type": "boolean"},
+                "cursor": {"type": "string", "description": "Present while more pages remain."},
+            },
+        }),
+        "AntreaTraceflowStatus" => json!({
+            "type": "object",
+            "additionalProperties": false,
+            "description": "{} while the current run has no result.",
+            "properties": {
+                "phase": {"type": "string", "enum": ["SUCCEEDED", "FAILED"]},
+                "reason": {"type": "string"},
+            },
+        }),
+        "AntreaTraceflowObservation" => json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["observation_type"],
+            "properties": {
+                "component_type": {
+                    "type": "string",
+                    "enum": ["UNKNOWN", "ANTREA_SPOOFGUARD", "ANTREA_LB", "ANTREA_ROUTING", "ANTREA_DFW", "ANTREA_FORWARDING"],
+                },
+                "container_node_id": {"type": "string"},
+                "observation_type": {
+                    "type": "string",
+                    "enum": [
+                        "AntreaTraceflowObservationDelivered",
+                        "AntreaTraceflowObservationReceived",
+                        "AntreaTraceflowObservationForwarded",
+                        "AntreaTraceflowObservationDropped",
+                    ],
+                },
+                "timestamp": {"type": "integer", "description": "Epoch milliseconds."},
+            },
+        }),
+        "AntreaTraceflowObservationListResult" => list_of("AntreaTraceflowObservation"),
+        "NodeVersion" => json!({
+            "type": "object",
+            "required": ["node_version", "product_version"],
+            "properties": {
+                "node_version": {"type": "string"},
+                "product_version": {"type": "string"},
+            },
+        }),
+        "NodeProperties" => json!({
+            "type": "object",
+            "required": ["node_version", "product_version", "hostname"],
+            "properties": {
+                "node_version": {"type": "string"},
+                "product_version": {"type": "string"},
+                "hostname": {"type": "string"},
+            },
+        }),
+        "NodeHealth" => json!({
+            "type": "object",
+            "required": ["healthy"],
+            "properties": {"healthy": {"type": "boolean"}},
+        }),
+        "OpenApiDocument" => json!({
+            "type": "object",
+            "required": ["openapi", "info", "paths"],
+            "description": "An OpenAPI 3.0 document.",
+        }),
+        "SessionCredentials" => json!({
+            "type": "object",
+            "required": ["j_username", "j_password"],
+            "properties": {
+                "j_username": {"type": "string"},
+                "j_password": {"type": "string", "format": "password"},
+            },
+        }),
+        "Revision" => json!({
+            "type": "object",
+            "required": ["path", "revision", "operation", "change_user", "change_time", "object"],
+            "properties": {
+                "path": {"type": "string"},
+                "revision": {"type": "integer", "minimum": 0},
+                "operation": {"type": "string", "enum": ["create", "replace", "patch", "delete"]},
+                "change_user": {"type": "string"},
+                "change_time": {"type": "integer", "description": "Epoch milliseconds."},
+                "object": {
+                    "type": "object",
+                    "description": "The object as this revision left it (for a delete, as it was).",
+                },
+            },
+        }),
+        "RevisionListResult" => json!({
+            "type": "object",
+            "required": ["results", "result_count"],
+            "properties": {
+                "results": {"type": "array", "items": reference("Revision")},
+                "result_count": {"type": "integer", "minimum": 0},
+                "cursor": {"type": "string"},
+            },
+        }),
+        "TraceflowScript" => json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["status"],
+            "properties": {
+                "status": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["phase"],
+                    "properties": {
+                        "phase": {"type": "string", "enum": ["SUCCEEDED", "FAILED"]},
+                        "reason": {"type": "string"},
+                    },
+                },
+                "observations": {
+                    "type": "array",
+                    "items": reference("AntreaTraceflowObservation"),
+                    "description": "Default []; a timestamp left out is filled by the run's clock.",
+                },
+                "delay_ms": {"type": "integer", "minimum": 0, "default": 0},
+            },
+        }),
+        "FaultRule" => fault_rule(false),
+        "FaultRuleInForce" => fault_rule(true),
+        "FaultRuleListResult" => list_of("FaultRuleInForce"),
+        "ResetResult" => json!({
+            "type": "object",
+            "required": ["objects_removed"],
+            "properties": {"objects_removed": {"type": "integer", "minimum": 0}},
+        }),
+        "Snapshot" => json!({
+            "type": "object",
+            "required": ["name", "created", "objects"],
+            "properties": {
+                "name": {"type": "string"},
+                "created": {"type": "integer", "description": "Epoch milliseconds."},
+                "objects": {"type": "integer", "minimum": 0},
+            },
+        }),
+        "SnapshotListResult" => list_of("Snapshot"),
+        "ExportedObjects" => json!({
+            "type": "string",
+            "description": "One AntreaTraceflowConfig a line, as GET serves it, in path order.",
+        }),
+        "ImportedObjects" => json!({
+            "type": "string",
+            "description": "One AntreaTraceflowConfig a line: with its server fields they are \
+                            kept; with only client fields and an id, created as a PUT would.",
+        }),
+        "ImportResult" => json!({
+            "type": "object",
+            "required": ["imported"],
+            "properties": {"imported": {"type": "integer", "minimum": 0}},
+        }),
+        other => unreachable!("no schema named {other}"),
+    }
+}
+
+fn fault_rule(in_force: bool) -> Value {
+    let mut rule = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "match": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "method": {"type": "string"},
+                    "path": {"type": "string", "description": "A glob: * any characters but /, ** any."},
+                    "user": {"type": "string"},
+                },
+            },
+            "probability": {"type": "number", "minimum": 0, "maximum": 1, "default": 1},
+            "skip": {"type": "integer", "minimum": 0, "default": 0},
+            "times": {"type": "integer", "minimum": 0, "nullable": true},
+            "latency_ms": {
+                "oneOf": [
+                    {"type": "integer", "minimum": 0},
+                    {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
+                ],
+            },
+            "error": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["status"],
+                "properties": {
+                    "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                    "error_code": {"type": "integer"},
+                    "error_message": {"type": "string"},
+                    "module_name": {"type": "string", "default": "Policy"},
+                },
+            },
+            "drop_connection": {"type": "boolean", "default": false},
+            "when": {"type": "string", "enum": ["before", "after"], "default": "before"},
+        },
+    });
+    if in_force {
+        rule["properties"]["id"] = json!({"type": "string"});
+        rule["properties"]["hits"] = json!({"type": "integer", "minimum": 0});
+        rule["required"] = json!(["id", "hits"]);
+    }
+    rule
+}
+
+/// The operations an API document describes, as `(method, path)`, for the completeness test.
+pub fn described(document: &Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    if let Some(paths) = document["paths"].as_object() {
+        for (path, methods) in paths {
+            for method in methods.as_object().into_iter().flatten().map(|(m, _)| m) {
+                found.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every schema a document refers to is in it, and every named schema renders.
+    #[test]
+    fn every_reference_resolves() {
+        for name in SCHEMA_NAMES {
+            schema(name);
+        }
+        let operations = operations();
+        for which in [Document::Nsx, Document::Store] {
+            let document = document(which, &operations);
+            let schemas = document["components"]["schemas"].as_object().unwrap();
+            for name in references(&document) {
+                assert!(schemas.contains_key(name), "{which:?} lacks {name}");
+            }
+        }
+    }
+
+    /// Each operation is in exactly one document, with its method and route template.
+    #[test]
+    fn the_documents_describe_every_operation_once() {
+        let operations = operations();
+        let nsx = described(&document(Document::Nsx, &operations));
+        let store = described(&document(Document::Store, &operations));
+        let mut all: Vec<_> = nsx.iter().chain(&store).cloned().collect();
+        all.sort();
+        let mut served: Vec<_> = operations
+            .iter()
+            .map(|op| (op.method.to_string(), op.path.clone()))
+            .collect();
+        served.sort();
+        assert_eq!(all, served);
+        assert!(store.iter().all(|(_, path)| path.starts_with("/store/v1/")));
+        assert!(nsx.iter().all(|(_, path)| !path.starts_with("/store/")));
+    }
+}

@@ -1,0 +1,661 @@
+//! Every operation the service serves, in one table: the route that serves it and what its
+//! API document says of it. [`super::routes`] registers the table and [`super::openapi`]
+//! renders it, so a route cannot exist without its documentation, nor the other way round.
+
+use actix_web::http::Method;
+use actix_web::{web, Handler, Responder, Route};
+
+use super::{auth, faults, history, openapi, probes, results, state, traceflows};
+use super::{NODE_PATH, NODE_VERSION_PATH, NSX_HEALTH_PATH, POLICY_API, STORE_API};
+use crate::domain::object::COLLECTION_PATH;
+
+/// Which of the two API documents an operation belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    /// NSX's own API, as NSX serves it.
+    Nsx,
+    /// The store's extensions under `/store/v1`.
+    Store,
+}
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credentials (the login itself).
+    Anyone,
+    /// Any authenticated user (`read`).
+    Read,
+    /// `enterprise_admin` only (`crud`).
+    Crud,
+}
+
+/// A body, in or out: its media type and the name of its schema in the document's
+/// components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    Json(&'static str),
+    Ndjson(&'static str),
+    Form(&'static str),
+}
+
+/// A query parameter: its name, whether it is required, and its schema (JSON).
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub required: bool,
+    pub schema: &'static str,
+    pub description: &'static str,
+}
+
+/// What the document says of an operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Doc {
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+    pub query: &'static [Param],
+    pub body: Option<Content>,
+    /// The 200 answer's body; `None`: an empty body.
+    pub answer: Option<Content>,
+    /// The error statuses this operation answers by its own rules (every operation may also
+    /// answer 401/403 for credentials, 405, 500 and 503: the document's `default`).
+    pub errors: &'static [u16],
+}
+
+/// One operation: its method, its path (a route template), its document and its route.
+pub struct Operation {
+    pub method: Method,
+    pub path: String,
+    pub document: Document,
+    pub doc: Doc,
+    pub route: Route,
+}
+
+fn operation<F, Args>(
+    method: Method,
+    path: impl Into<String>,
+    document: Document,
+    doc: Doc,
+    handler: F,
+) -> Operation
+where
+    F: Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    Operation {
+        route: web::route().method(method.clone()).to(handler),
+        method,
+        path: path.into(),
+        document,
+        doc,
+    }
+}
+
+const PAGE_SIZE: Param = Param {
+    name: "page_size",
+    required: false,
+    schema: r#"{"type": "integer", "minimum": 0, "maximum": 1000, "default": 1000}"#,
+    description: "Objects per page.",
+};
+const CURSOR: Param = Param {
+    name: "cursor",
+    required: false,
+    schema: r#"{"type": "string"}"#,
+    description: "Opaque; from the previous page's answer.",
+};
+const ENFORCEMENT_POINT: Param = Param {
+    name: "enforcement_point_path",
+    required: false,
+    schema: r#"{"type": "string"}"#,
+    description: "Accepted and ignored: there is one enforcement point.",
+};
+
+const LIST_QUERY: &[Param] = &[
+    PAGE_SIZE,
+    CURSOR,
+    Param {
+        name: "sort_by",
+        required: false,
+        schema: r#"{"type": "string", "enum": ["display_name", "id", "_create_time", "_last_modified_time"], "default": "display_name"}"#,
+        description: "The order; ties are broken by id.",
+    },
+    Param {
+        name: "sort_ascending",
+        required: false,
+        schema: r#"{"type": "boolean", "default": true}"#,
+        description: "",
+    },
+    Param {
+        name: "included_fields",
+        required: false,
+        schema: r#"{"type": "string"}"#,
+        description: "Accepted; ignored for plain lists, as NSX does.",
+    },
+    Param {
+        name: "include_mark_for_delete_objects",
+        required: false,
+        schema: r#"{"type": "boolean"}"#,
+        description: "Accepted; nothing is marked for delete.",
+    },
+];
+
+const RETRACE: &[Param] = &[Param {
+    name: "action",
+    required: true,
+    schema: r#"{"type": "string", "enum": ["retrace"]}"#,
+    description: "The action to take.",
+}];
+const RESTORE: &[Param] = &[Param {
+    name: "action",
+    required: true,
+    schema: r#"{"type": "string", "enum": ["restore"]}"#,
+    description: "The action to take.",
+}];
+
+/// Every operation, in the order their routes are matched.
+pub fn operations() -> Vec<Operation> {
+    use Access::{Anyone, Crud, Read};
+    use Content::{Form, Json, Ndjson};
+    use Document::{Nsx, Store};
+    let traceflows = format!("{POLICY_API}{COLLECTION_PATH}");
+    let traceflow = format!("{traceflows}/{{id}}");
+    let snapshot = format!("{STORE_API}/snapshots/{{name}}");
+    let script = format!("{STORE_API}/traceflows/{{id}}/result");
+    let fault = format!("{}/{{id}}", faults::FAULTS_PATH);
+    vec![
+        operation(
+            Method::POST,
+            auth::LOGIN_PATH,
+            Nsx,
+            Doc {
+                operation_id: "CreateSession",
+                summary:
+                    "Log in: a JSESSIONID cookie and an X-XSRF-TOKEN header for later requests.",
+                access: Anyone,
+                query: &[],
+                body: Some(Form("SessionCredentials")),
+                answer: None,
+                errors: &[403],
+            },
+            auth::login,
+        ),
+        operation(
+            Method::POST,
+            auth::LOGOUT_PATH,
+            Nsx,
+            Doc {
+                operation_id: "DestroySession",
+                summary: "Log out: the session ends.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: None,
+                errors: &[],
+            },
+            auth::logout,
+        ),
+        operation(
+            Method::GET,
+            traceflows.clone(),
+            Nsx,
+            Doc {
+                operation_id: "ListAntreaTraceflowConfigs",
+                summary: "One page of the traceflow configs.",
+                access: Read,
+                query: LIST_QUERY,
+                body: None,
+                answer: Some(Json("AntreaTraceflowConfigListResult")),
+                errors: &[400],
+            },
+            traceflows::list,
+        ),
+        operation(
+            Method::GET,
+            format!("{traceflow}/status"),
+            Nsx,
+            Doc {
+                operation_id: "ReadAntreaTraceflowStatus",
+                summary: "The status of the traceflow's current run; {} while it has no result.",
+                access: Read,
+                query: &[ENFORCEMENT_POINT],
+                body: None,
+                answer: Some(Json("AntreaTraceflowStatus")),
+                errors: &[400, 404],
+            },
+            results::status,
+        ),
+        operation(
+            Method::GET,
+            format!("{traceflow}/observations"),
+            Nsx,
+            Doc {
+                operation_id: "ListAntreaTraceflowObservations",
+                summary: "The observations of the traceflow's current run.",
+                access: Read,
+                query: &[ENFORCEMENT_POINT],
+                body: None,
+                answer: Some(Json("AntreaTraceflowObservationListResult")),
+                errors: &[400, 404],
+            },
+            results::observations,
+        ),
+        operation(
+            Method::GET,
+            traceflow.clone(),
+            Nsx,
+            Doc {
+                operation_id: "ReadAntreaTraceflowConfig",
+                summary: "The traceflow config.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("AntreaTraceflowConfig")),
+                errors: &[400, 404],
+            },
+            traceflows::read,
+        ),
+        operation(
+            Method::PUT,
+            traceflow.clone(),
+            Nsx,
+            Doc {
+                operation_id: "UpdateAntreaTraceflowConfig",
+                summary:
+                    "Creates the traceflow config, or replaces it (with the stored _revision).",
+                access: Crud,
+                query: &[],
+                body: Some(Json("AntreaTraceflowConfig")),
+                answer: Some(Json("AntreaTraceflowConfig")),
+                errors: &[400, 412, 413],
+            },
+            traceflows::put,
+        ),
+        operation(
+            Method::PATCH,
+            traceflow.clone(),
+            Nsx,
+            Doc {
+                operation_id: "PatchAntreaTraceflowConfig",
+                summary:
+                    "Creates the traceflow config, or merges the given top-level fields into it.",
+                access: Crud,
+                query: &[],
+                body: Some(Json("AntreaTraceflowConfig")),
+                answer: None,
+                errors: &[400, 412, 413],
+            },
+            traceflows::patch,
+        ),
+        operation(
+            Method::DELETE,
+            traceflow.clone(),
+            Nsx,
+            Doc {
+                operation_id: "DeleteAntreaTraceflowConfig",
+                summary: "Deletes the traceflow config and its runs; idempotent.",
+                access: Crud,
+                query: &[],
+                body: None,
+                answer: None,
+                errors: &[400],
+            },
+            traceflows::delete,
+        ),
+        operation(
+            Method::POST,
+            traceflow,
+            Nsx,
+            Doc {
+                operation_id: "RestartAntreaTraceflow",
+                summary: "action=retrace: starts a new run of the traceflow.",
+                access: Read,
+                query: RETRACE,
+                body: None,
+                answer: Some(Json("AntreaTraceflowConfig")),
+                errors: &[400, 404],
+            },
+            traceflows::post_action,
+        ),
+        operation(
+            Method::GET,
+            NODE_VERSION_PATH,
+            Nsx,
+            Doc {
+                operation_id: "ReadNodeVersion",
+                summary: "The NSX version this store answers as (nsx.version).",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("NodeVersion")),
+                errors: &[],
+            },
+            probes::version,
+        ),
+        operation(
+            Method::GET,
+            NODE_PATH,
+            Nsx,
+            Doc {
+                operation_id: "ReadNodeProperties",
+                summary: "The node's properties.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("NodeProperties")),
+                errors: &[],
+            },
+            probes::node,
+        ),
+        operation(
+            Method::GET,
+            NSX_HEALTH_PATH,
+            Nsx,
+            Doc {
+                operation_id: "ReadReverseProxyNodeHealth",
+                summary: "The node's health, as clients check it before they send anything.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("NodeHealth")),
+                errors: &[],
+            },
+            probes::health,
+        ),
+        operation(
+            Method::GET,
+            openapi::NSX_DOCUMENT_PATH,
+            Nsx,
+            Doc {
+                operation_id: "ReadPolicyApiSpecification",
+                summary: "This document.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("OpenApiDocument")),
+                errors: &[],
+            },
+            openapi::nsx_document,
+        ),
+        operation(
+            Method::GET,
+            openapi::NSX_POLICY_DOCUMENT_PATH,
+            Nsx,
+            Doc {
+                operation_id: "ReadPolicyApiSpecificationUnderPolicy",
+                summary: "This document, under /policy.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("OpenApiDocument")),
+                errors: &[],
+            },
+            openapi::nsx_document,
+        ),
+        operation(
+            Method::GET,
+            openapi::STORE_DOCUMENT_PATH,
+            Store,
+            Doc {
+                operation_id: "ReadStoreApiSpecification",
+                summary: "This document.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("OpenApiDocument")),
+                errors: &[],
+            },
+            openapi::store_document,
+        ),
+        operation(
+            Method::GET,
+            format!("{STORE_API}/revisions"),
+            Store,
+            Doc {
+                operation_id: "ListRevisions",
+                summary: "The history of one object, newest first, paged.",
+                access: Read,
+                query: &[
+                    Param {
+                        name: "path",
+                        required: true,
+                        schema: r#"{"type": "string", "pattern": "^/"}"#,
+                        description: "The object's policy path, e.g. /infra/antrea/traceflows/t14.",
+                    },
+                    PAGE_SIZE,
+                    CURSOR,
+                ],
+                body: None,
+                answer: Some(Json("RevisionListResult")),
+                errors: &[400],
+            },
+            history::revisions,
+        ),
+        operation(
+            Method::PUT,
+            script.clone(),
+            Store,
+            Doc {
+                operation_id: "PutTraceflowScript",
+                summary: "Scripts the results of the traceflow's current and later runs.",
+                access: Crud,
+                query: &[],
+                body: Some(Json("TraceflowScript")),
+                answer: Some(Json("TraceflowScript")),
+                errors: &[400, 413],
+            },
+            results::put_script,
+        ),
+        operation(
+            Method::GET,
+            script.clone(),
+            Store,
+            Doc {
+                operation_id: "ReadTraceflowScript",
+                summary: "The traceflow's script, with its defaults filled in.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("TraceflowScript")),
+                errors: &[400, 404],
+            },
+            results::get_script,
+        ),
+        operation(
+            Method::DELETE,
+            script,
+            Store,
+            Doc {
+                operation_id: "DeleteTraceflowScript",
+                summary: "Deletes the traceflow's script; idempotent.",
+                access: Crud,
+                query: &[],
+                body: None,
+                answer: None,
+                errors: &[400],
+            },
+            results::delete_script,
+        ),
+        operation(
+            Method::POST,
+            faults::FAULTS_PATH,
+            Store,
+            Doc {
+                operation_id: "CreateFaultRule",
+                summary: "Adds a fault or latency rule.",
+                access: Crud,
+                query: &[],
+                body: Some(Json("FaultRule")),
+                answer: Some(Json("FaultRuleInForce")),
+                errors: &[400, 413],
+            },
+            faults::create,
+        ),
+        operation(
+            Method::GET,
+            faults::FAULTS_PATH,
+            Store,
+            Doc {
+                operation_id: "ListFaultRules",
+                summary: "The rules in force, in the order they are checked.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("FaultRuleListResult")),
+                errors: &[],
+            },
+            faults::list,
+        ),
+        operation(
+            Method::DELETE,
+            faults::FAULTS_PATH,
+            Store,
+            Doc {
+                operation_id: "DeleteFaultRules",
+                summary: "Removes every rule.",
+                access: Crud,
+                query: &[],
+                body: None,
+                answer: None,
+                errors: &[],
+            },
+            faults::delete_all,
+        ),
+        operation(
+            Method::DELETE,
+            fault,
+            Store,
+            Doc {
+                operation_id: "DeleteFaultRule",
+                summary: "Removes one rule.",
+                access: Crud,
+                query: &[],
+                body: None,
+                answer: None,
+                errors: &[404],
+            },
+            faults::delete,
+        ),
+        operation(
+            Method::POST,
+            format!("{STORE_API}/reset"),
+            Store,
+            Doc {
+                operation_id: "Reset",
+                summary: "Removes every object, revision, run and script (not the snapshots).",
+                access: Crud,
+                query: &[],
+                body: None,
+                answer: Some(Json("ResetResult")),
+                errors: &[],
+            },
+            state::reset,
+        ),
+        operation(
+            Method::GET,
+            format!("{STORE_API}/snapshots"),
+            Store,
+            Doc {
+                operation_id: "ListSnapshots",
+                summary: "Every snapshot.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("SnapshotListResult")),
+                errors: &[],
+            },
+            state::list,
+        ),
+        operation(
+            Method::PUT,
+            snapshot.clone(),
+            Store,
+            Doc {
+                operation_id: "SaveSnapshot",
+                summary:
+                    "Saves the whole state under this name, replacing a snapshot of that name.",
+                access: Crud,
+                query: &[],
+                body: None,
+                answer: Some(Json("Snapshot")),
+                errors: &[400],
+            },
+            state::save,
+        ),
+        operation(
+            Method::GET,
+            snapshot.clone(),
+            Store,
+            Doc {
+                operation_id: "ReadSnapshot",
+                summary: "One snapshot.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("Snapshot")),
+                errors: &[400, 404],
+            },
+            state::read,
+        ),
+        operation(
+            Method::POST,
+            snapshot.clone(),
+            Store,
+            Doc {
+                operation_id: "RestoreSnapshot",
+                summary: "action=restore: the state becomes the snapshot's.",
+                access: Crud,
+                query: RESTORE,
+                body: None,
+                answer: Some(Json("Snapshot")),
+                errors: &[400, 404],
+            },
+            state::restore,
+        ),
+        operation(
+            Method::DELETE,
+            snapshot,
+            Store,
+            Doc {
+                operation_id: "DeleteSnapshot",
+                summary: "Deletes the snapshot; idempotent.",
+                access: Crud,
+                query: &[],
+                body: None,
+                answer: None,
+                errors: &[400],
+            },
+            state::delete,
+        ),
+        operation(
+            Method::GET,
+            format!("{STORE_API}/export"),
+            Store,
+            Doc {
+                operation_id: "Export",
+                summary: "Every object, one a line, in path order, as GET serves it.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Ndjson("ExportedObjects")),
+                errors: &[],
+            },
+            state::export,
+        ),
+        operation(
+            Method::POST,
+            format!("{STORE_API}/import"),
+            Store,
+            Doc {
+                operation_id: "Import",
+                summary: "Creates every object of the NDJSON body, or none.",
+                access: Crud,
+                query: &[],
+                body: Some(Ndjson("ImportedObjects")),
+                answer: Some(Json("ImportResult")),
+                errors: &[400, 413],
+            },
+            state::import,
+        ),
+    ]
+}

@@ -1,0 +1,149 @@
+//! The served API documents (the README's "Operability"): they describe exactly the
+//! operations the server has, and schemathesis, driving the live server from them, finds no
+//! server error and no answer that breaks its document.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::python::{venv_bin, MANIFEST_DIR};
+use crate::support::{Client, Server, Workspace, ADMIN, AUDITOR};
+
+const NSX_DOCUMENT: &str = "/api/v1/spec/openapi/nsx_policy_api.json";
+const NSX_POLICY_DOCUMENT: &str = "/policy/api/v1/spec/openapi/nsx_policy_api.json";
+const STORE_DOCUMENT: &str = "/store/v1/openapi.json";
+
+const METHODS: [&str; 5] = ["GET", "PUT", "PATCH", "POST", "DELETE"];
+
+async fn fetch(client: &Client, path: &str) -> Value {
+    let reply = client.get_path(path).await;
+    assert_eq!(reply.status, 200, "{path}: {reply:#?}");
+    assert_eq!(reply.content_type.as_deref(), Some("application/json"));
+    reply.body
+}
+
+/// `(METHOD, path template)` of every operation a document describes.
+fn operations(document: &Value) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (path, methods) in document["paths"].as_object().expect("paths") {
+        for method in methods.as_object().expect("operations").keys() {
+            found.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    found
+}
+
+/// Whether the server has an operation for `method` on `path`: anything but its 405 and
+/// its 404 for a path it does not have.
+async fn served(client: &Client, method: &str, path: &str) -> bool {
+    let reply = client.send(client.request(method, path)).await;
+    let unknown_path = reply.status == 404
+        && reply.body["error_message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("The requested URI"));
+    reply.status != 405 && !unknown_path
+}
+
+#[tokio::test]
+async fn the_documents_describe_exactly_the_operations_served() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let auditor = server.client.as_user(AUDITOR);
+    let nsx = fetch(&auditor, NSX_DOCUMENT).await;
+    assert_eq!(fetch(&auditor, NSX_POLICY_DOCUMENT).await, nsx);
+    let store = fetch(&auditor, STORE_DOCUMENT).await;
+    for document in [&nsx, &store] {
+        assert_eq!(document["openapi"], "3.0.3");
+        assert!(document["components"]["schemas"]["ApiError"].is_object());
+    }
+    let anonymous = server.client.anonymous();
+    assert_eq!(anonymous.get_path(STORE_DOCUMENT).await.status, 403);
+
+    let mut documented = operations(&nsx);
+    documented.extend(operations(&store));
+    assert!(
+        operations(&store)
+            .iter()
+            .all(|(_, path)| path.starts_with("/store/v1/")),
+        "the store's document has the extension API alone"
+    );
+    // Every method on every documented path: served exactly when documented.
+    let mut paths: Vec<&String> = documented.iter().map(|(_, path)| path).collect();
+    paths.sort();
+    paths.dedup();
+    for template in paths {
+        let path = template
+            .replace("{id}", "doc-probe")
+            .replace("{name}", "doc-probe");
+        for method in METHODS {
+            let is_documented = documented.iter().any(|(m, p)| m == method && p == template);
+            assert_eq!(
+                served(&server.client, method, &path).await,
+                is_documented,
+                "{method} {template}: documented {is_documented}"
+            );
+        }
+    }
+    assert!(!served(&server.client, "GET", "/store/v1/undocumented").await);
+    assert!(!served(&server.client, "GET", "/policy/api/v1/infra/other").await);
+}
+
+/// Downloads a document into the workspace and runs schemathesis on it against `server`,
+/// bounded in time (`SCHEMATHESIS_SECONDS`, default 40), failing on any 5xx, any status the
+/// document does not list, and any body, header or content type that breaks it.
+fn fuzz(workspace: &Workspace, server: &Server, document: &str, excluded: &[&str]) {
+    let file = workspace.path().join("document.json");
+    let body = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async { fetch(&server.client, document).await });
+    std::fs::write(&file, body.to_string()).unwrap();
+    let seconds = std::env::var("SCHEMATHESIS_SECONDS").unwrap_or_else(|_| "40".into());
+    let mut command = Command::new(venv_bin().join("schemathesis"));
+    command
+        .current_dir(workspace.path())
+        .env(
+            "SCHEMATHESIS_HOOKS",
+            format!("{MANIFEST_DIR}/tests/python/schemathesis_hooks.py"),
+        )
+        .arg("run")
+        .arg(&file)
+        .args(["--url", &server.url])
+        .args(["--auth", &format!("{}:{}", ADMIN.0, ADMIN.1)])
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,\
+             response_headers_conformance,response_schema_conformance",
+        ])
+        .args(["--max-time", &seconds])
+        .args(["--workers", "2"])
+        .args(["--seed", "20261201"]);
+    for operation_id in excluded {
+        command.args(["--exclude-operation-id", operation_id]);
+    }
+    let output = command.output().expect("run schemathesis");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "schemathesis found failures in {document}:\n{stdout}"
+    );
+    assert!(stdout.contains("passed"), "{stdout}");
+}
+
+#[test]
+fn schemathesis_holds_the_nsx_api_to_its_document() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    fuzz(&workspace, &server, NSX_DOCUMENT, &[]);
+}
+
+/// Every operation of the extension API but the creation of fault rules: a generated rule
+/// injects errors into the requests that follow, by design, and the run would report the
+/// very 5xx it asked for.
+#[test]
+fn schemathesis_holds_the_store_api_to_its_document() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    fuzz(&workspace, &server, STORE_DOCUMENT, &["CreateFaultRule"]);
+}
