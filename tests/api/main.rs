@@ -13,6 +13,7 @@ mod history;
 mod hostile;
 mod list;
 mod openapi;
+mod operability;
 mod put;
 mod python;
 mod reliability;

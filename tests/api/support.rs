@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -187,17 +187,21 @@ impl SpawnServer for Command {
             .expect("spawn nsx-policy-store");
         let stdout = child.stdout.take().unwrap();
         let (sender, receiver) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = Vec::new();
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                lines.push(line.clone());
-                if let Some(url) = line.split("listening on ").nth(1) {
-                    let _ = sender.send((url.trim().to_owned(), lines.clone()));
+        let printed = Arc::new(Mutex::new(Vec::new()));
+        std::thread::spawn({
+            let printed = Arc::clone(&printed);
+            move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    let mut lines = printed.lock().unwrap();
+                    lines.push(line.clone());
+                    if let Some(url) = line.split("listening on ").nth(1) {
+                        let _ = sender.send((url.trim().to_owned(), lines.clone()));
+                    }
                 }
             }
         });
         match receiver.recv_timeout(Duration::from_secs(30)) {
-            Ok((url, lines)) => Server::new(child, url, lines),
+            Ok((url, lines)) => Server::new(child, url, lines, printed),
             Err(_) => {
                 let _ = child.kill();
                 let status = child.wait().unwrap();
@@ -213,15 +217,40 @@ pub struct Server {
     pub url: String,
     pub client: Client,
     startup: Vec<String>,
+    /// Everything printed on standard output so far.
+    printed: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
-    fn new(child: Child, url: String, startup: Vec<String>) -> Self {
+    fn new(
+        child: Child,
+        url: String,
+        startup: Vec<String>,
+        printed: Arc<Mutex<Vec<String>>>,
+    ) -> Self {
         Self {
             child: Some(child),
             client: Client::new(&url),
             url,
             startup,
+            printed,
+        }
+    }
+
+    /// The metrics listener's base URL, from its start-up line (which follows the
+    /// `listening on` line when `telemetry.metrics_listen` is set).
+    pub fn metrics_base(&self) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self.printed.lock().unwrap().iter().find_map(|line| {
+                let url = line.strip_prefix("metrics on ")?;
+                Some(url.trim_end_matches("/metrics").to_owned())
+            });
+            if let Some(base) = found {
+                return base;
+            }
+            assert!(std::time::Instant::now() < deadline, "no `metrics on` line");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -268,11 +297,13 @@ impl Drop for Server {
     }
 }
 
-/// One answer: status, Content-Type and body (JSON, or `Value::Null` when empty).
+/// One answer: status, Content-Type, request id and body (JSON, or `Value::Null` when empty).
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
     pub content_type: Option<String>,
+    /// The `X-Request-Id` the server answered with.
+    pub request_id: Option<String>,
     pub body: Value,
     pub text: String,
 }
@@ -358,10 +389,14 @@ impl Client {
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_owned());
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let content_type = header("content-type");
+        let request_id = header("x-request-id");
         let text = response.text().await.expect("body");
         let body = if text.is_empty() {
             Value::Null
@@ -371,6 +406,7 @@ impl Client {
         Reply {
             status,
             content_type,
+            request_id,
             body,
             text,
         }

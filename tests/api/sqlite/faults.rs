@@ -394,6 +394,19 @@ async fn a_store_failure_is_a_500_without_internals_and_the_server_recovers() {
             .any(|line| line.contains(request_id) && line.contains("no such table"));
         assert!(logged, "the details are logged under {request_id}");
     }
+    // A client's own request id is the one the message names.
+    let traced = client
+        .send(
+            client
+                .request("GET", TRACEFLOWS)
+                .header("X-Request-Id", "broken-store-1"),
+        )
+        .await;
+    assert_eq!(
+        traced.api_error(500, 100),
+        "General error has occurred. Request id: broken-store-1."
+    );
+    assert_eq!(traced.request_id.as_deref(), Some("broken-store-1"));
 
     workspace
         .sql()
@@ -402,4 +415,37 @@ async fn a_store_failure_is_a_500_without_internals_and_the_server_recovers() {
     assert_eq!(client.get("before").await.status, 200);
     assert_eq!(client.put("after", &minimal()).await.status, 200);
     client.get("during").await.api_error(404, 600);
+}
+
+/// `/readyz` is 503 while another connection holds the database's write lock, and 200 again
+/// once it lets go; `/healthz` stays 200 throughout.
+#[tokio::test]
+async fn readiness_follows_whether_the_store_can_be_written() {
+    let workspace = Workspace::new();
+    workspace.configure(
+        "[telemetry]\nmetrics_listen = \"127.0.0.1:0\"\n[storage]\nbusy_timeout_ms = 200\n",
+    );
+    let server = workspace.start();
+    let base = server.metrics_base();
+    let probe = |path: &'static str| {
+        let url = format!("{base}{path}");
+        async move {
+            let response = reqwest::get(url).await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    assert_eq!(probe("/readyz").await.0, 200);
+
+    let holder = workspace.sql();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (status, reason) = probe("/readyz").await;
+    assert_eq!(status, 503, "{reason}");
+    assert!(reason.starts_with("not ready: "), "{reason}");
+    assert_eq!(probe("/healthz").await.0, 200);
+    assert_eq!(server.client.put("during", &minimal()).await.status, 503);
+
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(probe("/readyz").await, (200, "ready\n".to_owned()));
+    assert_eq!(server.client.put("after", &minimal()).await.status, 200);
 }
