@@ -28,6 +28,11 @@ use serde_json::{json, Value};
 #[allow(dead_code)]
 mod support;
 
+/// The harness's PostgreSQL cluster, which it refers to.
+#[path = "../tests/api/postgres_cluster.rs"]
+#[allow(dead_code)]
+mod postgres_cluster;
+
 use support::{BIN, TRACEFLOWS};
 
 const CEILING_ROLE: &str = "NSX_BENCH_CEILING_LISTEN";

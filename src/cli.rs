@@ -36,10 +36,10 @@ pub struct StoreArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// The SQLite database file [setting storage.database; env
+    /// The SQLite database file, or a postgres:// URL [setting storage.database; env
     /// NSX_POLICY_STORE__STORAGE__DATABASE; default data/nsx-policy-store.db].
-    #[arg(long, value_name = "PATH")]
-    pub database: Option<PathBuf>,
+    #[arg(long, value_name = "PATH|URL")]
+    pub database: Option<String>,
 }
 
 /// The flags of serving.
@@ -167,7 +167,7 @@ mod tests {
         let defaults = Settings::load(&Overrides::default()).unwrap();
         for default in [
             defaults.server.listen.clone(),
-            defaults.storage.database.display().to_string(),
+            defaults.storage.database.to_string(),
         ] {
             assert!(help.contains(&format!("default {default}]")), "{help}");
         }

@@ -17,21 +17,21 @@ use crate::configuration::Settings;
 use crate::domain::exchange::{export_lines, parse_import};
 use crate::domain::results::Script;
 use crate::domain::ObjectId;
-use crate::storage::{RunStore, SqliteStore, StateStore, TraceflowStore, WriteError};
+use crate::storage::{self, Store, WriteError};
 
 /// Runs `work` on the store of `settings`, then closes it.
 fn with_store<T>(
     settings: &Settings,
-    work: impl AsyncFnOnce(&SqliteStore) -> anyhow::Result<T>,
+    work: impl AsyncFnOnce(&dyn Store) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     actix_web::rt::System::new().block_on(async move {
-        let store = SqliteStore::open(
+        let store = storage::open(
             &settings.storage,
             settings.results_policy(),
             &settings.determinism,
         )
         .await?;
-        let done = work(&store).await;
+        let done = work(store.as_ref()).await;
         store.close().await;
         done
     })
@@ -41,7 +41,7 @@ pub fn reset(settings: &Settings) -> anyhow::Result<()> {
     let removed = with_store(settings, async |store| Ok(store.reset().await?))?;
     println!(
         "removed {removed} objects from {}",
-        settings.storage.database.display()
+        settings.storage.database
     );
     Ok(())
 }

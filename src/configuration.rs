@@ -129,9 +129,21 @@ impl ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StorageSettings {
-    pub database: PathBuf,
+    /// Where the store is: a SQLite file, or a PostgreSQL database.
+    pub database: Database,
     pub durability: Durability,
+    /// What only the SQLite engine has.
+    pub sqlite: SqliteSettings,
+    /// What only the PostgreSQL engine has.
+    pub postgres: PostgresSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqliteSettings {
+    /// How long a write waits for a lock held by another process.
     pub busy_timeout_ms: u64,
+    /// Connections serving reads; the writer has its own.
     pub read_connections: u32,
     /// Objects kept in memory for GETs by id; 0 turns the cache off.
     pub cache_objects: usize,
@@ -139,6 +151,85 @@ pub struct StorageSettings {
     /// database, so that it starts over: about the largest the WAL file grows while writes
     /// keep coming.
     pub wal_checkpoint_pages: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSettings {
+    /// Connections the instance keeps to PostgreSQL, for reads and writes alike.
+    pub max_connections: u32,
+    /// How long a request waits for a connection (or for PostgreSQL to answer a connect)
+    /// before it answers 503.
+    pub connect_timeout_ms: u64,
+}
+
+/// `storage.database`: a `postgres://` or `postgresql://` URL runs on PostgreSQL; anything
+/// else is the path of a SQLite file.
+#[derive(Clone)]
+pub enum Database {
+    Sqlite(PathBuf),
+    /// The URL may hold a password: it is kept secret, and shown without it.
+    Postgres(SecretString),
+}
+
+impl Database {
+    pub fn parse(location: &str) -> Self {
+        if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+            Self::Postgres(SecretString::from(location.to_owned()))
+        } else {
+            Self::Sqlite(PathBuf::from(location))
+        }
+    }
+
+    /// The SQLite file, when the store is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Self::Sqlite(path) => Some(path),
+            Self::Postgres(_) => None,
+        }
+    }
+
+    /// What the files kept beside the store (a generated TLS certificate) are named after:
+    /// the SQLite file, or `data/nsx-policy-store` for PostgreSQL.
+    pub fn local_files(&self) -> PathBuf {
+        match self {
+            Self::Sqlite(path) => path.clone(),
+            Self::Postgres(_) => PathBuf::from("data/nsx-policy-store"),
+        }
+    }
+}
+
+/// The file, or the URL with its password replaced by `***`.
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use secrecy::ExposeSecret;
+        match self {
+            Self::Sqlite(path) => write!(f, "{}", path.display()),
+            Self::Postgres(url) => {
+                let url = url.expose_secret();
+                match url::Url::parse(url) {
+                    Ok(mut parsed) if parsed.password().is_some() => {
+                        let _ = parsed.set_password(Some("***"));
+                        write!(f, "{parsed}")
+                    }
+                    Ok(parsed) => write!(f, "{parsed}"),
+                    Err(_) => f.write_str("postgres://(a URL that does not parse)"),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Database({self})")
+    }
+}
+
+impl<'de> Deserialize<'de> for Database {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|location| Self::parse(&location))
+    }
 }
 
 /// How hard a commit works to reach the disk.
@@ -242,7 +333,7 @@ pub struct TelemetrySettings {
 pub struct Overrides {
     pub config_file: Option<PathBuf>,
     pub listen: Option<String>,
-    pub database: Option<PathBuf>,
+    pub database: Option<String>,
     pub tls: bool,
 }
 
@@ -437,8 +528,8 @@ mod tests {
         let settings = Settings::load(&Overrides::default()).unwrap();
         assert_eq!(settings.server.listen, "127.0.0.1:8080");
         assert_eq!(
-            settings.storage.database,
-            PathBuf::from("data/nsx-policy-store.db")
+            settings.storage.database.sqlite_path(),
+            Some(Path::new("data/nsx-policy-store.db"))
         );
         assert_eq!(settings.storage.durability, Durability::Full);
         assert!(!settings.server.tls);
@@ -476,7 +567,10 @@ mod tests {
         };
         let settings = Settings::load(&overrides).unwrap();
         assert_eq!(settings.server.listen, "127.0.0.1:0");
-        assert_eq!(settings.storage.database, PathBuf::from("/tmp/x.db"));
+        assert_eq!(
+            settings.storage.database.sqlite_path(),
+            Some(Path::new("/tmp/x.db"))
+        );
         assert!(settings.server.tls);
     }
 

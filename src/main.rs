@@ -12,7 +12,7 @@ use nsx_policy_store::domain::object::traceflow_path;
 use nsx_policy_store::domain::ObjectId;
 use nsx_policy_store::http::{NoExtra, PageBody};
 use nsx_policy_store::startup::Application;
-use nsx_policy_store::storage::{SqliteStore, TraceflowStore};
+use nsx_policy_store::storage::{self, SqliteStore};
 use nsx_policy_store::{commands, telemetry};
 
 /// mimalloc serves every allocation in the process: Rust's, and SQLite's (the `override`
@@ -45,7 +45,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::History { store, object }) => history(settings(&store.overrides())?, &object),
         Some(Command::Backup { store, file }) => {
             let settings = settings(&store.overrides())?;
-            let objects = SqliteStore::backup(&settings.storage.database, &file)?;
+            let Some(database) = settings.storage.database.sqlite_path() else {
+                anyhow::bail!(
+                    "backup copies a SQLite file; for PostgreSQL use its own tools: \
+                     pg_dump --format=custom --file={} DATABASE_URL",
+                    file.display()
+                );
+            };
+            let objects = SqliteStore::backup(database, &file)?;
             println!("backed up {objects} objects to {}", file.display());
             Ok(())
         }
@@ -91,7 +98,7 @@ fn history(settings: Settings, object: &str) -> anyhow::Result<()> {
         traceflow_path(&id)
     };
     actix_web::rt::System::new().block_on(async move {
-        let store = SqliteStore::open_read_only(&settings.storage.database).await?;
+        let store = storage::open_read_only(&settings.storage.database).await?;
         let page = store
             .revisions(&RevisionQuery::all(path))
             .await
@@ -126,7 +133,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         }
         stdout.flush()?;
         drop(stdout);
-        tracing::info!(address = %app.address(), database = %settings.storage.database.display(), "serving");
+        tracing::info!(address = %app.address(), database = %settings.storage.database, "serving");
         app.run_until_stopped().await?;
         Ok(())
     })

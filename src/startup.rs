@@ -17,7 +17,7 @@ use crate::http::auth::{authenticate, Authenticator};
 use crate::http::faults::{inject, remember_socket, Faults};
 use crate::http::probes::NodeInfo;
 use crate::http::{self, extractors::BodyLimits};
-use crate::storage::{SqliteStore, Store};
+use crate::storage::{self, Store};
 use crate::telemetry::metrics;
 use crate::tls;
 
@@ -88,15 +88,16 @@ impl Application {
         let tls = settings
             .server
             .tls
-            .then(|| tls::load_or_generate(&settings.server, &settings.storage.database))
+            .then(|| {
+                tls::load_or_generate(&settings.server, &settings.storage.database.local_files())
+            })
             .transpose()?;
-        let store = SqliteStore::open(
+        let store = storage::open(
             &settings.storage,
             settings.results_policy(),
             &settings.determinism,
         )
         .await?;
-        let store: Arc<dyn Store> = Arc::new(store);
 
         let data = web::Data::from(Arc::clone(&store));
         let metrics = metrics_listener

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::field::without_nul;
 use super::object::Metadata;
 use super::traceflow::TraceflowDocument;
 use super::{FieldError, ObjectId, Traceflow, TraceflowConfig};
@@ -113,6 +114,7 @@ pub fn parse_import(body: &[u8]) -> Result<Vec<ImportLine>, LineError> {
 fn parse_line(number: usize, line: &str) -> Result<ImportLine, FieldError> {
     let value: Value = serde_json::from_str(line)
         .map_err(|err| FieldError::new(".", format!("is not valid JSON: {err}")))?;
+    without_nul(&value, "")?;
     let Value::Object(mut object) = value else {
         return Err(FieldError::new(".", "must be a JSON object"));
     };

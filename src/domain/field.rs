@@ -60,9 +60,41 @@ impl BodyError {
 ///
 /// Duplicate keys: the last one wins, as with NSX's own JSON reader.
 pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, BodyError> {
-    match serde_json::from_slice(body).map_err(BodyError::syntax)? {
+    let value = serde_json::from_slice(body).map_err(BodyError::syntax)?;
+    without_nul(&value, "")?;
+    match value {
         serde_json::Value::Object(object) => Ok(object),
         _ => Err(FieldError::new(".", "the request body must be a JSON object").into()),
+    }
+}
+
+/// No string of `value`, key or value, holds U+0000: no store can keep it as text
+/// (PostgreSQL's text refuses it), and no NSX field means anything by it. `at` is the dotted
+/// path of `value` in its document.
+pub fn without_nul(value: &serde_json::Value, at: &str) -> Result<(), FieldError> {
+    let field = |key: &str| {
+        if at.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    let refused = |field: &str| {
+        FieldError::new(
+            if field.is_empty() { "." } else { field },
+            "must not contain the NUL character (\\u0000)",
+        )
+    };
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => Err(refused(at)),
+        serde_json::Value::Array(items) => items.iter().try_for_each(|item| without_nul(item, at)),
+        serde_json::Value::Object(members) => members.iter().try_for_each(|(key, member)| {
+            if key.contains('\0') {
+                return Err(refused(at));
+            }
+            without_nul(member, &field(key))
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -75,4 +107,18 @@ pub enum BodyError {
     /// The JSON is well formed, but a field breaks the contract.
     #[error(transparent)]
     Field(#[from] FieldError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_anywhere_is_refused_and_named() {
+        let refused = |body: &str| json_object(body.as_bytes()).unwrap_err().to_string();
+        assert!(refused(r#"{"a": "x\u0000y"}"#).contains("a:"));
+        assert!(refused(r#"{"a": {"b": ["ok", "\u0000"]}}"#).contains("a.b:"));
+        assert!(refused(r#"{"k\u0000": 1}"#).contains(".:"));
+        assert!(json_object(br#"{"a": "\\u0000 is only text here"}"#).is_ok());
+    }
 }

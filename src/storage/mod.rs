@@ -1,14 +1,22 @@
-//! Storage: one repository trait, and its implementation on SQLite.
+//! Storage: one repository trait, and its implementations, one folder per engine: SQLite
+//! (the embedded default) and PostgreSQL (several instances on one database).
 //!
 //! The contract's write rules are not here: the store runs [`crate::domain::write::apply`]
 //! inside its transaction and persists what it returns, together with its history row.
 
 mod cache;
+mod postgres;
+mod queries;
+mod rows;
 mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+
+use crate::configuration::{Database, StorageSettings};
+use crate::determinism::DeterminismSettings;
+use crate::domain::run::ResultsPolicy;
 
 use crate::domain::exchange::ImportLine;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
@@ -19,7 +27,32 @@ use crate::domain::run::Run;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectId, Traceflow, WriteRejection};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// Opens the store `settings.database` names, on its engine.
+pub async fn open(
+    settings: &StorageSettings,
+    results: ResultsPolicy,
+    determinism: &DeterminismSettings,
+) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match &settings.database {
+        Database::Sqlite(path) => {
+            Arc::new(SqliteStore::open(path, settings, results, determinism).await?)
+        }
+        Database::Postgres(url) => {
+            Arc::new(PostgresStore::open(url, settings, results, determinism).await?)
+        }
+    })
+}
+
+/// Opens the store for reading only (the `history` command): no migrations, no writes.
+pub async fn open_read_only(database: &Database) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match database {
+        Database::Sqlite(path) => Arc::new(SqliteStore::open_read_only(path).await?),
+        Database::Postgres(url) => Arc::new(PostgresStore::open_read_only(url).await?),
+    })
+}
 
 /// Where AntreaTraceflowConfigs are kept.
 #[async_trait]

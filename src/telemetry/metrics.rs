@@ -56,12 +56,13 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     );
     describe_histogram!(
         WRITER_BATCH_WRITES,
-        "Tasks (writes, runs, resets...) committed together in one transaction."
+        "Tasks (writes, runs, resets...) committed together in one transaction (always 1 on \
+         PostgreSQL, where each write is its own transaction)."
     );
     describe_histogram!(
         WRITER_COMMIT_DURATION,
         metrics::Unit::Seconds,
-        "Time the writer spent applying and committing one batch."
+        "Time to apply and commit one batch (one write's transaction on PostgreSQL)."
     );
     describe_gauge!(OBJECTS, "Objects stored, as of the last scrape.");
     describe_counter!(FAULTS_INJECTED, "Faults injected, by the id of their rule.");

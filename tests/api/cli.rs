@@ -39,7 +39,11 @@ fn help_lists_the_flags() {
     let output = run(Path::new("."), &["--help"], &[]);
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
-    for flag in ["--config <FILE>", "--listen <ADDR>", "--database <PATH>"] {
+    for flag in [
+        "--config <FILE>",
+        "--listen <ADDR>",
+        "--database <PATH|URL>",
+    ] {
         assert!(help.contains(flag), "{help}");
     }
 }
@@ -128,9 +132,9 @@ fn configuration_errors_name_the_key_where_it_was_set_and_the_accepted_values() 
     }
     assert!(!line.contains("variant constructor"), "{line}");
 
-    std::fs::write(&file, "[storage]\nbusy_timeout_ms = \"soon\"\n").unwrap();
+    std::fs::write(&file, "[storage.sqlite]\nbusy_timeout_ms = \"soon\"\n").unwrap();
     let line = one_line_error(&run(dir, &["--config", "typo.toml"], &[]));
-    assert!(line.contains("storage.busy_timeout_ms"), "{line}");
+    assert!(line.contains("storage.sqlite.busy_timeout_ms"), "{line}");
 
     let line = one_line_error(&run(dir, &["--config", "missing.toml"], &[]));
     assert!(line.contains("missing.toml"), "{line}");

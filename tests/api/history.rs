@@ -79,7 +79,7 @@ async fn every_change_leaves_a_revision_seen_alike_by_http_and_the_subcommand() 
     let history = |object: &str| {
         Command::new(BIN)
             .args(["history", object, "--database"])
-            .arg(workspace.database())
+            .arg(workspace.store())
             .output()
             .unwrap()
     };
@@ -159,18 +159,4 @@ async fn the_extension_pages_like_a_list() {
         .send(client.request("PUT", "/store/v1/revisions"))
         .await;
     put.api_error(405, 253);
-}
-
-#[test]
-fn the_subcommand_needs_an_existing_database() {
-    let workspace = Workspace::new();
-    let output = Command::new(BIN)
-        .args(["history", PATH, "--database"])
-        .arg(workspace.database())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("no database at"), "{stderr}");
-    assert!(!workspace.database().exists(), "nothing created");
 }

@@ -2,6 +2,7 @@
 //! folder, real clients. One crate, one module per concern, so the harness is compiled and
 //! linked once.
 
+mod postgres_cluster;
 mod support;
 
 mod cli;

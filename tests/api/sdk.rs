@@ -33,5 +33,5 @@ fn the_official_sdk_works_over_https() {
     let workspace = Workspace::new();
     let server = workspace.command().arg("--tls").spawn_server();
     assert!(server.url.starts_with("https://"));
-    drive(&server, Some(&workspace.path().join("store-cert.pem")));
+    drive(&server, Some(&workspace.generated_certificate()));
 }

@@ -288,7 +288,9 @@ fn start_tls(workspace: &Workspace) -> (crate::support::Server, std::path::PathB
             .trim_matches('"')
             .to_owned()
     };
-    (server, field("certificate").into(), field("sha256"))
+    // Relative to the server's folder, the workspace, when it is not absolute.
+    let certificate = workspace.path().join(field("certificate"));
+    (server, certificate, field("sha256"))
 }
 
 fn tls_client(url: &str, certificate: &std::path::Path) -> Client {
@@ -317,9 +319,9 @@ async fn https_with_the_generated_certificate() {
     let workspace = Workspace::new();
     let (server, certificate, fingerprint) = start_tls(&workspace);
     assert_eq!(
-        certificate.parent(),
-        workspace.database().parent(),
-        "beside the database"
+        certificate,
+        workspace.generated_certificate(),
+        "beside the store"
     );
     assert_eq!(fingerprint, sha256_fingerprint(&certificate));
 
@@ -350,7 +352,8 @@ async fn https_with_the_generated_certificate() {
     );
     let client = tls_client(&server.url, &certificate);
     assert_eq!(client.get("t14").await.status, 200);
-    let key = certificate.with_file_name("store-key.pem");
+    let name = certificate.file_name().unwrap().to_string_lossy();
+    let key = certificate.with_file_name(name.replace("-cert.pem", "-key.pem"));
     let mode = std::fs::metadata(key).unwrap().permissions();
     assert_eq!(
         std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
@@ -374,7 +377,7 @@ async fn https_with_ones_own_certificate() {
     let client = tls_client(&server.url, &cert);
     assert_eq!(client.put("t14", &minimal()).await.status, 200);
     assert!(
-        !workspace.path().join("store-cert.pem").exists(),
+        !workspace.generated_certificate().exists(),
         "nothing generated"
     );
 }
@@ -385,14 +388,14 @@ fn the_default_password_stays_on_this_machine() {
     // The shipped configuration (no --config): fine on loopback, refused beyond it.
     let loopback = Command::new(BIN)
         .args(["--listen", "127.0.0.1:0", "--database"])
-        .arg(workspace.database())
+        .arg(workspace.store())
         .current_dir(workspace.path())
         .stderr(Stdio::null())
         .spawn_server();
     drop(loopback);
     let output = Command::new(BIN)
         .args(["--listen", "0.0.0.0:0", "--database"])
-        .arg(workspace.database())
+        .arg(workspace.store())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

@@ -1,10 +1,11 @@
-//! The test harness: the real binary on an ephemeral port, a real SQLite file in a temp dir,
-//! and an HTTP client that speaks to it.
+//! The test harness: the real binary on an ephemeral port, a real store (a SQLite file in a
+//! temp dir, or a database of its own on the suite's PostgreSQL cluster), and an HTTP client
+//! that speaks to it.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -74,16 +75,63 @@ impl Dice {
     }
 }
 
-/// A temp folder holding one database file, shared by every server started on it.
+use crate::postgres_cluster::Cluster;
+
+/// The engine a test crate runs the contract on: `api` on SQLite, `api_postgres` on
+/// PostgreSQL (the same modules, compiled twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+pub fn engine() -> Engine {
+    match env!("CARGO_CRATE_NAME") {
+        "api_postgres" => Engine::Postgres,
+        _ => Engine::Sqlite,
+    }
+}
+
+/// A temp folder with the config, the log and (on SQLite) the database file, and one store
+/// shared by every server started on it.
 pub struct Workspace {
     dir: tempfile::TempDir,
+    /// The store's `--database`: the file, or the URL of a database made for it.
+    location: OnceLock<String>,
 }
 
 impl Workspace {
     pub fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
+            location: OnceLock::new(),
         }
+    }
+
+    /// What `--database` names for this workspace's store, on the crate's engine.
+    pub fn store(&self) -> String {
+        self.location
+            .get_or_init(|| match engine() {
+                Engine::Sqlite => self.database().display().to_string(),
+                Engine::Postgres => Cluster::get().new_database(),
+            })
+            .clone()
+    }
+
+    /// Where `--tls` keeps the certificate it generates: beside the SQLite file, or under
+    /// `data/` in the server's folder (the workspace) on PostgreSQL.
+    pub fn generated_certificate(&self) -> PathBuf {
+        match engine() {
+            Engine::Sqlite => self.path().join("store-cert.pem"),
+            Engine::Postgres => self.path().join("data/nsx-policy-store-cert.pem"),
+        }
+    }
+
+    /// SQL on this workspace's PostgreSQL database, through `psql`.
+    pub fn postgres_sql(&self, sql: &str) -> String {
+        let url = self.store();
+        let database = url.rsplit('/').next().expect("a database in the URL");
+        Cluster::get().psql(database, sql)
     }
 
     pub fn path(&self) -> &Path {
@@ -134,7 +182,7 @@ impl Workspace {
             .arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--database")
-            .arg(self.database())
+            .arg(self.store())
             .arg("--config")
             .arg(self.config_file())
             .env("NSX_POLICY_STORE__LOG__LEVEL", "warn")
@@ -155,21 +203,40 @@ impl Workspace {
         wal.into()
     }
 
-    /// The engine's own check of its storage, for after a kill: SQLite's
-    /// `PRAGMA integrity_check` finds no damage.
+    /// The engine's own check of its storage, for after a kill. SQLite: `PRAGMA
+    /// integrity_check` finds no damage. PostgreSQL (which keeps its own files sound): no
+    /// object without its history, and the count the lists answer is the rows'.
     pub fn check_storage(&self) {
-        let integrity: String = self
-            .sql()
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(integrity, "ok");
+        match engine() {
+            Engine::Sqlite => {
+                let integrity: String = self
+                    .sql()
+                    .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                    .unwrap();
+                assert_eq!(integrity, "ok");
+            }
+            Engine::Postgres => {
+                let orphans = self.postgres_sql(
+                    "SELECT count(*) FROM policy_objects o WHERE NOT EXISTS \
+                     (SELECT 1 FROM policy_object_revisions r WHERE r.path = o.path)",
+                );
+                assert_eq!(orphans, "0", "every object has its history");
+                let counted = self.postgres_sql(
+                    "SELECT (SELECT coalesce(sum(count), 0) FROM policy_object_counts) \
+                     = (SELECT count(*) FROM policy_objects)",
+                );
+                assert_eq!(counted, "t", "the kept count is the rows'");
+            }
+        }
     }
 
-    /// What a clean shutdown leaves behind: the WAL checkpointed into the database and
-    /// emptied.
+    /// What a clean shutdown leaves behind on SQLite: the WAL checkpointed into the database
+    /// and emptied. (PostgreSQL's files are its own.)
     pub fn check_clean_shutdown(&self) {
-        let wal_size = std::fs::metadata(self.wal()).map_or(0, |m| m.len());
-        assert_eq!(wal_size, 0, "the WAL was checkpointed into the database");
+        if engine() == Engine::Sqlite {
+            let wal_size = std::fs::metadata(self.wal()).map_or(0, |m| m.len());
+            assert_eq!(wal_size, 0, "the WAL was checkpointed into the database");
+        }
     }
 }
 

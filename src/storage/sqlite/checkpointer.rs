@@ -9,7 +9,7 @@
 //!
 //! A checkpoint running beside a steady stream of commits never copies the last commit, and
 //! the WAL only starts over from its beginning when a write transaction begins with every
-//! frame copied. So once a pass finds the WAL past `storage.wal_checkpoint_pages`, the
+//! frame copied. So once a pass finds the WAL past `storage.sqlite.wal_checkpoint_pages`, the
 //! writer holds its next batch until a pass has copied everything committed (at most one
 //! short pass, as the checkpointer has been keeping up), and that batch starts the WAL over.
 //! [`WalPace`] is where the two threads meet.

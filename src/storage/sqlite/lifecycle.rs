@@ -32,11 +32,12 @@ impl SqliteStore {
     /// with frames in it, from which SQLite recovers the committed writes), and at every start
     /// while the file is small enough for the check to take no time.
     pub async fn open(
+        path: &Path,
         settings: &StorageSettings,
         results: ResultsPolicy,
         determinism: &DeterminismSettings,
     ) -> anyhow::Result<Self> {
-        let path = &settings.database;
+        let sqlite = &settings.sqlite;
         create_folder_of(path)?;
         let lock = lock(path)?;
         let unclean = wal_has_frames(path);
@@ -51,7 +52,7 @@ impl SqliteStore {
             .with_context(|| format!("cannot read the keys of database {}", path.display()))?;
 
         let readers = SqlitePoolOptions::new()
-            .max_connections(settings.read_connections.max(1))
+            .max_connections(sqlite.read_connections.max(1))
             .connect_with(
                 SqliteConnectOptions::new()
                     .filename(path)
@@ -60,20 +61,20 @@ impl SqliteStore {
                         Durability::Full => SqliteSynchronous::Full,
                         Durability::Normal => SqliteSynchronous::Normal,
                     })
-                    .busy_timeout(Duration::from_millis(settings.busy_timeout_ms))
+                    .busy_timeout(Duration::from_millis(sqlite.busy_timeout_ms))
                     .pragma("query_only", "ON"),
             )
             .await
             .with_context(|| format!("cannot open database {}", path.display()))?;
-        let cache = ObjectCache::new(settings.cache_objects);
+        let cache = ObjectCache::new(sqlite.cache_objects);
         let open_error = || format!("cannot open database {}", path.display());
         let context = WriterContext {
             results,
             clock: determinism.clock(),
             unique_ids: determinism.rng(Stream::UniqueIds),
         };
-        let pace = WalPace::new(settings.wal_checkpoint_pages);
-        let writer = Writer::start(settings, context, cache.clone(), pace.clone())
+        let pace = WalPace::new(sqlite.wal_checkpoint_pages);
+        let writer = Writer::start(path, settings, context, cache.clone(), pace.clone())
             .with_context(open_error)?;
         let started = writer
             .start_missing_runs()

@@ -12,7 +12,6 @@ mod errors;
 mod lifecycle;
 pub(super) mod migrations;
 mod objects;
-mod rows;
 mod runs;
 mod whole;
 mod writer;
@@ -25,9 +24,11 @@ use sqlx::sqlite::SqlitePool;
 
 use self::checkpointer::Checkpointer;
 use self::errors::Classified;
-use self::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_BY_PATH, OBJECT_COLUMNS};
+use self::objects::OBJECT_BY_PATH;
 use self::writer::Writer;
 use super::cache::ObjectCache;
+use super::queries;
+use super::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use super::{HealthStore, RunStore, StateStore, StoreError, TraceflowStore, WriteError};
 use crate::domain::exchange::ImportLine;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
@@ -296,37 +297,9 @@ fn snapshot_info((name, created, objects): (String, i64, i64)) -> SnapshotInfo {
     }
 }
 
-/// The page query for one ordering: a keyset range over the ordering's index, never OFFSET.
-/// Binds, always the same four: ?1 the resource type, ?2 and ?3 the cursor's sort key and id
-/// (unused on a first page), ?4 the limit.
+/// The page query for one ordering, with SQLite's numbered parameters.
 fn list_sql(sort_by: SortBy, ascending: bool, after_cursor: bool) -> String {
-    let column = match sort_by {
-        SortBy::DisplayName => "display_name",
-        SortBy::Id => "id",
-        SortBy::CreateTime => "create_time",
-        SortBy::LastModifiedTime => "last_modified_time",
-    };
-    let (after, direction) = if ascending {
-        (">", "ASC")
-    } else {
-        ("<", "DESC")
-    };
-    let range = match (after_cursor, sort_by) {
-        (false, _) => String::new(),
-        // The id is the sort key: ?2 and ?3 are the same.
-        (true, SortBy::Id) => format!("AND id {after} ?3"),
-        (true, _) => format!("AND ({column}, id) {after} (?2, ?3)"),
-    };
-    let order = match sort_by {
-        SortBy::Id => format!("id {direction}"),
-        _ => format!("{column} {direction}, id {direction}"),
-    };
-    format!(
-        "SELECT {OBJECT_COLUMNS} FROM policy_objects
-         WHERE resource_type = ?1 {range}
-         ORDER BY {order}
-         LIMIT ?4"
-    )
+    queries::list_page(sort_by, ascending, after_cursor, |n| format!("?{n}"))
 }
 
 #[cfg(test)]

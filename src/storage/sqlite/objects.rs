@@ -1,20 +1,40 @@
 //! The writer's side of objects: reading one by its path inside the task's transaction, and
 //! writing its new state with its history row.
 
+use std::sync::LazyLock;
+
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::errors::Classified;
-use super::rows::{ObjectRow, OBJECT_BY_PATH};
 use crate::domain::object::{traceflow_path, PARENT_PATH, RESOURCE_TYPE};
 use crate::domain::{Applied, ObjectId, Operation, Traceflow};
+use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
 use crate::storage::StoreError;
+
+/// One object by its path, as an [`ObjectRow`]: the writer's lookup and the readers' GET.
+pub(super) static OBJECT_BY_PATH: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = ?1"));
+
+/// The row of a rusqlite query selecting [`OBJECT_COLUMNS`].
+pub(super) fn object_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectRow> {
+    Ok(ObjectRow {
+        id: row.get(0)?,
+        config: row.get(1)?,
+        unique_id: row.get(2)?,
+        revision: row.get(3)?,
+        create_time: row.get(4)?,
+        create_user: row.get(5)?,
+        last_modified_time: row.get(6)?,
+        last_modified_user: row.get(7)?,
+    })
+}
 
 pub(super) fn fetch(conn: &Connection, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
     let row = conn
         .prepare_cached(&OBJECT_BY_PATH)
         .and_then(|mut lookup| {
             lookup
-                .query_row([traceflow_path(id)], ObjectRow::from_rusqlite)
+                .query_row([traceflow_path(id)], object_row)
                 .optional()
         })
         .classified()?;

@@ -4,10 +4,11 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::errors::Classified;
-use super::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
+use super::objects::object_row;
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunStart};
 use crate::domain::{ObjectId, Traceflow};
+use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::StoreError;
 
 /// Which number a started run takes.
@@ -137,7 +138,7 @@ pub(super) fn objects_without_run(conn: &Connection) -> Result<Vec<Traceflow>, S
         .prepare(&sql)
         .and_then(|mut query| {
             query
-                .query_map([], ObjectRow::from_rusqlite)?
+                .query_map([], object_row)?
                 .collect::<rusqlite::Result<_>>()
         })
         .classified()?;

@@ -161,12 +161,13 @@ pub struct Writer {
 impl Writer {
     /// Opens the write connection and starts the writer thread.
     pub fn start(
+        path: &Path,
         settings: &StorageSettings,
         context: WriterContext,
         cache: ObjectCache,
         pace: Arc<WalPace>,
     ) -> anyhow::Result<Self> {
-        let conn = open(&settings.database, settings)?;
+        let conn = open(path, settings)?;
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
@@ -320,7 +321,7 @@ fn open(path: &Path, settings: &StorageSettings) -> anyhow::Result<Connection> {
         Durability::Full => "FULL",
         Durability::Normal => "NORMAL",
     };
-    conn.busy_timeout(Duration::from_millis(settings.busy_timeout_ms))?;
+    conn.busy_timeout(Duration::from_millis(settings.sqlite.busy_timeout_ms))?;
     conn.pragma_update(None, "synchronous", synchronous)?;
     // Each write's savepoint keeps its undo log in memory, not in a temporary file.
     conn.pragma_update(None, "temp_store", "MEMORY")?;

@@ -143,7 +143,7 @@ async fn answers_match_the_disk_when_the_file_fills_in_the_middle_of_batches() {
 #[tokio::test]
 async fn a_lock_held_by_another_process_is_a_503_until_released() {
     let workspace = Workspace::new();
-    workspace.configure("\n[storage]\nbusy_timeout_ms = 300\n");
+    workspace.configure("\n[storage.sqlite]\nbusy_timeout_ms = 300\n");
     let server = workspace.start();
     let client = &server.client;
     assert_eq!(client.put("before", &minimal()).await.status, 200);
@@ -423,7 +423,7 @@ async fn a_store_failure_is_a_500_without_internals_and_the_server_recovers() {
 async fn readiness_follows_whether_the_store_can_be_written() {
     let workspace = Workspace::new();
     workspace.configure(
-        "[telemetry]\nmetrics_listen = \"127.0.0.1:0\"\n[storage]\nbusy_timeout_ms = 200\n",
+        "[telemetry]\nmetrics_listen = \"127.0.0.1:0\"\n[storage.sqlite]\nbusy_timeout_ms = 200\n",
     );
     let server = workspace.start();
     let base = server.metrics_base();

@@ -1,11 +1,13 @@
 //! The SQLite file as people read it with `sqlite3`: the tables and views of the README,
 //! its ready-to-paste queries, and the schema's migrations.
 
+use std::process::Command;
+
 use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
 
 use crate::history::four_changes;
-use crate::support::{seed_request, Workspace};
+use crate::support::{seed_request, Workspace, BIN};
 
 const PATH: &str = "/infra/antrea/traceflows/t14";
 
@@ -344,4 +346,19 @@ async fn migrations_run_once() {
         .unwrap()
         .count();
     assert_eq!(applied, shipped as i64, "each migration applied once");
+}
+
+/// `history` reads a SQLite file that exists; it never creates one.
+#[test]
+fn the_subcommand_needs_an_existing_database() {
+    let workspace = Workspace::new();
+    let output = Command::new(BIN)
+        .args(["history", "/infra/antrea/traceflows/t14", "--database"])
+        .arg(workspace.database())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no database at"), "{stderr}");
+    assert!(!workspace.database().exists(), "nothing created");
 }

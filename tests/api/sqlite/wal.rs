@@ -1,4 +1,4 @@
-//! The WAL file stays near its bound (`storage.wal_checkpoint_pages`) while writes keep
+//! The WAL file stays near its bound (`storage.sqlite.wal_checkpoint_pages`) while writes keep
 //! coming: the writer waits for the checkpointer now and then, so the WAL starts over.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +20,7 @@ const BOUND_PAGES: u64 = 64;
 async fn the_wal_stays_near_its_bound_under_sustained_concurrent_writes() {
     let workspace = Workspace::new();
     workspace.configure(&format!(
-        "[storage]\nwal_checkpoint_pages = {BOUND_PAGES}\n"
+        "[storage.sqlite]\nwal_checkpoint_pages = {BOUND_PAGES}\n"
     ));
     let server = workspace.start();
     let wal = workspace.wal();

@@ -1,7 +1,7 @@
-//! Rows as both drivers (sqlx for readers, rusqlite for the writer) read them.
+//! Rows as the stores read them, whatever the engine: the columns of the tables every engine
+//! has (the same names and types), and how a row becomes a domain value.
 
 use std::str::FromStr;
-use std::sync::LazyLock;
 
 use serde_json::value::RawValue;
 use sqlx::FromRow;
@@ -14,41 +14,24 @@ use crate::domain::{Metadata, ObjectId, Operation, Traceflow, TraceflowConfig};
 use crate::storage::StoreError;
 
 /// The columns of `policy_objects` an object is read from ([`ObjectRow`]).
-pub(super) const OBJECT_COLUMNS: &str = "id, config, unique_id, revision, create_time, create_user,
+pub(in crate::storage) const OBJECT_COLUMNS: &str =
+    "id, config, unique_id, revision, create_time, create_user,
      last_modified_time, last_modified_user";
 
-/// One object by its path, as an [`ObjectRow`]: the writer's lookup and the readers' GET.
-pub(super) static OBJECT_BY_PATH: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = ?1"));
-
 #[derive(FromRow)]
-pub(super) struct ObjectRow {
-    id: String,
-    config: String,
-    unique_id: String,
-    revision: i64,
-    create_time: i64,
-    create_user: String,
-    last_modified_time: i64,
-    last_modified_user: String,
+pub(in crate::storage) struct ObjectRow {
+    pub(in crate::storage) id: String,
+    pub(in crate::storage) config: String,
+    pub(in crate::storage) unique_id: String,
+    pub(in crate::storage) revision: i64,
+    pub(in crate::storage) create_time: i64,
+    pub(in crate::storage) create_user: String,
+    pub(in crate::storage) last_modified_time: i64,
+    pub(in crate::storage) last_modified_user: String,
 }
 
 impl ObjectRow {
-    /// The row of a rusqlite query selecting [`OBJECT_COLUMNS`].
-    pub(super) fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            id: row.get(0)?,
-            config: row.get(1)?,
-            unique_id: row.get(2)?,
-            revision: row.get(3)?,
-            create_time: row.get(4)?,
-            create_user: row.get(5)?,
-            last_modified_time: row.get(6)?,
-            last_modified_user: row.get(7)?,
-        })
-    }
-
-    pub(super) fn into_traceflow(self) -> Result<Traceflow, StoreError> {
+    pub(in crate::storage) fn into_traceflow(self) -> Result<Traceflow, StoreError> {
         let corrupt =
             |what: String| StoreError::Internal(format!("stored object {:?}: {what}", self.id));
         let id = ObjectId::parse(&self.id).map_err(|err| corrupt(err.to_string()))?;
@@ -72,7 +55,7 @@ impl ObjectRow {
 }
 
 #[derive(FromRow)]
-pub(super) struct RevisionRow {
+pub(in crate::storage) struct RevisionRow {
     seq: i64,
     path: String,
     revision: i64,
@@ -83,7 +66,7 @@ pub(super) struct RevisionRow {
 }
 
 impl RevisionRow {
-    pub(super) fn into_record(self) -> Result<RevisionRecord, StoreError> {
+    pub(in crate::storage) fn into_record(self) -> Result<RevisionRecord, StoreError> {
         let seq = self.seq;
         let corrupt = |what: &str| StoreError::Internal(format!("history row {seq}: {what}"));
         let operation =
@@ -103,7 +86,7 @@ impl RevisionRow {
 
 /// The current run of one traceflow, as `antrea_traceflow_runs` keeps it.
 #[derive(FromRow)]
-pub(super) struct RunRow {
+pub(in crate::storage) struct RunRow {
     path: String,
     run: i64,
     started_at: i64,
@@ -113,7 +96,7 @@ pub(super) struct RunRow {
 }
 
 impl RunRow {
-    pub(super) fn into_run(self) -> Result<Run, StoreError> {
+    pub(in crate::storage) fn into_run(self) -> Result<Run, StoreError> {
         let corrupt = |what: String| StoreError::Internal(format!("run of {}: {what}", self.path));
         let status: TraceflowStatus =
             serde_json::from_str(&self.status).map_err(|err| corrupt(err.to_string()))?;
@@ -132,7 +115,7 @@ impl RunRow {
 }
 
 /// A stored script, read back.
-pub(super) fn script_from_row(id: &str, json: &str) -> Result<Script, StoreError> {
+pub(in crate::storage) fn script_from_row(id: &str, json: &str) -> Result<Script, StoreError> {
     Script::from_stored_json(json)
         .map_err(|err| StoreError::Internal(format!("stored script of {id:?}: {err}")))
 }

@@ -1,0 +1,509 @@
+//! The store on PostgreSQL, for several instances on one database (the README's "Several
+//! instances on PostgreSQL").
+//!
+//! Every request is its own transaction on a pooled connection; PostgreSQL orders them. A
+//! write first takes a transaction lock on its path (an advisory lock, held whether or not
+//! the object exists), so writes of one path follow one another whatever instance runs
+//! them: its `_revision` is checked against the committed row, and of concurrent creates one
+//! inserts and the others find the object. Whole-store operations
+//! lock the tables for their transaction. Nothing is cached: every read asks the database,
+//! so no instance serves a state another has replaced. What only SQLite has (the writer
+//! thread, the checkpointer, the file lock) is in `storage/sqlite/`.
+
+mod errors;
+mod migrations;
+mod writes;
+
+use std::ops::{Deref, DerefMut};
+use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use rand_chacha::ChaCha8Rng;
+use rand_core::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use self::errors::Classified;
+use self::writes::{Number, Persisted};
+use super::queries;
+use super::rows::{ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
+use super::{HealthStore, RunStore, StateStore, StoreError, TraceflowStore, WriteError};
+use crate::configuration::{Durability, StorageSettings};
+use crate::determinism::{uuid_v4, Clock, DeterminismSettings, Stream};
+use crate::domain::exchange::ImportLine;
+use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::list::{ListPosition, ListQuery, SortValue};
+use crate::domain::object::{traceflow_path, RESOURCE_TYPE};
+use crate::domain::paging::{CursorKey, Page};
+use crate::domain::results::Script;
+use crate::domain::run::{ResultsPolicy, Run, RunStart};
+use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
+use crate::domain::write::{self, Stamp};
+use crate::domain::{Applied, Change, ObjectId, Operation, Traceflow};
+use crate::telemetry::metrics;
+
+/// How often a create starts over when other instances keep creating the same path first.
+const CREATE_ATTEMPTS: usize = 3;
+
+static OBJECT_BY_PATH: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = $1"));
+
+/// What a write decides beside the change itself: where results come from, and the time and
+/// the `unique_id`s it stamps (this instance's source of time and chance).
+struct WriteContext {
+    results: ResultsPolicy,
+    clock: Mutex<Clock>,
+    unique_ids: Mutex<ChaCha8Rng>,
+}
+
+pub struct PostgresStore {
+    pool: PgPool,
+    cursors: CursorKey,
+    /// `None`: opened for reading only.
+    writes: Option<WriteContext>,
+}
+
+impl PostgresStore {
+    /// Connects, brings the schema up to date (under an advisory lock, so instances starting
+    /// together do not race), and reads (or makes) the key the cursors are sealed with.
+    pub async fn open(
+        url: &SecretString,
+        settings: &StorageSettings,
+        results: ResultsPolicy,
+        determinism: &DeterminismSettings,
+    ) -> anyhow::Result<Self> {
+        migrations::migrate(url.expose_secret()).await?;
+        let synchronous_commit = match settings.durability {
+            Durability::Full => "on",
+            Durability::Normal => "off",
+        };
+        let options = connect_options(url)?.options([("synchronous_commit", synchronous_commit)]);
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.postgres.max_connections.max(1))
+            .acquire_timeout(Duration::from_millis(settings.postgres.connect_timeout_ms))
+            .connect_with(options)
+            .await
+            .context("cannot connect to PostgreSQL")?;
+        let cursors = cursor_key(&pool, determinism)
+            .await
+            .context("cannot read the store's keys")?;
+        Ok(Self {
+            pool,
+            cursors,
+            writes: Some(WriteContext {
+                results,
+                clock: Mutex::new(determinism.clock()),
+                unique_ids: Mutex::new(determinism.rng(Stream::UniqueIds)),
+            }),
+        })
+    }
+
+    /// Connects for reading only: no migrations, and every write refused.
+    pub async fn open_read_only(url: &SecretString) -> anyhow::Result<Self> {
+        let options = connect_options(url)?.options([("default_transaction_read_only", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .context("cannot connect to PostgreSQL")?;
+        let mut key = [0u8; 32];
+        rand_core::OsRng.fill_bytes(&mut key);
+        Ok(Self {
+            pool,
+            // Nothing it answers is paged: a key of its own will do.
+            cursors: CursorKey::new(key),
+            writes: None,
+        })
+    }
+
+    fn writes(&self) -> Result<&WriteContext, StoreError> {
+        self.writes
+            .as_ref()
+            .ok_or_else(|| StoreError::Internal("the store was opened read-only".into()))
+    }
+
+    async fn begin(&self) -> Result<Transaction<'_, Postgres>, StoreError> {
+        self.pool.begin().await.classified()
+    }
+
+    /// The time a write made now is stamped with, and when its run starts.
+    fn now(&self, writes: &WriteContext) -> (i64, RunStart) {
+        let stamp = writes.clock.lock().expect("clock lock").now();
+        let real = chrono::Utc::now().timestamp_millis();
+        (stamp, RunStart { stamp, real })
+    }
+
+    /// After a committed write: the virtual clock moves on.
+    fn committed(&self, writes: &WriteContext) {
+        writes.clock.lock().expect("clock lock").advance();
+    }
+
+    /// A write transaction begun now: the write context, when a run it starts starts, and
+    /// the transaction.
+    async fn begin_write(&self) -> Result<(&WriteContext, RunStart, WriteTx<'_>), StoreError> {
+        let writes = self.writes()?;
+        let (_, at) = self.now(writes);
+        let tx = WriteTx {
+            began: Instant::now(),
+            tx: self.begin().await?,
+        };
+        Ok((writes, at, tx))
+    }
+
+    /// Commits a write transaction; the virtual clock moves on when it `changed` something.
+    async fn commit(&self, tx: WriteTx<'_>, changed: bool) -> Result<(), StoreError> {
+        tx.tx.commit().await.classified()?;
+        metrics::batch_committed(1, tx.began.elapsed());
+        if changed {
+            self.committed(self.writes()?);
+        }
+        Ok(())
+    }
+}
+
+/// A write's transaction, and when it began (what the commit-duration metric measures from).
+struct WriteTx<'c> {
+    tx: Transaction<'c, Postgres>,
+    began: Instant,
+}
+
+impl Deref for WriteTx<'_> {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx<'_> {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+fn connect_options(url: &SecretString) -> anyhow::Result<PgConnectOptions> {
+    PgConnectOptions::from_str(url.expose_secret()).map_err(|err| {
+        anyhow::anyhow!("storage.database is not a PostgreSQL URL sqlx can use: {err}")
+    })
+}
+
+async fn cursor_key(
+    pool: &PgPool,
+    determinism: &DeterminismSettings,
+) -> Result<CursorKey, sqlx::Error> {
+    let mut fresh = [0u8; 32];
+    determinism.rng(Stream::CursorKey).fill_bytes(&mut fresh);
+    sqlx::query(
+        "INSERT INTO store_keys (name, value) VALUES ('cursor', $1) ON CONFLICT DO NOTHING",
+    )
+    .bind(&fresh[..])
+    .execute(pool)
+    .await?;
+    let key: Vec<u8> = sqlx::query_scalar("SELECT value FROM store_keys WHERE name = 'cursor'")
+        .fetch_one(pool)
+        .await?;
+    let key: [u8; 32] = key
+        .try_into()
+        .map_err(|_| sqlx::Error::Protocol("the cursor key is not 32 bytes".into()))?;
+    Ok(CursorKey::new(key))
+}
+
+#[async_trait]
+impl TraceflowStore for PostgresStore {
+    async fn get(&self, id: &ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
+        let row: Option<ObjectRow> = sqlx::query_as(&OBJECT_BY_PATH)
+            .bind(traceflow_path(id))
+            .fetch_optional(&self.pool)
+            .await
+            .classified()?;
+        row.map(|row| row.into_traceflow().map(Arc::new))
+            .transpose()
+    }
+
+    async fn write(
+        &self,
+        id: ObjectId,
+        change: Change,
+        user: &str,
+    ) -> Result<Option<Applied>, WriteError> {
+        let writes = self.writes()?;
+        for _ in 0..CREATE_ATTEMPTS {
+            let (_, at, mut tx) = self.begin_write().await?;
+            writes::lock_path(&mut tx, &id).await?;
+            let current = writes::fetch_for_update(&mut tx, &id).await?;
+            let now = at.stamp;
+            let unique_id = uuid_v4(&mut writes.unique_ids.lock().expect("unique id lock"));
+            let stamp = Stamp {
+                user,
+                now,
+                unique_id,
+            };
+            let Some(applied) = write::apply(current, id.clone(), change.clone(), stamp)? else {
+                tx.tx.rollback().await.classified()?;
+                return Ok(None);
+            };
+            if writes::persist(&mut tx, &applied).await? == Persisted::CreatedMeanwhile {
+                tx.tx.rollback().await.classified()?;
+                continue;
+            }
+            if applied.operation == Operation::Delete {
+                writes::remove_runs(&mut tx, &applied.object).await?;
+            } else {
+                writes::start_run(&mut tx, &applied.object, &writes.results, at, Number::Next)
+                    .await?;
+            }
+            self.commit(tx, true).await?;
+            return Ok(Some(applied));
+        }
+        Err(
+            StoreError::Unavailable("other writes kept creating this object first; retry".into())
+                .into(),
+        )
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Page<Traceflow, ListPosition>, StoreError> {
+        // One snapshot for the count and the page.
+        let mut tx = self.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .classified()?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = $1), 0)",
+        )
+        .bind(RESOURCE_TYPE)
+        .fetch_one(&mut *tx)
+        .await
+        .classified()?;
+        let sql = queries::list_page(query.sort_by, query.ascending, query.after.is_some(), |n| {
+            format!("${n}")
+        });
+        let (key, id) = match &query.after {
+            None => (None, None),
+            Some(after) => (Some(&after.key), Some(after.id.as_str())),
+        };
+        let page = sqlx::query_as::<_, ObjectRow>(&sql).bind(RESOURCE_TYPE);
+        // The key's parameter is typed by its column: a time, or text.
+        let page = match key {
+            Some(SortValue::Time(time)) => page.bind(Some(*time)),
+            Some(SortValue::Text(text)) => page.bind(Some(text.as_str())),
+            None => page.bind(None::<&str>),
+        };
+        let rows = page
+            .bind(id)
+            .bind(i64::from(query.page_size) + 1)
+            .fetch_all(&mut *tx)
+            .await
+            .classified()?;
+        tx.commit().await.classified()?;
+        Page::from_fetched(
+            rows,
+            query.page_size,
+            total,
+            ObjectRow::into_traceflow,
+            |last| ListPosition::after(last, query.sort_by),
+        )
+    }
+
+    async fn revisions(
+        &self,
+        query: &RevisionQuery,
+    ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .classified()?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM policy_object_revisions WHERE path = $1")
+                .bind(&query.path)
+                .fetch_one(&mut *tx)
+                .await
+                .classified()?;
+        let rows: Vec<RevisionRow> = sqlx::query_as(
+            "SELECT seq, path, revision, operation, object, change_time, change_user
+             FROM policy_object_revisions
+             WHERE path = $1 AND seq < $2
+             ORDER BY seq DESC
+             LIMIT $3",
+        )
+        .bind(&query.path)
+        .bind(query.after.map_or(i64::MAX, |after| after.seq))
+        .bind(i64::from(query.page_size).saturating_add(1))
+        .fetch_all(&mut *tx)
+        .await
+        .classified()?;
+        tx.commit().await.classified()?;
+        Page::from_fetched(
+            rows,
+            query.page_size,
+            total,
+            RevisionRow::into_record,
+            |last| RevisionPosition { seq: last.seq },
+        )
+    }
+
+    fn cursor_key(&self) -> &CursorKey {
+        &self.cursors
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl RunStore for PostgresStore {
+    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
+        let (writes, at, mut tx) = self.begin_write().await?;
+        let Some(object) = writes::fetch_for_update(&mut tx, &id).await? else {
+            return Ok(None);
+        };
+        writes::start_run(&mut tx, &object, &writes.results, at, Number::Next).await?;
+        self.commit(tx, true).await?;
+        Ok(Some(Arc::new(object)))
+    }
+
+    async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError> {
+        let row: Option<RunRow> = sqlx::query_as(
+            "SELECT path, run, started_at, ready_at, status, observations
+             FROM antrea_traceflow_runs WHERE path = $1",
+        )
+        .bind(traceflow_path(id))
+        .fetch_optional(&self.pool)
+        .await
+        .classified()?;
+        row.map(RunRow::into_run).transpose()
+    }
+
+    async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError> {
+        let mut conn = self.pool.acquire().await.classified()?;
+        writes::script(&mut conn, id).await
+    }
+
+    async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError> {
+        let (writes, at, mut tx) = self.begin_write().await?;
+        writes::set_script(&mut tx, &id, &script).await?;
+        // The current run takes the script, its clock restarted.
+        if let Some(object) = writes::fetch_for_update(&mut tx, &id).await? {
+            writes::start_run(&mut tx, &object, &writes.results, at, Number::Same).await?;
+        }
+        self.commit(tx, true).await
+    }
+
+    async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
+        let (_, _, mut tx) = self.begin_write().await?;
+        writes::delete_script(&mut tx, &id).await?;
+        self.commit(tx, true).await
+    }
+}
+
+#[async_trait]
+impl StateStore for PostgresStore {
+    async fn reset(&self) -> Result<u64, StoreError> {
+        let (_, _, mut tx) = self.begin_write().await?;
+        let removed = writes::reset(&mut tx).await?;
+        self.commit(tx, true).await?;
+        Ok(removed)
+    }
+
+    async fn save_snapshot(&self, name: SnapshotName) -> Result<SnapshotInfo, StoreError> {
+        let (_, at, mut tx) = self.begin_write().await?;
+        let saved = writes::save_snapshot(&mut tx, &name, at.stamp).await?;
+        self.commit(tx, true).await?;
+        Ok(saved)
+    }
+
+    async fn snapshots(&self) -> Result<Vec<SnapshotInfo>, StoreError> {
+        let rows: Vec<(String, i64, i64)> =
+            sqlx::query_as("SELECT name, created, objects FROM store_snapshots ORDER BY name")
+                .fetch_all(&self.pool)
+                .await
+                .classified()?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, created, objects)| SnapshotInfo {
+                name,
+                created,
+                objects: objects.max(0) as u64,
+            })
+            .collect())
+    }
+
+    async fn snapshot(&self, name: &SnapshotName) -> Result<Option<SnapshotInfo>, StoreError> {
+        let mut conn = self.pool.acquire().await.classified()?;
+        writes::snapshot_info(&mut conn, name).await
+    }
+
+    async fn restore_snapshot(
+        &self,
+        name: SnapshotName,
+    ) -> Result<Option<SnapshotInfo>, StoreError> {
+        let (_, _, mut tx) = self.begin_write().await?;
+        let restored = writes::restore_snapshot(&mut tx, &name).await?;
+        self.commit(tx, restored.is_some()).await?;
+        Ok(restored)
+    }
+
+    async fn delete_snapshot(&self, name: SnapshotName) -> Result<(), StoreError> {
+        let (_, _, mut tx) = self.begin_write().await?;
+        writes::delete_snapshot(&mut tx, &name).await?;
+        self.commit(tx, true).await
+    }
+
+    async fn export(&self) -> Result<Vec<Traceflow>, StoreError> {
+        let rows: Vec<ObjectRow> = sqlx::query_as(&format!(
+            "SELECT {OBJECT_COLUMNS} FROM policy_objects ORDER BY path COLLATE \"C\""
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .classified()?;
+        rows.into_iter().map(ObjectRow::into_traceflow).collect()
+    }
+
+    async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError> {
+        let (writes, at, mut tx) = self.begin_write().await?;
+        let imported = writes::import(
+            &mut tx,
+            lines,
+            user,
+            (&writes.results, &writes.unique_ids),
+            at,
+        )
+        .await?;
+        self.commit(tx, imported > 0).await?;
+        Ok(imported)
+    }
+}
+
+#[async_trait]
+impl HealthStore for PostgresStore {
+    async fn object_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT coalesce((SELECT sum(count) FROM policy_object_counts), 0)::bigint",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .classified()?;
+        Ok(count.max(0) as u64)
+    }
+
+    /// A write transaction can be begun: PostgreSQL answers and is not read-only.
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.writes()?;
+        let read_only: String = sqlx::query_scalar("SHOW transaction_read_only")
+            .fetch_one(&self.pool)
+            .await
+            .classified()?;
+        if read_only == "on" {
+            return Err(StoreError::Unavailable(
+                "PostgreSQL is read-only (a standby?)".into(),
+            ));
+        }
+        Ok(())
+    }
+}

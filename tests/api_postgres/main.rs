@@ -1,0 +1,49 @@
+//! The contract's integration tests again, on PostgreSQL: the same modules as `tests/api/`
+//! (the harness picks the engine by this crate's name), on databases of a throwaway cluster
+//! the harness starts from the machine's PostgreSQL binaries; and what only several
+//! instances on one database can show (`postgres/`). SQLite's own tests
+//! (`tests/api/sqlite/`) are not here.
+
+#[path = "../api/postgres_cluster.rs"]
+mod postgres_cluster;
+#[path = "../api/python.rs"]
+mod python;
+#[path = "../api/support.rs"]
+mod support;
+
+#[path = "../api/cli.rs"]
+mod cli;
+#[path = "../api/concurrency.rs"]
+mod concurrency;
+#[path = "../api/durability.rs"]
+mod durability;
+#[path = "../api/errors.rs"]
+mod errors;
+#[path = "../api/faults.rs"]
+mod faults;
+#[path = "../api/history.rs"]
+mod history;
+#[path = "../api/hostile.rs"]
+mod hostile;
+#[path = "../api/list.rs"]
+mod list;
+#[path = "../api/openapi.rs"]
+mod openapi;
+#[path = "../api/operability.rs"]
+mod operability;
+#[path = "../api/put.rs"]
+mod put;
+#[path = "../api/reliability.rs"]
+mod reliability;
+#[path = "../api/resource.rs"]
+mod resource;
+#[path = "../api/results.rs"]
+mod results;
+#[path = "../api/sdk.rs"]
+mod sdk;
+#[path = "../api/security.rs"]
+mod security;
+#[path = "../api/state.rs"]
+mod state;
+#[path = "../api/validation.rs"]
+mod validation;
