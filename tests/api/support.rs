@@ -108,6 +108,18 @@ impl Workspace {
         }
     }
 
+    /// A workspace whose servers run on the store at `location` (a PostgreSQL URL of one's
+    /// own cluster, say) instead of one made for it.
+    #[allow(
+        dead_code,
+        reason = "for the PostgreSQL crate's own tests; this file is compiled into both crates"
+    )]
+    pub fn on(location: String) -> Self {
+        let workspace = Self::new();
+        workspace.location.set(location).expect("a new workspace");
+        workspace
+    }
+
     /// What `--database` names for this workspace's store, on the crate's engine.
     pub fn store(&self) -> String {
         self.location

@@ -47,3 +47,5 @@ mod security;
 mod state;
 #[path = "../api/validation.rs"]
 mod validation;
+
+mod instances;
