@@ -7,7 +7,8 @@
 //! storing nothing. Every throughput is reported with its ratio to the ceiling, measured just
 //! before it with the same number of clients.
 //!
-//! Sections (default: all): `writes`, `sustained`, `reads`, `list`, `startup`, `snapshots`.
+//! Sections (default: all): `writes`, `sustained`, `reads`, `list`, `startup`, `snapshots`,
+//! `postgres` (creates and GETs on PostgreSQL, one instance and three, beside pgbench).
 //! Environment: `BENCH_SECONDS` (per load phase, default 5), `BENCH_LARGE` (objects in the
 //! large list and start-up store, default 1,000,000), `BENCH_SUSTAINED` (seconds of the
 //! sustained create phase, default 60), `BENCH_SNAPSHOT` (objects in the store
@@ -84,7 +85,8 @@ fn main() {
 
     // Each store phase runs right after a ceiling phase with the same clients, so that a
     // ratio compares two measurements taken moments apart on a machine whose speed drifts.
-    let ceiling = (wanted("writes") || wanted("reads")).then(Process::ceiling);
+    let ceiling =
+        (wanted("writes") || wanted("reads") || wanted("postgres")).then(Process::ceiling);
     let against_ceiling = |clients: usize, label: String, server: &Process, op: Operation| {
         let ceiling = ceiling
             .as_ref()
@@ -145,6 +147,77 @@ fn main() {
             let label = format!("GET, {clients} clients");
             against_ceiling(clients, label, &server, Operation::Get(1000));
         }
+        println!();
+    }
+
+    if wanted("postgres") {
+        println!("## PostgreSQL: one instance and three on one database, each after its ceiling\n");
+        let cluster = postgres_cluster::Cluster::private();
+        let url = cluster.new_database();
+        table_header();
+        let one = Process::store(&url);
+        let mut creates = Vec::new();
+        for clients in [16, 64] {
+            let label = format!("PUT create, {clients} clients, 1 instance");
+            creates.push((
+                clients,
+                against_ceiling(clients, label, &one, Operation::Create),
+            ));
+        }
+        runtime.block_on(create_objects(&one.url, 1000));
+        let gets = against_ceiling(
+            64,
+            "GET, 64 clients, 1 instance".into(),
+            &one,
+            Operation::Get(1000),
+        );
+        let three = [Process::store(&url), Process::store(&url)];
+        let urls: Vec<String> = std::iter::once(one.url.clone())
+            .chain(three.iter().map(|process| process.url.clone()))
+            .collect();
+        let ceiling = ceiling.as_ref().unwrap();
+        let base = runtime.block_on(load(&ceiling.url, 64, phase, Operation::Create));
+        base.row("ceiling PUT, 64 clients", None, ceiling.peak_rss_mb());
+        let spread = runtime.block_on(load_spread(&urls, 64, phase, Operation::Create));
+        spread.row(
+            "PUT create, 64 clients over 3 instances",
+            Some(spread.rate() / base.rate()),
+            one.peak_rss_mb(),
+        );
+        println!();
+        let pgbench_create = pgbench(&url, 64, phase, &pgbench_create_script());
+        let pgbench_create_16 = pgbench(&url, 16, phase, &pgbench_create_script());
+        let pgbench_get = pgbench(&url, 64, phase, PGBENCH_SELECT);
+        println!(
+            "PostgreSQL's own rate for the same work, `pgbench` in the same run (default settings,"
+        );
+        println!(
+            "{} s each): a create's transaction (the object row and its revision row, the same",
+            phase.as_secs()
+        );
+        println!("indexes), and the SELECT of a GET by path.\n");
+        println!("| work | clients | pgbench | store | store / pgbench |");
+        println!("|---|---:|---:|---:|---:|");
+        let row = |work: &str, clients: usize, bench: f64, store: f64| {
+            println!(
+                "| {work} | {clients} | {bench:.0}/s | {store:.0}/s | {:.2} |",
+                store / bench
+            );
+        };
+        row(
+            "create, 1 instance",
+            16,
+            pgbench_create_16,
+            creates[0].1.rate(),
+        );
+        row(
+            "create, 1 instance",
+            64,
+            pgbench_create,
+            creates[1].1.rate(),
+        );
+        row("create, 3 instances", 64, pgbench_create, spread.rate());
+        row("GET by path, 1 instance", 64, pgbench_get, gets.rate());
         println!();
     }
 
@@ -231,20 +304,21 @@ struct Process {
 }
 
 impl Process {
-    /// The store on `database`, its log at `BENCH_SERVER_LOG` (default `warn`).
-    fn store(database: &Path) -> Self {
+    /// The store on `database` (a SQLite file or a PostgreSQL URL), its log at
+    /// `BENCH_SERVER_LOG` (default `warn`).
+    fn store(database: impl AsRef<std::ffi::OsStr>) -> Self {
         let filter = std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into());
         Self::spawn(Self::store_command(database, &filter))
     }
 
     /// A store whose log, at `filter`, goes to `log`.
-    fn store_logging(database: &Path, filter: &str, log: &Path) -> Self {
+    fn store_logging(database: impl AsRef<std::ffi::OsStr>, filter: &str, log: &Path) -> Self {
         let mut command = Self::store_command(database, filter);
         command.stderr(std::fs::File::create(log).unwrap());
         Self::spawn(command)
     }
 
-    fn store_command(database: &Path, filter: &str) -> Command {
+    fn store_command(database: impl AsRef<std::ffi::OsStr>, filter: &str) -> Command {
         let mut command = Command::new(BIN);
         command
             .args(["--listen", "127.0.0.1:0", "--database"])
@@ -801,4 +875,82 @@ mod ceiling {
             .unwrap();
         });
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL
+
+/// `clients` connections spread over the instances at `urls`, one wrk each, at once: the
+/// requests of all, the slowest instance's latencies.
+async fn load_spread(urls: &[String], clients: usize, duration: Duration, op: Operation) -> Stats {
+    let share = clients / urls.len();
+    let phases = urls.iter().enumerate().map(|(n, url)| {
+        let connections = if n == 0 {
+            clients - share * (urls.len() - 1)
+        } else {
+            share
+        };
+        load(url, connections, duration, op)
+    });
+    let all = futures_util::future::join_all(phases).await;
+    Stats {
+        requests: all.iter().map(|stats| stats.requests).sum(),
+        errors: all.iter().map(|stats| stats.errors).sum(),
+        elapsed: all.iter().map(|stats| stats.elapsed).max().unwrap(),
+        p50_us: all.iter().map(|stats| stats.p50_us).max().unwrap(),
+        p99_us: all.iter().map(|stats| stats.p99_us).max().unwrap(),
+        p999_us: all.iter().map(|stats| stats.p999_us).max().unwrap(),
+        max_us: all.iter().map(|stats| stats.max_us).max().unwrap(),
+    }
+}
+
+/// What a create writes, as one pgbench transaction: the object row and its revision row,
+/// with the seed's body, under a random new path.
+fn pgbench_create_script() -> String {
+    let config = body().to_string().replace('\'', "''");
+    let path = "'/infra/antrea/traceflows/pgb-' || :client_id || '-' || :n";
+    let id = "'pgb-' || :client_id || '-' || :n";
+    format!(
+        "\\set n random(1, 2000000000)
+BEGIN;
+INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id, config, revision, \
+create_time, create_user, last_modified_time, last_modified_user) VALUES ({path}, '/infra', {id}, \
+'AntreaTraceflowConfig', gen_random_uuid()::text, '{config}', 0, 1, 'admin', 1, 'admin') \
+ON CONFLICT (path) DO NOTHING;
+INSERT INTO policy_object_revisions (path, unique_id, revision, operation, object, change_time, \
+change_user) VALUES ({path}, gen_random_uuid()::text, 0, 'create', '{config}', 1, 'admin');
+END;
+"
+    )
+}
+
+/// The SELECT of a GET by id, on one of the 1,000 objects the section stored.
+const PGBENCH_SELECT: &str = "\\set n random(0, 999)
+SELECT id, config, unique_id, revision, create_time, create_user, last_modified_time, \
+last_modified_user FROM policy_objects WHERE path = '/infra/antrea/traceflows/read-' || :n;
+";
+
+/// pgbench's transactions per second for `script` on `url`.
+fn pgbench(url: &str, clients: usize, duration: Duration, script: &str) -> f64 {
+    let mut file = tempfile::Builder::new().suffix(".sql").tempfile().unwrap();
+    std::io::Write::write_all(&mut file, script.as_bytes()).unwrap();
+    let output = Command::new("pgbench")
+        .args(["-n", "-j", "2"])
+        .arg(format!("-c{clients}"))
+        .arg(format!("-T{}", duration.as_secs()))
+        .arg("-f")
+        .arg(file.path())
+        .arg(url)
+        .output()
+        .expect("pgbench, from PostgreSQL's client package");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "pgbench: {text} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text.lines()
+        .find_map(|line| line.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("pgbench printed no tps: {text}"))
 }

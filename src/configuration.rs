@@ -161,6 +161,9 @@ pub struct PostgresSettings {
     /// How long a request waits for a connection (or for PostgreSQL to answer a connect)
     /// before it answers 503.
     pub connect_timeout_ms: u64,
+    /// Objects kept in memory for GETs by id, each served only while its row is unchanged
+    /// in the database; 0 keeps one.
+    pub cache_objects: usize,
 }
 
 /// `storage.database`: a `postgres://` or `postgresql://` URL runs on PostgreSQL; anything

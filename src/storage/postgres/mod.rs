@@ -14,6 +14,7 @@ mod errors;
 mod migrations;
 mod writes;
 
+use std::num::NonZeroUsize;
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_trait::async_trait;
+use lru::LruCache;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
 use secrecy::{ExposeSecret, SecretString};
@@ -49,8 +51,15 @@ use crate::telemetry::metrics;
 /// How often a create starts over when other instances keep creating the same path first.
 const CREATE_ATTEMPTS: usize = 3;
 
-static OBJECT_BY_PATH: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = $1"));
+/// One object by its path, with the version of its row.
+static OBJECT_BY_PATH: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT xmin::text::bigint AS row_version, {OBJECT_COLUMNS} FROM policy_objects WHERE path = $1")
+});
+
+/// The version of the row at a path: PostgreSQL's `xmin`, the transaction that wrote it,
+/// which every insert and update changes (a reset and an import too, whatever the object's
+/// own fields say).
+const ROW_VERSION_BY_PATH: &str = "SELECT xmin::text::bigint FROM policy_objects WHERE path = $1";
 
 /// What a write decides beside the change itself: where results come from, and the time and
 /// the `unique_id`s it stamps (this instance's source of time and chance).
@@ -62,6 +71,11 @@ struct WriteContext {
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Objects read, each with the version of the row it was read from. A GET asks the
+    /// database for the row's version and serves the object from here only when it is the
+    /// same, so no instance serves a state another has replaced; what it saves is reading
+    /// and parsing the object.
+    objects: Mutex<LruCache<String, (i64, Arc<Traceflow>)>>,
     cursors: CursorKey,
     /// `None`: opened for reading only.
     writes: Option<WriteContext>,
@@ -85,6 +99,10 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(settings.postgres.max_connections.max(1))
             .acquire_timeout(Duration::from_millis(settings.postgres.connect_timeout_ms))
+            // No ping before each use, a round trip as long as a GET's own query: a
+            // connection PostgreSQL dropped (a restart) fails its request with 503 once and
+            // is replaced.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .context("cannot connect to PostgreSQL")?;
@@ -93,6 +111,9 @@ impl PostgresStore {
             .context("cannot read the store's keys")?;
         Ok(Self {
             pool,
+            objects: Mutex::new(LruCache::new(
+                NonZeroUsize::new(settings.postgres.cache_objects).unwrap_or(NonZeroUsize::MIN),
+            )),
             cursors,
             writes: Some(WriteContext {
                 results,
@@ -114,6 +135,7 @@ impl PostgresStore {
         rand_core::OsRng.fill_bytes(&mut key);
         Ok(Self {
             pool,
+            objects: Mutex::new(LruCache::new(NonZeroUsize::MIN)),
             // Nothing it answers is paged: a key of its own will do.
             cursors: CursorKey::new(key),
             writes: None,
@@ -163,6 +185,14 @@ impl PostgresStore {
         }
         Ok(())
     }
+}
+
+/// An object's row with the version of the row.
+#[derive(sqlx::FromRow)]
+struct VersionedRow {
+    row_version: i64,
+    #[sqlx(flatten)]
+    object: ObjectRow,
 }
 
 /// A write's transaction, and when it began (what the commit-duration metric measures from).
@@ -215,13 +245,41 @@ async fn cursor_key(
 #[async_trait]
 impl TraceflowStore for PostgresStore {
     async fn get(&self, id: &ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
-        let row: Option<ObjectRow> = sqlx::query_as(&OBJECT_BY_PATH)
-            .bind(traceflow_path(id))
+        let path = traceflow_path(id);
+        let version: Option<i64> = sqlx::query_scalar(ROW_VERSION_BY_PATH)
+            .bind(&path)
             .fetch_optional(&self.pool)
             .await
             .classified()?;
-        row.map(|row| row.into_traceflow().map(Arc::new))
-            .transpose()
+        let Some(version) = version else {
+            self.objects.lock().expect("object cache lock").pop(&path);
+            return Ok(None);
+        };
+        let cached = self
+            .objects
+            .lock()
+            .expect("object cache lock")
+            .get(&path)
+            .cloned();
+        if let Some((cached_version, object)) = cached {
+            if cached_version == version {
+                return Ok(Some(object));
+            }
+        }
+        let row: Option<VersionedRow> = sqlx::query_as(&OBJECT_BY_PATH)
+            .bind(&path)
+            .fetch_optional(&self.pool)
+            .await
+            .classified()?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let object = Arc::new(row.object.into_traceflow()?);
+        self.objects
+            .lock()
+            .expect("object cache lock")
+            .put(path, (row.row_version, Arc::clone(&object)));
+        Ok(Some(object))
     }
 
     async fn write(
