@@ -110,7 +110,7 @@ fn main() {
         println!("## Durable creates (synchronous=FULL), each after its ceiling\n");
         table_header();
         let dir = tempfile::tempdir().unwrap();
-        let server = Process::store(&dir.path().join("writes.db"));
+        let server = Process::store(dir.path().join("writes.db"));
         let mut written = Vec::new();
         for clients in CLIENT_COUNTS {
             let before = server.bytes_written();
@@ -141,7 +141,7 @@ fn main() {
         println!("## GET by id (1,000 stored objects), each after its ceiling\n");
         table_header();
         let dir = tempfile::tempdir().unwrap();
-        let server = Process::store(&dir.path().join("reads.db"));
+        let server = Process::store(dir.path().join("reads.db"));
         runtime.block_on(create_objects(&server.url, 1000));
         for clients in CLIENT_COUNTS {
             let label = format!("GET, {clients} clients");
@@ -644,7 +644,7 @@ async fn sustained_creates(duration: Duration) {
 /// once, through the HTTP API.
 async fn snapshots(objects: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Process::store(&dir.path().join("snapshots.db"));
+    let server = Process::store(dir.path().join("snapshots.db"));
     let client = http_client(1);
     let body = body();
     let lines: String = (0..objects)
