@@ -44,6 +44,27 @@ pub struct Run {
     pub result: RunResult,
 }
 
+/// Which number a started run takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunNumber {
+    /// One more than the current run's: a new run.
+    Next,
+    /// The current run's: the same run, its clock restarted (a script set meanwhile).
+    Same,
+}
+
+impl RunNumber {
+    /// The number of the run started after `current` (the number of the object's current
+    /// run, if it has one).
+    pub fn after(self, current: Option<i64>) -> i64 {
+        match (self, current) {
+            (_, None) => 1,
+            (RunNumber::Next, Some(current)) => current + 1,
+            (RunNumber::Same, Some(current)) => current,
+        }
+    }
+}
+
 /// When a run starts: the store's clock (for what it records) and the real one (for delays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunStart {

@@ -7,7 +7,7 @@ use crate::domain::list::SortBy;
 /// Binds, always the same four: 1 the resource type, 2 and 3 the cursor's sort key and id
 /// (unused on a first page), 4 the limit. `param(n)` writes parameter `n` as the engine
 /// numbers it (`?1` for SQLite, `$1` for PostgreSQL).
-pub(super) fn list_page(
+pub(in crate::storage) fn list_page(
     sort_by: SortBy,
     ascending: bool,
     after_cursor: bool,
@@ -44,3 +44,29 @@ pub(super) fn list_page(
         param(4),
     )
 }
+
+/// The tables a snapshot copies, each with the table its copy goes to and its columns, in one
+/// order for the copy and the restore. Every engine has them, with these names and columns.
+pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 4] = [
+    (
+        "policy_objects",
+        "store_snapshot_objects",
+        "path, parent_path, id, resource_type, unique_id, config, revision, create_time,
+         create_user, last_modified_time, last_modified_user",
+    ),
+    (
+        "policy_object_revisions",
+        "store_snapshot_revisions",
+        "seq, path, unique_id, revision, operation, object, change_time, change_user",
+    ),
+    (
+        "antrea_traceflow_runs",
+        "store_snapshot_runs",
+        "path, id, unique_id, run, started_at, ready_at, status, observations",
+    ),
+    (
+        "antrea_traceflow_scripts",
+        "store_snapshot_scripts",
+        "id, script",
+    ),
+];

@@ -30,7 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use self::errors::Classified;
-use self::writes::{Number, Persisted};
+use self::writes::Persisted;
 use super::queries;
 use super::rows::{ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use super::{HealthStore, RunStore, StateStore, StoreError, TraceflowStore, WriteError};
@@ -42,7 +42,7 @@ use crate::domain::list::{ListPosition, ListQuery, SortValue};
 use crate::domain::object::{traceflow_path, RESOURCE_TYPE};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::results::Script;
-use crate::domain::run::{ResultsPolicy, Run, RunStart};
+use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, Operation, Traceflow};
@@ -311,8 +311,14 @@ impl TraceflowStore for PostgresStore {
             if applied.operation == Operation::Delete {
                 writes::remove_runs(&mut tx, &applied.object).await?;
             } else {
-                writes::start_run(&mut tx, &applied.object, &writes.results, at, Number::Next)
-                    .await?;
+                writes::start_run(
+                    &mut tx,
+                    &applied.object,
+                    &writes.results,
+                    at,
+                    RunNumber::Next,
+                )
+                .await?;
             }
             self.commit(tx, true).await?;
             return Ok(Some(applied));
@@ -421,7 +427,7 @@ impl RunStore for PostgresStore {
         let Some(object) = writes::fetch_for_update(&mut tx, &id).await? else {
             return Ok(None);
         };
-        writes::start_run(&mut tx, &object, &writes.results, at, Number::Next).await?;
+        writes::start_run(&mut tx, &object, &writes.results, at, RunNumber::Next).await?;
         self.commit(tx, true).await?;
         Ok(Some(Arc::new(object)))
     }
@@ -448,7 +454,7 @@ impl RunStore for PostgresStore {
         writes::set_script(&mut tx, &id, &script).await?;
         // The current run takes the script, its clock restarted.
         if let Some(object) = writes::fetch_for_update(&mut tx, &id).await? {
-            writes::start_run(&mut tx, &object, &writes.results, at, Number::Same).await?;
+            writes::start_run(&mut tx, &object, &writes.results, at, RunNumber::Same).await?;
         }
         self.commit(tx, true).await
     }

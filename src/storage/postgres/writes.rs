@@ -12,9 +12,10 @@ use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
 use crate::domain::object::{traceflow_path, PARENT_PATH, RESOURCE_TYPE};
 use crate::domain::results::Script;
-use crate::domain::run::{ResultsPolicy, Run, RunStart};
+use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, FieldError, ObjectId, Operation, Traceflow, WriteRejection};
+use crate::storage::queries::SNAPSHOT_TABLES as TABLES;
 use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 
@@ -135,15 +136,6 @@ pub(super) async fn persist(
     Ok(Persisted::Written)
 }
 
-/// Which number a started run takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Number {
-    /// One more than the current run's: a new run.
-    Next,
-    /// The current run's: the same run, its clock restarted (a script set meanwhile).
-    Same,
-}
-
 /// Starts a run of `object`, replacing its current one: its result is the script's for the
 /// object's id when one is set, else the policy's.
 pub(super) async fn start_run(
@@ -151,7 +143,7 @@ pub(super) async fn start_run(
     object: &Traceflow,
     results: &ResultsPolicy,
     at: RunStart,
-    number: Number,
+    number: RunNumber,
 ) -> Result<(), StoreError> {
     let path = object.path();
     let unique_id = object.meta.unique_id.to_string();
@@ -163,11 +155,7 @@ pub(super) async fn start_run(
     .fetch_optional(&mut *tx)
     .await
     .classified()?;
-    let number = match (number, current) {
-        (_, None) => 1,
-        (Number::Next, Some(current)) => current + 1,
-        (Number::Same, Some(current)) => current,
-    };
+    let number = number.after(current);
     let script = script(&mut *tx, &object.id).await?;
     let run = Run::start(number, object, script.as_ref(), results, at);
     let status = serde_json::to_string(&run.result.status).expect("a status serializes");
@@ -252,31 +240,6 @@ pub(super) async fn delete_script(tx: &mut PgConnection, id: &ObjectId) -> Resul
         .classified()
         .map(|_| ())
 }
-
-/// The columns of each table a snapshot copies, in one order for the copy and the restore.
-const TABLES: [(&str, &str, &str); 4] = [
-    (
-        "policy_objects",
-        "store_snapshot_objects",
-        "path, parent_path, id, resource_type, unique_id, config, revision, create_time,
-         create_user, last_modified_time, last_modified_user",
-    ),
-    (
-        "policy_object_revisions",
-        "store_snapshot_revisions",
-        "seq, path, unique_id, revision, operation, object, change_time, change_user",
-    ),
-    (
-        "antrea_traceflow_runs",
-        "store_snapshot_runs",
-        "path, id, unique_id, run, started_at, ready_at, status, observations",
-    ),
-    (
-        "antrea_traceflow_scripts",
-        "store_snapshot_scripts",
-        "id, script",
-    ),
-];
 
 /// Waits for every write in flight and holds off new ones until the transaction ends
 /// (`exclusive`: for a whole-store change), or only holds off writes (for a snapshot's
@@ -415,7 +378,7 @@ pub(super) async fn import(
             };
             return Err(WriteRejection::Invalid(error.into_field_error()).into());
         }
-        start_run(tx, &applied.object, results, at, Number::Next).await?;
+        start_run(tx, &applied.object, results, at, RunNumber::Next).await?;
         imported += 1;
     }
     Ok(imported)

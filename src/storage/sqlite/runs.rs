@@ -6,19 +6,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::errors::Classified;
 use super::objects::object_row;
 use crate::domain::results::Script;
-use crate::domain::run::{ResultsPolicy, Run, RunStart};
+use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
 use crate::domain::{ObjectId, Traceflow};
 use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::StoreError;
-
-/// Which number a started run takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Number {
-    /// One more than the current run's: a new run.
-    Next,
-    /// The current run's: the same run, its clock restarted (a script set meanwhile).
-    Same,
-}
 
 /// Starts a run of `object`, replacing its current one: its result is the script's for the
 /// object's id when one is set, else the policy's.
@@ -27,7 +18,7 @@ pub(super) fn start(
     object: &Traceflow,
     results: &ResultsPolicy,
     at: RunStart,
-    number: Number,
+    number: RunNumber,
 ) -> Result<(), StoreError> {
     let path = object.path();
     let unique_id = object.meta.unique_id.to_string();
@@ -39,11 +30,7 @@ pub(super) fn start(
                 .optional()
         })
         .classified()?;
-    let number = match (number, current) {
-        (_, None) => 1,
-        (Number::Next, Some(current)) => current + 1,
-        (Number::Same, Some(current)) => current,
-    };
+    let number = number.after(current);
     let script = script(conn, &object.id)?;
     let run = Run::start(number, object, script.as_ref(), results, at);
     let status = serde_json::to_string(&run.result.status).expect("a status serializes");

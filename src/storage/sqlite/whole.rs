@@ -12,35 +12,11 @@ use super::objects::{fetch, persist};
 use super::runs;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
-use crate::domain::run::{ResultsPolicy, RunStart};
+use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, FieldError, Operation, WriteRejection};
+use crate::storage::queries::SNAPSHOT_TABLES as TABLES;
 use crate::storage::WriteError;
-
-/// The columns of each table a snapshot copies, in one order for the copy and the restore.
-const TABLES: [(&str, &str, &str); 4] = [
-    (
-        "policy_objects",
-        "store_snapshot_objects",
-        "path, parent_path, id, resource_type, unique_id, config, revision, create_time,
-         create_user, last_modified_time, last_modified_user",
-    ),
-    (
-        "policy_object_revisions",
-        "store_snapshot_revisions",
-        "seq, path, unique_id, revision, operation, object, change_time, change_user",
-    ),
-    (
-        "antrea_traceflow_runs",
-        "store_snapshot_runs",
-        "path, id, unique_id, run, started_at, ready_at, status, observations",
-    ),
-    (
-        "antrea_traceflow_scripts",
-        "store_snapshot_scripts",
-        "id, script",
-    ),
-];
 
 /// Empties the store's objects, revisions, runs and scripts; answers how many objects were
 /// removed. Snapshots and the store's keys stay.
@@ -148,7 +124,7 @@ pub(super) fn import(
             object: Arc::new(line.into_object(at.stamp, user, unique_id)),
         };
         persist(conn, &applied).classified()?;
-        runs::start(conn, &applied.object, results, at, runs::Number::Next)?;
+        runs::start(conn, &applied.object, results, at, RunNumber::Next)?;
         imported += 1;
     }
     Ok(imported)

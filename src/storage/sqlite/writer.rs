@@ -31,7 +31,7 @@ use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
 use crate::domain::exchange::ImportLine;
 use crate::domain::results::Script;
-use crate::domain::run::{ResultsPolicy, RunStart};
+use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, Operation, Traceflow};
@@ -516,7 +516,7 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
                 if applied.operation == Operation::Delete {
                     runs::remove(conn, &applied.object).classified()?;
                 } else {
-                    runs::start(conn, &applied.object, &results, at, runs::Number::Next)?;
+                    runs::start(conn, &applied.object, &results, at, RunNumber::Next)?;
                 }
             }
             Done::Written(applied)
@@ -524,14 +524,14 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
         Task::Retrace { id } => {
             let object = fetch(conn, &id)?.map(Arc::new);
             if let Some(object) = &object {
-                runs::start(conn, object, &results, at, runs::Number::Next)?;
+                runs::start(conn, object, &results, at, RunNumber::Next)?;
             }
             Done::Retraced(object)
         }
         Task::SetScript { id, script } => {
             runs::set_script(conn, &id, &script).classified()?;
             if let Some(object) = fetch(conn, &id)? {
-                runs::start(conn, &object, &results, at, runs::Number::Same)?;
+                runs::start(conn, &object, &results, at, RunNumber::Same)?;
             }
             Done::Scripted
         }
@@ -565,7 +565,7 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             }
             let missing = runs::objects_without_run(conn)?;
             for object in &missing {
-                runs::start(conn, object, &results, at, runs::Number::Next)?;
+                runs::start(conn, object, &results, at, RunNumber::Next)?;
             }
             runs::runs_started(conn).classified()?;
             Done::RunsStarted(missing.len())
