@@ -115,7 +115,9 @@ fn fuzz(workspace: &Workspace, server: &Server, document: &str, excluded: &[&str
              response_headers_conformance,response_schema_conformance",
         ])
         .args(["--max-time", &seconds])
-        .args(["--workers", "2"])
+        // One worker: with two, schemathesis's own generator failed now and then (a
+        // `KeyError` inside it, not an answer of the server's).
+        .args(["--workers", "1"])
         .args(["--seed", "20261201"]);
     for operation_id in excluded {
         command.args(["--exclude-operation-id", operation_id]);
