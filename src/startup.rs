@@ -109,6 +109,7 @@ impl Application {
             secure_cookies: tls.is_some(),
         });
         let node = web::Data::new(NodeInfo::new(&settings.nsx.version));
+        let documents = web::Data::new(http::openapi::documents());
         let faults = web::Data::new(Faults::new(
             settings.fault_rules()?,
             settings.determinism.rng(Stream::Faults),
@@ -131,6 +132,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(authenticator.clone())
                 .app_data(node.clone())
+                .app_data(documents.clone())
                 .app_data(faults.clone())
                 .app_data(body_limits)
                 .configure(http::routes)

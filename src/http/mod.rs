@@ -14,6 +14,7 @@ mod pages;
 pub mod probes;
 mod responses;
 mod results;
+pub mod spec;
 mod state;
 mod traceflows;
 

@@ -1,43 +1,23 @@
-//! The served API documents (OpenAPI 3.0): NSX's operations at NSX's own spec paths, and the
-//! store's extensions at `/store/v1/openapi.json`. Paths, methods, parameters, bodies and
+//! The API documents (OpenAPI 3.0), served by [`super::spec`]: NSX's operations at NSX's own
+//! spec paths, and the store's extensions at `/store/v1/openapi.json`. Paths, methods, parameters, bodies and
 //! error answers come from the operations table ([`super::operations`]); the schemas of the
 //! bodies are below, beside it. The schemathesis run of the test suite holds every answer
 //! of the live server to them.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
-use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 
-use super::auth::Reader;
 use super::operations::{operations, Access, Content, Doc, Document, Operation};
-use super::responses::json_response;
+use super::spec::ApiDocuments;
 
-pub const NSX_DOCUMENT_PATH: &str = "/api/v1/spec/openapi/nsx_policy_api.json";
-pub const NSX_POLICY_DOCUMENT_PATH: &str = "/policy/api/v1/spec/openapi/nsx_policy_api.json";
-pub const STORE_DOCUMENT_PATH: &str = "/store/v1/openapi.json";
-
-/// `GET` of either NSX spec path.
-pub async fn nsx_document(_: Reader) -> HttpResponse {
-    json_response(&documents().0)
-}
-
-/// `GET /store/v1/openapi.json`.
-pub async fn store_document(_: Reader) -> HttpResponse {
-    json_response(&documents().1)
-}
-
-/// Both documents, built once from the operations table.
-fn documents() -> &'static (Value, Value) {
-    static DOCUMENTS: OnceLock<(Value, Value)> = OnceLock::new();
-    DOCUMENTS.get_or_init(|| {
-        let operations = operations();
-        (
-            document(Document::Nsx, &operations),
-            document(Document::Store, &operations),
-        )
-    })
+/// Both documents, from the operations table.
+pub fn documents() -> ApiDocuments {
+    let operations = operations();
+    ApiDocuments {
+        nsx: document(Document::Nsx, &operations),
+        store: document(Document::Store, &operations),
+    }
 }
 
 /// The document of the operations that belong to `which`.

@@ -5,7 +5,7 @@
 use actix_web::http::Method;
 use actix_web::{web, Handler, Responder, Route};
 
-use super::{auth, faults, history, openapi, probes, results, state, traceflows};
+use super::{auth, faults, history, probes, results, spec, state, traceflows};
 use super::{NODE_PATH, NODE_VERSION_PATH, NSX_HEALTH_PATH, POLICY_API, STORE_API};
 use crate::domain::object::COLLECTION_PATH;
 
@@ -364,7 +364,7 @@ pub fn operations() -> Vec<Operation> {
         ),
         operation(
             Method::GET,
-            openapi::NSX_DOCUMENT_PATH,
+            spec::NSX_DOCUMENT_PATH,
             Nsx,
             Doc {
                 operation_id: "ReadPolicyApiSpecification",
@@ -375,11 +375,11 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("OpenApiDocument")),
                 errors: &[],
             },
-            openapi::nsx_document,
+            spec::nsx_document,
         ),
         operation(
             Method::GET,
-            openapi::NSX_POLICY_DOCUMENT_PATH,
+            spec::NSX_POLICY_DOCUMENT_PATH,
             Nsx,
             Doc {
                 operation_id: "ReadPolicyApiSpecificationUnderPolicy",
@@ -390,11 +390,11 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("OpenApiDocument")),
                 errors: &[],
             },
-            openapi::nsx_document,
+            spec::nsx_document,
         ),
         operation(
             Method::GET,
-            openapi::STORE_DOCUMENT_PATH,
+            spec::STORE_DOCUMENT_PATH,
             Store,
             Doc {
                 operation_id: "ReadStoreApiSpecification",
@@ -405,7 +405,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("OpenApiDocument")),
                 errors: &[],
             },
-            openapi::store_document,
+            spec::store_document,
         ),
         operation(
             Method::GET,
