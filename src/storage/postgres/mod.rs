@@ -152,23 +152,20 @@ impl PostgresStore {
         self.pool.begin().await.classified()
     }
 
-    /// The time a write made now is stamped with, and when its run starts.
-    fn now(&self, writes: &WriteContext) -> (i64, RunStart) {
-        let stamp = writes.clock.lock().expect("clock lock").now();
-        let real = chrono::Utc::now().timestamp_millis();
-        (stamp, RunStart { stamp, real })
-    }
-
-    /// After a committed write: the virtual clock moves on.
-    fn committed(&self, writes: &WriteContext) {
-        writes.clock.lock().expect("clock lock").advance();
+    /// Now, for a write: the time it is stamped with (`stamp`), and the real time its run's
+    /// delays count from.
+    fn now(&self, writes: &WriteContext) -> RunStart {
+        RunStart {
+            stamp: writes.clock.lock().expect("clock lock").now(),
+            real: chrono::Utc::now().timestamp_millis(),
+        }
     }
 
     /// A write transaction begun now: the write context, when a run it starts starts, and
     /// the transaction.
     async fn begin_write(&self) -> Result<(&WriteContext, RunStart, WriteTx<'_>), StoreError> {
         let writes = self.writes()?;
-        let (_, at) = self.now(writes);
+        let at = self.now(writes);
         let tx = WriteTx {
             began: Instant::now(),
             tx: self.begin().await?,
@@ -181,7 +178,8 @@ impl PostgresStore {
         tx.tx.commit().await.classified()?;
         metrics::batch_committed(1, tx.began.elapsed());
         if changed {
-            self.committed(self.writes()?);
+            // The virtual clock moves on after each committed change.
+            self.writes()?.clock.lock().expect("clock lock").advance();
         }
         Ok(())
     }
