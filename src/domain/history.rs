@@ -57,6 +57,13 @@ impl RevisionQuery {
     /// `path` (required, a policy path), `page_size` and `cursor` as for lists.
     pub fn parse(params: &Params<'_>, cursors: &CursorKey) -> Result<Self, FieldError> {
         let path = match params.get("path") {
+            // No store keeps U+0000 in text, and no policy path holds a control character.
+            Some(path) if path.chars().any(char::is_control) => {
+                return Err(FieldError::new(
+                    "path",
+                    "must not contain control characters",
+                ))
+            }
             Some(path) if path.starts_with('/') => path.to_owned(),
             Some(_) => {
                 return Err(FieldError::new(
