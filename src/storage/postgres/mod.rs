@@ -422,6 +422,7 @@ impl TraceflowStore for PostgresStore {
 impl RunStore for PostgresStore {
     async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
         let (writes, at, mut tx) = self.begin_write().await?;
+        writes::lock_path(&mut tx, &id).await?;
         let Some(object) = writes::fetch_for_update(&mut tx, &id).await? else {
             return Ok(None);
         };
@@ -448,7 +449,10 @@ impl RunStore for PostgresStore {
     }
 
     async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError> {
+        // Under the path's lock, as a write of the object: a create running meanwhile starts
+        // its run with the script or before it, never between.
         let (writes, at, mut tx) = self.begin_write().await?;
+        writes::lock_path(&mut tx, &id).await?;
         writes::set_script(&mut tx, &id, &script).await?;
         // The current run takes the script, its clock restarted.
         if let Some(object) = writes::fetch_for_update(&mut tx, &id).await? {
@@ -459,6 +463,7 @@ impl RunStore for PostgresStore {
 
     async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
         let (_, _, mut tx) = self.begin_write().await?;
+        writes::lock_path(&mut tx, &id).await?;
         writes::delete_script(&mut tx, &id).await?;
         self.commit(tx, true).await
     }
