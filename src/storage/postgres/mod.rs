@@ -152,11 +152,21 @@ impl PostgresStore {
         self.pool.begin().await.classified()
     }
 
+    /// A read-only transaction on one snapshot: a page and its count agree.
+    async fn begin_snapshot(&self) -> Result<Transaction<'_, Postgres>, StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .classified()?;
+        Ok(tx)
+    }
+
     /// Now, for a write: the time it is stamped with (`stamp`), and the real time its run's
     /// delays count from.
-    fn now(&self, writes: &WriteContext) -> RunStart {
+    fn now(&self, context: &WriteContext) -> RunStart {
         RunStart {
-            stamp: writes.clock.lock().expect("clock lock").now(),
+            stamp: context.clock.lock().expect("clock lock").now(),
             real: chrono::Utc::now().timestamp_millis(),
         }
     }
@@ -164,13 +174,13 @@ impl PostgresStore {
     /// A write transaction begun now: the write context, when a run it starts starts, and
     /// the transaction.
     async fn begin_write(&self) -> Result<(&WriteContext, RunStart, WriteTx<'_>), StoreError> {
-        let writes = self.writes()?;
-        let at = self.now(writes);
+        let context = self.writes()?;
+        let at = self.now(context);
         let tx = WriteTx {
             began: Instant::now(),
             tx: self.begin().await?,
         };
-        Ok((writes, at, tx))
+        Ok((context, at, tx))
     }
 
     /// Commits a write transaction; the virtual clock moves on when it `changed` something.
@@ -286,13 +296,12 @@ impl TraceflowStore for PostgresStore {
         change: Change,
         user: &str,
     ) -> Result<Option<Applied>, WriteError> {
-        let writes = self.writes()?;
         for _ in 0..CREATE_ATTEMPTS {
-            let (_, at, mut tx) = self.begin_write().await?;
+            let (context, at, mut tx) = self.begin_write().await?;
             writes::lock_path(&mut tx, &id).await?;
             let current = writes::fetch_for_update(&mut tx, &id).await?;
             let now = at.stamp;
-            let unique_id = uuid_v4(&mut writes.unique_ids.lock().expect("unique id lock"));
+            let unique_id = uuid_v4(&mut context.unique_ids.lock().expect("unique id lock"));
             let stamp = Stamp {
                 user,
                 now,
@@ -312,7 +321,7 @@ impl TraceflowStore for PostgresStore {
                 writes::start_run(
                     &mut tx,
                     &applied.object,
-                    &writes.results,
+                    &context.results,
                     at,
                     RunNumber::Next,
                 )
@@ -328,12 +337,7 @@ impl TraceflowStore for PostgresStore {
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Page<Traceflow, ListPosition>, StoreError> {
-        // One snapshot for the count and the page.
-        let mut tx = self.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut *tx)
-            .await
-            .classified()?;
+        let mut tx = self.begin_snapshot().await?;
         let total: i64 = sqlx::query_scalar(
             "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = $1), 0)",
         )
@@ -375,11 +379,7 @@ impl TraceflowStore for PostgresStore {
         &self,
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut *tx)
-            .await
-            .classified()?;
+        let mut tx = self.begin_snapshot().await?;
         let total: i64 =
             sqlx::query_scalar("SELECT count(*) FROM policy_object_revisions WHERE path = $1")
                 .bind(&query.path)
@@ -421,12 +421,12 @@ impl TraceflowStore for PostgresStore {
 #[async_trait]
 impl RunStore for PostgresStore {
     async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
-        let (writes, at, mut tx) = self.begin_write().await?;
+        let (context, at, mut tx) = self.begin_write().await?;
         writes::lock_path(&mut tx, &id).await?;
         let Some(object) = writes::fetch_for_update(&mut tx, &id).await? else {
             return Ok(None);
         };
-        writes::start_run(&mut tx, &object, &writes.results, at, RunNumber::Next).await?;
+        writes::start_run(&mut tx, &object, &context.results, at, RunNumber::Next).await?;
         self.commit(tx, true).await?;
         Ok(Some(Arc::new(object)))
     }
@@ -451,12 +451,12 @@ impl RunStore for PostgresStore {
     async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError> {
         // Under the path's lock, as a write of the object: a create running meanwhile starts
         // its run with the script or before it, never between.
-        let (writes, at, mut tx) = self.begin_write().await?;
+        let (context, at, mut tx) = self.begin_write().await?;
         writes::lock_path(&mut tx, &id).await?;
         writes::set_script(&mut tx, &id, &script).await?;
         // The current run takes the script, its clock restarted.
         if let Some(object) = writes::fetch_for_update(&mut tx, &id).await? {
-            writes::start_run(&mut tx, &object, &writes.results, at, RunNumber::Same).await?;
+            writes::start_run(&mut tx, &object, &context.results, at, RunNumber::Same).await?;
         }
         self.commit(tx, true).await
     }
@@ -533,12 +533,12 @@ impl StateStore for PostgresStore {
     }
 
     async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError> {
-        let (writes, at, mut tx) = self.begin_write().await?;
+        let (context, at, mut tx) = self.begin_write().await?;
         let imported = writes::import(
             &mut tx,
             lines,
             user,
-            (&writes.results, &writes.unique_ids),
+            (&context.results, &context.unique_ids),
             at,
         )
         .await?;
