@@ -474,8 +474,9 @@ fn ms(d: Duration) -> f64 {
 
 /// The wrk script of one kind of load: every request authenticated with Basic credentials;
 /// a create PUTs a new id each time (per thread, a counter), a GET reads a random one of
-/// `stored` ids. `done` prints one line the benchmark reads.
-fn wrk_script(op: Operation) -> tempfile::NamedTempFile {
+/// `stored` ids. With instances to `spread` over (their URLs), wrk's threads take them in
+/// turn. `done` prints one line the benchmark reads.
+fn wrk_script(op: Operation, spread: &[String]) -> tempfile::NamedTempFile {
     let credentials = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
         format!("{USER}:{PASSWORD}"),
@@ -498,12 +499,25 @@ end"#,
 end"#
         ),
     };
+    let instances: Vec<String> = spread
+        .iter()
+        .map(|url| {
+            let authority = url.trim_start_matches("http://").trim_end_matches('/');
+            let (host, port) = authority.rsplit_once(':').expect("a URL with a port");
+            format!(r#"wrk.lookup("{host}", "{port}")[1]"#)
+        })
+        .collect();
+    let instances = instances.join(", ");
     let script = format!(
         r#"wrk.headers["Authorization"] = "Basic {credentials}"
 local threads = 0
+local instances = {{ {instances} }}
 setup = function(thread)
   threads = threads + 1
   thread:set("id", threads)
+  if #instances > 0 then
+    thread.addr = instances[(threads - 1) % #instances + 1]
+  end
 end
 init = function(args)
   prefix = args[1]
@@ -526,11 +540,27 @@ end
 /// `clients` keep-alive connections for `duration`, driven by wrk (two threads, one for a
 /// single connection).
 async fn load(url: &str, clients: usize, duration: Duration, op: Operation) -> Stats {
-    let script = wrk_script(op);
+    run_wrk(url, &[], clients.min(2), clients, duration, op).await
+}
+
+/// `clients` connections spread over the instances at `urls` by one wrk, a thread for each
+/// instance, so that the load generator is the same process as for one.
+async fn load_spread(urls: &[String], clients: usize, duration: Duration, op: Operation) -> Stats {
+    run_wrk(&urls[0], urls, urls.len(), clients, duration, op).await
+}
+
+async fn run_wrk(
+    url: &str,
+    spread: &[String],
+    threads: usize,
+    clients: usize,
+    duration: Duration,
+    op: Operation,
+) -> Stats {
+    let script = wrk_script(op, spread);
     let url = url.to_owned();
     let prefix = format!("{:x}", rand_seed());
     tokio::task::spawn_blocking(move || {
-        let threads = clients.min(2);
         let output = Command::new("wrk")
             .arg(format!("-t{threads}"))
             .arg(format!("-c{clients}"))
@@ -879,30 +909,6 @@ mod ceiling {
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
-
-/// `clients` connections spread over the instances at `urls`, one wrk each, at once: the
-/// requests of all, the slowest instance's latencies.
-async fn load_spread(urls: &[String], clients: usize, duration: Duration, op: Operation) -> Stats {
-    let share = clients / urls.len();
-    let phases = urls.iter().enumerate().map(|(n, url)| {
-        let connections = if n == 0 {
-            clients - share * (urls.len() - 1)
-        } else {
-            share
-        };
-        load(url, connections, duration, op)
-    });
-    let all = futures_util::future::join_all(phases).await;
-    Stats {
-        requests: all.iter().map(|stats| stats.requests).sum(),
-        errors: all.iter().map(|stats| stats.errors).sum(),
-        elapsed: all.iter().map(|stats| stats.elapsed).max().unwrap(),
-        p50_us: all.iter().map(|stats| stats.p50_us).max().unwrap(),
-        p99_us: all.iter().map(|stats| stats.p99_us).max().unwrap(),
-        p999_us: all.iter().map(|stats| stats.p999_us).max().unwrap(),
-        max_us: all.iter().map(|stats| stats.max_us).max().unwrap(),
-    }
-}
 
 /// What a create writes, as one pgbench transaction: the object row and its revision row,
 /// with the seed's body, under a random new path.

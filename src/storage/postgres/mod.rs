@@ -2,16 +2,21 @@
 //! instances on PostgreSQL").
 //!
 //! Every request is its own transaction on a pooled connection; PostgreSQL orders them. A
-//! write first takes a transaction lock on its path (an advisory lock, held whether or not
-//! the object exists), so writes of one path follow one another whatever instance runs
-//! them: its `_revision` is checked against the committed row, and of concurrent creates one
-//! inserts and the others find the object. Whole-store operations
-//! lock the tables for their transaction. Nothing is cached: every read asks the database,
-//! so no instance serves a state another has replaced. What only SQLite has (the writer
-//! thread, the checkpointer, the file lock) is in `storage/sqlite/`.
+//! write first takes two transaction locks (advisory locks, held whether or not the object
+//! exists): the store's, shared, and its path's, so writes of one path follow one another
+//! whatever instance runs them. What it reads next is the committed row: its `_revision` is
+//! checked against it, and of concurrent creates one inserts and the others find the
+//! object. A whole-store operation takes the store's lock alone, so it waits for the writes
+//! in flight and they for it. A create is five round trips: begin, the locks, one read (the
+//! object, its run and its script), one statement for the object, its history row and its
+//! run, commit. Every read asks the database: a GET serves its kept copy of an
+//! object only while the row's version is the one it was read from (concurrent GETs ask in
+//! one query, `versions.rs`), so no instance serves a state another has replaced. What only
+//! SQLite has (the writer thread, the checkpointer, the file lock) is in `storage/sqlite/`.
 
 mod errors;
 mod migrations;
+mod versions;
 mod writes;
 
 use std::num::NonZeroUsize;
@@ -30,6 +35,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use self::errors::Classified;
+use self::versions::RowVersions;
 use self::writes::Persisted;
 use super::queries;
 use super::rows::{ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
@@ -56,11 +62,6 @@ static OBJECT_BY_PATH: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT xmin::text::bigint AS row_version, {OBJECT_COLUMNS} FROM policy_objects WHERE path = $1")
 });
 
-/// The version of the row at a path: PostgreSQL's `xmin`, the transaction that wrote it,
-/// which every insert and update changes (a reset and an import too, whatever the object's
-/// own fields say).
-const ROW_VERSION_BY_PATH: &str = "SELECT xmin::text::bigint FROM policy_objects WHERE path = $1";
-
 /// What a write decides beside the change itself: where results come from, and the time and
 /// the `unique_id`s it stamps (this instance's source of time and chance).
 struct WriteContext {
@@ -72,10 +73,13 @@ struct WriteContext {
 pub struct PostgresStore {
     pool: PgPool,
     /// Objects read, each with the version of the row it was read from. A GET asks the
-    /// database for the row's version and serves the object from here only when it is the
-    /// same, so no instance serves a state another has replaced; what it saves is reading
-    /// and parsing the object.
+    /// database for the row's version (PostgreSQL's `xmin`, the transaction that wrote it,
+    /// which every insert and update changes: a reset and an import too, whatever the
+    /// object's own fields say) and serves the object from here only when it is the same, so
+    /// no instance serves a state another has replaced; what it saves is reading and parsing
+    /// the object.
     objects: Mutex<LruCache<String, (i64, Arc<Traceflow>)>>,
+    versions: Arc<RowVersions>,
     cursors: CursorKey,
     /// `None`: opened for reading only.
     writes: Option<WriteContext>,
@@ -110,6 +114,7 @@ impl PostgresStore {
             .await
             .context("cannot read the store's keys")?;
         Ok(Self {
+            versions: RowVersions::new(pool.clone(), settings.postgres.max_connections as usize),
             pool,
             objects: Mutex::new(LruCache::new(
                 NonZeroUsize::new(settings.postgres.cache_objects).unwrap_or(NonZeroUsize::MIN),
@@ -134,6 +139,7 @@ impl PostgresStore {
         let mut key = [0u8; 32];
         rand_core::OsRng.fill_bytes(&mut key);
         Ok(Self {
+            versions: RowVersions::new(pool.clone(), 1),
             pool,
             objects: Mutex::new(LruCache::new(NonZeroUsize::MIN)),
             // Nothing it answers is paged: a key of its own will do.
@@ -254,12 +260,7 @@ async fn cursor_key(
 impl TraceflowStore for PostgresStore {
     async fn get(&self, id: &ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
         let path = traceflow_path(id);
-        let version: Option<i64> = sqlx::query_scalar(ROW_VERSION_BY_PATH)
-            .bind(&path)
-            .fetch_optional(&self.pool)
-            .await
-            .classified()?;
-        let Some(version) = version else {
+        let Some(version) = self.versions.of(&path).await? else {
             self.objects.lock().expect("object cache lock").pop(&path);
             return Ok(None);
         };
@@ -299,7 +300,7 @@ impl TraceflowStore for PostgresStore {
         for _ in 0..CREATE_ATTEMPTS {
             let (context, at, mut tx) = self.begin_write().await?;
             writes::lock_path(&mut tx, &id).await?;
-            let current = writes::fetch_for_update(&mut tx, &id).await?;
+            let current = writes::current(&mut tx, &id).await?;
             let now = at.stamp;
             let unique_id = uuid_v4(&mut context.unique_ids.lock().expect("unique id lock"));
             let stamp = Stamp {
@@ -307,25 +308,26 @@ impl TraceflowStore for PostgresStore {
                 now,
                 unique_id,
             };
-            let Some(applied) = write::apply(current, id.clone(), change.clone(), stamp)? else {
+            let Some(applied) = write::apply(current.object, id.clone(), change.clone(), stamp)?
+            else {
                 tx.tx.rollback().await.classified()?;
                 return Ok(None);
             };
-            if writes::persist(&mut tx, &applied).await? == Persisted::CreatedMeanwhile {
+            // A create's object is new: its unique id has no run yet.
+            let current_run = match applied.operation {
+                Operation::Create => None,
+                _ => current.run,
+            };
+            let run = (applied.operation != Operation::Delete).then(|| {
+                let number = RunNumber::Next.after(current_run);
+                let script = current.script.as_ref();
+                Run::start(number, &applied.object, script, &context.results, at)
+            });
+            if writes::persist(&mut tx, &applied, run.as_ref()).await?
+                == Persisted::CreatedMeanwhile
+            {
                 tx.tx.rollback().await.classified()?;
                 continue;
-            }
-            if applied.operation == Operation::Delete {
-                writes::remove_runs(&mut tx, &applied.object).await?;
-            } else {
-                writes::start_run(
-                    &mut tx,
-                    &applied.object,
-                    &context.results,
-                    at,
-                    RunNumber::Next,
-                )
-                .await?;
             }
             self.commit(tx, true).await?;
             return Ok(Some(applied));
@@ -423,10 +425,19 @@ impl RunStore for PostgresStore {
     async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
         let (context, at, mut tx) = self.begin_write().await?;
         writes::lock_path(&mut tx, &id).await?;
-        let Some(object) = writes::fetch_for_update(&mut tx, &id).await? else {
+        let current = writes::current(&mut tx, &id).await?;
+        let Some(object) = current.object else {
             return Ok(None);
         };
-        writes::start_run(&mut tx, &object, &context.results, at, RunNumber::Next).await?;
+        let number = RunNumber::Next.after(current.run);
+        let run = Run::start(
+            number,
+            &object,
+            current.script.as_ref(),
+            &context.results,
+            at,
+        );
+        writes::start_run(&mut tx, &object, &run).await?;
         self.commit(tx, true).await?;
         Ok(Some(Arc::new(object)))
     }
@@ -455,8 +466,11 @@ impl RunStore for PostgresStore {
         writes::lock_path(&mut tx, &id).await?;
         writes::set_script(&mut tx, &id, &script).await?;
         // The current run takes the script, its clock restarted.
-        if let Some(object) = writes::fetch_for_update(&mut tx, &id).await? {
-            writes::start_run(&mut tx, &object, &context.results, at, RunNumber::Same).await?;
+        let current = writes::current(&mut tx, &id).await?;
+        if let Some(object) = current.object {
+            let number = RunNumber::Same.after(current.run);
+            let run = Run::start(number, &object, Some(&script), &context.results, at);
+            writes::start_run(&mut tx, &object, &run).await?;
         }
         self.commit(tx, true).await
     }

@@ -5,49 +5,95 @@
 use std::sync::{Arc, LazyLock};
 
 use rand_chacha::ChaCha8Rng;
-use sqlx::PgConnection;
+use sqlx::{FromRow, PgConnection, Row};
 
 use super::errors::Classified;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
 use crate::domain::object::{traceflow_path, PARENT_PATH, RESOURCE_TYPE};
 use crate::domain::results::Script;
-use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
+use crate::domain::run::{ResultsPolicy, Run, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, FieldError, ObjectId, Operation, Traceflow, WriteRejection};
 use crate::storage::queries::SNAPSHOT_TABLES as TABLES;
 use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 
-/// One object by its path, locked for the rest of the transaction.
-static OBJECT_FOR_UPDATE: LazyLock<String> = LazyLock::new(|| {
-    format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = $1 FOR UPDATE")
-});
+/// The key of the store's own advisory lock (the two-key form, apart from the paths'
+/// one-key locks): every write of one path holds it shared, a whole-store operation
+/// exclusively.
+const STORE_LOCK: (i32, i32) = (0x6e73_7870, 1);
 
-/// Takes the lock of `id`'s path until the transaction ends, whether or not an object is
-/// stored there: writes of one path, from any instance, follow one another, so that a
-/// create checks for the object and inserts it as one step.
+/// Takes, until the transaction ends, the store's lock (shared) and the lock of `id`'s path,
+/// whether or not an object is stored there. Writes of one path, from any instance, follow
+/// one another, and a whole-store operation waits for them and they for it: what the
+/// transaction reads after this is the committed state no other write changes before it
+/// commits.
 pub(super) async fn lock_path(tx: &mut PgConnection, id: &ObjectId) -> Result<(), StoreError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(traceflow_path(id))
-        .execute(&mut *tx)
-        .await
-        .classified()
-        .map(|_| ())
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock_shared($1, $2), pg_advisory_xact_lock(hashtextextended($3, 0))",
+    )
+    .bind(STORE_LOCK.0)
+    .bind(STORE_LOCK.1)
+    .bind(traceflow_path(id))
+    .execute(&mut *tx)
+    .await
+    .classified()
+    .map(|_| ())
 }
 
-/// The object at `id`, locked until the transaction ends: a concurrent write of it waits,
-/// so its `_revision` is checked against the committed row.
-pub(super) async fn fetch_for_update(
-    tx: &mut PgConnection,
-    id: &ObjectId,
-) -> Result<Option<Traceflow>, StoreError> {
-    let row: Option<ObjectRow> = sqlx::query_as(&OBJECT_FOR_UPDATE)
+/// What a write of one path reads under its locks, in one query: the object, the number of
+/// its current run, and the script set for its id.
+pub(super) struct Current {
+    pub(super) object: Option<Traceflow>,
+    pub(super) run: Option<i64>,
+    pub(super) script: Option<Script>,
+}
+
+static CURRENT: LazyLock<String> = LazyLock::new(|| {
+    let object_columns = OBJECT_COLUMNS
+        .split(',')
+        .map(|column| format!("o.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT o.path IS NOT NULL AS found, {object_columns}, r.run AS current_run, s.script
+         FROM (SELECT $1::text AS path, $2::text AS id) AS wanted
+         LEFT JOIN policy_objects AS o ON o.path = wanted.path
+         LEFT JOIN antrea_traceflow_runs AS r
+                ON r.path = wanted.path AND r.unique_id = o.unique_id
+         LEFT JOIN antrea_traceflow_scripts AS s ON s.id = wanted.id"
+    )
+});
+
+/// The object at `id`, its run and its script; taken after [`lock_path`], so that no write
+/// changes them before the transaction ends.
+pub(super) async fn current(tx: &mut PgConnection, id: &ObjectId) -> Result<Current, StoreError> {
+    let row = sqlx::query(&CURRENT)
         .bind(traceflow_path(id))
-        .fetch_optional(&mut *tx)
+        .bind(id.as_str())
+        .fetch_one(&mut *tx)
         .await
         .classified()?;
-    row.map(ObjectRow::into_traceflow).transpose()
+    let decoded = |err: sqlx::Error| StoreError::Internal(format!("stored object {id}: {err}"));
+    let found: bool = row.try_get("found").map_err(decoded)?;
+    let object = if found {
+        Some(
+            ObjectRow::from_row(&row)
+                .map_err(decoded)?
+                .into_traceflow()?,
+        )
+    } else {
+        None
+    };
+    let script: Option<String> = row.try_get("script").map_err(decoded)?;
+    Ok(Current {
+        object,
+        run: row.try_get("current_run").map_err(decoded)?,
+        script: script
+            .map(|json| script_from_row(id.as_str(), &json))
+            .transpose()?,
+    })
 }
 
 /// Whether `persist` wrote, or found that a concurrent transaction created the object first.
@@ -57,125 +103,137 @@ pub(super) enum Persisted {
     CreatedMeanwhile,
 }
 
-/// Writes the new state of the object and appends its history row. A create inserts only
-/// when the path is still free; when another instance created it meanwhile, nothing is
+/// Where a run is written, and how it replaces the object's current one.
+const RUN_INTO: &str = "INSERT INTO antrea_traceflow_runs
+         (path, id, unique_id, run, started_at, ready_at, status, observations)";
+const RUN_REPLACES: &str = "ON CONFLICT (path) DO UPDATE SET
+         unique_id = excluded.unique_id,
+         run = excluded.run,
+         started_at = excluded.started_at,
+         ready_at = excluded.ready_at,
+         status = excluded.status,
+         observations = excluded.observations";
+
+/// A run's status and observations, as stored.
+fn run_json(run: &Run) -> (String, String) {
+    let status = serde_json::to_string(&run.result.status).expect("a status serializes");
+    let observations =
+        serde_json::to_string(&run.result.observations).expect("observations serialize");
+    (status, observations)
+}
+
+/// Writes the new state of the object, appends its history row and starts its `run` (a
+/// deleted object's runs go with it), all in one statement. A create inserts only when the
+/// path is still free; when it is not (a row written past the store's locks), nothing is
 /// written and the caller starts over (its rules then see the object).
 pub(super) async fn persist(
     tx: &mut PgConnection,
     applied: &Applied,
+    run: Option<&Run>,
 ) -> Result<Persisted, StoreError> {
+    // The statement changes the object's row (`changed` answers its path) and, from it,
+    // appends the revision ($1 the path, $2 the unique id, $3 the revision, $4 the
+    // operation, $5 the whole object, $6 the time, $7 the user) and writes the run ($8 its
+    // number, $9 its start, $10 when it is ready, $11 its status, $12 its observations,
+    // $13 the object's id); the change itself binds the rest.
+    let revision = "revision AS (
+         INSERT INTO policy_object_revisions
+             (path, unique_id, revision, operation, object, change_time, change_user)
+         SELECT path, $2, $3, $4, $5, $6, $7 FROM changed)";
+    let started = format!(
+        "run AS ({RUN_INTO} SELECT path, $13, $2, $8, $9, $10, $11, $12 FROM changed
+         {RUN_REPLACES})"
+    );
     let object = &applied.object;
-    let path = object.path();
     let meta = &object.meta;
-    let unique_id = meta.unique_id.to_string();
-    match applied.operation {
-        Operation::Delete => {
-            sqlx::query("DELETE FROM policy_objects WHERE path = $1")
-                .bind(&path)
-                .execute(&mut *tx)
-                .await
-                .classified()?;
-        }
-        Operation::Create => {
-            let inserted = sqlx::query(
-                "INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id,
+    let change = match applied.operation {
+        Operation::Delete => format!(
+            "WITH changed AS (DELETE FROM policy_objects WHERE path = $1 RETURNING path),
+                  runs AS (DELETE FROM antrea_traceflow_runs WHERE path = $1),
+                  {revision}
+             SELECT count(*) FROM changed"
+        ),
+        Operation::Create => format!(
+            "WITH changed AS (
+                 INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id,
                      config, revision, create_time, create_user, last_modified_time,
                      last_modified_user)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                 ON CONFLICT (path) DO NOTHING",
-            )
-            .bind(&path)
-            .bind(PARENT_PATH)
-            .bind(object.id.as_str())
-            .bind(RESOURCE_TYPE)
-            .bind(&unique_id)
-            .bind(object.config.to_json())
-            .bind(meta.revision)
-            .bind(meta.create_time)
-            .bind(&meta.create_user)
-            .bind(meta.last_modified_time)
-            .bind(&meta.last_modified_user)
-            .execute(&mut *tx)
-            .await
-            .classified()?;
-            if inserted.rows_affected() == 0 {
-                return Ok(Persisted::CreatedMeanwhile);
+                 VALUES ($1, $15, $13, $16, $2, $14, $3, $17, $18, $6, $7)
+                 ON CONFLICT (path) DO NOTHING
+                 RETURNING path),
+                  {revision},
+                  {started}
+             SELECT count(*) FROM changed"
+        ),
+        Operation::Replace | Operation::Patch => format!(
+            "WITH changed AS (
+                 UPDATE policy_objects
+                 SET config = $14, revision = $3, last_modified_time = $6,
+                     last_modified_user = $7
+                 WHERE path = $1
+                 RETURNING path),
+                  {revision},
+                  {started}
+             SELECT count(*) FROM changed"
+        ),
+    };
+    let statement = sqlx::query_scalar::<_, i64>(&change)
+        .bind(object.path())
+        .bind(meta.unique_id.to_string())
+        .bind(meta.revision)
+        .bind(applied.operation.as_str())
+        .bind(object.to_json())
+        .bind(meta.last_modified_time)
+        .bind(&meta.last_modified_user);
+    let statement = match (applied.operation, run) {
+        (Operation::Delete, _) => statement,
+        (_, None) => {
+            return Err(StoreError::Internal(format!(
+                "a {} without its run",
+                applied.operation.as_str()
+            )))
+        }
+        (operation, Some(run)) => {
+            let (status, observations) = run_json(run);
+            let statement = statement
+                .bind(run.number)
+                .bind(run.started)
+                .bind(run.ready_at)
+                .bind(status)
+                .bind(observations)
+                .bind(object.id.as_str())
+                .bind(object.config.to_json());
+            if operation == Operation::Create {
+                statement
+                    .bind(PARENT_PATH)
+                    .bind(RESOURCE_TYPE)
+                    .bind(meta.create_time)
+                    .bind(&meta.create_user)
+            } else {
+                statement
             }
         }
-        Operation::Replace | Operation::Patch => {
-            sqlx::query(
-                "UPDATE policy_objects
-                 SET config = $2, revision = $3, last_modified_time = $4, last_modified_user = $5
-                 WHERE path = $1",
-            )
-            .bind(&path)
-            .bind(object.config.to_json())
-            .bind(meta.revision)
-            .bind(meta.last_modified_time)
-            .bind(&meta.last_modified_user)
-            .execute(&mut *tx)
-            .await
-            .classified()?;
-        }
+    };
+    let changed = statement.fetch_one(&mut *tx).await.classified()?;
+    if applied.operation == Operation::Create && changed == 0 {
+        return Ok(Persisted::CreatedMeanwhile);
     }
-    sqlx::query(
-        "INSERT INTO policy_object_revisions
-             (path, unique_id, revision, operation, object, change_time, change_user)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&path)
-    .bind(&unique_id)
-    .bind(meta.revision)
-    .bind(applied.operation.as_str())
-    .bind(object.to_json())
-    .bind(meta.last_modified_time)
-    .bind(&meta.last_modified_user)
-    .execute(&mut *tx)
-    .await
-    .classified()?;
     Ok(Persisted::Written)
 }
 
-/// Starts a run of `object`, replacing its current one: its result is the script's for the
-/// object's id when one is set, else the policy's.
+/// Starts `run` of `object`, replacing its current one.
 pub(super) async fn start_run(
     tx: &mut PgConnection,
     object: &Traceflow,
-    results: &ResultsPolicy,
-    at: RunStart,
-    number: RunNumber,
+    run: &Run,
 ) -> Result<(), StoreError> {
-    let path = object.path();
-    let unique_id = object.meta.unique_id.to_string();
-    let current: Option<i64> = sqlx::query_scalar(
-        "SELECT run FROM antrea_traceflow_runs WHERE path = $1 AND unique_id = $2",
-    )
-    .bind(&path)
-    .bind(&unique_id)
-    .fetch_optional(&mut *tx)
-    .await
-    .classified()?;
-    let number = number.after(current);
-    let script = script(&mut *tx, &object.id).await?;
-    let run = Run::start(number, object, script.as_ref(), results, at);
-    let status = serde_json::to_string(&run.result.status).expect("a status serializes");
-    let observations =
-        serde_json::to_string(&run.result.observations).expect("observations serialize");
-    sqlx::query(
-        "INSERT INTO antrea_traceflow_runs
-             (path, id, unique_id, run, started_at, ready_at, status, observations)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (path) DO UPDATE SET
-             unique_id = excluded.unique_id,
-             run = excluded.run,
-             started_at = excluded.started_at,
-             ready_at = excluded.ready_at,
-             status = excluded.status,
-             observations = excluded.observations",
-    )
-    .bind(&path)
+    let (status, observations) = run_json(run);
+    sqlx::query(&format!(
+        "{RUN_INTO} VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {RUN_REPLACES}"
+    ))
+    .bind(object.path())
     .bind(object.id.as_str())
-    .bind(&unique_id)
+    .bind(object.meta.unique_id.to_string())
     .bind(run.number)
     .bind(run.started)
     .bind(run.ready_at)
@@ -185,19 +243,6 @@ pub(super) async fn start_run(
     .await
     .classified()?;
     Ok(())
-}
-
-/// Removes the runs of a deleted object.
-pub(super) async fn remove_runs(
-    tx: &mut PgConnection,
-    object: &Traceflow,
-) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM antrea_traceflow_runs WHERE path = $1")
-        .bind(object.path())
-        .execute(&mut *tx)
-        .await
-        .classified()
-        .map(|_| ())
 }
 
 pub(super) async fn script(
@@ -241,25 +286,23 @@ pub(super) async fn delete_script(tx: &mut PgConnection, id: &ObjectId) -> Resul
         .map(|_| ())
 }
 
-/// Waits for every write in flight and holds off new ones until the transaction ends
-/// (`exclusive`: for a whole-store change), or only holds off writes (for a snapshot's
-/// copy, which reads): either way a concurrent write lands wholly before or after.
-pub(super) async fn lock_store(tx: &mut PgConnection, exclusive: bool) -> Result<(), StoreError> {
-    let mode = if exclusive { "EXCLUSIVE" } else { "SHARE" };
-    sqlx::query(&format!(
-        "LOCK TABLE policy_objects, policy_object_revisions, antrea_traceflow_runs,
-              antrea_traceflow_scripts IN {mode} MODE"
-    ))
-    .execute(&mut *tx)
-    .await
-    .classified()
-    .map(|_| ())
+/// Waits for every write in flight and holds off new ones until the transaction ends: a
+/// whole-store operation (a reset, a snapshot saved or restored, an import) sees no write
+/// half done, and a write lands wholly before or after it. Reads go on.
+pub(super) async fn lock_store(tx: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind(STORE_LOCK.0)
+        .bind(STORE_LOCK.1)
+        .execute(&mut *tx)
+        .await
+        .classified()
+        .map(|_| ())
 }
 
 /// Empties the store's objects, revisions, runs and scripts; answers how many objects were
 /// removed. Snapshots and the store's keys stay.
 pub(super) async fn reset(tx: &mut PgConnection) -> Result<u64, StoreError> {
-    lock_store(tx, true).await?;
+    lock_store(tx).await?;
     let removed = count_objects(tx).await?;
     clear(tx).await?;
     Ok(removed)
@@ -270,7 +313,7 @@ pub(super) async fn save_snapshot(
     name: &SnapshotName,
     created: i64,
 ) -> Result<SnapshotInfo, StoreError> {
-    lock_store(tx, false).await?;
+    lock_store(tx).await?;
     delete_snapshot(tx, name).await?;
     for (live, saved, columns) in TABLES {
         sqlx::query(&format!(
@@ -300,7 +343,7 @@ pub(super) async fn restore_snapshot(
     tx: &mut PgConnection,
     name: &SnapshotName,
 ) -> Result<Option<SnapshotInfo>, StoreError> {
-    lock_store(tx, true).await?;
+    lock_store(tx).await?;
     let Some(info) = snapshot_info(tx, name).await? else {
         return Ok(None);
     };
@@ -362,7 +405,7 @@ pub(super) async fn import(
     (results, unique_ids): (&ResultsPolicy, &std::sync::Mutex<ChaCha8Rng>),
     at: RunStart,
 ) -> Result<u64, WriteError> {
-    lock_store(tx, true).await?;
+    lock_store(tx).await?;
     let mut imported = 0;
     for line in lines {
         let number = line.number;
@@ -371,14 +414,16 @@ pub(super) async fn import(
             operation: Operation::Create,
             object: Arc::new(line.into_object(at.stamp, user, unique_id)),
         };
-        if persist(tx, &applied).await? == Persisted::CreatedMeanwhile {
+        // A new object has no run yet.
+        let script = script(tx, &applied.object.id).await?;
+        let run = Run::start(1, &applied.object, script.as_ref(), results, at);
+        if persist(tx, &applied, Some(&run)).await? == Persisted::CreatedMeanwhile {
             let error = LineError {
                 line: number,
                 error: FieldError::new("id", "an object with this id exists already"),
             };
             return Err(WriteRejection::Invalid(error.into_field_error()).into());
         }
-        start_run(tx, &applied.object, results, at, RunNumber::Next).await?;
         imported += 1;
     }
     Ok(imported)
