@@ -129,6 +129,48 @@ async fn a_write_reads_back_at_once_through_another_instance() {
     }
 }
 
+/// GETs that arrive together on one instance are answered from one query for their rows'
+/// versions; every one of them, sent after another instance acknowledged a write, sees that
+/// write or a later one, never the state it replaced.
+#[tokio::test]
+async fn gets_asked_together_see_every_write_acknowledged_before_them() {
+    let workspace = Workspace::new();
+    let servers = instances(&workspace);
+    let (writer, reader) = (&servers[0].client, &servers[1].client);
+    let ids: Vec<String> = (0..4).map(|n| format!("together-{n}")).collect();
+    for id in &ids {
+        assert_eq!(writer.put(id, &minimal()).await.status, 200);
+    }
+    for round in 1..=15 {
+        for id in &ids {
+            let mut body = minimal();
+            body["_revision"] = json!(round - 1);
+            body["description"] = json!(format!("round {round}"));
+            assert_eq!(writer.put(id, &body).await.status, 200, "{id}");
+        }
+        // Forty GETs at once, ten for each object: more than one query's worth, so most
+        // wait for the next.
+        let mut reads = tokio::task::JoinSet::new();
+        for n in 0..40 {
+            let client = reader.clone();
+            let id = ids[n % ids.len()].clone();
+            reads.spawn(async move { (id.clone(), client.get(&id).await) });
+        }
+        while let Some(done) = reads.join_next().await {
+            let (id, read) = done.unwrap();
+            assert_eq!(read.status, 200, "{id}: {read:#?}");
+            assert_eq!(read.body["_revision"], round, "{id} after round {round}");
+            assert_eq!(read.body["description"], format!("round {round}"), "{id}");
+        }
+    }
+    // A delete is seen by all of them at once too.
+    assert_eq!(writer.delete(&ids[0]).await.status, 200);
+    let reads = (0..20).map(|_| reader.get(&ids[0]));
+    for read in futures_util::future::join_all(reads).await {
+        assert_eq!(read.status, 404);
+    }
+}
+
 /// Writers spread over three instances create objects until one instance is killed; the
 /// others go on. Every create any instance acknowledged is there, as answered.
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! The contract's integration tests again, on PostgreSQL: the same modules as `tests/api/`
 //! (the harness picks the engine by this crate's name), on databases of a throwaway cluster
-//! the harness starts from the machine's PostgreSQL binaries; and what only several
-//! instances on one database can show (`postgres/`). SQLite's own tests
-//! (`tests/api/sqlite/`) are not here.
+//! the harness starts from the machine's PostgreSQL binaries; what only several instances
+//! on one database can show (`instances.rs`); and the schema's migrations (`schema.rs`).
+//! SQLite's own tests (`tests/api/sqlite/`) are not here.
 
 #[path = "../api/postgres_cluster.rs"]
 mod postgres_cluster;
@@ -49,3 +49,4 @@ mod state;
 mod validation;
 
 mod instances;
+mod schema;
