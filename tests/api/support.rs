@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -216,8 +216,9 @@ impl Workspace {
     }
 
     /// The engine's own check of its storage, for after a kill. SQLite: `PRAGMA
-    /// integrity_check` finds no damage. PostgreSQL (which keeps its own files sound): no
-    /// object without its history, and the count the lists answer is the rows'.
+    /// integrity_check` finds no damage. PostgreSQL (which keeps its own files sound): once
+    /// the killed instance's last transactions have ended, no object without its history, and
+    /// the count the lists answer is the rows'.
     pub fn check_storage(&self) {
         match engine() {
             Engine::Sqlite => {
@@ -228,6 +229,7 @@ impl Workspace {
                 assert_eq!(integrity, "ok");
             }
             Engine::Postgres => {
+                self.wait_for_transactions_of_the_dead();
                 let orphans = self.postgres_sql(
                     "SELECT count(*) FROM policy_objects o WHERE NOT EXISTS \
                      (SELECT 1 FROM policy_object_revisions r WHERE r.path = o.path)",
@@ -239,6 +241,28 @@ impl Workspace {
                 );
                 assert_eq!(counted, "t", "the kept count is the rows'");
             }
+        }
+    }
+
+    /// Waits until no session on the database is inside a statement or a transaction: a
+    /// killed instance's backend finishes the COMMIT it had received (it may land a moment
+    /// after the instance died, with a slow flush) and then notices its client is gone. What
+    /// the test reads after this changes no more.
+    fn wait_for_transactions_of_the_dead(&self) {
+        let busy = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                    AND backend_type = 'client backend' AND pid <> pg_backend_pid() \
+                    AND state <> 'idle'";
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.postgres_sql(busy) != "0" {
+            assert!(
+                Instant::now() < deadline,
+                "sessions still busy after 10 s: {}",
+                self.postgres_sql(
+                    "SELECT string_agg(state || ': ' || query, '; ') FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
