@@ -8,14 +8,16 @@
 //! what a GET waits for, never how old its answer can be.
 //!
 //! At most `lanes` queries are in flight; under light load each GET is its own query, as
-//! before. The queries run in tasks of their own, so a GET whose client goes away while it
-//! waits leaves the others' answers to come.
+//! before. The queries run in tasks of their own, on the store's runtime where the
+//! connections live, so a GET whose client goes away while it waits leaves the others'
+//! answers to come.
 
 use std::collections::HashMap;
 use std::mem;
 use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
+use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use super::errors::Classified;
@@ -30,6 +32,9 @@ type Answer = Result<Option<i64>, StoreError>;
 
 pub(super) struct RowVersions {
     pool: PgPool,
+    /// The store's runtime, where the pool's connections live: the queries run there,
+    /// whichever runtime a GET waits on.
+    runtime: Handle,
     lanes: usize,
     state: Mutex<Queue>,
 }
@@ -42,9 +47,11 @@ struct Queue {
 }
 
 impl RowVersions {
+    /// Queries on `pool`, from the runtime this is made on.
     pub(super) fn new(pool: PgPool, lanes: usize) -> Arc<Self> {
         Arc::new(Self {
             pool,
+            runtime: Handle::current(),
             lanes: lanes.max(1),
             state: Mutex::default(),
         })
@@ -63,7 +70,7 @@ impl RowVersions {
             free
         };
         if start_lane {
-            tokio::spawn(Arc::clone(self).drain());
+            self.runtime.spawn(Arc::clone(self).drain());
         }
         answered.await.unwrap_or_else(|_| {
             Err(StoreError::Internal(
