@@ -36,7 +36,8 @@ use crate::storage::rows::{ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 use crate::telemetry::metrics;
 
-/// How often a create starts over when other instances keep creating the same path first.
+/// How often a create starts over when it finds its path taken after all: by a row written
+/// past the store's locks (by hand, say), as every write of the store takes its path's.
 const CREATE_ATTEMPTS: usize = 3;
 
 /// One object by its path, with the version of its row.

@@ -122,6 +122,63 @@ fn run_json(run: &Run) -> (String, String) {
     (status, observations)
 }
 
+// The statements of `persist`. Each changes the object's row (`changed` answers its path)
+// and, from it, appends the revision ($1 the path, $2 the unique id, $3 the revision, $4 the
+// operation, $5 the whole object, $6 the time, $7 the user) and writes the run ($8 its
+// number, $9 its start, $10 when it is ready, $11 its status, $12 its observations, $13 the
+// object's id); the change itself binds the rest ($14 the config; a create's $15 to $18).
+
+const REVISION: &str = "revision AS (
+     INSERT INTO policy_object_revisions
+         (path, unique_id, revision, operation, object, change_time, change_user)
+     SELECT path, $2, $3, $4, $5, $6, $7 FROM changed)";
+
+static RUN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "run AS ({RUN_INTO} SELECT path, $13, $2, $8, $9, $10, $11, $12 FROM changed
+         {RUN_REPLACES})"
+    )
+});
+
+static DELETE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH changed AS (DELETE FROM policy_objects WHERE path = $1 RETURNING path),
+              runs AS (DELETE FROM antrea_traceflow_runs WHERE path = $1),
+              {REVISION}
+         SELECT count(*) FROM changed"
+    )
+});
+
+static CREATE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH changed AS (
+             INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id,
+                 config, revision, create_time, create_user, last_modified_time,
+                 last_modified_user)
+             VALUES ($1, $15, $13, $16, $2, $14, $3, $17, $18, $6, $7)
+             ON CONFLICT (path) DO NOTHING
+             RETURNING path),
+              {REVISION},
+              {run}
+         SELECT count(*) FROM changed",
+        run = *RUN
+    )
+});
+
+static UPDATE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH changed AS (
+             UPDATE policy_objects
+             SET config = $14, revision = $3, last_modified_time = $6, last_modified_user = $7
+             WHERE path = $1
+             RETURNING path),
+              {REVISION},
+              {run}
+         SELECT count(*) FROM changed",
+        run = *RUN
+    )
+});
+
 /// Writes the new state of the object, appends its history row and starts its `run` (a
 /// deleted object's runs go with it), all in one statement. A create inserts only when the
 /// path is still free; when it is not (a row written past the store's locks), nothing is
@@ -131,53 +188,14 @@ pub(super) async fn persist(
     applied: &Applied,
     run: Option<&Run>,
 ) -> Result<Persisted, StoreError> {
-    // The statement changes the object's row (`changed` answers its path) and, from it,
-    // appends the revision ($1 the path, $2 the unique id, $3 the revision, $4 the
-    // operation, $5 the whole object, $6 the time, $7 the user) and writes the run ($8 its
-    // number, $9 its start, $10 when it is ready, $11 its status, $12 its observations,
-    // $13 the object's id); the change itself binds the rest.
-    let revision = "revision AS (
-         INSERT INTO policy_object_revisions
-             (path, unique_id, revision, operation, object, change_time, change_user)
-         SELECT path, $2, $3, $4, $5, $6, $7 FROM changed)";
-    let started = format!(
-        "run AS ({RUN_INTO} SELECT path, $13, $2, $8, $9, $10, $11, $12 FROM changed
-         {RUN_REPLACES})"
-    );
     let object = &applied.object;
     let meta = &object.meta;
-    let change = match applied.operation {
-        Operation::Delete => format!(
-            "WITH changed AS (DELETE FROM policy_objects WHERE path = $1 RETURNING path),
-                  runs AS (DELETE FROM antrea_traceflow_runs WHERE path = $1),
-                  {revision}
-             SELECT count(*) FROM changed"
-        ),
-        Operation::Create => format!(
-            "WITH changed AS (
-                 INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id,
-                     config, revision, create_time, create_user, last_modified_time,
-                     last_modified_user)
-                 VALUES ($1, $15, $13, $16, $2, $14, $3, $17, $18, $6, $7)
-                 ON CONFLICT (path) DO NOTHING
-                 RETURNING path),
-                  {revision},
-                  {started}
-             SELECT count(*) FROM changed"
-        ),
-        Operation::Replace | Operation::Patch => format!(
-            "WITH changed AS (
-                 UPDATE policy_objects
-                 SET config = $14, revision = $3, last_modified_time = $6,
-                     last_modified_user = $7
-                 WHERE path = $1
-                 RETURNING path),
-                  {revision},
-                  {started}
-             SELECT count(*) FROM changed"
-        ),
+    let change: &str = match applied.operation {
+        Operation::Delete => &DELETE,
+        Operation::Create => &CREATE,
+        Operation::Replace | Operation::Patch => &UPDATE,
     };
-    let statement = sqlx::query_scalar::<_, i64>(&change)
+    let statement = sqlx::query_scalar::<_, i64>(change)
         .bind(object.path())
         .bind(meta.unique_id.to_string())
         .bind(meta.revision)
