@@ -24,6 +24,7 @@
 
 mod engine;
 mod errors;
+mod lanes;
 mod migrations;
 mod versions;
 mod writes;

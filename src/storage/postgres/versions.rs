@@ -13,19 +13,22 @@
 //! answers to come.
 
 use std::collections::HashMap;
-use std::mem;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sqlx::PgPool;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use super::errors::Classified;
+use super::lanes::Lanes;
 use crate::storage::StoreError;
 
 /// The versions of the rows at a batch's paths; a path without a row is absent.
 const VERSIONS_BY_PATH: &str =
     "SELECT path, xmin::text::bigint FROM policy_objects WHERE path = ANY($1)";
+
+/// The most GETs one query asks for.
+const MOST_PER_QUERY: usize = 256;
 
 /// What a waiting GET is told: its row's version (`None`: no row), or why there is none.
 type Answer = Result<Option<i64>, StoreError>;
@@ -35,41 +38,23 @@ pub(super) struct RowVersions {
     /// The store's runtime, where the pool's connections live: the queries run there,
     /// whichever runtime a GET waits on.
     runtime: Handle,
-    lanes: usize,
-    state: Mutex<Queue>,
-}
-
-#[derive(Default)]
-struct Queue {
-    waiting: Vec<(String, oneshot::Sender<Answer>)>,
-    /// Queries in flight (each a task draining the queue).
-    running: usize,
+    lanes: Lanes<(String, oneshot::Sender<Answer>)>,
 }
 
 impl RowVersions {
-    /// Queries on `pool`, from the runtime this is made on.
+    /// Queries on `pool`, from the runtime this is made on, at most `lanes` at once.
     pub(super) fn new(pool: PgPool, lanes: usize) -> Arc<Self> {
         Arc::new(Self {
             pool,
             runtime: Handle::current(),
-            lanes: lanes.max(1),
-            state: Mutex::default(),
+            lanes: Lanes::new(lanes, MOST_PER_QUERY),
         })
     }
 
     /// The version of the row at `path` now (`None`: there is none).
     pub(super) async fn of(self: &Arc<Self>, path: &str) -> Answer {
         let (answer, answered) = oneshot::channel();
-        let start_lane = {
-            let mut queue = self.state.lock().expect("row versions lock");
-            queue.waiting.push((path.to_owned(), answer));
-            let free = queue.running < self.lanes;
-            if free {
-                queue.running += 1;
-            }
-            free
-        };
-        if start_lane {
+        if self.lanes.push((path.to_owned(), answer)) {
             self.runtime.spawn(Arc::clone(self).drain());
         }
         answered.await.unwrap_or_else(|_| {
@@ -81,15 +66,7 @@ impl RowVersions {
 
     /// One lane: queries for whatever waits, until nothing does.
     async fn drain(self: Arc<Self>) {
-        loop {
-            let batch = {
-                let mut queue = self.state.lock().expect("row versions lock");
-                if queue.waiting.is_empty() {
-                    queue.running -= 1;
-                    return;
-                }
-                mem::take(&mut queue.waiting)
-            };
+        while let Some(batch) = self.lanes.next() {
             let paths: Vec<&str> = batch.iter().map(|(path, _)| path.as_str()).collect();
             let found: Result<HashMap<String, i64>, StoreError> =
                 sqlx::query_as::<_, (String, i64)>(VERSIONS_BY_PATH)
