@@ -1,7 +1,8 @@
 //! A throwaway PostgreSQL cluster for the suite's PostgreSQL run, made from the machine's own
 //! binaries (`initdb`, `postgres`) in a temp folder, once per test process, on a free port.
 //! As root, the server runs as the `postgres` user, as PostgreSQL requires. It dies with the
-//! test process. `NSX_TEST_POSTGRES_URL` (a URL of a role that may create databases) uses a
+//! test process, and its folder is removed when the next test process starts one.
+//! `NSX_TEST_POSTGRES_URL` (a URL of a role that may create databases) uses a
 //! server of one's own instead. Each workspace gets a database of its own.
 
 use std::net::TcpListener;
@@ -68,18 +69,24 @@ impl Cluster {
 
     /// Runs `sql` on `database` with `psql`; answers its output, unaligned.
     pub fn psql(&self, database: &str, sql: &str) -> String {
+        self.try_psql(database, sql)
+            .unwrap_or_else(|error| panic!("psql {sql}: {error}"))
+    }
+
+    /// Runs `sql` on `database` with `psql`: its output, unaligned, or what it printed on
+    /// failing.
+    pub fn try_psql(&self, database: &str, sql: &str) -> Result<String, String> {
         let output = Command::new(self.bin.join("psql"))
             .args(["--no-psqlrc", "--tuples-only", "--no-align", "--quiet"])
             .args(["--set", "ON_ERROR_STOP=1", "--command", sql])
             .arg(format!("{}/{database}", self.base))
             .output()
             .expect("run psql");
-        assert!(
-            output.status.success(),
-            "psql {sql}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
     }
 
     /// Stops the server (`pg_ctl stop -m fast`): every connection drops, nothing committed is
@@ -153,13 +160,13 @@ impl Cluster {
     fn start() -> Cluster {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let bin = binaries();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target/test-postgres")
-            .join(format!(
-                "{}-{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ));
+        let clusters = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-postgres");
+        remove_ended(&clusters);
+        let root = clusters.join(format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).expect("make the cluster's folder");
         let data = root.join("data");
@@ -196,6 +203,28 @@ impl Cluster {
         };
         wait_until_ready(&cluster);
         cluster
+    }
+}
+
+/// Removes the clusters under `clusters` of test processes that have ended (each folder is
+/// named after its process): their servers died with them, and their folders, a benchmark's
+/// WAL among them, would otherwise pile up run after run. A failed run's server log stays
+/// until the next run starts.
+fn remove_ended(clusters: &Path) {
+    let Ok(folders) = std::fs::read_dir(clusters) else {
+        return;
+    };
+    for folder in folders.flatten() {
+        let name = folder.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|name| name.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(folder.path());
+            }
+        }
     }
 }
 
@@ -256,7 +285,7 @@ fn wait_until_ready(cluster: &Cluster) {
         }
         assert!(
             Instant::now() < deadline,
-            "PostgreSQL did not start; see target/test-postgres"
+            "PostgreSQL did not start; see its server.log under target/test-postgres"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
