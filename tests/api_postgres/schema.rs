@@ -4,13 +4,18 @@ use crate::postgres_cluster::Cluster;
 
 const V1: &str = include_str!("../../migrations/postgres/V1__schema.sql");
 const V2: &str = include_str!("../../migrations/postgres/V2__sharded_counts.sql");
+const V3: &str = include_str!("../../migrations/postgres/V3__json_checks.sql");
 
 fn insert(id: &str) -> String {
+    insert_config(id, "{}")
+}
+
+fn insert_config(id: &str, config: &str) -> String {
     format!(
         "INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id, config,
              revision, create_time, create_user, last_modified_time, last_modified_user)
          VALUES ('/infra/antrea/traceflows/{id}', '/infra', '{id}', 'AntreaTraceflowConfig',
-             'u-{id}', '{{}}', 0, 1, 'admin', 1, 'admin')"
+             'u-{id}', '{config}', 0, 1, 'admin', 1, 'admin')"
     )
 }
 
@@ -50,5 +55,49 @@ fn counts_move_into_shards_and_stay_right() {
         cluster.psql(database, "SELECT count(*) FROM policy_objects"),
         count(),
         "the view agrees with the rows"
+    );
+}
+
+/// The JSON columns' CHECKs, once they only validate the text (`json`, not `jsonb`), still
+/// let nothing else in, and an object's `display_name` is still read from its config.
+#[test]
+fn json_checks_refuse_what_is_not_json() {
+    let cluster = Cluster::get();
+    let url = cluster.new_database();
+    let database = url.rsplit('/').next().unwrap();
+    for migration in [V1, V2, V3] {
+        cluster.psql(database, migration);
+    }
+    let refused = |sql: &str| {
+        let error = cluster
+            .try_psql(database, sql)
+            .expect_err("a CHECK refuses it");
+        assert!(error.contains("invalid input syntax for type json"), "{error}");
+    };
+    refused(&insert_config("cut", r#"{"display_name": "#));
+    cluster.psql(database, &insert_config("named", r#"{"display_name": "seen"}"#));
+    assert_eq!(
+        cluster.psql(database, "SELECT display_name FROM policy_objects WHERE id = 'named'"),
+        "seen"
+    );
+    let run = |status: &str, observations: &str| {
+        format!(
+            "INSERT INTO antrea_traceflow_runs (path, id, unique_id, run, started_at, ready_at,
+                 status, observations)
+             VALUES ('/infra/antrea/traceflows/named', 'named', 'u-named', 1, 1, 1,
+                 '{status}', '{observations}')"
+        )
+    };
+    refused(&run("{", "[]"));
+    let error = cluster
+        .try_psql(database, &run("{}", "{}"))
+        .expect_err("observations are an array");
+    assert!(error.contains("observations_check"), "{error}");
+    cluster.psql(database, &run("{}", "[]"));
+    refused("INSERT INTO antrea_traceflow_scripts (id, script) VALUES ('named', 'nope')");
+    refused(
+        "INSERT INTO policy_object_revisions
+             (path, unique_id, revision, operation, object, change_time, change_user)
+         VALUES ('/infra/antrea/traceflows/named', 'u-named', 0, 'create', '[', 1, 'admin')",
     );
 }
