@@ -129,6 +129,79 @@ async fn a_write_reads_back_at_once_through_another_instance() {
     }
 }
 
+/// PATCHes and retraces of one object sent at once through every instance: each lands, one
+/// after another. Every PATCH makes a revision of its own, and every PATCH and retrace a
+/// run of its own (a write that read the object before another changed it starts over).
+#[tokio::test]
+async fn concurrent_writes_and_retraces_of_one_object_all_land_one_after_another() {
+    const PATCHES: usize = 12;
+    const RETRACES: usize = 12;
+    let workspace = Workspace::new();
+    let servers = instances(&workspace);
+    let id = "contended";
+    assert_eq!(servers[0].client.put(id, &minimal()).await.status, 200);
+    let mut changes = tokio::task::JoinSet::new();
+    for n in 0..PATCHES + RETRACES {
+        let client = servers[n % INSTANCES].client.clone();
+        changes.spawn(async move {
+            if n % 2 == 0 {
+                let body = json!({"description": format!("patch {n}")});
+                client.patch(id, &body).await
+            } else {
+                let retrace = client.request("POST", &format!("{TRACEFLOWS}/{id}?action=retrace"));
+                client.send(retrace).await
+            }
+        });
+    }
+    while let Some(done) = changes.join_next().await {
+        let reply = done.unwrap();
+        assert_eq!(reply.status, 200, "{reply:#?}");
+    }
+    let read = servers[1].client.get(id).await;
+    assert_eq!(read.body["_revision"], PATCHES, "{read:#?}");
+    let revisions: Vec<Value> = servers[2]
+        .client
+        .history(&format!("/infra/antrea/traceflows/{id}"))
+        .await
+        .iter()
+        .map(|record| record["revision"].clone())
+        .collect();
+    let expected: Vec<Value> = (0..=PATCHES).map(|n| json!(n)).collect();
+    assert_eq!(revisions, expected);
+    let run = workspace.postgres_sql(&format!(
+        "SELECT run FROM antrea_traceflow_runs WHERE id = '{id}'"
+    ));
+    assert_eq!(run, (1 + PATCHES + RETRACES).to_string(), "one run each");
+}
+
+/// A script set through one instance while another creates its traceflow: whichever comes
+/// first, the traceflow's run is the script's (the create's run takes it, or the script
+/// restarts the run it finds), never the simulated one.
+#[tokio::test]
+async fn a_script_set_while_its_traceflow_is_created_elsewhere_is_in_its_run() {
+    let workspace = Workspace::new();
+    let servers = instances(&workspace);
+    let script = json!({"status": {"phase": "FAILED", "reason": "dropped by policy"}});
+    for round in 0..30 {
+        let id = format!("scripted-{round}");
+        let creator = &servers[round % INSTANCES].client;
+        let scripter = &servers[(round + 1) % INSTANCES].client;
+        let script_set = scripter
+            .request("PUT", &format!("/store/v1/traceflows/{id}/result"))
+            .header("content-type", "application/json")
+            .body(script.to_string());
+        let body = minimal();
+        let (created, scripted) = tokio::join!(creator.put(&id, &body), scripter.send(script_set));
+        assert_eq!(created.status, 200, "{created:#?}");
+        assert_eq!(scripted.status, 200, "{scripted:#?}");
+        let status = servers[(round + 2) % INSTANCES]
+            .client
+            .get_path(&format!("{TRACEFLOWS}/{id}/status"))
+            .await;
+        assert_eq!(status.body, script["status"], "{id}");
+    }
+}
+
 /// GETs that arrive together on one instance are answered from one query for their rows'
 /// versions; every one of them, sent after another instance acknowledged a write, sees that
 /// write or a later one, never the state it replaced.

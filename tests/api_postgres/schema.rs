@@ -72,12 +72,21 @@ fn json_checks_refuse_what_is_not_json() {
         let error = cluster
             .try_psql(database, sql)
             .expect_err("a CHECK refuses it");
-        assert!(error.contains("invalid input syntax for type json"), "{error}");
+        assert!(
+            error.contains("invalid input syntax for type json"),
+            "{error}"
+        );
     };
     refused(&insert_config("cut", r#"{"display_name": "#));
-    cluster.psql(database, &insert_config("named", r#"{"display_name": "seen"}"#));
+    cluster.psql(
+        database,
+        &insert_config("named", r#"{"display_name": "seen"}"#),
+    );
     assert_eq!(
-        cluster.psql(database, "SELECT display_name FROM policy_objects WHERE id = 'named'"),
+        cluster.psql(
+            database,
+            "SELECT display_name FROM policy_objects WHERE id = 'named'"
+        ),
         "seen"
     );
     let run = |status: &str, observations: &str| {

@@ -36,9 +36,10 @@ use crate::storage::rows::{ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 use crate::telemetry::metrics;
 
-/// How often a create starts over when it finds its path taken after all: by a row written
-/// past the store's locks (by hand, say), as every write of the store takes its path's.
-const CREATE_ATTEMPTS: usize = 3;
+/// How often a write that lost its first race tries again holding its object's row: once
+/// is enough but when a create of the same object comes between (there is no row to hold
+/// until one is created).
+const LOCKED_ATTEMPTS: usize = 3;
 
 /// One object by its path, with the version of its row.
 static OBJECT_BY_PATH: LazyLock<String> = LazyLock::new(|| {
@@ -177,9 +178,14 @@ impl Engine {
         tx.tx.commit().await.classified()?;
         metrics::batch_committed(1, tx.began.elapsed());
         if changed {
-            // The virtual clock moves on after each committed change.
-            self.writes()?.clock.lock().expect("clock lock").advance();
+            self.advance_clock()?;
         }
+        Ok(())
+    }
+
+    /// The virtual clock moves on after each committed change.
+    fn advance_clock(&self) -> Result<(), StoreError> {
+        self.writes()?.clock.lock().expect("clock lock").advance();
         Ok(())
     }
 }
@@ -192,6 +198,13 @@ pub(super) enum Kept {
     Current(Arc<Traceflow>),
     /// A row the copy (if any) is not from: to be read.
     Changed,
+}
+
+/// How one attempt of a write ended: with its answer (what it wrote, or nothing to write),
+/// or having found what it read changed meanwhile (it wrote nothing).
+enum Attempt {
+    Ended(Option<Applied>),
+    Raced,
 }
 
 /// An object's row with the version of the row.
@@ -288,51 +301,97 @@ impl Engine {
         Ok(Some(object))
     }
 
+    /// A write of one object: first without a transaction, one read and one statement that
+    /// writes only while what was read is unchanged (two round trips, no lock but the rows'
+    /// own); when another change came between, again in a transaction holding the object's
+    /// row, so that a write always ends after at most a few concurrent ones.
     pub(super) async fn write(
         &self,
         id: ObjectId,
         change: Change,
         user: &str,
     ) -> Result<Option<Applied>, WriteError> {
-        for _ in 0..CREATE_ATTEMPTS {
-            let (context, at, mut tx) = self.begin_write().await?;
-            writes::lock_path(&mut tx, &id).await?;
-            let current = writes::current(&mut tx, &id).await?;
-            let now = at.stamp;
-            let unique_id = uuid_v4(&mut context.unique_ids.lock().expect("unique id lock"));
-            let stamp = Stamp {
-                user,
-                now,
-                unique_id,
-            };
-            let Some(applied) = write::apply(current.object, id.clone(), change.clone(), stamp)?
-            else {
-                tx.tx.rollback().await.classified()?;
-                return Ok(None);
-            };
-            // A create's object is new: its unique id has no run yet.
-            let current_run = match applied.operation {
-                Operation::Create => None,
-                _ => current.run,
-            };
-            let run = (applied.operation != Operation::Delete).then(|| {
-                let number = RunNumber::Next.after(current_run);
-                let script = current.script.as_ref();
-                Run::start(number, &applied.object, script, &context.results, at)
-            });
-            if writes::persist(&mut tx, &applied, run.as_ref()).await?
-                == Persisted::CreatedMeanwhile
-            {
-                tx.tx.rollback().await.classified()?;
-                continue;
+        let context = self.writes()?;
+        let began = Instant::now();
+        let mut conn = self.pool.acquire().await.classified()?;
+        if let Attempt::Ended(applied) =
+            self.attempt(context, &mut conn, &id, &change, user).await?
+        {
+            return self.written(applied, began);
+        }
+        drop(conn);
+        for _ in 0..LOCKED_ATTEMPTS {
+            let (_, _, mut tx) = self.begin_write().await?;
+            writes::hold_row(&mut tx, &id).await?;
+            match self.attempt(context, &mut tx, &id, &change, user).await? {
+                Attempt::Ended(applied) => {
+                    tx.tx.commit().await.classified()?;
+                    return self.written(applied, tx.began);
+                }
+                Attempt::Raced => tx.tx.rollback().await.classified()?,
             }
-            self.commit(tx, true).await?;
-            return Ok(Some(applied));
         }
         Err(
             StoreError::Unavailable("other writes kept creating this object first; retry".into())
                 .into(),
         )
+    }
+
+    /// Reads the object, applies the change to it and persists the result, on `conn` (a
+    /// transaction, or none: then the write commits by itself).
+    async fn attempt(
+        &self,
+        context: &WriteContext,
+        conn: &mut PgConnection,
+        id: &ObjectId,
+        change: &Change,
+        user: &str,
+    ) -> Result<Attempt, WriteError> {
+        let at = self.now(context);
+        let current = writes::current(conn, id).await?;
+        let unique_id = uuid_v4(&mut context.unique_ids.lock().expect("unique id lock"));
+        let stamp = Stamp {
+            user,
+            now: at.stamp,
+            unique_id,
+        };
+        let Some(applied) = write::apply(current.object, id.clone(), change.clone(), stamp)? else {
+            return Ok(Attempt::Ended(None));
+        };
+        // A create's object is new: its unique id has no run yet.
+        let current_run = match applied.operation {
+            Operation::Create => None,
+            _ => current.run,
+        };
+        let run = (applied.operation != Operation::Delete).then(|| {
+            let number = RunNumber::Next.after(current_run);
+            Run::start(
+                number,
+                &applied.object,
+                current.script.as_ref(),
+                &context.results,
+                at,
+            )
+        });
+        Ok(
+            match writes::persist(conn, &applied, run.as_ref(), &current.versions).await? {
+                Persisted::Written => Attempt::Ended(Some(applied)),
+                Persisted::Raced => Attempt::Raced,
+            },
+        )
+    }
+
+    /// What a write answers once it has ended (committed, when it changed something).
+    fn written(
+        &self,
+        applied: Option<Applied>,
+        began: Instant,
+    ) -> Result<Option<Applied>, WriteError> {
+        if applied.is_some() {
+            metrics::batch_committed(1, began.elapsed());
+            self.advance_clock()?;
+        }
+        Ok(applied)
     }
 
     pub(super) async fn list(
@@ -424,7 +483,7 @@ impl Engine {
 impl Engine {
     pub(super) async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
         let (context, at, mut tx) = self.begin_write().await?;
-        writes::lock_path(&mut tx, &id).await?;
+        writes::lock_store(&mut tx).await?;
         let current = writes::current(&mut tx, &id).await?;
         let Some(object) = current.object else {
             return Ok(None);
@@ -460,10 +519,10 @@ impl Engine {
     }
 
     pub(super) async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError> {
-        // Under the path's lock, as a write of the object: a create running meanwhile starts
-        // its run with the script or before it, never between.
+        // Under the store's lock: a write of the object running meanwhile starts its run with
+        // the script or before it (the script then restarts that run), never between.
         let (context, at, mut tx) = self.begin_write().await?;
-        writes::lock_path(&mut tx, &id).await?;
+        writes::lock_store(&mut tx).await?;
         writes::set_script(&mut tx, &id, &script).await?;
         // The current run takes the script, its clock restarted.
         let current = writes::current(&mut tx, &id).await?;
@@ -477,7 +536,7 @@ impl Engine {
 
     pub(super) async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
         let (_, _, mut tx) = self.begin_write().await?;
-        writes::lock_path(&mut tx, &id).await?;
+        writes::lock_store(&mut tx).await?;
         writes::delete_script(&mut tx, &id).await?;
         self.commit(tx, true).await
     }

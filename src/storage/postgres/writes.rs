@@ -1,6 +1,7 @@
-//! What a write does inside its transaction on PostgreSQL: objects with their history rows,
-//! runs and scripts, and the whole-store operations. Each function runs on the transaction's
-//! connection; the caller begins and commits.
+//! What a write does on PostgreSQL: objects with their history rows, runs and scripts, and
+//! the whole-store operations. Each function runs on the connection it is given, in a
+//! transaction the caller begins and commits; a write of an object may run outside one
+//! ([`persist`] is then its own commit).
 
 use std::sync::{Arc, LazyLock};
 
@@ -19,35 +20,36 @@ use crate::storage::queries::SNAPSHOT_TABLES as TABLES;
 use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 
-/// The key of the store's own advisory lock (the two-key form, apart from the paths'
-/// one-key locks): every write of one path holds it shared, a whole-store operation
-/// exclusively.
-const STORE_LOCK: (i32, i32) = (0x6e73_7870, 1);
-
-/// Takes, until the transaction ends, the store's lock (shared) and the lock of `id`'s path,
-/// whether or not an object is stored there. Writes of one path, from any instance, follow
-/// one another, and a whole-store operation waits for them and they for it: what the
-/// transaction reads after this is the committed state no other write changes before it
-/// commits.
-pub(super) async fn lock_path(tx: &mut PgConnection, id: &ObjectId) -> Result<(), StoreError> {
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock_shared($1, $2), pg_advisory_xact_lock(hashtextextended($3, 0))",
-    )
-    .bind(STORE_LOCK.0)
-    .bind(STORE_LOCK.1)
-    .bind(traceflow_path(id))
-    .execute(&mut *tx)
-    .await
-    .classified()
-    .map(|_| ())
+/// Takes the lock of `id`'s object row until the transaction ends (when there is a row):
+/// the locked retry of a write that lost a race ([`persist`]), so that it cannot lose the
+/// next one. It also waits for a whole-store operation in flight and holds off the next,
+/// as the row lock takes the table's lock in a mode [`lock_store`]'s excludes.
+pub(super) async fn hold_row(tx: &mut PgConnection, id: &ObjectId) -> Result<(), StoreError> {
+    sqlx::query("SELECT FROM policy_objects WHERE path = $1 FOR UPDATE")
+        .bind(traceflow_path(id))
+        .execute(&mut *tx)
+        .await
+        .classified()
+        .map(|_| ())
 }
 
-/// What a write of one path reads under its locks, in one query: the object, the number of
-/// its current run, and the script set for its id.
+/// What a write of one path reads, in one query: the object, the number of its current
+/// run, the script set for its id, and the versions of the rows they came from.
 pub(super) struct Current {
     pub(super) object: Option<Traceflow>,
     pub(super) run: Option<i64>,
     pub(super) script: Option<Script>,
+    pub(super) versions: Versions,
+}
+
+/// The versions (PostgreSQL's `xmin`, which every insert and update changes) of the rows a
+/// write read its state from, `None` for a row that was not there: the object's, its run's
+/// and its script's. [`persist`] writes only while they are still the same.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Versions {
+    object: Option<i64>,
+    run: Option<i64>,
+    script: Option<i64>,
 }
 
 static CURRENT: LazyLock<String> = LazyLock::new(|| {
@@ -57,17 +59,18 @@ static CURRENT: LazyLock<String> = LazyLock::new(|| {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "SELECT o.path IS NOT NULL AS found, {object_columns}, r.run AS current_run, s.script
+        "SELECT o.path IS NOT NULL AS found, {object_columns},
+                CASE WHEN r.unique_id = o.unique_id THEN r.run END AS current_run, s.script,
+                o.xmin::text::bigint AS object_version, r.xmin::text::bigint AS run_version,
+                s.xmin::text::bigint AS script_version
          FROM (SELECT $1::text AS path, $2::text AS id) AS wanted
          LEFT JOIN policy_objects AS o ON o.path = wanted.path
-         LEFT JOIN antrea_traceflow_runs AS r
-                ON r.path = wanted.path AND r.unique_id = o.unique_id
+         LEFT JOIN antrea_traceflow_runs AS r ON r.path = wanted.path
          LEFT JOIN antrea_traceflow_scripts AS s ON s.id = wanted.id"
     )
 });
 
-/// The object at `id`, its run and its script; taken after [`lock_path`], so that no write
-/// changes them before the transaction ends.
+/// The object at `id`, its run and its script, as committed when the query began.
 pub(super) async fn current(tx: &mut PgConnection, id: &ObjectId) -> Result<Current, StoreError> {
     let row = sqlx::query(&CURRENT)
         .bind(traceflow_path(id))
@@ -93,14 +96,19 @@ pub(super) async fn current(tx: &mut PgConnection, id: &ObjectId) -> Result<Curr
         script: script
             .map(|json| script_from_row(id.as_str(), &json))
             .transpose()?,
+        versions: Versions {
+            object: row.try_get("object_version").map_err(decoded)?,
+            run: row.try_get("run_version").map_err(decoded)?,
+            script: row.try_get("script_version").map_err(decoded)?,
+        },
     })
 }
 
-/// Whether `persist` wrote, or found that a concurrent transaction created the object first.
+/// Whether `persist` wrote, or found a row it read changed meanwhile and wrote nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Persisted {
     Written,
-    CreatedMeanwhile,
+    Raced,
 }
 
 /// Where a run is written, and how it replaces the object's current one.
@@ -122,11 +130,29 @@ fn run_json(run: &Run) -> (String, String) {
     (status, observations)
 }
 
-// The statements of `persist`. Each changes the object's row (`changed` answers its path)
-// and, from it, appends the revision ($1 the path, $2 the unique id, $3 the revision, $4 the
-// operation, $5 the whole object, $6 the time, $7 the user) and writes the run ($8 its
-// number, $9 its start, $10 when it is ready, $11 its status, $12 its observations, $13 the
-// object's id); the change itself binds the rest ($14 the config; a create's $15 to $18).
+// The statements of `persist`. Each changes the object's row only while the rows the write
+// read are unchanged (`unchanged`: $8 to $10 their versions, $11 the object's id); from the
+// changed row (`changed` answers its path) it appends the revision ($1 the path, $2 the
+// unique id, $3 the revision, $4 the operation, $5 the whole object, $6 the time, $7 the
+// user) and writes the run ($12 its number, $13 its start, $14 when it is ready, $15 its
+// status, $16 its observations); the change itself binds the rest ($17 the config; a
+// create's $18 to $21). Each statement binds the first of these parameters, a delete's up to
+// $11, a replace's up to $17.
+//
+// `unchanged` reads with the statement's snapshot, taken once the statement holds its lock
+// on `policy_objects`: a whole-store operation, a retrace or a script (`lock_store`) has
+// committed before it, or waits for it. A concurrent write of the same object is caught by
+// the object's own row: an update or a delete that waited for another's lock checks the
+// version again on the row that other left, and of two creates one finds the path taken.
+
+const UNCHANGED: &str = "unchanged AS (
+     SELECT WHERE
+         (SELECT xmin::text::bigint FROM policy_objects WHERE path = $1)
+             IS NOT DISTINCT FROM $8
+     AND (SELECT xmin::text::bigint FROM antrea_traceflow_runs WHERE path = $1)
+             IS NOT DISTINCT FROM $9
+     AND (SELECT xmin::text::bigint FROM antrea_traceflow_scripts WHERE id = $11)
+             IS NOT DISTINCT FROM $10)";
 
 const REVISION: &str = "revision AS (
      INSERT INTO policy_object_revisions
@@ -135,15 +161,19 @@ const REVISION: &str = "revision AS (
 
 static RUN: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "run AS ({RUN_INTO} SELECT path, $13, $2, $8, $9, $10, $11, $12 FROM changed
+        "run AS ({RUN_INTO} SELECT path, $11, $2, $12, $13, $14, $15, $16 FROM changed
          {RUN_REPLACES})"
     )
 });
 
 static DELETE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH changed AS (DELETE FROM policy_objects WHERE path = $1 RETURNING path),
-              runs AS (DELETE FROM antrea_traceflow_runs WHERE path = $1),
+        "WITH {UNCHANGED},
+              changed AS (
+                  DELETE FROM policy_objects
+                  WHERE path = $1 AND xmin::text::bigint = $8 AND EXISTS (SELECT FROM unchanged)
+                  RETURNING path),
+              runs AS (DELETE FROM antrea_traceflow_runs WHERE path IN (SELECT path FROM changed)),
               {REVISION}
          SELECT count(*) FROM changed"
     )
@@ -151,13 +181,15 @@ static DELETE: LazyLock<String> = LazyLock::new(|| {
 
 static CREATE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH changed AS (
-             INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id,
-                 config, revision, create_time, create_user, last_modified_time,
-                 last_modified_user)
-             VALUES ($1, $15, $13, $16, $2, $14, $3, $17, $18, $6, $7)
-             ON CONFLICT (path) DO NOTHING
-             RETURNING path),
+        "WITH {UNCHANGED},
+              changed AS (
+                  INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id,
+                      config, revision, create_time, create_user, last_modified_time,
+                      last_modified_user)
+                  SELECT $1, $18, $11, $19, $2, $17, $3, $20, $21, $6, $7
+                  WHERE EXISTS (SELECT FROM unchanged)
+                  ON CONFLICT (path) DO NOTHING
+                  RETURNING path),
               {REVISION},
               {run}
          SELECT count(*) FROM changed",
@@ -167,11 +199,13 @@ static CREATE: LazyLock<String> = LazyLock::new(|| {
 
 static UPDATE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH changed AS (
-             UPDATE policy_objects
-             SET config = $14, revision = $3, last_modified_time = $6, last_modified_user = $7
-             WHERE path = $1
-             RETURNING path),
+        "WITH {UNCHANGED},
+              changed AS (
+                  UPDATE policy_objects
+                  SET config = $17, revision = $3, last_modified_time = $6,
+                      last_modified_user = $7
+                  WHERE path = $1 AND xmin::text::bigint = $8 AND EXISTS (SELECT FROM unchanged)
+                  RETURNING path),
               {REVISION},
               {run}
          SELECT count(*) FROM changed",
@@ -180,13 +214,16 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Writes the new state of the object, appends its history row and starts its `run` (a
-/// deleted object's runs go with it), all in one statement. A create inserts only when the
-/// path is still free; when it is not (a row written past the store's locks), nothing is
-/// written and the caller starts over (its rules then see the object).
+/// deleted object's runs go with it), all in one statement, which commits by itself outside
+/// a transaction. It writes only while the rows the write `read` are as it read them; when
+/// one has changed meanwhile (another write of the object, a retrace, a script, a
+/// whole-store operation), nothing is written, and the caller starts over: its rules then
+/// see the new state.
 pub(super) async fn persist(
     tx: &mut PgConnection,
     applied: &Applied,
     run: Option<&Run>,
+    read: &Versions,
 ) -> Result<Persisted, StoreError> {
     let object = &applied.object;
     let meta = &object.meta;
@@ -202,7 +239,11 @@ pub(super) async fn persist(
         .bind(applied.operation.as_str())
         .bind(object.to_json())
         .bind(meta.last_modified_time)
-        .bind(&meta.last_modified_user);
+        .bind(&meta.last_modified_user)
+        .bind(read.object)
+        .bind(read.run)
+        .bind(read.script)
+        .bind(object.id.as_str());
     let statement = match (applied.operation, run) {
         (Operation::Delete, _) => statement,
         (_, None) => {
@@ -219,7 +260,6 @@ pub(super) async fn persist(
                 .bind(run.ready_at)
                 .bind(status)
                 .bind(observations)
-                .bind(object.id.as_str())
                 .bind(object.config.to_json());
             if operation == Operation::Create {
                 statement
@@ -233,10 +273,11 @@ pub(super) async fn persist(
         }
     };
     let changed = statement.fetch_one(&mut *tx).await.classified()?;
-    if applied.operation == Operation::Create && changed == 0 {
-        return Ok(Persisted::CreatedMeanwhile);
-    }
-    Ok(Persisted::Written)
+    Ok(if changed == 0 {
+        Persisted::Raced
+    } else {
+        Persisted::Written
+    })
 }
 
 /// Starts `run` of `object`, replacing its current one.
@@ -305,12 +346,13 @@ pub(super) async fn delete_script(tx: &mut PgConnection, id: &ObjectId) -> Resul
 }
 
 /// Waits for every write in flight and holds off new ones until the transaction ends: a
-/// whole-store operation (a reset, a snapshot saved or restored, an import) sees no write
-/// half done, and a write lands wholly before or after it. Reads go on.
+/// whole-store operation (a reset, a snapshot saved or restored, an import), a retrace or a
+/// script sees no write half done and changes nothing a write in flight has read (such a
+/// write lands wholly before it, or finds what it read changed and starts over). Reads go
+/// on. The lock is the `policy_objects` table's, in the mode that excludes every change of
+/// it and [`hold_row`]'s row locks.
 pub(super) async fn lock_store(tx: &mut PgConnection) -> Result<(), StoreError> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
-        .bind(STORE_LOCK.0)
-        .bind(STORE_LOCK.1)
+    sqlx::query("LOCK TABLE policy_objects IN EXCLUSIVE MODE")
         .execute(&mut *tx)
         .await
         .classified()
@@ -432,10 +474,12 @@ pub(super) async fn import(
             operation: Operation::Create,
             object: Arc::new(line.into_object(at.stamp, user, unique_id)),
         };
+        let current = current(tx, &applied.object.id).await?;
         // A new object has no run yet.
-        let script = script(tx, &applied.object.id).await?;
-        let run = Run::start(1, &applied.object, script.as_ref(), results, at);
-        if persist(tx, &applied, Some(&run)).await? == Persisted::CreatedMeanwhile {
+        let run = Run::start(1, &applied.object, current.script.as_ref(), results, at);
+        if current.object.is_some()
+            || persist(tx, &applied, Some(&run), &current.versions).await? == Persisted::Raced
+        {
             let error = LineError {
                 line: number,
                 error: FieldError::new("id", "an object with this id exists already"),
