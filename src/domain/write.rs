@@ -19,6 +19,15 @@ pub enum Change {
     Delete,
 }
 
+impl Change {
+    /// Whether the change can only create the object: a PUT without `_revision` creates it
+    /// where nothing is stored, and is refused where something is ([`apply`]); it never
+    /// changes a stored object.
+    pub fn only_creates(&self) -> bool {
+        matches!(self, Change::Put(doc) if doc.revision.is_none())
+    }
+}
+
 /// What a committed change did; recorded with every history row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
@@ -209,6 +218,28 @@ mod tests {
     fn create() -> Traceflow {
         let applied = apply(None, id(), Change::Put(doc(minimal())), T0).unwrap();
         Arc::unwrap_or_clone(applied.unwrap().object)
+    }
+
+    #[test]
+    fn only_a_put_without_revision_only_creates() {
+        let stored = create();
+        let put = Change::Put(doc(minimal()));
+        assert!(put.only_creates());
+        assert!(matches!(
+            apply(Some(stored.clone()), id(), put, T0),
+            Err(WriteRejection::AlreadyExists { .. })
+        ));
+        let mut body = minimal();
+        body["_revision"] = json!(0);
+        for change in [
+            Change::Put(doc(body)),
+            Change::Patch(doc(minimal())),
+            Change::Delete,
+        ] {
+            assert!(!change.only_creates(), "{change:?}");
+            let applied = apply(Some(stored.clone()), id(), change, T0).unwrap();
+            assert_ne!(applied.unwrap().operation, Operation::Create);
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use super::errors::Classified;
 use super::migrations;
 use super::versions::RowVersions;
-use super::writes::{self, Persisted};
+use super::writes::{self, Current, Persisted};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock, DeterminismSettings, Stream};
 use crate::domain::exchange::ImportLine;
@@ -200,6 +200,15 @@ pub(super) enum Kept {
     Changed,
 }
 
+/// One write as asked, stamped with the time and the unique id it gets whichever of its
+/// attempts lands (one of each per write, as on SQLite).
+struct Request<'a> {
+    id: &'a ObjectId,
+    change: &'a Change,
+    stamp: Stamp<'a>,
+    at: RunStart,
+}
+
 /// How one attempt of a write ended: with its answer (what it wrote, or nothing to write),
 /// or having found what it read changed meanwhile (it wrote nothing).
 enum Attempt {
@@ -304,7 +313,9 @@ impl Engine {
     /// A write of one object: first without a transaction, one read and one statement that
     /// writes only while what was read is unchanged (two round trips, no lock but the rows'
     /// own); when another change came between, again in a transaction holding the object's
-    /// row, so that a write always ends after at most a few concurrent ones.
+    /// row, so that a write always ends after at most a few concurrent ones. A change that
+    /// only creates is first written as a create of a path where nothing is stored, without
+    /// the read: one round trip where that is so, and nothing written where it is not.
     pub(super) async fn write(
         &self,
         id: ObjectId,
@@ -313,9 +324,32 @@ impl Engine {
     ) -> Result<Option<Applied>, WriteError> {
         let context = self.writes()?;
         let began = Instant::now();
+        let at = self.now(context);
+        let request = Request {
+            id: &id,
+            change: &change,
+            stamp: Stamp {
+                user,
+                now: at.stamp,
+                unique_id: uuid_v4(&mut context.unique_ids.lock().expect("unique id lock")),
+            },
+            at,
+        };
         let mut conn = self.pool.acquire().await.classified()?;
-        if let Attempt::Ended(applied) =
-            self.attempt(context, &mut conn, &id, &change, user).await?
+        if change.only_creates() {
+            match self
+                .attempt(context, &mut conn, &request, Current::nothing())
+                .await
+            {
+                Ok(Attempt::Ended(Some(applied))) => return self.written(Some(applied), began),
+                // Something is stored there, or the change is refused where nothing is:
+                // what is stored decides, read below.
+                Ok(_) | Err(WriteError::Rejected(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let current = writes::current(&mut conn, &id).await?;
+        if let Attempt::Ended(applied) = self.attempt(context, &mut conn, &request, current).await?
         {
             return self.written(applied, began);
         }
@@ -323,7 +357,8 @@ impl Engine {
         for _ in 0..LOCKED_ATTEMPTS {
             let (_, _, mut tx) = self.begin_write().await?;
             writes::hold_row(&mut tx, &id).await?;
-            match self.attempt(context, &mut tx, &id, &change, user).await? {
+            let current = writes::current(&mut tx, &id).await?;
+            match self.attempt(context, &mut tx, &request, current).await? {
                 Attempt::Ended(applied) => {
                     tx.tx.commit().await.classified()?;
                     return self.written(applied, tx.began);
@@ -337,25 +372,23 @@ impl Engine {
         )
     }
 
-    /// Reads the object, applies the change to it and persists the result, on `conn` (a
-    /// transaction, or none: then the write commits by itself).
+    /// Applies the change to `current` (what is stored at the path, as read or as assumed)
+    /// and persists the result on `conn` (in a transaction, or none: then the write commits
+    /// by itself), unless a row `current` came from has changed meanwhile.
     async fn attempt(
         &self,
         context: &WriteContext,
         conn: &mut PgConnection,
-        id: &ObjectId,
-        change: &Change,
-        user: &str,
+        request: &Request<'_>,
+        current: Current,
     ) -> Result<Attempt, WriteError> {
-        let at = self.now(context);
-        let current = writes::current(conn, id).await?;
-        let unique_id = uuid_v4(&mut context.unique_ids.lock().expect("unique id lock"));
-        let stamp = Stamp {
-            user,
-            now: at.stamp,
-            unique_id,
-        };
-        let Some(applied) = write::apply(current.object, id.clone(), change.clone(), stamp)? else {
+        let Some(applied) = write::apply(
+            current.object,
+            request.id.clone(),
+            request.change.clone(),
+            request.stamp,
+        )?
+        else {
             return Ok(Attempt::Ended(None));
         };
         // A create's object is new: its unique id has no run yet.
@@ -365,12 +398,13 @@ impl Engine {
         };
         let run = (applied.operation != Operation::Delete).then(|| {
             let number = RunNumber::Next.after(current_run);
+            let script = current.script.as_ref();
             Run::start(
                 number,
                 &applied.object,
-                current.script.as_ref(),
+                script,
                 &context.results,
-                at,
+                request.at,
             )
         });
         Ok(

@@ -4,18 +4,21 @@
 //! Every request is its own transaction on a pooled connection; PostgreSQL orders them. A
 //! write of an object takes no lock of its own: it reads the object, its run and its script
 //! with the versions of their rows (`xmin`), and writes the object, its history row and its
-//! run in one statement, outside a transaction (it commits by itself), only while those rows
-//! are still the versions it read. `_revision` is checked against the committed row that
-//! way, and of concurrent creates one inserts and the others find the path taken. A write
-//! that finds a row changed meanwhile starts over, then in a transaction holding the
-//! object's row, so that it cannot lose again: a create is two round trips, and a write
-//! contended by others a few more. What else changes a path's state (a retrace, a script),
-//! and whole-store operations, lock the objects' table against every write until they
-//! commit: each write lands wholly before one, or reads after it. Every read asks the
-//! database: a GET serves its kept copy of an object only while the row's version is the
-//! one it was read from (concurrent GETs ask in one query, `versions.rs`), so no instance
-//! serves a state another has replaced. What only SQLite has (the writer thread, the
-//! checkpointer, the file lock) is in `storage/sqlite/`.
+//! run in one statement, outside a transaction (it commits by itself), only while those
+//! rows are still the versions it read. `_revision` is checked against the committed row
+//! that way, and of concurrent creates one inserts and the others find the path taken. A
+//! write that finds a row changed meanwhile starts over, then in a transaction holding the
+//! object's row, so that it cannot lose again. A PUT without `_revision` (which creates, or
+//! is refused where an object is stored) skips the read: it is written as a create where
+//! nothing is stored, checked by the same statement, and read and written as above only
+//! when something is. A create is one round trip, a replace two, a write contended by
+//! others a few more. What else changes a path's state (a retrace, a script), and
+//! whole-store operations, lock the objects' table against every write until they commit:
+//! each write lands wholly before one, or reads after it. Every read asks the database: a GET
+//! serves its kept copy of an object only while the row's version is the one it was read
+//! from (concurrent GETs ask in one query, `versions.rs`), so no instance serves a state
+//! another has replaced. What only SQLite has (the writer thread, the checkpointer, the
+//! file lock) is in `storage/sqlite/`.
 //!
 //! The queries run on a runtime of the store's own (`engine.rs` is what they do). A
 //! connection answers to the runtime it was made on: made on an HTTP worker's, it would wake

@@ -42,6 +42,22 @@ pub(super) struct Current {
     pub(super) versions: Versions,
 }
 
+impl Current {
+    /// Nothing stored for the path: no object, no run, no script.
+    pub(super) fn nothing() -> Self {
+        Current {
+            object: None,
+            run: None,
+            script: None,
+            versions: Versions {
+                object: None,
+                run: None,
+                script: None,
+            },
+        }
+    }
+}
+
 /// The versions (PostgreSQL's `xmin`, which every insert and update changes) of the rows a
 /// write read its state from, `None` for a row that was not there: the object's, its run's
 /// and its script's. [`persist`] writes only while they are still the same.
