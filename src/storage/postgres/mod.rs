@@ -14,11 +14,11 @@
 //! when something is. A create is one round trip, a replace two, a write contended by
 //! others a few more. What else changes a path's state (a retrace, a script), and
 //! whole-store operations, lock the objects' table against every write until they commit:
-//! each write lands wholly before one, or reads after it. Every read asks the database: a GET
-//! serves its kept copy of an object only while the row's version is the one it was read
-//! from (concurrent GETs ask in one query, `versions.rs`), so no instance serves a state
-//! another has replaced. What only SQLite has (the writer thread, the checkpointer, the
-//! file lock) is in `storage/sqlite/`.
+//! each write lands wholly before one, or reads after it. Every read asks the database: a
+//! GET serves its kept copy of an object only while the row's version is the one it was
+//! read from (concurrent GETs ask in one query, `versions.rs`), so no instance serves a
+//! state another has replaced. What only SQLite has (the writer thread, the checkpointer,
+//! the file lock) is in `storage/sqlite/`.
 //!
 //! The queries run on a runtime of the store's own (`engine.rs` is what they do). A
 //! connection answers to the runtime it was made on: made on an HTTP worker's, it would wake
