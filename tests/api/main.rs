@@ -5,6 +5,7 @@
 mod postgres_cluster;
 mod support;
 
+mod catalog;
 mod cli;
 mod concurrency;
 mod durability;
