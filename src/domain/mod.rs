@@ -5,6 +5,7 @@
 //! or a [`field::FieldError`] naming the offending field by its dotted path; the rest of
 //! the service only ever sees the typed values.
 
+pub mod catalog;
 pub mod exchange;
 pub mod fault;
 pub mod field;
@@ -15,6 +16,7 @@ pub mod object;
 pub mod paging;
 pub mod results;
 pub mod run;
+pub mod schema;
 pub mod simulation;
 pub mod snapshot;
 pub mod traceflow;

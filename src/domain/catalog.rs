@@ -1,0 +1,479 @@
+//! The catalog of Policy object types: which paths hold objects, of which type, answering
+//! which methods, and the fields of every type those objects carry.
+//!
+//! It is `catalog/policy.json`, written from VMware's Python SDK by
+//! `tools/catalog/generate.py` (the README's "The catalog") and embedded in the binary. It is
+//! parsed and indexed once, when first asked for; start-up asks for it, so a catalog that does
+//! not parse stops the service before it listens.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+/// The generated file, as committed.
+const EMBEDDED: &str = include_str!("../../catalog/policy.json");
+
+/// The catalog the binary was built with.
+pub fn catalog() -> &'static Catalog {
+    static CATALOG: LazyLock<Catalog> =
+        LazyLock::new(|| Catalog::parse(EMBEDDED).expect("the embedded catalog is consistent"));
+    &CATALOG
+}
+
+/// A type of the catalog, by its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TypeId(u32);
+
+/// An object route of the catalog, by its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RouteId(u32);
+
+/// Every object route and every type, indexed.
+#[derive(Debug)]
+pub struct Catalog {
+    /// The SDK the catalog was generated from (`vcf-nsx==9.1.1.0`).
+    pub sdk: String,
+    routes: Vec<ObjectRoute>,
+    types: Vec<TypeDef>,
+    by_name: HashMap<String, TypeId>,
+    tree: Node,
+}
+
+/// A struct type: its fields by name, and the types a value declared as it may be instead,
+/// chosen by the value's `resource_type`.
+#[derive(Debug)]
+pub struct TypeDef {
+    pub name: String,
+    pub fields: BTreeMap<String, Field>,
+    pub subtypes: Vec<TypeId>,
+}
+
+/// One field of a struct type, with the constraints the SDK's bindings state for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub ty: FieldType,
+    pub required: bool,
+    pub read_only: bool,
+    pub values: Option<Vec<String>>,
+    pub minimum: Option<i64>,
+    pub maximum: Option<i64>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+}
+
+/// What a field holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    /// Any JSON value (the SDK's maps and opaque values).
+    Any,
+    /// An object of this type, or of one of its subtypes by `resource_type`.
+    Struct(TypeId),
+    /// An object that names its own type by `resource_type`: the base or one of its subtypes.
+    Polymorphic(TypeId),
+    List(Box<FieldType>),
+}
+
+/// Where objects of one type live: a URL template below `/policy/api/v1`, such as
+/// `/infra/segments/{segmentId}`.
+#[derive(Debug)]
+pub struct ObjectRoute {
+    pub template: String,
+    segments: Vec<Segment>,
+    pub object_type: TypeId,
+    pub methods: Methods,
+    /// The list answer's type, where the collection can be listed.
+    pub list: Option<TypeId>,
+    /// The list's query parameters beyond the ones every list takes.
+    pub list_query: Vec<String>,
+    /// The nearest route above this one: its objects are this one's parents.
+    pub parent: Option<RouteId>,
+}
+
+/// The methods the SDK has for an object route.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Methods {
+    pub get: bool,
+    pub put: bool,
+    pub patch: bool,
+    pub delete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Variable,
+}
+
+/// The route tree: a path's segments walked from the root, literals before variables.
+#[derive(Debug, Default)]
+struct Node {
+    literals: HashMap<String, Node>,
+    variable: Option<Box<Node>>,
+    route: Option<RouteId>,
+}
+
+/// A concrete path of the catalog: the route it matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    pub route: RouteId,
+}
+
+impl Catalog {
+    /// Parses and indexes a catalog; a type named anywhere but not defined is an error.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let raw: RawCatalog = serde_json::from_str(text).map_err(|err| err.to_string())?;
+        let names: Vec<&String> = raw.types.keys().collect();
+        let by_name: HashMap<String, TypeId> = names
+            .iter()
+            .enumerate()
+            .map(|(index, name)| ((*name).clone(), TypeId(index as u32)))
+            .collect();
+        let lookup = |name: &str| {
+            by_name
+                .get(name)
+                .copied()
+                .ok_or_else(|| format!("the catalog names the undefined type {name:?}"))
+        };
+        let mut types = Vec::with_capacity(raw.types.len());
+        for (name, raw_type) in &raw.types {
+            let mut fields = BTreeMap::new();
+            for (field, spec) in &raw_type.fields {
+                fields.insert(field.clone(), spec.resolve(&lookup)?);
+            }
+            let subtypes = raw_type
+                .subtypes
+                .iter()
+                .map(|name| lookup(name))
+                .collect::<Result<_, _>>()?;
+            types.push(TypeDef {
+                name: name.clone(),
+                fields,
+                subtypes,
+            });
+        }
+        let mut routes: Vec<ObjectRoute> = Vec::with_capacity(raw.objects.len());
+        for object in &raw.objects {
+            routes.push(ObjectRoute {
+                segments: template_segments(&object.path),
+                template: object.path.clone(),
+                object_type: lookup(&object.object_type)?,
+                methods: Methods {
+                    get: object.methods.iter().any(|m| m == "GET"),
+                    put: object.methods.iter().any(|m| m == "PUT"),
+                    patch: object.methods.iter().any(|m| m == "PATCH"),
+                    delete: object.methods.iter().any(|m| m == "DELETE"),
+                },
+                list: object.list.as_deref().map(lookup).transpose()?,
+                list_query: object.list_query.clone(),
+                parent: None,
+            });
+        }
+        let mut tree = Node::default();
+        for (index, route) in routes.iter().enumerate() {
+            let mut node = &mut tree;
+            for segment in &route.segments {
+                node = match segment {
+                    Segment::Literal(text) => node.literals.entry(text.clone()).or_default(),
+                    Segment::Variable => node.variable.get_or_insert_with(Default::default),
+                };
+            }
+            node.route = Some(RouteId(index as u32));
+        }
+        let parents: Vec<Option<RouteId>> = routes
+            .iter()
+            .map(|route| {
+                (1..route.segments.len())
+                    .rev()
+                    .find_map(|len| tree.exact(&route.segments[..len]))
+            })
+            .collect();
+        for (route, parent) in routes.iter_mut().zip(parents) {
+            route.parent = parent;
+        }
+        Ok(Self {
+            sdk: raw.sdk,
+            routes,
+            types,
+            by_name,
+            tree,
+        })
+    }
+
+    /// The route a concrete path (its percent-decoded segments below `/policy/api/v1`)
+    /// belongs to, if any: a literal segment wins over a variable, as NSX's own routes do.
+    pub fn locate<S: AsRef<str>>(&self, segments: &[S]) -> Option<Located> {
+        self.tree.find(segments).map(|route| Located { route })
+    }
+
+    pub fn route(&self, id: RouteId) -> &ObjectRoute {
+        &self.routes[id.0 as usize]
+    }
+
+    pub fn routes(&self) -> impl Iterator<Item = (RouteId, &ObjectRoute)> {
+        self.routes
+            .iter()
+            .enumerate()
+            .map(|(index, route)| (RouteId(index as u32), route))
+    }
+
+    pub fn type_def(&self, id: TypeId) -> &TypeDef {
+        &self.types[id.0 as usize]
+    }
+
+    pub fn type_named(&self, name: &str) -> Option<TypeId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// How many of a route's leading segments its parent's path has: the parent of
+    /// `/infra/domains/d1/groups/g1` is `/infra/domains/d1`, of `/infra/antrea/traceflows/t`
+    /// is `/infra`. `None` for a root (`/infra`, `/orgs/{orgId}`).
+    pub fn parent_depth(&self, route: RouteId) -> Option<usize> {
+        self.route(route)
+            .parent
+            .map(|parent| self.route(parent).segments.len())
+    }
+}
+
+impl ObjectRoute {
+    /// Whether the route's last segment is an id (`/infra/segments/{segmentId}`) rather than
+    /// a fixed name (`/infra/tier-1s/{tier1Id}/dns-forwarder`).
+    pub fn is_collection_member(&self) -> bool {
+        self.segments.last() == Some(&Segment::Variable)
+    }
+
+    /// How many segments a path of this route has.
+    pub fn depth(&self) -> usize {
+        self.segments.len()
+    }
+}
+
+impl Node {
+    fn find<S: AsRef<str>>(&self, segments: &[S]) -> Option<RouteId> {
+        let Some((first, rest)) = segments.split_first() else {
+            return self.route;
+        };
+        self.literals
+            .get(first.as_ref())
+            .and_then(|node| node.find(rest))
+            .or_else(|| self.variable.as_ref().and_then(|node| node.find(rest)))
+    }
+
+    /// The route with exactly these template segments, if there is one.
+    fn exact(&self, segments: &[Segment]) -> Option<RouteId> {
+        let Some((first, rest)) = segments.split_first() else {
+            return self.route;
+        };
+        match first {
+            Segment::Literal(text) => self.literals.get(text)?.exact(rest),
+            Segment::Variable => self.variable.as_ref()?.exact(rest),
+        }
+    }
+}
+
+fn template_segments(template: &str) -> Vec<Segment> {
+    template
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| {
+            if segment.starts_with('{') && segment.ends_with('}') {
+                Segment::Variable
+            } else {
+                Segment::Literal(segment.to_owned())
+            }
+        })
+        .collect()
+}
+
+/// The file's own shape (the generator's `catalog()`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    sdk: String,
+    objects: Vec<RawObject>,
+    types: BTreeMap<String, RawType>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawObject {
+    path: String,
+    #[serde(rename = "type")]
+    object_type: String,
+    methods: Vec<String>,
+    list: Option<String>,
+    #[serde(default)]
+    list_query: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawType {
+    fields: BTreeMap<String, RawField>,
+    #[serde(default)]
+    subtypes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    read_only: bool,
+    #[serde(rename = "enum")]
+    values: Option<Vec<String>>,
+    minimum: Option<i64>,
+    maximum: Option<i64>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+}
+
+impl RawField {
+    fn resolve(&self, lookup: &impl Fn(&str) -> Result<TypeId, String>) -> Result<Field, String> {
+        Ok(Field {
+            ty: field_type(&self.ty, lookup)?,
+            required: self.required,
+            read_only: self.read_only,
+            values: self.values.clone(),
+            minimum: self.minimum,
+            maximum: self.maximum,
+            min_length: self.min_length,
+            max_length: self.max_length,
+        })
+    }
+}
+
+/// A type as the generator encodes it: `string`, `integer`, `number`, `boolean`, `any`,
+/// `@Name` (a struct), `*Name` (a polymorphic struct), `[` before a list's items.
+fn field_type(
+    encoded: &str,
+    lookup: &impl Fn(&str) -> Result<TypeId, String>,
+) -> Result<FieldType, String> {
+    Ok(match encoded {
+        "string" => FieldType::String,
+        "integer" => FieldType::Integer,
+        "number" => FieldType::Number,
+        "boolean" => FieldType::Boolean,
+        "any" => FieldType::Any,
+        _ => {
+            if let Some(items) = encoded.strip_prefix('[') {
+                FieldType::List(Box::new(field_type(items, lookup)?))
+            } else if let Some(name) = encoded.strip_prefix('@') {
+                FieldType::Struct(lookup(name)?)
+            } else if let Some(name) = encoded.strip_prefix('*') {
+                FieldType::Polymorphic(lookup(name)?)
+            } else {
+                return Err(format!(
+                    "the catalog has the unknown field type {encoded:?}"
+                ));
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn located(path: &str) -> Option<&'static ObjectRoute> {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let catalog = catalog();
+        catalog
+            .locate(&segments)
+            .map(|found| catalog.route(found.route))
+    }
+
+    fn type_of(path: &str) -> &'static str {
+        let route = located(path).unwrap_or_else(|| panic!("{path} is not served"));
+        &catalog().type_def(route.object_type).name
+    }
+
+    #[test]
+    fn the_embedded_catalog_parses_and_names_its_sdk() {
+        assert_eq!(catalog().sdk, "vcf-nsx==9.1.1.0");
+        assert!(catalog().routes().count() > 400);
+    }
+
+    #[test]
+    fn paths_find_their_types_across_the_tree() {
+        for (path, expected) in [
+            ("/infra", "Infra"),
+            ("/infra/segments/s1", "Segment"),
+            ("/infra/segments/s1/ports/p1", "SegmentPort"),
+            ("/infra/tier-1s/t1", "Tier1"),
+            ("/infra/tier-1s/t1/locale-services/ls", "LocaleServices"),
+            ("/infra/domains/default/groups/g", "Group"),
+            ("/infra/domains/default/security-policies/p/rules/r", "Rule"),
+            ("/infra/antrea/traceflows/t14", "AntreaTraceflowConfig"),
+            ("/orgs/default", "Org"),
+            ("/orgs/default/projects/p1", "Project"),
+            ("/orgs/default/projects/p1/vpcs/v1", "Vpc"),
+            ("/orgs/default/projects/p1/vpcs/v1/subnets/s", "VpcSubnet"),
+            (
+                "/orgs/default/projects/p1/infra/domains/default/groups/g",
+                "Group",
+            ),
+        ] {
+            assert_eq!(type_of(path), expected, "{path}");
+        }
+        assert!(located("/infra/no-such-thing/x").is_none());
+        assert!(
+            located("/infra/segments").is_none(),
+            "a collection is not an object"
+        );
+    }
+
+    #[test]
+    fn a_literal_segment_wins_over_an_id() {
+        assert_eq!(
+            type_of("/infra/segments/service-segments/s"),
+            "ServiceSegment"
+        );
+        assert_eq!(type_of("/infra/segments/service-segments"), "Segment");
+    }
+
+    #[test]
+    fn parents_are_the_nearest_route_above() {
+        let depth = |path: &str| {
+            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            let found = catalog().locate(&segments).unwrap();
+            catalog().parent_depth(found.route)
+        };
+        assert_eq!(depth("/infra/antrea/traceflows/t"), Some(1));
+        assert_eq!(depth("/infra/domains/d/groups/g"), Some(3));
+        assert_eq!(depth("/infra/tier-1s/t1/dns-forwarder"), Some(3));
+        assert_eq!(depth("/orgs/default/projects/p/vpcs/v"), Some(4));
+        assert_eq!(depth("/infra"), None);
+        assert_eq!(depth("/orgs/default"), None);
+    }
+
+    #[test]
+    fn polymorphic_types_know_their_subtypes() {
+        let catalog = catalog();
+        let entry = catalog.type_def(catalog.type_named("ServiceEntry").unwrap());
+        let names: Vec<&str> = entry
+            .subtypes
+            .iter()
+            .map(|id| catalog.type_def(*id).name.as_str())
+            .collect();
+        assert!(names.contains(&"L4PortSetServiceEntry"), "{names:?}");
+        let group = catalog.type_def(catalog.type_named("Group").unwrap());
+        assert!(matches!(
+            group.fields["expression"].ty,
+            FieldType::List(ref items) if matches!(**items, FieldType::Polymorphic(_))
+        ));
+    }
+
+    #[test]
+    fn an_undefined_type_is_refused() {
+        let text = r#"{"sdk": "x", "objects": [{"path": "/infra", "type": "Nope", "methods": ["GET"]}], "types": {}}"#;
+        assert!(Catalog::parse(text).unwrap_err().contains("Nope"));
+    }
+}
