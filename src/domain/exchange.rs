@@ -6,9 +6,10 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::field::without_nul;
+use super::object::Config;
 use super::object::Metadata;
 use super::traceflow::TraceflowDocument;
-use super::{FieldError, ObjectId, Traceflow, TraceflowConfig};
+use super::{FieldError, ObjectId, ObjectPath, PolicyObject, TraceflowConfig};
 
 /// The server fields an import keeps when a line carries them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,13 +35,13 @@ pub struct ImportLine {
 impl ImportLine {
     /// The object this line creates, its missing server fields filled in: a new `unique_id`,
     /// `now`, `user`, revision 0.
-    pub fn into_object(self, now: i64, user: &str, unique_id: Uuid) -> Traceflow {
+    pub fn into_object(self, now: i64, user: &str, unique_id: Uuid) -> PolicyObject {
         let kept = self.kept;
         let create_time = kept.create_time.or(kept.last_modified_time).unwrap_or(now);
         let create_user = kept.create_user.unwrap_or_else(|| user.to_owned());
-        Traceflow {
-            id: self.id,
-            config: self.config,
+        PolicyObject {
+            path: ObjectPath::traceflow(&self.id),
+            config: Config::Traceflow(self.config),
             meta: Metadata {
                 unique_id: kept.unique_id.unwrap_or(unique_id),
                 revision: kept.revision.unwrap_or(0),
@@ -196,7 +197,7 @@ fn take<T>(
 }
 
 /// The export of `objects`: one line each, as GET serves it.
-pub fn export_lines<'a>(objects: impl IntoIterator<Item = &'a Traceflow>) -> String {
+pub fn export_lines<'a>(objects: impl IntoIterator<Item = &'a PolicyObject>) -> String {
     let mut out = String::new();
     for object in objects {
         out.push_str(&object.to_json());

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::paging::{not_issued, CursorKey, Params};
-use super::{FieldError, Traceflow};
+use super::{FieldError, PolicyObject};
 
 /// What a list can be sorted by. Ties are broken by id, in the same direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,10 +40,10 @@ impl SortBy {
     }
 
     /// The value of this key for one object.
-    fn key_of(self, object: &Traceflow) -> SortValue {
+    fn key_of(self, object: &PolicyObject) -> SortValue {
         match self {
             SortBy::DisplayName => SortValue::Text(object.config.display_name().to_owned()),
-            SortBy::Id => SortValue::Text(object.id.as_str().to_owned()),
+            SortBy::Id => SortValue::Text(object.id().as_str().to_owned()),
             SortBy::CreateTime => SortValue::Time(object.meta.create_time),
             SortBy::LastModifiedTime => SortValue::Time(object.meta.last_modified_time),
         }
@@ -81,10 +81,10 @@ pub struct ListPosition {
 }
 
 impl ListPosition {
-    pub fn after(object: &Traceflow, sort_by: SortBy) -> Self {
+    pub fn after(object: &PolicyObject, sort_by: SortBy) -> Self {
         Self {
             key: sort_by.key_of(object),
-            id: object.id.as_str().to_owned(),
+            id: object.id().as_str().to_owned(),
         }
     }
 }

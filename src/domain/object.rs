@@ -1,11 +1,13 @@
-//! A stored AntreaTraceflowConfig: the client's config plus what the server sets.
+//! A stored policy object, of any type: the client's config plus what the server sets.
 
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::generic::CatalogConfig;
+use super::path::ObjectPath;
 use super::{ObjectId, TraceflowConfig};
 
-/// The `resource_type` of every object of this family.
+/// The `resource_type` of traceflow configs.
 pub const RESOURCE_TYPE: &str = "AntreaTraceflowConfig";
 
 /// Where traceflow configs live in the policy tree.
@@ -14,7 +16,8 @@ pub const PARENT_PATH: &str = "/infra";
 pub const COLLECTION_PATH: &str = "/infra/antrea/traceflows";
 
 /// Every field the server sets on an object it serves, `display_name`'s default aside:
-/// exactly what [`Traceflow::to_json`] adds to the client's config.
+/// exactly what [`PolicyObject::to_json`] adds to the client's config (a root, which has no
+/// parent, has no `parent_path`).
 pub const SERVER_FIELDS: [&str; 15] = [
     "resource_type",
     "id",
@@ -51,17 +54,70 @@ pub struct Metadata {
     pub marked_for_delete: bool,
 }
 
-/// One AntreaTraceflowConfig as the store holds it.
+/// The client's fields of an object, by its kind: traceflow configs have their own typed
+/// module; every other type is checked against the catalog.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Traceflow {
-    pub id: ObjectId,
-    pub config: TraceflowConfig,
+pub enum Config {
+    Traceflow(TraceflowConfig),
+    Catalog(CatalogConfig),
+}
+
+impl Config {
+    pub fn resource_type(&self) -> &str {
+        match self {
+            Config::Traceflow(_) => RESOURCE_TYPE,
+            Config::Catalog(config) => config.resource_type_name(),
+        }
+    }
+
+    pub fn display_name(&self) -> &str {
+        match self {
+            Config::Traceflow(config) => config.display_name(),
+            Config::Catalog(config) => config.display_name(),
+        }
+    }
+
+    /// The client's fields as JSON: what the `config` column holds.
+    pub fn to_json(&self) -> String {
+        match self {
+            Config::Traceflow(config) => config.to_json(),
+            Config::Catalog(config) => config.to_json(),
+        }
+    }
+}
+
+impl Serialize for Config {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Config::Traceflow(config) => config.serialize(serializer),
+            Config::Catalog(config) => config.serialize(serializer),
+        }
+    }
+}
+
+/// One policy object as the store holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyObject {
+    pub path: ObjectPath,
+    pub config: Config,
     pub meta: Metadata,
 }
 
-impl Traceflow {
-    pub fn path(&self) -> String {
-        traceflow_path(&self.id)
+impl PolicyObject {
+    pub fn id(&self) -> &ObjectId {
+        self.path.id()
+    }
+
+    pub fn resource_type(&self) -> &str {
+        self.config.resource_type()
+    }
+
+    /// The config of a traceflow; `None` for an object of another type.
+    pub fn traceflow(&self) -> Option<&TraceflowConfig> {
+        match &self.config {
+            Config::Traceflow(config) => Some(config),
+            Config::Catalog(_) => None,
+        }
     }
 
     /// The object as the API serves it: the client's fields, then the server's.
@@ -73,11 +129,11 @@ impl Traceflow {
         let meta = &self.meta;
         Wire {
             config: &self.config,
-            resource_type: RESOURCE_TYPE,
-            id: self.id.as_str(),
-            path: self.path(),
-            relative_path: self.id.as_str(),
-            parent_path: PARENT_PATH,
+            resource_type: self.resource_type(),
+            id: self.id().as_str(),
+            path: self.path.as_str(),
+            relative_path: self.id().as_str(),
+            parent_path: self.path.parent(),
             unique_id: meta.unique_id,
             marked_for_delete: meta.marked_for_delete,
             overridden: false,
@@ -95,12 +151,13 @@ impl Traceflow {
 #[derive(Serialize)]
 struct Wire<'a> {
     #[serde(flatten)]
-    config: &'a TraceflowConfig,
-    resource_type: &'static str,
+    config: &'a Config,
+    resource_type: &'a str,
     id: &'a str,
-    path: String,
+    path: &'a str,
     relative_path: &'a str,
-    parent_path: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_path: Option<&'a str>,
     unique_id: Uuid,
     marked_for_delete: bool,
     overridden: bool,
@@ -134,6 +191,7 @@ mod tests {
             serde_json::from_str(&object.to_json()).unwrap();
         let config: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&object.config.to_json()).unwrap();
+        assert!(object.traceflow().is_some());
         let mut server_set: Vec<&str> = served
             .keys()
             .map(String::as_str)

@@ -6,7 +6,7 @@
 
 use super::results::{RunResult, Script, TraceflowStatus};
 use super::simulation::simulate;
-use super::Traceflow;
+use super::TraceflowConfig;
 
 /// How long a traceflow runs, in seconds, when its config gives no `timeout`.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
@@ -77,7 +77,7 @@ impl Run {
     /// the policy's.
     pub fn start(
         number: i64,
-        object: &Traceflow,
+        config: &TraceflowConfig,
         script: Option<&Script>,
         policy: &ResultsPolicy,
         at: RunStart,
@@ -89,11 +89,10 @@ impl Run {
         let (delay_ms, result) = match (script, policy.mode) {
             (Some(script), _) => (script.delay_ms.get(), script.result(at.stamp)),
             (None, ResultsMode::Simulate) => {
-                (policy.delay_ms, simulate(object, at.stamp, policy.seed))
+                (policy.delay_ms, simulate(config, at.stamp, policy.seed))
             }
             (None, ResultsMode::None) => {
-                let timeout = object
-                    .config
+                let timeout = config
                     .fields()
                     .timeout
                     .map_or(DEFAULT_TIMEOUT_SECS, |secs| secs.get());
@@ -121,7 +120,7 @@ impl Run {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::traceflow;
+    use crate::domain::testing::traceflow_config;
     use serde_json::json;
 
     const AT: RunStart = RunStart {
@@ -131,7 +130,8 @@ mod tests {
 
     #[test]
     fn a_script_wins_over_the_policy_and_appears_after_its_delay() {
-        let object = traceflow(json!({"container_cluster_id": "c", "source_external_id": "s"}));
+        let object =
+            traceflow_config(json!({"container_cluster_id": "c", "source_external_id": "s"}));
         let script = Script::parse(
             br#"{"status": {"phase": "FAILED", "reason": "dropped by policy"}, "delay_ms": 300}"#,
         )
@@ -161,7 +161,7 @@ mod tests {
             delay_ms: 0,
             seed: 0,
         };
-        let object = traceflow(
+        let object = traceflow_config(
             json!({"container_cluster_id": "c", "source_external_id": "s",
                                       "timeout": 2}),
         );
@@ -170,7 +170,8 @@ mod tests {
         let result = run.visible(12_000).unwrap();
         assert_eq!(result.status, TraceflowStatus::failed("Traceflow timeout"));
         assert!(result.observations.is_empty());
-        let untimed = traceflow(json!({"container_cluster_id": "c", "source_external_id": "s"}));
+        let untimed =
+            traceflow_config(json!({"container_cluster_id": "c", "source_external_id": "s"}));
         assert_eq!(Run::start(1, &untimed, None, &policy, AT).ready_at, 30_000);
     }
 }

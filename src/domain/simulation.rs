@@ -17,14 +17,14 @@
 
 use super::results::{ComponentType, Observation, ObservationType, RunResult, TraceflowStatus};
 use super::values::Ranged;
-use super::Traceflow;
+use super::TraceflowConfig;
 
 /// Nodes in every simulated cluster.
 pub const NODES: u64 = 3;
 
 /// The result of a run of `object` that started at `started` (epoch ms).
-pub fn simulate(object: &Traceflow, started: i64, seed: u64) -> RunResult {
-    let fields = object.config.fields();
+pub fn simulate(config: &TraceflowConfig, started: i64, seed: u64) -> RunResult {
+    let fields = config.fields();
     let cluster = fields
         .container_cluster_id
         .as_ref()
@@ -152,7 +152,7 @@ fn hash(parts: &[&[u8]]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::traceflow;
+    use crate::domain::testing::traceflow_config;
     use serde_json::json;
 
     fn kinds(result: &RunResult) -> Vec<(ComponentType, ObservationType)> {
@@ -209,7 +209,7 @@ mod tests {
             if let Some(destination) = &destination {
                 body["destination_external_id"] = json!(destination);
             }
-            let result = simulate(&traceflow(body), started, 0);
+            let result = simulate(&traceflow_config(body), started, 0);
             check_invariants(&result, started, with_destination);
             assert_eq!(result.observations.len(), observations, "{destination:?}");
         }
@@ -220,7 +220,7 @@ mod tests {
         let destination = pod_on("c1", "a", false);
         let body = json!({"container_cluster_id": "c1", "source_external_id": "a",
                           "destination_external_id": destination});
-        let result = simulate(&traceflow(body), 0, 0);
+        let result = simulate(&traceflow_config(body), 0, 0);
         let nodes: Vec<&str> = result
             .observations
             .iter()
@@ -239,8 +239,8 @@ mod tests {
     fn the_same_config_gives_the_same_nodes_and_a_seed_the_same_times() {
         let body = json!({"container_cluster_id": "c9", "source_external_id": "a",
                           "destination_external_id": "b"});
-        let first = simulate(&traceflow(body.clone()), 500, 7);
-        assert_eq!(first, simulate(&traceflow(body), 500, 7));
+        let first = simulate(&traceflow_config(body.clone()), 500, 7);
+        assert_eq!(first, simulate(&traceflow_config(body), 500, 7));
         let node = first.observations[0].container_node_id.clone().unwrap();
         assert!(uuid::Uuid::parse_str(&node).is_ok(), "{node}");
     }

@@ -8,14 +8,79 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::object::traceflow_path;
-use super::{FieldError, Metadata, ObjectId, Traceflow, TraceflowConfig, TraceflowDocument};
+use super::generic::{CatalogConfig, CatalogDocument};
+use super::object::Config;
+use super::path::ObjectPath;
+use super::{FieldError, Metadata, PolicyObject, TraceflowConfig, TraceflowDocument};
+
+/// A PUT or PATCH body, parsed by its kind's module.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Document {
+    Traceflow(TraceflowDocument),
+    Catalog(CatalogDocument),
+}
+
+impl Document {
+    pub fn revision(&self) -> Option<i64> {
+        match self {
+            Document::Traceflow(doc) => doc.revision,
+            Document::Catalog(doc) => doc.revision,
+        }
+    }
+
+    /// The config a create makes of this document.
+    fn create(self, path: &ObjectPath) -> Result<Config, FieldError> {
+        Ok(match self {
+            Document::Traceflow(doc) => {
+                Config::Traceflow(TraceflowConfig::complete(doc.fields, path.id())?)
+            }
+            Document::Catalog(doc) => Config::Catalog(CatalogConfig::complete(
+                doc.resource_type,
+                doc.members,
+                path.id(),
+            )),
+        })
+    }
+
+    /// The config a PATCH of `stored` with this document makes.
+    fn merge(self, stored: Config, path: &ObjectPath) -> Result<Config, FieldError> {
+        Ok(match (stored, self) {
+            (Config::Traceflow(stored), Document::Traceflow(doc)) => {
+                Config::Traceflow(TraceflowConfig::complete(
+                    stored.into_fields().overlaid_with(doc.fields),
+                    path.id(),
+                )?)
+            }
+            (Config::Catalog(stored), Document::Catalog(doc)) => {
+                Config::Catalog(stored.overlaid_with(doc, path.id())?)
+            }
+            (stored, _) => {
+                return Err(FieldError::new(
+                    "resource_type",
+                    format!("must be {:?}", stored.resource_type()),
+                ))
+            }
+        })
+    }
+}
+
+impl From<TraceflowDocument> for Document {
+    fn from(doc: TraceflowDocument) -> Self {
+        Document::Traceflow(doc)
+    }
+}
+
+impl From<CatalogDocument> for Document {
+    fn from(doc: CatalogDocument) -> Self {
+        Document::Catalog(doc)
+    }
+}
 
 /// A write a client asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    Put(TraceflowDocument),
-    Patch(TraceflowDocument),
+    Put(Document),
+    Patch(Document),
     Delete,
 }
 
@@ -24,7 +89,7 @@ impl Change {
     /// where nothing is stored, and is refused where something is ([`apply`]); it never
     /// changes a stored object.
     pub fn only_creates(&self) -> bool {
-        matches!(self, Change::Put(doc) if doc.revision.is_none())
+        matches!(self, Change::Put(doc) if doc.revision().is_none())
     }
 }
 
@@ -75,7 +140,7 @@ pub enum WriteRejection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
     pub operation: Operation,
-    pub object: Arc<Traceflow>,
+    pub object: Arc<PolicyObject>,
 }
 
 /// Who writes, when (epoch milliseconds), and the `unique_id` the object gets if the write
@@ -87,41 +152,36 @@ pub struct Stamp<'a> {
     pub unique_id: Uuid,
 }
 
-/// Applies `change` to `current`, the object stored at `id` (if any).
+/// Applies `change` to `current`, the object stored at `path` (if any).
 ///
 /// `Ok(None)` means nothing changes: a DELETE of an absent object, which still succeeds.
 pub fn apply(
-    current: Option<Traceflow>,
-    id: ObjectId,
+    current: Option<PolicyObject>,
+    path: ObjectPath,
     change: Change,
     stamp: Stamp<'_>,
 ) -> Result<Option<Applied>, WriteRejection> {
     let (operation, object) = match (current, change) {
         (None, Change::Delete) => return Ok(None),
         (None, Change::Put(doc) | Change::Patch(doc)) => {
-            let config = TraceflowConfig::complete(doc.fields, &id)?;
-            (Operation::Create, created(id, config, stamp))
+            let config = doc.create(&path)?;
+            (Operation::Create, created(path, config, stamp))
         }
         (Some(stored), Change::Put(doc)) => {
-            let Some(requested) = doc.revision else {
+            let Some(requested) = doc.revision() else {
                 return Err(WriteRejection::AlreadyExists {
-                    path: traceflow_path(&id),
+                    path: path.to_string(),
                 });
             };
             check_revision(&stored, requested)?;
-            let config = TraceflowConfig::complete(doc.fields, &id)?;
+            let config = doc.create(&path)?;
             (Operation::Replace, changed(stored, config, stamp)?)
         }
         (Some(stored), Change::Patch(doc)) => {
-            if let Some(requested) = doc.revision {
+            if let Some(requested) = doc.revision() {
                 check_revision(&stored, requested)?;
             }
-            let merged = stored
-                .config
-                .clone()
-                .into_fields()
-                .overlaid_with(doc.fields);
-            let config = TraceflowConfig::complete(merged, &id)?;
+            let config = doc.merge(stored.config.clone(), &path)?;
             (Operation::Patch, changed(stored, config, stamp)?)
         }
         (Some(stored), Change::Delete) => {
@@ -137,7 +197,7 @@ pub fn apply(
     }))
 }
 
-fn check_revision(stored: &Traceflow, requested: i64) -> Result<(), WriteRejection> {
+fn check_revision(stored: &PolicyObject, requested: i64) -> Result<(), WriteRejection> {
     if stored.meta.revision == requested {
         Ok(())
     } else {
@@ -148,9 +208,9 @@ fn check_revision(stored: &Traceflow, requested: i64) -> Result<(), WriteRejecti
     }
 }
 
-fn created(id: ObjectId, config: TraceflowConfig, stamp: Stamp<'_>) -> Traceflow {
-    Traceflow {
-        id,
+fn created(path: ObjectPath, config: Config, stamp: Stamp<'_>) -> PolicyObject {
+    PolicyObject {
+        path,
         config,
         meta: Metadata {
             unique_id: stamp.unique_id,
@@ -169,10 +229,10 @@ fn created(id: ObjectId, config: TraceflowConfig, stamp: Stamp<'_>) -> Traceflow
 ///
 /// An object imported at the largest `_revision` there is cannot change again.
 fn changed(
-    stored: Traceflow,
-    config: TraceflowConfig,
+    stored: PolicyObject,
+    config: Config,
     stamp: Stamp<'_>,
-) -> Result<Traceflow, WriteRejection> {
+) -> Result<PolicyObject, WriteRejection> {
     let revision = stored.meta.revision.checked_add(1).ok_or_else(|| {
         FieldError::new(
             "_revision",
@@ -185,8 +245,8 @@ fn changed(
         last_modified_user: stamp.user.to_owned(),
         ..stored.meta
     };
-    Ok(Traceflow {
-        id: stored.id,
+    Ok(PolicyObject {
+        path: stored.path,
         config,
         meta,
     })
@@ -203,19 +263,21 @@ mod tests {
         unique_id: uuid::Uuid::nil(),
     };
 
-    fn id() -> ObjectId {
-        ObjectId::parse("t14").unwrap()
+    fn id() -> ObjectPath {
+        ObjectPath::traceflow(&crate::domain::ObjectId::parse("t14").unwrap())
     }
 
-    fn doc(body: serde_json::Value) -> TraceflowDocument {
-        TraceflowDocument::parse(body.to_string().as_bytes(), &id()).unwrap()
+    fn doc(body: serde_json::Value) -> Document {
+        TraceflowDocument::parse(body.to_string().as_bytes(), id().id())
+            .unwrap()
+            .into()
     }
 
     fn minimal() -> serde_json::Value {
         json!({"container_cluster_id": "c", "source_external_id": "s"})
     }
 
-    fn create() -> Traceflow {
+    fn create() -> PolicyObject {
         let applied = apply(None, id(), Change::Put(doc(minimal())), T0).unwrap();
         Arc::unwrap_or_clone(applied.unwrap().object)
     }

@@ -1,5 +1,5 @@
 //! A traceflow's results, as NSX serves them: `.../{id}/status` and `.../{id}/observations`
-//! (the README's "Traceflow results"), and the scripts that decide them,
+//! (the README's "PolicyObject results"), and the scripts that decide them,
 //! `/store/v1/traceflows/{id}/result`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -10,10 +10,9 @@ use super::extractors::{JsonBody, PathId};
 use super::pages::query_pairs;
 use super::responses::{empty_response, json_response};
 use super::{ApiError, STORE_API};
-use crate::domain::object::traceflow_path;
 use crate::domain::results::{Observation, RunResult, Script, TraceflowStatus};
 use crate::domain::run::Run;
-use crate::domain::ObjectId;
+use crate::domain::{ObjectId, ObjectPath};
 use crate::storage::Store;
 
 type Stores = web::Data<dyn Store>;
@@ -27,8 +26,9 @@ async fn current_run(
     id: &ObjectId,
 ) -> Result<Option<Run>, ApiError> {
     query_pairs(req)?;
-    if store.get(id).await?.is_none() {
-        return Err(ApiError::object_not_found(&traceflow_path(id)));
+    let path = ObjectPath::traceflow(id);
+    if store.get(&path).await?.is_none() {
+        return Err(ApiError::object_not_found(path.as_str()));
     }
     Ok(store.current_run(id).await?)
 }

@@ -14,7 +14,7 @@ use super::ApiError;
 use crate::domain::list::ListQuery;
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::Params;
-use crate::domain::{Change, Traceflow, TraceflowDocument};
+use crate::domain::{Change, ObjectPath, PolicyObject, TraceflowDocument};
 
 type Store = web::Data<dyn crate::storage::Store>;
 
@@ -44,9 +44,10 @@ pub async fn list(_: Reader, store: Store, req: HttpRequest) -> Result<HttpRespo
 
 /// GET: the stored object.
 pub async fn read(_: Reader, store: Store, PathId(id): PathId) -> Result<HttpResponse, ApiError> {
-    match store.get(&id).await? {
+    let path = ObjectPath::traceflow(&id);
+    match store.get(&path).await? {
         Some(object) => Ok(object_response(&object)),
-        None => Err(ApiError::object_not_found(&traceflow_path(&id))),
+        None => Err(ApiError::object_not_found(path.as_str())),
     }
 }
 
@@ -59,7 +60,11 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let document = TraceflowDocument::parse(&body, &id)?;
     let applied = store
-        .write(id, Change::Put(document), &actor.name)
+        .write(
+            ObjectPath::traceflow(&id),
+            Change::Put(document.into()),
+            &actor.name,
+        )
         .await?
         .expect("a PUT always writes a revision");
     Ok(object_response(&applied.object))
@@ -74,7 +79,11 @@ pub async fn patch(
 ) -> Result<HttpResponse, ApiError> {
     let document = TraceflowDocument::parse(&body, &id)?;
     store
-        .write(id, Change::Patch(document), &actor.name)
+        .write(
+            ObjectPath::traceflow(&id),
+            Change::Patch(document.into()),
+            &actor.name,
+        )
         .await?;
     Ok(empty_response())
 }
@@ -85,7 +94,9 @@ pub async fn delete(
     store: Store,
     PathId(id): PathId,
 ) -> Result<HttpResponse, ApiError> {
-    store.write(id, Change::Delete, &actor.name).await?;
+    store
+        .write(ObjectPath::traceflow(&id), Change::Delete, &actor.name)
+        .await?;
     Ok(empty_response())
 }
 
@@ -104,7 +115,7 @@ pub async fn post_action(
     }
 }
 
-fn object_response(object: &Traceflow) -> HttpResponse {
+fn object_response(object: &PolicyObject) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(object.to_json())

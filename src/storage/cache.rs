@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
 
-use crate::domain::{Applied, Operation, Traceflow};
+use crate::domain::{Applied, Operation, PolicyObject};
 
 /// A bounded cache of objects by path; cloning shares it.
 #[derive(Clone)]
@@ -24,7 +24,7 @@ pub struct ObjectCache {
 }
 
 struct Inner {
-    objects: LruCache<String, Arc<Traceflow>>,
+    objects: LruCache<String, Arc<PolicyObject>>,
     /// Batches committed so far.
     commits: u64,
 }
@@ -51,7 +51,7 @@ impl ObjectCache {
             .map(|inner| inner.lock().expect("object cache lock"))
     }
 
-    pub fn get(&self, path: &str) -> Option<Arc<Traceflow>> {
+    pub fn get(&self, path: &str) -> Option<Arc<PolicyObject>> {
         self.lock()?.objects.get(path).cloned()
     }
 
@@ -61,10 +61,12 @@ impl ObjectCache {
     }
 
     /// Caches what a read found, unless a write committed since the read began.
-    pub fn offer(&self, object: &Arc<Traceflow>, read_start: ReadStart) {
+    pub fn offer(&self, object: &Arc<PolicyObject>, read_start: ReadStart) {
         if let Some(mut inner) = self.lock() {
             if inner.commits == read_start.0 {
-                inner.objects.put(object.path(), Arc::clone(object));
+                inner
+                    .objects
+                    .put(object.path.to_string(), Arc::clone(object));
             }
         }
     }
@@ -84,9 +86,11 @@ impl ObjectCache {
             inner.commits += 1;
             for Applied { operation, object } in applied {
                 if *operation == Operation::Delete {
-                    inner.objects.pop(&object.path());
+                    inner.objects.pop(object.path.as_str());
                 } else {
-                    inner.objects.put(object.path(), Arc::clone(object));
+                    inner
+                        .objects
+                        .put(object.path.to_string(), Arc::clone(object));
                 }
             }
         }
@@ -97,22 +101,25 @@ impl ObjectCache {
 mod tests {
     use super::*;
     use crate::domain::write::{apply, Stamp};
-    use crate::domain::{Change, ObjectId, TraceflowDocument};
+    use crate::domain::{Change, ObjectId, ObjectPath, TraceflowDocument};
 
-    fn applied(id: &str, change: Change, current: Option<Traceflow>) -> Applied {
+    fn applied(id: &str, change: Change, current: Option<PolicyObject>) -> Applied {
         let stamp = Stamp {
             user: "admin",
             now: 1,
             unique_id: uuid::Uuid::nil(),
         };
-        apply(current, ObjectId::parse(id).unwrap(), change, stamp)
-            .unwrap()
-            .unwrap()
+        let path = ObjectPath::traceflow(&ObjectId::parse(id).unwrap());
+        apply(current, path, change, stamp).unwrap().unwrap()
     }
 
     fn put(id: &str) -> Change {
         let body = br#"{"container_cluster_id": "c", "source_external_id": "s"}"#;
-        Change::Put(TraceflowDocument::parse(body, &ObjectId::parse(id).unwrap()).unwrap())
+        Change::Put(
+            TraceflowDocument::parse(body, &ObjectId::parse(id).unwrap())
+                .unwrap()
+                .into(),
+        )
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::domain::paging::{CursorKey, Page};
 use crate::domain::results::Script;
 use crate::domain::run::Run;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, Change, ObjectId, Traceflow, WriteRejection};
+use crate::domain::{Applied, Change, ObjectId, ObjectPath, PolicyObject, WriteRejection};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -54,24 +54,25 @@ pub async fn open_read_only(database: &Database) -> anyhow::Result<Arc<dyn Store
     })
 }
 
-/// Where AntreaTraceflowConfigs are kept.
+/// Where policy objects are kept, of every type.
 #[async_trait]
-pub trait TraceflowStore: Send + Sync + 'static {
-    /// The object stored at `id`, if any.
-    async fn get(&self, id: &ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError>;
+pub trait ObjectStore: Send + Sync + 'static {
+    /// The object stored at `path`, if any.
+    async fn get(&self, path: &ObjectPath) -> Result<Option<Arc<PolicyObject>>, StoreError>;
 
     /// Applies one change atomically: the object and its history row commit together, durably,
     /// or nothing changes. `Ok(None)`: nothing to change (DELETE of an absent object).
     async fn write(
         &self,
-        id: ObjectId,
+        path: ObjectPath,
         change: Change,
         user: &str,
     ) -> Result<Option<Applied>, WriteError>;
 
     /// One page of the list, in the query's order; its `total` and its objects are read from
     /// one snapshot. Costs the same however many objects are stored.
-    async fn list(&self, query: &ListQuery) -> Result<Page<Traceflow, ListPosition>, StoreError>;
+    async fn list(&self, query: &ListQuery)
+        -> Result<Page<PolicyObject, ListPosition>, StoreError>;
 
     /// One page of the history of one path, newest first.
     async fn revisions(
@@ -88,12 +89,12 @@ pub trait TraceflowStore: Send + Sync + 'static {
     async fn close(&self);
 }
 
-/// Runs of traceflows and the scripts that shape them (the README's "Traceflow results").
+/// Runs of traceflows and the scripts that shape them (the README's "PolicyObject results").
 /// Every change is as durable as an object's write, and ordered with them.
 #[async_trait]
 pub trait RunStore: Send + Sync + 'static {
     /// Starts a new run of the traceflow at `id`; `None` when there is no such traceflow.
-    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError>;
+    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<PolicyObject>>, StoreError>;
 
     /// The current run of the traceflow at `id`, if it has one.
     async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError>;
@@ -133,7 +134,7 @@ pub trait StateStore: Send + Sync + 'static {
     async fn delete_snapshot(&self, name: SnapshotName) -> Result<(), StoreError>;
 
     /// Every object, in path order, read from one snapshot of the store.
-    async fn export(&self) -> Result<Vec<Traceflow>, StoreError>;
+    async fn export(&self) -> Result<Vec<PolicyObject>, StoreError>;
 
     /// Creates every object of `lines` (made by `user` where a line does not say), or none.
     async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError>;
@@ -150,9 +151,9 @@ pub trait HealthStore: Send + Sync + 'static {
 }
 
 /// Everything the service asks of its storage: one implementation per engine.
-pub trait Store: TraceflowStore + RunStore + StateStore + HealthStore {}
+pub trait Store: ObjectStore + RunStore + StateStore + HealthStore {}
 
-impl<T: TraceflowStore + RunStore + StateStore + HealthStore> Store for T {}
+impl<T: ObjectStore + RunStore + StateStore + HealthStore> Store for T {}
 
 /// The store failed; the request may be retried.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -7,20 +7,23 @@ use serde_json::value::RawValue;
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::domain::generic::CatalogConfig;
 use crate::domain::history::RevisionRecord;
+use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::results::{Observation, RunResult, Script, TraceflowStatus};
 use crate::domain::run::Run;
-use crate::domain::{Metadata, ObjectId, Operation, Traceflow, TraceflowConfig};
+use crate::domain::{Config, Metadata, ObjectPath, Operation, PolicyObject, TraceflowConfig};
 use crate::storage::StoreError;
 
 /// The columns of `policy_objects` an object is read from ([`ObjectRow`]).
 pub(in crate::storage) const OBJECT_COLUMNS: &str =
-    "id, config, unique_id, revision, create_time, create_user,
+    "path, resource_type, config, unique_id, revision, create_time, create_user,
      last_modified_time, last_modified_user";
 
 #[derive(FromRow)]
 pub(in crate::storage) struct ObjectRow {
-    pub(in crate::storage) id: String,
+    pub(in crate::storage) path: String,
+    pub(in crate::storage) resource_type: String,
     pub(in crate::storage) config: String,
     pub(in crate::storage) unique_id: String,
     pub(in crate::storage) revision: i64,
@@ -31,15 +34,19 @@ pub(in crate::storage) struct ObjectRow {
 }
 
 impl ObjectRow {
-    pub(in crate::storage) fn into_traceflow(self) -> Result<Traceflow, StoreError> {
+    pub(in crate::storage) fn into_object(self) -> Result<PolicyObject, StoreError> {
         let corrupt =
-            |what: String| StoreError::Internal(format!("stored object {:?}: {what}", self.id));
-        let id = ObjectId::parse(&self.id).map_err(|err| corrupt(err.to_string()))?;
-        let config = TraceflowConfig::from_stored_json(&self.config, &id)
-            .map_err(|err| corrupt(err.to_string()))?;
+            |what: String| StoreError::Internal(format!("stored object {:?}: {what}", self.path));
+        let path = ObjectPath::from_stored(&self.path).map_err(|err| corrupt(err.to_string()))?;
+        let config = if self.resource_type == RESOURCE_TYPE {
+            TraceflowConfig::from_stored_json(&self.config, path.id()).map(Config::Traceflow)
+        } else {
+            CatalogConfig::from_stored_json(&self.config, &self.resource_type).map(Config::Catalog)
+        }
+        .map_err(|err| corrupt(err.to_string()))?;
         let unique_id = Uuid::from_str(&self.unique_id).map_err(|err| corrupt(err.to_string()))?;
-        Ok(Traceflow {
-            id,
+        Ok(PolicyObject {
+            path,
             config,
             meta: Metadata {
                 unique_id,

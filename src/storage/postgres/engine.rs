@@ -30,7 +30,7 @@ use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::write::{self, Stamp};
-use crate::domain::{Applied, Change, ObjectId, Operation, Traceflow};
+use crate::domain::{Applied, Change, ObjectId, ObjectPath, Operation, PolicyObject};
 use crate::storage::queries;
 use crate::storage::rows::{ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
@@ -62,7 +62,7 @@ pub(super) struct Engine {
     /// object's own fields say) and serves the object from here only when it is the same, so
     /// no instance serves a state another has replaced; what it saves is reading and parsing
     /// the object.
-    objects: Mutex<LruCache<String, (i64, Arc<Traceflow>)>>,
+    objects: Mutex<LruCache<String, (i64, Arc<PolicyObject>)>>,
     versions: Arc<RowVersions>,
     cursors: CursorKey,
     /// `None`: opened for reading only.
@@ -195,7 +195,7 @@ pub(super) enum Kept {
     /// No object at the path.
     Absent,
     /// The kept copy: the row is still the one it was read from.
-    Current(Arc<Traceflow>),
+    Current(Arc<PolicyObject>),
     /// A row the copy (if any) is not from: to be read.
     Changed,
 }
@@ -203,7 +203,7 @@ pub(super) enum Kept {
 /// One write as asked, stamped with the time and the unique id it gets whichever of its
 /// attempts lands (one of each per write, as on SQLite).
 struct Request<'a> {
-    id: &'a ObjectId,
+    path: &'a ObjectPath,
     change: &'a Change,
     stamp: Stamp<'a>,
     at: RunStart,
@@ -271,7 +271,7 @@ async fn cursor_key(
     Ok(CursorKey::new(key))
 }
 
-/// What [`TraceflowStore`](crate::storage::TraceflowStore) asks, on the store's runtime.
+/// What [`ObjectStore`](crate::storage::ObjectStore) asks, on the store's runtime.
 impl Engine {
     /// What a GET of `path` finds before it reads the row: the row's version is asked for
     /// (with the GETs arriving meanwhile, `versions.rs`) and compared with the kept copy's.
@@ -293,7 +293,7 @@ impl Engine {
     }
 
     /// Reads the object at `path` and keeps it, with the version of its row.
-    pub(super) async fn read(&self, path: String) -> Result<Option<Arc<Traceflow>>, StoreError> {
+    pub(super) async fn read(&self, path: String) -> Result<Option<Arc<PolicyObject>>, StoreError> {
         let row: Option<VersionedRow> = sqlx::query_as(&OBJECT_BY_PATH)
             .bind(&path)
             .fetch_optional(&self.pool)
@@ -302,7 +302,7 @@ impl Engine {
         let Some(row) = row else {
             return Ok(None);
         };
-        let object = Arc::new(row.object.into_traceflow()?);
+        let object = Arc::new(row.object.into_object()?);
         self.objects
             .lock()
             .expect("object cache lock")
@@ -318,7 +318,7 @@ impl Engine {
     /// the read: one round trip where that is so, and nothing written where it is not.
     pub(super) async fn write(
         &self,
-        id: ObjectId,
+        path: ObjectPath,
         change: Change,
         user: &str,
     ) -> Result<Option<Applied>, WriteError> {
@@ -326,7 +326,7 @@ impl Engine {
         let began = Instant::now();
         let at = self.now(context);
         let request = Request {
-            id: &id,
+            path: &path,
             change: &change,
             stamp: Stamp {
                 user,
@@ -348,7 +348,7 @@ impl Engine {
                 Err(error) => return Err(error),
             }
         }
-        let current = writes::current(&mut conn, &id).await?;
+        let current = writes::current(&mut conn, &path).await?;
         if let Attempt::Ended(applied) = self.attempt(context, &mut conn, &request, current).await?
         {
             return self.written(applied, began);
@@ -356,8 +356,8 @@ impl Engine {
         drop(conn);
         for _ in 0..LOCKED_ATTEMPTS {
             let (_, _, mut tx) = self.begin_write().await?;
-            writes::hold_row(&mut tx, &id).await?;
-            let current = writes::current(&mut tx, &id).await?;
+            writes::hold_row(&mut tx, &path).await?;
+            let current = writes::current(&mut tx, &path).await?;
             match self.attempt(context, &mut tx, &request, current).await? {
                 Attempt::Ended(applied) => {
                     tx.tx.commit().await.classified()?;
@@ -384,7 +384,7 @@ impl Engine {
     ) -> Result<Attempt, WriteError> {
         let Some(applied) = write::apply(
             current.object,
-            request.id.clone(),
+            request.path.clone(),
             request.change.clone(),
             request.stamp,
         )?
@@ -396,17 +396,15 @@ impl Engine {
             Operation::Create => None,
             _ => current.run,
         };
-        let run = (applied.operation != Operation::Delete).then(|| {
-            let number = RunNumber::Next.after(current_run);
-            let script = current.script.as_ref();
-            Run::start(
-                number,
-                &applied.object,
-                script,
-                &context.results,
-                request.at,
-            )
-        });
+        let run = applied
+            .object
+            .traceflow()
+            .filter(|_| applied.operation != Operation::Delete)
+            .map(|config| {
+                let number = RunNumber::Next.after(current_run);
+                let script = current.script.as_ref();
+                Run::start(number, config, script, &context.results, request.at)
+            });
         Ok(
             match writes::persist(conn, &applied, run.as_ref(), &current.versions).await? {
                 Persisted::Written => Attempt::Ended(Some(applied)),
@@ -431,7 +429,7 @@ impl Engine {
     pub(super) async fn list(
         &self,
         query: &ListQuery,
-    ) -> Result<Page<Traceflow, ListPosition>, StoreError> {
+    ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let mut tx = self.begin_snapshot().await?;
         let total: i64 = sqlx::query_scalar(
             "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = $1), 0)",
@@ -465,7 +463,7 @@ impl Engine {
             rows,
             query.page_size,
             total,
-            ObjectRow::into_traceflow,
+            ObjectRow::into_object,
             |last| ListPosition::after(last, query.sort_by),
         )
     }
@@ -515,17 +513,23 @@ impl Engine {
 
 /// What [`RunStore`](crate::storage::RunStore) asks, on the store's runtime.
 impl Engine {
-    pub(super) async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
+    pub(super) async fn retrace(
+        &self,
+        id: ObjectId,
+    ) -> Result<Option<Arc<PolicyObject>>, StoreError> {
         let (context, at, mut tx) = self.begin_write().await?;
         writes::lock_store(&mut tx).await?;
-        let current = writes::current(&mut tx, &id).await?;
+        let current = writes::current(&mut tx, &ObjectPath::traceflow(&id)).await?;
         let Some(object) = current.object else {
+            return Ok(None);
+        };
+        let Some(config) = object.traceflow() else {
             return Ok(None);
         };
         let number = RunNumber::Next.after(current.run);
         let run = Run::start(
             number,
-            &object,
+            config,
             current.script.as_ref(),
             &context.results,
             at,
@@ -559,11 +563,13 @@ impl Engine {
         writes::lock_store(&mut tx).await?;
         writes::set_script(&mut tx, &id, &script).await?;
         // The current run takes the script, its clock restarted.
-        let current = writes::current(&mut tx, &id).await?;
+        let current = writes::current(&mut tx, &ObjectPath::traceflow(&id)).await?;
         if let Some(object) = current.object {
-            let number = RunNumber::Same.after(current.run);
-            let run = Run::start(number, &object, Some(&script), &context.results, at);
-            writes::start_run(&mut tx, &object, &run).await?;
+            if let Some(config) = object.traceflow() {
+                let number = RunNumber::Same.after(current.run);
+                let run = Run::start(number, config, Some(&script), &context.results, at);
+                writes::start_run(&mut tx, &object, &run).await?;
+            }
         }
         self.commit(tx, true).await
     }
@@ -635,14 +641,14 @@ impl Engine {
         self.commit(tx, true).await
     }
 
-    pub(super) async fn export(&self) -> Result<Vec<Traceflow>, StoreError> {
+    pub(super) async fn export(&self) -> Result<Vec<PolicyObject>, StoreError> {
         let rows: Vec<ObjectRow> = sqlx::query_as(&format!(
             "SELECT {OBJECT_COLUMNS} FROM policy_objects ORDER BY path COLLATE \"C\""
         ))
         .fetch_all(&self.pool)
         .await
         .classified()?;
-        rows.into_iter().map(ObjectRow::into_traceflow).collect()
+        rows.into_iter().map(ObjectRow::into_object).collect()
     }
 
     pub(super) async fn import(

@@ -42,18 +42,17 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 
 use self::engine::{Engine, Kept};
-use super::{HealthStore, RunStore, StateStore, StoreError, TraceflowStore, WriteError};
+use super::{HealthStore, ObjectStore, RunStore, StateStore, StoreError, WriteError};
 use crate::configuration::StorageSettings;
 use crate::determinism::DeterminismSettings;
 use crate::domain::exchange::ImportLine;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
-use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, Change, ObjectId, Traceflow};
+use crate::domain::{Applied, Change, ObjectId, ObjectPath, PolicyObject};
 
 pub struct PostgresStore {
     engine: Arc<Engine>,
@@ -143,9 +142,9 @@ impl Drop for PostgresStore {
 }
 
 #[async_trait]
-impl TraceflowStore for PostgresStore {
-    async fn get(&self, id: &ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
-        let path = traceflow_path(id);
+impl ObjectStore for PostgresStore {
+    async fn get(&self, path: &ObjectPath) -> Result<Option<Arc<PolicyObject>>, StoreError> {
+        let path = path.to_string();
         // Asked from here, the request's runtime (the query for the row's version runs on
         // the store's): a kept copy still current needs no hop.
         match self.engine.kept(&path).await? {
@@ -160,16 +159,19 @@ impl TraceflowStore for PostgresStore {
 
     async fn write(
         &self,
-        id: ObjectId,
+        path: ObjectPath,
         change: Change,
         user: &str,
     ) -> Result<Option<Applied>, WriteError> {
         let user = user.to_owned();
-        self.run(|engine| async move { engine.write(id, change, &user).await })
+        self.run(|engine| async move { engine.write(path, change, &user).await })
             .await
     }
 
-    async fn list(&self, query: &ListQuery) -> Result<Page<Traceflow, ListPosition>, StoreError> {
+    async fn list(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let query = query.clone();
         self.run(|engine| async move { engine.list(&query).await })
             .await
@@ -200,7 +202,7 @@ impl TraceflowStore for PostgresStore {
 
 #[async_trait]
 impl RunStore for PostgresStore {
-    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
+    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<PolicyObject>>, StoreError> {
         self.run(|engine| async move { engine.retrace(id).await })
             .await
     }
@@ -263,7 +265,7 @@ impl StateStore for PostgresStore {
             .await
     }
 
-    async fn export(&self) -> Result<Vec<Traceflow>, StoreError> {
+    async fn export(&self) -> Result<Vec<PolicyObject>, StoreError> {
         self.run(|engine| async move { engine.export().await })
             .await
     }

@@ -11,22 +11,23 @@ use sqlx::{FromRow, PgConnection, Row};
 use super::errors::Classified;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
-use crate::domain::object::{traceflow_path, PARENT_PATH, RESOURCE_TYPE};
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, FieldError, ObjectId, Operation, Traceflow, WriteRejection};
+use crate::domain::{
+    Applied, FieldError, ObjectId, ObjectPath, Operation, PolicyObject, WriteRejection,
+};
 use crate::storage::queries::SNAPSHOT_TABLES as TABLES;
 use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 
-/// Takes the lock of `id`'s object row until the transaction ends (when there is a row):
+/// Takes the lock of `path`'s object row until the transaction ends (when there is a row):
 /// the locked retry of a write that lost a race ([`persist`]), so that it cannot lose the
 /// next one. It also waits for a whole-store operation in flight and holds off the next,
 /// as the row lock takes the table's lock in a mode [`lock_store`]'s excludes.
-pub(super) async fn hold_row(tx: &mut PgConnection, id: &ObjectId) -> Result<(), StoreError> {
+pub(super) async fn hold_row(tx: &mut PgConnection, path: &ObjectPath) -> Result<(), StoreError> {
     sqlx::query("SELECT FROM policy_objects WHERE path = $1 FOR UPDATE")
-        .bind(traceflow_path(id))
+        .bind(path.as_str())
         .execute(&mut *tx)
         .await
         .classified()
@@ -34,9 +35,11 @@ pub(super) async fn hold_row(tx: &mut PgConnection, id: &ObjectId) -> Result<(),
 }
 
 /// What a write of one path reads, in one query: the object, the number of its current
-/// run, the script set for its id, and the versions of the rows they came from.
+/// run, the script set for its id (only a traceflow's path has either: the queries below
+/// match a script only where the path is `/infra/antrea/traceflows/<id>`), and the versions
+/// of the rows they came from.
 pub(super) struct Current {
-    pub(super) object: Option<Traceflow>,
+    pub(super) object: Option<PolicyObject>,
     pub(super) run: Option<i64>,
     pub(super) script: Option<Script>,
     pub(super) versions: Versions,
@@ -82,14 +85,20 @@ static CURRENT: LazyLock<String> = LazyLock::new(|| {
          FROM (SELECT $1::text AS path, $2::text AS id) AS wanted
          LEFT JOIN policy_objects AS o ON o.path = wanted.path
          LEFT JOIN antrea_traceflow_runs AS r ON r.path = wanted.path
-         LEFT JOIN antrea_traceflow_scripts AS s ON s.id = wanted.id"
+         LEFT JOIN antrea_traceflow_scripts AS s
+             ON s.id = wanted.id AND wanted.path = '/infra/antrea/traceflows/' || wanted.id"
     )
 });
 
-/// The object at `id`, its run and its script, as committed when the query began.
-pub(super) async fn current(tx: &mut PgConnection, id: &ObjectId) -> Result<Current, StoreError> {
+/// The object at `path`, its run and its script (a traceflow's), as committed when the query
+/// began.
+pub(super) async fn current(
+    tx: &mut PgConnection,
+    path: &ObjectPath,
+) -> Result<Current, StoreError> {
+    let id = path.id();
     let row = sqlx::query(&CURRENT)
-        .bind(traceflow_path(id))
+        .bind(path.as_str())
         .bind(id.as_str())
         .fetch_one(&mut *tx)
         .await
@@ -97,11 +106,7 @@ pub(super) async fn current(tx: &mut PgConnection, id: &ObjectId) -> Result<Curr
     let decoded = |err: sqlx::Error| StoreError::Internal(format!("stored object {id}: {err}"));
     let found: bool = row.try_get("found").map_err(decoded)?;
     let object = if found {
-        Some(
-            ObjectRow::from_row(&row)
-                .map_err(decoded)?
-                .into_traceflow()?,
-        )
+        Some(ObjectRow::from_row(&row).map_err(decoded)?.into_object()?)
     } else {
         None
     };
@@ -167,7 +172,8 @@ const UNCHANGED: &str = "unchanged AS (
              IS NOT DISTINCT FROM $8
      AND (SELECT xmin::text::bigint FROM antrea_traceflow_runs WHERE path = $1)
              IS NOT DISTINCT FROM $9
-     AND (SELECT xmin::text::bigint FROM antrea_traceflow_scripts WHERE id = $11)
+     AND (SELECT xmin::text::bigint FROM antrea_traceflow_scripts
+          WHERE id = $11 AND $1 = '/infra/antrea/traceflows/' || $11)
              IS NOT DISTINCT FROM $10)";
 
 const REVISION: &str = "revision AS (
@@ -178,7 +184,7 @@ const REVISION: &str = "revision AS (
 static RUN: LazyLock<String> = LazyLock::new(|| {
     format!(
         "run AS ({RUN_INTO} SELECT path, $11, $2, $12, $13, $14, $15, $16 FROM changed
-         {RUN_REPLACES})"
+         WHERE $12::bigint IS NOT NULL {RUN_REPLACES})"
     )
 });
 
@@ -249,7 +255,7 @@ pub(super) async fn persist(
         Operation::Replace | Operation::Patch => &UPDATE,
     };
     let statement = sqlx::query_scalar::<_, i64>(change)
-        .bind(object.path())
+        .bind(object.path.as_str())
         .bind(meta.unique_id.to_string())
         .bind(meta.revision)
         .bind(applied.operation.as_str())
@@ -259,28 +265,29 @@ pub(super) async fn persist(
         .bind(read.object)
         .bind(read.run)
         .bind(read.script)
-        .bind(object.id.as_str());
-    let statement = match (applied.operation, run) {
-        (Operation::Delete, _) => statement,
-        (_, None) => {
-            return Err(StoreError::Internal(format!(
-                "a {} without its run",
-                applied.operation.as_str()
-            )))
-        }
-        (operation, Some(run)) => {
-            let (status, observations) = run_json(run);
+        .bind(object.id().as_str());
+    let statement = match applied.operation {
+        Operation::Delete => statement,
+        operation => {
+            // Only traceflows have runs; the run's parameters are NULL for other objects.
+            if run.is_none() && object.traceflow().is_some() {
+                return Err(StoreError::Internal(format!(
+                    "a {} without its run",
+                    operation.as_str()
+                )));
+            }
+            let (status, observations) = run.map(run_json).unzip();
             let statement = statement
-                .bind(run.number)
-                .bind(run.started)
-                .bind(run.ready_at)
+                .bind(run.map(|run| run.number))
+                .bind(run.map(|run| run.started))
+                .bind(run.map(|run| run.ready_at))
                 .bind(status)
                 .bind(observations)
                 .bind(object.config.to_json());
             if operation == Operation::Create {
                 statement
-                    .bind(PARENT_PATH)
-                    .bind(RESOURCE_TYPE)
+                    .bind(object.path.parent().unwrap_or(""))
+                    .bind(object.resource_type())
                     .bind(meta.create_time)
                     .bind(&meta.create_user)
             } else {
@@ -299,15 +306,15 @@ pub(super) async fn persist(
 /// Starts `run` of `object`, replacing its current one.
 pub(super) async fn start_run(
     tx: &mut PgConnection,
-    object: &Traceflow,
+    object: &PolicyObject,
     run: &Run,
 ) -> Result<(), StoreError> {
     let (status, observations) = run_json(run);
     sqlx::query(&format!(
         "{RUN_INTO} VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {RUN_REPLACES}"
     ))
-    .bind(object.path())
-    .bind(object.id.as_str())
+    .bind(object.path.as_str())
+    .bind(object.id().as_str())
     .bind(object.meta.unique_id.to_string())
     .bind(run.number)
     .bind(run.started)
@@ -490,11 +497,14 @@ pub(super) async fn import(
             operation: Operation::Create,
             object: Arc::new(line.into_object(at.stamp, user, unique_id)),
         };
-        let current = current(tx, &applied.object.id).await?;
+        let current = current(tx, &applied.object.path).await?;
         // A new object has no run yet.
-        let run = Run::start(1, &applied.object, current.script.as_ref(), results, at);
+        let run = applied
+            .object
+            .traceflow()
+            .map(|config| Run::start(1, config, current.script.as_ref(), results, at));
         if current.object.is_some()
-            || persist(tx, &applied, Some(&run), &current.versions).await? == Persisted::Raced
+            || persist(tx, &applied, run.as_ref(), &current.versions).await? == Persisted::Raced
         {
             let error = LineError {
                 line: number,

@@ -1,4 +1,4 @@
-//! [`TraceflowStore`] on one SQLite file in WAL mode.
+//! [`ObjectStore`] on one SQLite file in WAL mode.
 //!
 //! Writes go to a single writer thread that commits them in groups ([`writer`]), so writers
 //! queue in the process instead of contending for SQLite's lock (no "database is locked"
@@ -29,7 +29,7 @@ use self::writer::Writer;
 use super::cache::ObjectCache;
 use super::queries;
 use super::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
-use super::{HealthStore, RunStore, StateStore, StoreError, TraceflowStore, WriteError};
+use super::{HealthStore, ObjectStore, RunStore, StateStore, StoreError, WriteError};
 use crate::domain::exchange::ImportLine;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortBy, SortValue};
@@ -39,7 +39,7 @@ use crate::domain::paging::{CursorKey, Page};
 use crate::domain::results::Script;
 use crate::domain::run::Run;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, Change, ObjectId, Traceflow};
+use crate::domain::{Applied, Change, ObjectId, ObjectPath, PolicyObject};
 
 pub struct SqliteStore {
     /// `None` for a store opened read-only.
@@ -53,21 +53,18 @@ pub struct SqliteStore {
 }
 
 #[async_trait]
-impl TraceflowStore for SqliteStore {
-    async fn get(&self, id: &ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
-        let path = traceflow_path(id);
-        if let Some(object) = self.cache.get(&path) {
+impl ObjectStore for SqliteStore {
+    async fn get(&self, path: &ObjectPath) -> Result<Option<Arc<PolicyObject>>, StoreError> {
+        if let Some(object) = self.cache.get(path.as_str()) {
             return Ok(Some(object));
         }
         let read_start = self.cache.read_start();
         let row: Option<ObjectRow> = sqlx::query_as(&OBJECT_BY_PATH)
-            .bind(&path)
+            .bind(path.as_str())
             .fetch_optional(&self.readers)
             .await
             .classified()?;
-        let object = row
-            .map(|row| row.into_traceflow().map(Arc::new))
-            .transpose()?;
+        let object = row.map(|row| row.into_object().map(Arc::new)).transpose()?;
         if let Some(object) = &object {
             self.cache.offer(object, read_start);
         }
@@ -76,11 +73,11 @@ impl TraceflowStore for SqliteStore {
 
     async fn write(
         &self,
-        id: ObjectId,
+        path: ObjectPath,
         change: Change,
         user: &str,
     ) -> Result<Option<Applied>, WriteError> {
-        self.writer()?.write(id, change, user).await
+        self.writer()?.write(path, change, user).await
     }
 
     fn cursor_key(&self) -> &CursorKey {
@@ -97,7 +94,10 @@ impl TraceflowStore for SqliteStore {
         self.readers.close().await;
     }
 
-    async fn list(&self, query: &ListQuery) -> Result<Page<Traceflow, ListPosition>, StoreError> {
+    async fn list(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let mut tx = self.readers.begin().await.classified()?;
         let total: i64 = sqlx::query_scalar(
             "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = ?), 0)",
@@ -131,7 +131,7 @@ impl TraceflowStore for SqliteStore {
             rows,
             query.page_size,
             total,
-            ObjectRow::into_traceflow,
+            ObjectRow::into_object,
             |last| ListPosition::after(last, query.sort_by),
         )
     }
@@ -198,7 +198,7 @@ impl HealthStore for SqliteStore {
 
 #[async_trait]
 impl RunStore for SqliteStore {
-    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
+    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<PolicyObject>>, StoreError> {
         self.writer()?.retrace(id).await
     }
 
@@ -274,14 +274,14 @@ impl StateStore for SqliteStore {
         self.writer()?.delete_snapshot(name).await
     }
 
-    async fn export(&self) -> Result<Vec<Traceflow>, StoreError> {
+    async fn export(&self) -> Result<Vec<PolicyObject>, StoreError> {
         let rows: Vec<ObjectRow> = sqlx::query_as(&format!(
             "SELECT {OBJECT_COLUMNS} FROM policy_objects ORDER BY path"
         ))
         .fetch_all(&self.readers)
         .await
         .classified()?;
-        rows.into_iter().map(ObjectRow::into_traceflow).collect()
+        rows.into_iter().map(ObjectRow::into_object).collect()
     }
 
     async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError> {

@@ -6,8 +6,7 @@ use std::sync::LazyLock;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::errors::Classified;
-use crate::domain::object::{traceflow_path, PARENT_PATH, RESOURCE_TYPE};
-use crate::domain::{Applied, ObjectId, Operation, Traceflow};
+use crate::domain::{Applied, ObjectPath, Operation, PolicyObject};
 use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
 use crate::storage::StoreError;
 
@@ -18,33 +17,33 @@ pub(super) static OBJECT_BY_PATH: LazyLock<String> =
 /// The row of a rusqlite query selecting [`OBJECT_COLUMNS`].
 pub(super) fn object_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectRow> {
     Ok(ObjectRow {
-        id: row.get(0)?,
-        config: row.get(1)?,
-        unique_id: row.get(2)?,
-        revision: row.get(3)?,
-        create_time: row.get(4)?,
-        create_user: row.get(5)?,
-        last_modified_time: row.get(6)?,
-        last_modified_user: row.get(7)?,
+        path: row.get(0)?,
+        resource_type: row.get(1)?,
+        config: row.get(2)?,
+        unique_id: row.get(3)?,
+        revision: row.get(4)?,
+        create_time: row.get(5)?,
+        create_user: row.get(6)?,
+        last_modified_time: row.get(7)?,
+        last_modified_user: row.get(8)?,
     })
 }
 
-pub(super) fn fetch(conn: &Connection, id: &ObjectId) -> Result<Option<Traceflow>, StoreError> {
+pub(super) fn fetch(
+    conn: &Connection,
+    path: &ObjectPath,
+) -> Result<Option<PolicyObject>, StoreError> {
     let row = conn
         .prepare_cached(&OBJECT_BY_PATH)
-        .and_then(|mut lookup| {
-            lookup
-                .query_row([traceflow_path(id)], object_row)
-                .optional()
-        })
+        .and_then(|mut lookup| lookup.query_row([path.as_str()], object_row).optional())
         .classified()?;
-    row.map(ObjectRow::into_traceflow).transpose()
+    row.map(ObjectRow::into_object).transpose()
 }
 
 /// Writes the new state of the object and appends its history row.
 pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<()> {
     let object = &applied.object;
-    let path = object.path();
+    let path = object.path.as_str();
     let meta = &object.meta;
     let unique_id = meta.unique_id.to_string();
     if applied.operation == Operation::Delete {
@@ -63,9 +62,9 @@ pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<
         )?
         .execute(params![
             path,
-            PARENT_PATH,
-            object.id.as_str(),
-            RESOURCE_TYPE,
+            object.path.parent().unwrap_or(""),
+            object.id().as_str(),
+            object.resource_type(),
             unique_id,
             object.config.to_json(),
             meta.revision,

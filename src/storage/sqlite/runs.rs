@@ -5,34 +5,35 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::errors::Classified;
 use super::objects::object_row;
+use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
-use crate::domain::{ObjectId, Traceflow};
+use crate::domain::{ObjectId, PolicyObject};
 use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::StoreError;
 
 /// Starts a run of `object`, replacing its current one: its result is the script's for the
-/// object's id when one is set, else the policy's.
+/// object's id when one is set, else the policy's. Only traceflows have runs: for an object of
+/// another type this does nothing.
 pub(super) fn start(
     conn: &Connection,
-    object: &Traceflow,
+    object: &PolicyObject,
     results: &ResultsPolicy,
     at: RunStart,
     number: RunNumber,
 ) -> Result<(), StoreError> {
-    let path = object.path();
+    let Some(config) = object.traceflow() else {
+        return Ok(());
+    };
+    let path = object.path.as_str();
     let unique_id = object.meta.unique_id.to_string();
     let current: Option<i64> = conn
         .prepare_cached("SELECT run FROM antrea_traceflow_runs WHERE path = ?1 AND unique_id = ?2")
-        .and_then(|mut query| {
-            query
-                .query_row([&path, &unique_id], |r| r.get(0))
-                .optional()
-        })
+        .and_then(|mut query| query.query_row([path, &unique_id], |r| r.get(0)).optional())
         .classified()?;
     let number = number.after(current);
-    let script = script(conn, &object.id)?;
-    let run = Run::start(number, object, script.as_ref(), results, at);
+    let script = script(conn, object.id())?;
+    let run = Run::start(number, config, script.as_ref(), results, at);
     let status = serde_json::to_string(&run.result.status).expect("a status serializes");
     let observations =
         serde_json::to_string(&run.result.observations).expect("observations serialize");
@@ -51,7 +52,7 @@ pub(super) fn start(
     .and_then(|mut insert| {
         insert.execute(params![
             path,
-            object.id.as_str(),
+            object.id().as_str(),
             unique_id,
             run.number,
             run.started,
@@ -65,9 +66,9 @@ pub(super) fn start(
 }
 
 /// Removes the runs of a deleted object.
-pub(super) fn remove(conn: &Connection, object: &Traceflow) -> rusqlite::Result<()> {
+pub(super) fn remove(conn: &Connection, object: &PolicyObject) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM antrea_traceflow_runs WHERE path = ?1")?
-        .execute([object.path()])
+        .execute([object.path.as_str()])
         .map(|_| ())
 }
 
@@ -115,11 +116,12 @@ pub(super) fn runs_started(conn: &Connection) -> rusqlite::Result<()> {
         .map(|_| ())
 }
 
-/// The stored objects that have no run: those stored before runs existed.
-pub(super) fn objects_without_run(conn: &Connection) -> Result<Vec<Traceflow>, StoreError> {
+/// The stored traceflows that have no run: those stored before runs existed.
+pub(super) fn objects_without_run(conn: &Connection) -> Result<Vec<PolicyObject>, StoreError> {
     let sql = format!(
         "SELECT {OBJECT_COLUMNS} FROM policy_objects
-         WHERE path NOT IN (SELECT path FROM antrea_traceflow_runs)"
+         WHERE resource_type = '{RESOURCE_TYPE}'
+           AND path NOT IN (SELECT path FROM antrea_traceflow_runs)"
     );
     let rows: Vec<ObjectRow> = conn
         .prepare(&sql)
@@ -129,5 +131,5 @@ pub(super) fn objects_without_run(conn: &Connection) -> Result<Vec<Traceflow>, S
                 .collect::<rusqlite::Result<_>>()
         })
         .classified()?;
-    rows.into_iter().map(ObjectRow::into_traceflow).collect()
+    rows.into_iter().map(ObjectRow::into_object).collect()
 }

@@ -14,7 +14,7 @@ use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
 use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, FieldError, Operation, WriteRejection};
+use crate::domain::{Applied, FieldError, ObjectPath, Operation, WriteRejection};
 use crate::storage::queries::SNAPSHOT_TABLES as TABLES;
 use crate::storage::WriteError;
 
@@ -111,7 +111,7 @@ pub(super) fn import(
 ) -> Result<u64, WriteError> {
     let mut imported = 0;
     for line in lines {
-        if fetch(conn, &line.id)?.is_some() {
+        if fetch(conn, &ObjectPath::traceflow(&line.id))?.is_some() {
             let error = LineError {
                 line: line.number,
                 error: FieldError::new("id", "an object with this id exists already"),

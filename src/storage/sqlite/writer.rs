@@ -34,7 +34,7 @@ use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::write::{self, Stamp};
-use crate::domain::{Applied, Change, ObjectId, Operation, Traceflow};
+use crate::domain::{Applied, Change, ObjectId, ObjectPath, Operation, PolicyObject};
 use crate::storage::cache::ObjectCache;
 use crate::storage::{StoreError, WriteError};
 use crate::telemetry::metrics;
@@ -64,7 +64,7 @@ pub struct WriterContext {
 enum Task {
     /// A client's write, with the run it starts.
     Write {
-        id: ObjectId,
+        path: ObjectPath,
         change: Change,
         user: String,
     },
@@ -119,7 +119,7 @@ impl Task {
 /// What a task did.
 enum Done {
     Written(Option<Applied>),
-    Retraced(Option<Arc<Traceflow>>),
+    Retraced(Option<Arc<PolicyObject>>),
     Scripted,
     RunsStarted(usize),
     Probed,
@@ -193,16 +193,16 @@ impl Writer {
     }
 
     /// A client's write; it starts a run of the traceflow it creates or changes.
-    pub async fn write(&self, id: ObjectId, change: Change, user: &str) -> Outcome {
+    pub async fn write(&self, path: ObjectPath, change: Change, user: &str) -> Outcome {
         let user = user.to_owned();
-        match self.submit(Task::Write { id, change, user }).await? {
+        match self.submit(Task::Write { path, change, user }).await? {
             Done::Written(applied) => Ok(applied),
             _ => unreachable!("a write answers what it wrote"),
         }
     }
 
     /// A new run of the traceflow at `id`; `None` when there is no such traceflow.
-    pub async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<Traceflow>>, StoreError> {
+    pub async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<PolicyObject>>, StoreError> {
         match self
             .submit(Task::Retrace { id })
             .await
@@ -503,14 +503,14 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
     // Copied out, as `context` itself goes to an import.
     let results = context.results;
     let done = match task {
-        Task::Write { id, change, user } => {
-            let current = fetch(conn, &id)?;
+        Task::Write { path, change, user } => {
+            let current = fetch(conn, &path)?;
             let stamp = Stamp {
                 user: &user,
                 now,
                 unique_id: uuid_v4(&mut context.unique_ids),
             };
-            let applied = write::apply(current, id, change, stamp)?;
+            let applied = write::apply(current, path, change, stamp)?;
             if let Some(applied) = &applied {
                 persist(conn, applied).classified()?;
                 if applied.operation == Operation::Delete {
@@ -522,7 +522,7 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             Done::Written(applied)
         }
         Task::Retrace { id } => {
-            let object = fetch(conn, &id)?.map(Arc::new);
+            let object = fetch(conn, &ObjectPath::traceflow(&id))?.map(Arc::new);
             if let Some(object) = &object {
                 runs::start(conn, object, &results, at, RunNumber::Next)?;
             }
@@ -530,7 +530,7 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
         }
         Task::SetScript { id, script } => {
             runs::set_script(conn, &id, &script).classified()?;
-            if let Some(object) = fetch(conn, &id)? {
+            if let Some(object) = fetch(conn, &ObjectPath::traceflow(&id))? {
                 runs::start(conn, &object, &results, at, RunNumber::Same)?;
             }
             Done::Scripted
@@ -582,7 +582,7 @@ mod tests {
     fn job(id: &str, change: Change) -> (Job, oneshot::Receiver<Result<Done, WriteError>>) {
         let (reply, answer) = oneshot::channel();
         let task = Task::Write {
-            id: ObjectId::parse(id).unwrap(),
+            path: ObjectPath::traceflow(&ObjectId::parse(id).unwrap()),
             change,
             user: "admin".into(),
         };
@@ -603,7 +603,11 @@ mod tests {
 
     fn create(id: &str) -> Change {
         let body = br#"{"container_cluster_id": "c", "source_external_id": "s"}"#;
-        Change::Put(TraceflowDocument::parse(body, &ObjectId::parse(id).unwrap()).unwrap())
+        Change::Put(
+            TraceflowDocument::parse(body, &ObjectId::parse(id).unwrap())
+                .unwrap()
+                .into(),
+        )
     }
 
     fn count(conn: &Connection, sql: &str) -> i64 {
@@ -646,7 +650,11 @@ mod tests {
         let stale = {
             let body =
                 br#"{"container_cluster_id": "c", "source_external_id": "s", "_revision": 7}"#;
-            Change::Put(TraceflowDocument::parse(body, &ObjectId::parse("dup").unwrap()).unwrap())
+            Change::Put(
+                TraceflowDocument::parse(body, &ObjectId::parse("dup").unwrap())
+                    .unwrap()
+                    .into(),
+            )
         };
         let (first, first_answer) = job("a", create("a"));
         let (duplicate, duplicate_answer) = job("dup", create("dup"));
