@@ -7,6 +7,7 @@ pub mod extractors;
 pub mod faults;
 pub mod health;
 mod history;
+mod objects;
 pub mod observe;
 pub mod openapi;
 pub mod operations;
@@ -35,8 +36,8 @@ const NODE_PATH: &str = "/api/v1/node";
 const NSX_HEALTH_PATH: &str = "/api/v1/reverse-proxy/node/health";
 
 /// Registers every operation of [`operations::operations`], one resource per path, in the
-/// table's order. Each handler's extractors say which permission it needs (`auth::Reader`,
-/// `auth::Writer`).
+/// table's order, then the catalog's objects ([`objects`]) below every other Policy route.
+/// Each handler's extractors say which permission it needs (`auth::Reader`, `auth::Writer`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let mut resources: Vec<(String, Vec<actix_web::Route>)> = Vec::new();
     for operation in operations::operations() {
@@ -55,6 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .fold(resource(path), actix_web::Resource::route),
         );
     }
+    objects::routes(cfg);
     cfg.default_service(web::to(not_found));
 }
 

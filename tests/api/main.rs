@@ -14,6 +14,7 @@ mod faults;
 mod history;
 mod hostile;
 mod list;
+mod objects;
 mod openapi;
 mod operability;
 mod put;

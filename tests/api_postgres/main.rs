@@ -27,6 +27,8 @@ mod history;
 mod hostile;
 #[path = "../api/list.rs"]
 mod list;
+#[path = "../api/objects.rs"]
+mod objects;
 #[path = "../api/openapi.rs"]
 mod openapi;
 #[path = "../api/operability.rs"]

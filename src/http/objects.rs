@@ -1,0 +1,159 @@
+//! Handlers for every object path of the catalog (the README's "Every Policy type"): GET,
+//! PUT, PATCH and DELETE of `/policy/api/v1/<path>` wherever the catalog serves an object,
+//! with the methods the SDK has for it. Traceflow configs have their own routes
+//! ([`super::traceflows`]), registered before these, for their actions and results.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::ContentType;
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use futures_util::future::{ready, Ready};
+use percent_encoding::percent_decode_str;
+
+use super::auth::{Reader, Writer};
+use super::extractors::JsonBody;
+use super::responses::empty_response;
+use super::{ApiError, POLICY_API};
+use crate::domain::catalog::{catalog, Methods};
+use crate::domain::generic::CatalogDocument;
+use crate::domain::{Change, FieldError, ObjectPath, PolicyObject};
+
+type Store = web::Data<dyn crate::storage::Store>;
+
+/// The route template every catalog path matches; the handlers locate the object.
+pub const CATALOG_ROUTE: &str = "/policy/api/v1/{path:.*}";
+
+/// The object path of the request: its segments below `/policy/api/v1`, read from the raw
+/// URI and percent-decoded one by one (so that an encoded `/` stays inside its segment, and
+/// is refused as part of an id), located in the catalog. A path the catalog does not serve
+/// is 404; a method its object does not have, 405.
+pub struct CatalogPath(pub ObjectPath);
+
+impl FromRequest for CatalogPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(locate(req).and_then(|path| {
+            if allows(catalog().route(path.route()).methods, req.method()) {
+                Ok(CatalogPath(path))
+            } else {
+                Err(ApiError::method_not_allowed(
+                    req.method().as_str(),
+                    req.path(),
+                ))
+            }
+        }))
+    }
+}
+
+fn locate(req: &HttpRequest) -> Result<ObjectPath, ApiError> {
+    let not_found = || ApiError::uri_not_found(req.path());
+    let below = req
+        .uri()
+        .path()
+        .strip_prefix(POLICY_API)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .ok_or_else(not_found)?;
+    let segments = below
+        .split('/')
+        .map(|raw| {
+            percent_decode_str(raw)
+                .decode_utf8()
+                .map(|decoded| decoded.into_owned())
+                .map_err(|_| FieldError::new("id", "must be valid UTF-8 after percent-decoding"))
+        })
+        .collect::<Result<Vec<String>, FieldError>>()?;
+    if segments.iter().any(String::is_empty) {
+        return Err(not_found());
+    }
+    ObjectPath::locate(&segments)?.ok_or_else(not_found)
+}
+
+fn allows(methods: Methods, method: &Method) -> bool {
+    match *method {
+        Method::GET => methods.get,
+        Method::PUT => methods.put,
+        Method::PATCH => methods.patch,
+        Method::DELETE => methods.delete,
+        _ => false,
+    }
+}
+
+/// Registers the catalog's objects, after every other route of the Policy API.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource(CATALOG_ROUTE)
+            .route(web::get().to(read))
+            .route(web::put().to(put))
+            .route(web::patch().to(patch))
+            .route(web::delete().to(delete))
+            .default_service(web::to(other_method)),
+    );
+}
+
+/// GET: the stored object.
+pub async fn read(
+    _: Reader,
+    store: Store,
+    CatalogPath(path): CatalogPath,
+) -> Result<HttpResponse, ApiError> {
+    match store.get(&path).await? {
+        Some(object) => Ok(object_response(&object)),
+        None => Err(ApiError::object_not_found(path.as_str())),
+    }
+}
+
+/// PUT: create, or replace with the stored `_revision`. Answers the stored object.
+pub async fn put(
+    Writer(actor): Writer,
+    store: Store,
+    CatalogPath(path): CatalogPath,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let document = CatalogDocument::parse(&body, &path)?;
+    let applied = store
+        .write(path, Change::Put(document.into()), &actor.name)
+        .await?
+        .expect("a PUT always writes a revision");
+    Ok(object_response(&applied.object))
+}
+
+/// PATCH: create, or merge the top-level fields given. Answers an empty body.
+pub async fn patch(
+    Writer(actor): Writer,
+    store: Store,
+    CatalogPath(path): CatalogPath,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let document = CatalogDocument::parse(&body, &path)?;
+    store
+        .write(path, Change::Patch(document.into()), &actor.name)
+        .await?;
+    Ok(empty_response())
+}
+
+/// DELETE: idempotent; any body is ignored. Answers an empty body.
+pub async fn delete(
+    Writer(actor): Writer,
+    store: Store,
+    CatalogPath(path): CatalogPath,
+) -> Result<HttpResponse, ApiError> {
+    store.write(path, Change::Delete, &actor.name).await?;
+    Ok(empty_response())
+}
+
+/// Any other method: 405 on an object's path, 404 elsewhere.
+async fn other_method(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    locate(&req)?;
+    Err(ApiError::method_not_allowed(
+        req.method().as_str(),
+        req.path(),
+    ))
+}
+
+fn object_response(object: &PolicyObject) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(object.to_json())
+}
