@@ -857,7 +857,7 @@ fn startup_table(database: &Path, size: usize, fill_time: Duration) {
 mod ceiling {
     use actix_web::{web, App, HttpResponse, HttpServer};
     use nsx_policy_store::domain::{
-        Metadata, ObjectId, Traceflow, TraceflowConfig, TraceflowDocument,
+        Config, Metadata, ObjectId, ObjectPath, PolicyObject, TraceflowConfig, TraceflowDocument,
     };
 
     /// What a PUT costs without a store: parse the same body into the same typed config and
@@ -867,8 +867,9 @@ mod ceiling {
         let document = TraceflowDocument::parse(&body, &id).unwrap();
         let config = TraceflowConfig::complete(document.fields, &id).unwrap();
         let now = chrono::Utc::now().timestamp_millis();
-        let object = Traceflow {
-            config,
+        let object = PolicyObject {
+            path: ObjectPath::traceflow(&id),
+            config: Config::Traceflow(Box::new(config)),
             meta: Metadata {
                 unique_id: uuid::Uuid::new_v4(),
                 revision: 0,
@@ -878,7 +879,6 @@ mod ceiling {
                 last_modified_user: "admin".into(),
                 marked_for_delete: false,
             },
-            id,
         };
         HttpResponse::Ok()
             .content_type("application/json")

@@ -41,7 +41,7 @@ impl ImportLine {
         let create_user = kept.create_user.unwrap_or_else(|| user.to_owned());
         PolicyObject {
             path: ObjectPath::traceflow(&self.id),
-            config: Config::Traceflow(self.config),
+            config: Config::Traceflow(Box::new(self.config)),
             meta: Metadata {
                 unique_id: kept.unique_id.unwrap_or(unique_id),
                 revision: kept.revision.unwrap_or(0),

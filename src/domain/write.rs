@@ -16,7 +16,8 @@ use super::{FieldError, Metadata, PolicyObject, TraceflowConfig, TraceflowDocume
 /// A PUT or PATCH body, parsed by its kind's module.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Document {
-    Traceflow(TraceflowDocument),
+    /// Boxed, as [`Config::Traceflow`] is.
+    Traceflow(Box<TraceflowDocument>),
     Catalog(CatalogDocument),
 }
 
@@ -32,7 +33,10 @@ impl Document {
     fn create(self, path: &ObjectPath) -> Result<Config, FieldError> {
         Ok(match self {
             Document::Traceflow(doc) => {
-                Config::Traceflow(TraceflowConfig::complete(doc.fields, path.id())?)
+                Config::Traceflow(Box::new(TraceflowConfig::complete(
+                    doc.fields,
+                    path.id(),
+                )?))
             }
             Document::Catalog(doc) => Config::Catalog(CatalogConfig::complete(
                 doc.resource_type,
@@ -46,10 +50,10 @@ impl Document {
     fn merge(self, stored: Config, path: &ObjectPath) -> Result<Config, FieldError> {
         Ok(match (stored, self) {
             (Config::Traceflow(stored), Document::Traceflow(doc)) => {
-                Config::Traceflow(TraceflowConfig::complete(
+                Config::Traceflow(Box::new(TraceflowConfig::complete(
                     stored.into_fields().overlaid_with(doc.fields),
                     path.id(),
-                )?)
+                )?))
             }
             (Config::Catalog(stored), Document::Catalog(doc)) => {
                 Config::Catalog(stored.overlaid_with(doc, path.id())?)
@@ -66,7 +70,7 @@ impl Document {
 
 impl From<TraceflowDocument> for Document {
     fn from(doc: TraceflowDocument) -> Self {
-        Document::Traceflow(doc)
+        Document::Traceflow(Box::new(doc))
     }
 }
 

@@ -65,7 +65,7 @@ async fn unknown_paths_and_methods() {
 
     for path in [
         "/",
-        "/policy/api/v1/infra/segments/s1",
+        "/policy/api/v1/infra/no-such-things/s1",
         "/policy/api/v1/infra/antrea/traceflows/t1/extra",
         "/api/v1/infra/antrea/traceflows/t1",
     ] {
