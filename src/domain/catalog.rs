@@ -210,6 +210,14 @@ impl Catalog {
         self.tree.find(segments).map(|route| Located { route })
     }
 
+    /// The route whose objects a collection path (an object route's path without its last
+    /// `/{id}`, such as `/infra/segments`) lists, if it can be listed.
+    pub fn locate_collection<S: AsRef<str>>(&self, segments: &[S]) -> Option<RouteId> {
+        self.tree
+            .find_by(segments, &|node| node.variable.as_ref()?.route)
+            .filter(|route| self.route(*route).list.is_some())
+    }
+
     pub fn route(&self, id: RouteId) -> &ObjectRoute {
         &self.routes[id.0 as usize]
     }
@@ -254,13 +262,27 @@ impl ObjectRoute {
 
 impl Node {
     fn find<S: AsRef<str>>(&self, segments: &[S]) -> Option<RouteId> {
+        self.find_by(segments, &|node| node.route)
+    }
+
+    /// Walks `segments` from this node, literals before variables, and answers what `found`
+    /// says of the first node they end at that it says something of.
+    fn find_by<S: AsRef<str>>(
+        &self,
+        segments: &[S],
+        found: &impl Fn(&Node) -> Option<RouteId>,
+    ) -> Option<RouteId> {
         let Some((first, rest)) = segments.split_first() else {
-            return self.route;
+            return found(self);
         };
         self.literals
             .get(first.as_ref())
-            .and_then(|node| node.find(rest))
-            .or_else(|| self.variable.as_ref().and_then(|node| node.find(rest)))
+            .and_then(|node| node.find_by(rest, found))
+            .or_else(|| {
+                self.variable
+                    .as_ref()
+                    .and_then(|node| node.find_by(rest, found))
+            })
     }
 
     /// The route with exactly these template segments, if there is one.
@@ -437,6 +459,31 @@ mod tests {
             "ServiceSegment"
         );
         assert_eq!(type_of("/infra/segments/service-segments"), "Segment");
+    }
+
+    #[test]
+    fn collections_are_found_by_the_route_they_list() {
+        let listed = |path: &str| {
+            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            catalog().locate_collection(&segments).map(|route| {
+                catalog()
+                    .type_def(catalog().route(route).object_type)
+                    .name
+                    .as_str()
+            })
+        };
+        assert_eq!(listed("/infra/segments"), Some("Segment"));
+        assert_eq!(listed("/infra/domains/d/groups"), Some("Group"));
+        assert_eq!(
+            listed("/orgs/default/projects/p/vpcs/v/subnets"),
+            Some("VpcSubnet")
+        );
+        assert_eq!(
+            listed("/infra/segments/s"),
+            None,
+            "an object is not a collection"
+        );
+        assert_eq!(listed("/infra/nothing"), None);
     }
 
     #[test]

@@ -89,9 +89,21 @@ impl ListPosition {
     }
 }
 
+/// Which objects a list holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Collection {
+    /// Every traceflow config (`/infra/antrea/traceflows`).
+    Traceflows,
+    /// The members of one collection of the catalog's: the objects whose parent is `parent`
+    /// and whose path is `path/<id>` (`/infra/domains/default/groups` under
+    /// `/infra/domains/default`).
+    Catalog { parent: String, path: String },
+}
+
 /// A list request, parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListQuery {
+    pub collection: Collection,
     pub page_size: u32,
     pub sort_by: SortBy,
     pub ascending: bool,
@@ -103,7 +115,11 @@ impl ListQuery {
     /// Parses the list's query parameters. `included_fields` and
     /// `include_mark_for_delete_objects` are accepted and change nothing, as in NSX; other
     /// parameters are ignored.
-    pub fn parse(params: &Params<'_>, cursors: &CursorKey) -> Result<Self, FieldError> {
+    pub fn parse(
+        collection: Collection,
+        params: &Params<'_>,
+        cursors: &CursorKey,
+    ) -> Result<Self, FieldError> {
         let page_size = params.page_size()?;
         let sort_by = match params.get("sort_by") {
             None => SortBy::DisplayName,
@@ -115,11 +131,12 @@ impl ListQuery {
         let ascending = params.flag("sort_ascending", true)?;
         params.flag("include_mark_for_delete_objects", false)?;
         let after: Option<ListPosition> =
-            params.cursor(cursors, &Self::scope(sort_by, ascending))?;
+            params.cursor(cursors, &Self::scope(&collection, sort_by, ascending))?;
         if after.as_ref().is_some_and(|p| !sort_by.takes(&p.key)) {
             return Err(not_issued());
         }
         Ok(Self {
+            collection,
             page_size,
             sort_by,
             ascending,
@@ -127,13 +144,18 @@ impl ListQuery {
         })
     }
 
-    /// What a cursor of this list is sealed for: its ordering.
+    /// What a cursor of this list is sealed for: its collection and its ordering.
     pub fn cursor_scope(&self) -> String {
-        Self::scope(self.sort_by, self.ascending)
+        Self::scope(&self.collection, self.sort_by, self.ascending)
     }
 
-    fn scope(sort_by: SortBy, ascending: bool) -> String {
-        format!("list {} {ascending}", sort_by.as_str())
+    fn scope(collection: &Collection, sort_by: SortBy, ascending: bool) -> String {
+        match collection {
+            Collection::Traceflows => format!("list {} {ascending}", sort_by.as_str()),
+            Collection::Catalog { path, .. } => {
+                format!("list {path} {} {ascending}", sort_by.as_str())
+            }
+        }
     }
 }
 
@@ -150,7 +172,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        ListQuery::parse(&Params::new(&pairs), &key())
+        ListQuery::parse(Collection::Traceflows, &Params::new(&pairs), &key())
     }
 
     #[test]

@@ -10,12 +10,18 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::future::{ready, Ready};
 use percent_encoding::percent_decode_str;
 
+use serde::Serialize;
+use serde_json::value::RawValue;
+
 use super::auth::{Reader, Writer};
 use super::extractors::JsonBody;
+use super::pages::{query_pairs, PageBody};
 use super::responses::empty_response;
 use super::{ApiError, POLICY_API};
-use crate::domain::catalog::{catalog, Methods};
+use crate::domain::catalog::{catalog, Methods, RouteId};
 use crate::domain::generic::CatalogDocument;
+use crate::domain::list::{Collection, ListQuery};
+use crate::domain::paging::Params;
 use crate::domain::{Change, FieldError, ObjectPath, PolicyObject};
 
 type Store = web::Data<dyn crate::storage::Store>;
@@ -48,6 +54,11 @@ impl FromRequest for CatalogPath {
 }
 
 fn locate(req: &HttpRequest) -> Result<ObjectPath, ApiError> {
+    ObjectPath::locate(&segments(req)?)?.ok_or_else(|| ApiError::uri_not_found(req.path()))
+}
+
+/// The request's path below `/policy/api/v1`, its segments percent-decoded.
+fn segments(req: &HttpRequest) -> Result<Vec<String>, ApiError> {
     let not_found = || ApiError::uri_not_found(req.path());
     let below = req
         .uri()
@@ -67,7 +78,7 @@ fn locate(req: &HttpRequest) -> Result<ObjectPath, ApiError> {
     if segments.iter().any(String::is_empty) {
         return Err(not_found());
     }
-    ObjectPath::locate(&segments)?.ok_or_else(not_found)
+    Ok(segments)
 }
 
 fn allows(methods: Methods, method: &Method) -> bool {
@@ -92,16 +103,67 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// GET: the stored object.
-pub async fn read(
-    _: Reader,
-    store: Store,
-    CatalogPath(path): CatalogPath,
-) -> Result<HttpResponse, ApiError> {
+/// GET: the stored object, or one page of a collection's objects.
+pub async fn read(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let segments = segments(&req)?;
+    if let Some(route) = catalog().locate_collection(&segments) {
+        return list(&store, &req, &segments, route).await;
+    }
+    let CatalogPath(path) = CatalogPath::extract(&req).await?;
     match store.get(&path).await? {
         Some(object) => Ok(object_response(&object)),
         None => Err(ApiError::object_not_found(path.as_str())),
     }
+}
+
+/// One page of the collection at `segments`, whose members `route` serves: the objects
+/// stored at `<collection>/<id>` under the collection's parent.
+async fn list(
+    store: &Store,
+    req: &HttpRequest,
+    segments: &[String],
+    route: RouteId,
+) -> Result<HttpResponse, ApiError> {
+    let path: String = segments.iter().flat_map(|s| ["/", s.as_str()]).collect();
+    // The parent's path: the collection's leading segments, as many as its members' parent.
+    let parent: String = catalog()
+        .parent_depth(route)
+        .map(|depth| {
+            segments[..depth]
+                .iter()
+                .flat_map(|s| ["/", s.as_str()])
+                .collect()
+        })
+        .unwrap_or_default();
+    list_response(store, req, Collection::Catalog { parent, path }).await
+}
+
+/// The ordering a list answer reports back.
+#[derive(Serialize)]
+struct ListOrder {
+    sort_by: &'static str,
+    sort_ascending: bool,
+}
+
+/// One page of `collection`, as the request's query asks: every list of the Policy API.
+pub(super) async fn list_response(
+    store: &Store,
+    req: &HttpRequest,
+    collection: Collection,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(req)?;
+    let cursors = store.cursor_key();
+    let query = ListQuery::parse(collection, &Params::new(&pairs), cursors)?;
+    let page = store.list(&query).await?;
+    let order = ListOrder {
+        sort_by: query.sort_by.as_str(),
+        sort_ascending: query.ascending,
+    };
+    let scope = query.cursor_scope();
+    let body = PageBody::new(page, (cursors, &scope), order, |object| {
+        RawValue::from_string(object.to_json()).expect("an object renders as JSON")
+    });
+    Ok(body.response())
 }
 
 /// PUT: create, or replace with the stored `_revision`. Answers the stored object.
@@ -152,7 +214,8 @@ async fn other_method(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     ))
 }
 
-fn object_response(object: &PolicyObject) -> HttpResponse {
+/// 200 with the object as the API serves it.
+pub(super) fn object_response(object: &PolicyObject) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(object.to_json())

@@ -1,45 +1,23 @@
 //! Handlers for `/policy/api/v1/infra/antrea/traceflows` and its objects (the README's
 //! "Use it").
 
-use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
-use serde_json::value::RawValue;
 
 use super::auth::{Reader, Writer};
 use super::extractors::{JsonBody, PathId};
-use super::pages::{query_pairs, require_action, PageBody};
+use super::objects::{list_response, object_response};
+use super::pages::require_action;
 use super::responses::empty_response;
 use super::ApiError;
-use crate::domain::list::ListQuery;
+use crate::domain::list::Collection;
 use crate::domain::object::traceflow_path;
-use crate::domain::paging::Params;
-use crate::domain::{Change, ObjectPath, PolicyObject, TraceflowDocument};
+use crate::domain::{Change, ObjectPath, TraceflowDocument};
 
 type Store = web::Data<dyn crate::storage::Store>;
 
-/// The ordering a list answer reports back.
-#[derive(Serialize)]
-struct ListOrder {
-    sort_by: &'static str,
-    sort_ascending: bool,
-}
-
 /// GET of the collection: one page.
 pub async fn list(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let pairs = query_pairs(&req)?;
-    let cursors = store.cursor_key();
-    let query = ListQuery::parse(&Params::new(&pairs), cursors)?;
-    let page = store.list(&query).await?;
-    let order = ListOrder {
-        sort_by: query.sort_by.as_str(),
-        sort_ascending: query.ascending,
-    };
-    let scope = query.cursor_scope();
-    let body = PageBody::new(page, (cursors, &scope), order, |object| {
-        RawValue::from_string(object.to_json()).expect("an object renders as JSON")
-    });
-    Ok(body.response())
+    list_response(&store, &req, Collection::Traceflows).await
 }
 
 /// GET: the stored object.
@@ -113,10 +91,4 @@ pub async fn post_action(
         Some(object) => Ok(object_response(&object)),
         None => Err(ApiError::object_not_found(&traceflow_path(&id))),
     }
-}
-
-fn object_response(object: &PolicyObject) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(object.to_json())
 }

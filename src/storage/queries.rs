@@ -1,13 +1,58 @@
 //! SQL that every engine speaks alike, but for how its parameters are numbered.
 
 use super::rows::OBJECT_COLUMNS;
-use crate::domain::list::SortBy;
+use crate::domain::list::{Collection, SortBy};
+use crate::domain::object::RESOURCE_TYPE;
+
+/// Which rows a list's collection holds, as a condition on `policy_objects`, with the values
+/// it binds: parameter 1, and for a catalog collection parameter 5 too.
+fn members(collection: &Collection, param: &impl Fn(u8) -> String) -> String {
+    match collection {
+        Collection::Traceflows => format!("resource_type = {}", param(1)),
+        Collection::Catalog { .. } => {
+            format!(
+                "parent_path = {} AND path = {} || '/' || id",
+                param(1),
+                param(5)
+            )
+        }
+    }
+}
+
+/// The values [`members`] binds: parameter 1, and parameter 5 where there is one.
+pub(in crate::storage) fn member_values(collection: &Collection) -> (&str, Option<&str>) {
+    match collection {
+        Collection::Traceflows => (RESOURCE_TYPE, None),
+        Collection::Catalog { parent, path } => (parent, Some(path)),
+    }
+}
+
+/// How many objects a list's collection holds: parameter 1, and 2 where [`member_values`]
+/// has a second value. Traceflows are counted by the counts the triggers keep; a catalog
+/// collection's members are counted through the parent's index.
+pub(in crate::storage) fn list_total(
+    collection: &Collection,
+    param: impl Fn(u8) -> String,
+) -> String {
+    match collection {
+        Collection::Traceflows => format!(
+            "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = {}), 0)",
+            param(1)
+        ),
+        Collection::Catalog { .. } => format!(
+            "SELECT count(*) FROM policy_objects WHERE parent_path = {} AND path = {} || '/' || id",
+            param(1),
+            param(2)
+        ),
+    }
+}
 
 /// The page query for one ordering: a keyset range over the ordering's index, never OFFSET.
-/// Binds, always the same four: 1 the resource type, 2 and 3 the cursor's sort key and id
+/// Binds: 1 (and 5) the collection's [`member_values`], 2 and 3 the cursor's sort key and id
 /// (unused on a first page), 4 the limit. `param(n)` writes parameter `n` as the engine
 /// numbers it (`?1` for SQLite, `$1` for PostgreSQL).
 pub(in crate::storage) fn list_page(
+    collection: &Collection,
     sort_by: SortBy,
     ascending: bool,
     after_cursor: bool,
@@ -37,10 +82,10 @@ pub(in crate::storage) fn list_page(
     };
     format!(
         "SELECT {OBJECT_COLUMNS} FROM policy_objects
-         WHERE resource_type = {} {range}
+         WHERE {} {range}
          ORDER BY {order}
          LIMIT {}",
-        param(1),
+        members(collection, &param),
         param(4),
     )
 }

@@ -197,3 +197,71 @@ async fn paths_and_methods_the_catalog_does_not_serve_are_refused() {
         .await
         .api_error(404, 600);
 }
+
+#[tokio::test]
+async fn a_collection_lists_its_own_members_page_by_page() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    for path in [
+        "/infra/domains/default/groups/g1",
+        "/infra/domains/default/groups/g2",
+        "/infra/domains/default/groups/g3",
+        "/infra/domains/other/groups/g4",
+        "/infra/tier-0s/t0/groups/g5",
+        "/infra/segments/s1",
+        "/infra/segments/service-segments/s2",
+    ] {
+        let reply = call(client, "PUT", path, Some(&json!({}))).await;
+        assert_eq!(reply.status, 200, "{path}: {reply:#?}");
+    }
+    let mut seen = Vec::new();
+    let mut query = "?page_size=2&sort_by=id".to_owned();
+    loop {
+        let page = call(
+            client,
+            "GET",
+            &format!("/infra/domains/default/groups{query}"),
+            None,
+        )
+        .await;
+        assert_eq!(page.status, 200, "{page:#?}");
+        assert_eq!(page.body["result_count"], 3);
+        for object in page.body["results"].as_array().unwrap() {
+            seen.push(object["id"].as_str().unwrap().to_owned());
+        }
+        match page.body["cursor"].as_str() {
+            Some(cursor) => query = format!("?page_size=2&sort_by=id&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["g1", "g2", "g3"]);
+    let segments = call(client, "GET", "/infra/segments", None).await;
+    assert_eq!(segments.body["result_count"], 1, "{segments:#?}");
+    assert_eq!(segments.body["results"][0]["path"], "/infra/segments/s1");
+    // A cursor of one collection is not one of another's.
+    let first = call(
+        client,
+        "GET",
+        "/infra/domains/default/groups?page_size=1",
+        None,
+    )
+    .await;
+    let cursor = first.body["cursor"].as_str().unwrap();
+    call(
+        client,
+        "GET",
+        &format!("/infra/segments?page_size=1&cursor={cursor}"),
+        None,
+    )
+    .await
+    .field_error("cursor");
+    call(
+        client,
+        "GET",
+        "/infra/domains/default/groups?page_size=2000",
+        None,
+    )
+    .await
+    .field_error("page_size");
+}

@@ -24,7 +24,7 @@ use crate::determinism::{uuid_v4, Clock, DeterminismSettings, Stream};
 use crate::domain::exchange::ImportLine;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortValue};
-use crate::domain::object::{traceflow_path, RESOURCE_TYPE};
+use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
@@ -431,33 +431,40 @@ impl Engine {
         query: &ListQuery,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let mut tx = self.begin_snapshot().await?;
-        let total: i64 = sqlx::query_scalar(
-            "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = $1), 0)",
-        )
-        .bind(RESOURCE_TYPE)
+        let (members, collection_path) = queries::member_values(&query.collection);
+        let total_sql = queries::list_total(&query.collection, |n| format!("${n}"));
+        let total = sqlx::query_scalar(&total_sql).bind(members);
+        let total: i64 = match collection_path {
+            Some(path) => total.bind(path),
+            None => total,
+        }
         .fetch_one(&mut *tx)
         .await
         .classified()?;
-        let sql = queries::list_page(query.sort_by, query.ascending, query.after.is_some(), |n| {
-            format!("${n}")
-        });
+        let sql = queries::list_page(
+            &query.collection,
+            query.sort_by,
+            query.ascending,
+            query.after.is_some(),
+            |n| format!("${n}"),
+        );
         let (key, id) = match &query.after {
             None => (None, None),
             Some(after) => (Some(&after.key), Some(after.id.as_str())),
         };
-        let page = sqlx::query_as::<_, ObjectRow>(&sql).bind(RESOURCE_TYPE);
+        let page = sqlx::query_as::<_, ObjectRow>(&sql).bind(members);
         // The key's parameter is typed by its column: a time, or text.
         let page = match key {
             Some(SortValue::Time(time)) => page.bind(Some(*time)),
             Some(SortValue::Text(text)) => page.bind(Some(text.as_str())),
             None => page.bind(None::<&str>),
         };
-        let rows = page
-            .bind(id)
-            .bind(i64::from(query.page_size) + 1)
-            .fetch_all(&mut *tx)
-            .await
-            .classified()?;
+        let page = page.bind(id).bind(i64::from(query.page_size) + 1);
+        let page = match collection_path {
+            Some(path) => page.bind(path),
+            None => page,
+        };
+        let rows = page.fetch_all(&mut *tx).await.classified()?;
         tx.commit().await.classified()?;
         Page::from_fetched(
             rows,

@@ -32,9 +32,8 @@ use super::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMN
 use super::{HealthStore, ObjectStore, RunStore, StateStore, StoreError, WriteError};
 use crate::domain::exchange::ImportLine;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
-use crate::domain::list::{ListPosition, ListQuery, SortBy, SortValue};
+use crate::domain::list::{Collection, ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::traceflow_path;
-use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::results::Script;
 use crate::domain::run::Run;
@@ -99,32 +98,40 @@ impl ObjectStore for SqliteStore {
         query: &ListQuery,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let mut tx = self.readers.begin().await.classified()?;
-        let total: i64 = sqlx::query_scalar(
-            "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = ?), 0)",
-        )
-        .bind(RESOURCE_TYPE)
+        let (members, collection_path) = queries::member_values(&query.collection);
+        let total_sql = queries::list_total(&query.collection, |n| format!("?{n}"));
+        let total = sqlx::query_scalar(&total_sql).bind(members);
+        let total: i64 = match collection_path {
+            Some(path) => total.bind(path),
+            None => total,
+        }
         .fetch_one(&mut *tx)
         .await
         .classified()?;
 
-        let sql = list_sql(query.sort_by, query.ascending, query.after.is_some());
+        let sql = list_sql(
+            &query.collection,
+            query.sort_by,
+            query.ascending,
+            query.after.is_some(),
+        );
         let (key, id) = match &query.after {
             None => (None, None),
             Some(after) => (Some(&after.key), Some(after.id.as_str())),
         };
-        let page = sqlx::query_as::<_, ObjectRow>(&sql).bind(RESOURCE_TYPE);
+        let page = sqlx::query_as::<_, ObjectRow>(&sql).bind(members);
         let page = match key {
             Some(SortValue::Time(time)) => page.bind(Some(*time)),
             Some(SortValue::Text(text)) => page.bind(Some(text.as_str())),
             None => page.bind(None::<&str>),
         };
         // One more than the page holds tells whether another page follows.
-        let rows = page
-            .bind(id)
-            .bind(i64::from(query.page_size) + 1)
-            .fetch_all(&mut *tx)
-            .await
-            .classified()?;
+        let page = page.bind(id).bind(i64::from(query.page_size) + 1);
+        let page = match collection_path {
+            Some(path) => page.bind(path),
+            None => page,
+        };
+        let rows = page.fetch_all(&mut *tx).await.classified()?;
         tx.commit().await.classified()?;
 
         Page::from_fetched(
@@ -298,8 +305,15 @@ fn snapshot_info((name, created, objects): (String, i64, i64)) -> SnapshotInfo {
 }
 
 /// The page query for one ordering, with SQLite's numbered parameters.
-fn list_sql(sort_by: SortBy, ascending: bool, after_cursor: bool) -> String {
-    queries::list_page(sort_by, ascending, after_cursor, |n| format!("?{n}"))
+fn list_sql(
+    collection: &Collection,
+    sort_by: SortBy,
+    ascending: bool,
+    after_cursor: bool,
+) -> String {
+    queries::list_page(collection, sort_by, ascending, after_cursor, |n| {
+        format!("?{n}")
+    })
 }
 
 #[cfg(test)]
@@ -322,7 +336,7 @@ mod tests {
         for sort_by in sorts {
             for ascending in [true, false] {
                 for after_cursor in [false, true] {
-                    let sql = list_sql(sort_by, ascending, after_cursor);
+                    let sql = list_sql(&Collection::Traceflows, sort_by, ascending, after_cursor);
                     let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
                     let unbound = vec![rusqlite::types::Value::Null; statement.parameter_count()];
                     let plan: Vec<String> = statement
