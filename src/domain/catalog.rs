@@ -21,6 +21,9 @@ pub fn catalog() -> &'static Catalog {
     &CATALOG
 }
 
+/// The type of the `Infra` roots, which hold a tree's objects without being one.
+const CONTAINER_TYPE: &str = "Infra";
+
 /// A type of the catalog, by its index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TypeId(u32);
@@ -92,6 +95,12 @@ pub struct ObjectRoute {
     pub list_query: Vec<String>,
     /// The nearest route above this one: its objects are this one's parents.
     pub parent: Option<RouteId>,
+    /// Whether some route has this one as its parent: only then can its objects have
+    /// children.
+    pub has_children: bool,
+    /// Whether the route is an `Infra` root (`/infra`, a project's `/infra`): a container
+    /// that exists wherever its own parent does, never stored by itself.
+    pub container: bool,
 }
 
 /// The methods the SDK has for an object route.
@@ -171,6 +180,8 @@ impl Catalog {
                 list: object.list.as_deref().map(lookup).transpose()?,
                 list_query: object.list_query.clone(),
                 parent: None,
+                has_children: false,
+                container: object.object_type == CONTAINER_TYPE,
             });
         }
         let mut tree = Node::default();
@@ -192,8 +203,11 @@ impl Catalog {
                     .find_map(|len| tree.exact(&route.segments[..len]))
             })
             .collect();
-        for (route, parent) in routes.iter_mut().zip(parents) {
-            route.parent = parent;
+        for (route, parent) in routes.iter_mut().zip(&parents) {
+            route.parent = *parent;
+        }
+        for parent in parents.into_iter().flatten() {
+            routes[parent.0 as usize].has_children = true;
         }
         Ok(Self {
             sdk: raw.sdk,

@@ -1,13 +1,14 @@
-//! The exchange format (the README's "Export and import"): NDJSON, one AntreaTraceflowConfig
-//! a line, as GET serves it. An import keeps the server fields a line carries, and fills in
-//! the rest as a create would.
+//! The exchange format (the README's "Export and import"): NDJSON, one object a line, as GET
+//! serves it. An import keeps the server fields a line carries, and fills in the rest as a
+//! create would. A line is a traceflow config, by its `id`, unless its `resource_type` names
+//! another type: then it is that object, at its `path`.
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::field::without_nul;
-use super::object::Config;
-use super::object::Metadata;
+use super::generic::{CatalogConfig, CatalogDocument};
+use super::object::{Config, Metadata, RESOURCE_TYPE};
 use super::traceflow::TraceflowDocument;
 use super::{FieldError, ObjectId, ObjectPath, PolicyObject, TraceflowConfig};
 
@@ -27,8 +28,8 @@ pub struct KeptFields {
 pub struct ImportLine {
     /// 1 for the first line.
     pub number: usize,
-    pub id: ObjectId,
-    pub config: TraceflowConfig,
+    pub path: ObjectPath,
+    pub config: Config,
     pub kept: KeptFields,
 }
 
@@ -40,8 +41,8 @@ impl ImportLine {
         let create_time = kept.create_time.or(kept.last_modified_time).unwrap_or(now);
         let create_user = kept.create_user.unwrap_or_else(|| user.to_owned());
         PolicyObject {
-            path: ObjectPath::traceflow(&self.id),
-            config: Config::Traceflow(Box::new(self.config)),
+            path: self.path,
+            config: self.config,
             meta: Metadata {
                 unique_id: kept.unique_id.unwrap_or(unique_id),
                 revision: kept.revision.unwrap_or(0),
@@ -98,12 +99,17 @@ pub fn parse_import(body: &[u8]) -> Result<Vec<ImportLine>, LineError> {
             line: number,
             error,
         })?;
-        if !seen.insert(parsed.id.clone()) {
+        if !seen.insert(parsed.path.clone()) {
+            let field = if parsed.path.is_traceflow() {
+                "id"
+            } else {
+                "path"
+            };
             return Err(LineError {
                 line: number,
                 error: FieldError::new(
-                    "id",
-                    format!("{:?} is given on an earlier line", parsed.id.as_str()),
+                    field,
+                    format!("{:?} is given on an earlier line", parsed.path.as_str()),
                 ),
             });
         }
@@ -119,11 +125,7 @@ fn parse_line(number: usize, line: &str) -> Result<ImportLine, FieldError> {
     let Value::Object(mut object) = value else {
         return Err(FieldError::new(".", "must be a JSON object"));
     };
-    let id = match object.get("id") {
-        Some(Value::String(id)) => ObjectId::parse(id)?,
-        Some(_) => return Err(FieldError::new("id", "must be a string")),
-        None => return Err(FieldError::new("id", "required property not present")),
-    };
+    let path = line_path(&object)?;
     let kept = KeptFields {
         unique_id: take(
             &mut object,
@@ -171,17 +173,54 @@ fn parse_line(number: usize, line: &str) -> Result<ImportLine, FieldError> {
         }
     }
     // The rest is read as a PUT body is: client fields closed, server fields ignored.
-    let document = TraceflowDocument::from_object(object, &id)?;
-    let config = TraceflowConfig::complete(document.fields, &id)?;
+    let config = if path.is_traceflow() {
+        let document = TraceflowDocument::from_object(object, path.id())?;
+        Config::Traceflow(Box::new(TraceflowConfig::complete(
+            document.fields,
+            path.id(),
+        )?))
+    } else {
+        let document = CatalogDocument::from_object(object, &path)?;
+        Config::Catalog(CatalogConfig::complete(
+            document.resource_type,
+            document.members,
+            path.id(),
+        ))
+    };
     Ok(ImportLine {
         number,
-        id,
+        path,
         config,
         kept,
     })
 }
 
 /// Removes `name` from `object` and converts it; `null` counts as absent.
+/// Where a line's object goes: a traceflow config by its `id` (its `path`, if any, is
+/// ignored as on a PUT), any other type at its `path`.
+fn line_path(object: &Map<String, Value>) -> Result<ObjectPath, FieldError> {
+    let catalog_type = match object.get("resource_type") {
+        Some(Value::String(name)) => name != RESOURCE_TYPE,
+        _ => false,
+    };
+    if !catalog_type {
+        return match object.get("id") {
+            Some(Value::String(id)) => Ok(ObjectPath::traceflow(&ObjectId::parse(id)?)),
+            Some(_) => Err(FieldError::new("id", "must be a string")),
+            None => Err(FieldError::new("id", "required property not present")),
+        };
+    }
+    let Some(Value::String(path)) = object.get("path") else {
+        return Err(FieldError::new(
+            "path",
+            "required property not present; an object other than a traceflow is imported at its path",
+        ));
+    };
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or("").split('/').collect();
+    ObjectPath::locate(&segments)?
+        .ok_or_else(|| FieldError::new("path", format!("{path} is not a path the catalog serves")))
+}
+
 fn take<T>(
     object: &mut Map<String, Value>,
     name: &str,

@@ -20,6 +20,7 @@ pub mod list;
 pub mod object;
 pub mod paging;
 pub mod path;
+pub mod relations;
 pub mod results;
 pub mod run;
 pub mod schema;

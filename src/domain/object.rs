@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::generic::CatalogConfig;
 use super::path::ObjectPath;
+use super::relations::SYSTEM_USER;
 use super::{ObjectId, TraceflowConfig};
 
 /// The `resource_type` of traceflow configs.
@@ -142,7 +143,7 @@ impl PolicyObject {
             create_time: meta.create_time,
             last_modified_user: &meta.last_modified_user,
             last_modified_time: meta.last_modified_time,
-            system_owned: false,
+            system_owned: meta.create_user == SYSTEM_USER,
             protection: "NOT_PROTECTED",
             revision: meta.revision,
         }

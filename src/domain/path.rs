@@ -80,6 +80,33 @@ impl ObjectPath {
         self.route
     }
 
+    /// The stored object a create of this path needs: its parent, or where the parent is an
+    /// `Infra` container (`/infra`, a project's `/infra`), the container's own parent. `None`
+    /// where the path hangs from a root (`/infra/segments/s`, `/orgs/default`).
+    pub fn required_parent(&self) -> Option<&str> {
+        let catalog = catalog();
+        let mut route = catalog.route(self.route).parent?;
+        while catalog.route(route).container {
+            route = catalog.route(route).parent?;
+        }
+        Some(self.prefix(catalog.route(route).depth()))
+    }
+
+    /// Whether objects can be stored below this one: its route has child routes.
+    pub fn may_have_children(&self) -> bool {
+        catalog().route(self.route).has_children
+    }
+
+    /// The path of this path's first `depth` segments.
+    fn prefix(&self, depth: usize) -> &str {
+        let end = self
+            .text
+            .match_indices('/')
+            .nth(depth)
+            .map_or(self.text.len(), |(at, _)| at);
+        &self.text[..end]
+    }
+
     /// Whether this is a traceflow config's path.
     pub fn is_traceflow(&self) -> bool {
         self.text
@@ -117,6 +144,34 @@ mod tests {
             located("/orgs/default/projects/p/vpcs/v").parent(),
             Some("/orgs/default/projects/p")
         );
+    }
+
+    #[test]
+    fn a_create_needs_the_nearest_stored_parent() {
+        let parent = |path: &str| located(path).required_parent().map(str::to_owned);
+        assert_eq!(
+            parent("/infra/domains/default/groups/web").as_deref(),
+            Some("/infra/domains/default")
+        );
+        assert_eq!(parent("/infra/segments/s").as_deref(), None);
+        assert_eq!(parent("/infra/antrea/traceflows/t").as_deref(), None);
+        assert_eq!(parent("/orgs/default").as_deref(), None);
+        assert_eq!(
+            parent("/orgs/default/projects/p").as_deref(),
+            Some("/orgs/default")
+        );
+        assert_eq!(
+            parent("/orgs/default/projects/p/infra/segments/s").as_deref(),
+            Some("/orgs/default/projects/p"),
+            "a project's infra is a container, not a stored object"
+        );
+        assert_eq!(
+            parent("/orgs/default/projects/p/vpcs/v/subnets/s").as_deref(),
+            Some("/orgs/default/projects/p/vpcs/v")
+        );
+        assert!(located("/infra/domains/d").may_have_children());
+        assert!(located("/orgs/default/projects/p").may_have_children());
+        assert!(!located("/infra/antrea/traceflows/t").may_have_children());
     }
 
     #[test]

@@ -33,10 +33,7 @@ impl Document {
     fn create(self, path: &ObjectPath) -> Result<Config, FieldError> {
         Ok(match self {
             Document::Traceflow(doc) => {
-                Config::Traceflow(Box::new(TraceflowConfig::complete(
-                    doc.fields,
-                    path.id(),
-                )?))
+                Config::Traceflow(Box::new(TraceflowConfig::complete(doc.fields, path.id())?))
             }
             Document::Catalog(doc) => Config::Catalog(CatalogConfig::complete(
                 doc.resource_type,
@@ -133,6 +130,17 @@ pub enum WriteRejection {
          Fetch the latest copy of the object and retry!"
     )]
     RevisionMismatch { current: i64, requested: i64 },
+    /// A create under a parent that is not stored ([`super::relations`]).
+    #[error(
+        "The requested object : {parent} could not be found. Object identifiers are case sensitive."
+    )]
+    ParentMissing { parent: String },
+    /// A delete of an object something is stored below ([`super::relations`]).
+    #[error(
+        "The object path=[{path}] cannot be deleted as either it has children or it is being \
+         referenced by other objects path=[{child}]."
+    )]
+    HasChildren { path: String, child: String },
     /// A PATCH that creates, or a merge that leaves, an incomplete object.
     #[error(transparent)]
     Invalid(#[from] FieldError),

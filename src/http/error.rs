@@ -27,6 +27,9 @@ mod code {
     pub const NOT_FOUND: u32 = 600;
     pub const METHOD_NOT_ALLOWED: u32 = 253;
     pub const REVISION_MISMATCH: u32 = 206;
+    /// A delete of an object with children (nsx-operator reads 400/500030 as "resource in
+    /// use").
+    pub const IN_USE: u32 = 500030;
     /// The store cannot be written now. Not for other server errors: NSX clients such as
     /// `vmware-nsxlib` read 500/99 as an untrusted client certificate and log in again.
     pub const UNAVAILABLE: u32 = 99;
@@ -319,6 +322,10 @@ impl From<WriteRejection> for ApiError {
                 code::REVISION_MISMATCH,
                 rejection.to_string(),
             ),
+            WriteRejection::ParentMissing { parent } => Self::object_not_found(&parent),
+            WriteRejection::HasChildren { .. } => {
+                Self::policy(StatusCode::BAD_REQUEST, code::IN_USE, rejection.to_string())
+            }
             WriteRejection::Invalid(field) => Self::invalid_field(&field),
         }
     }

@@ -133,7 +133,8 @@ pub trait StateStore: Send + Sync + 'static {
 
     async fn delete_snapshot(&self, name: SnapshotName) -> Result<(), StoreError>;
 
-    /// Every object, in path order, read from one snapshot of the store.
+    /// Every object, in path order, read from one snapshot of the store: all but the defaults
+    /// no one has changed since the store wrote them (every store has those).
     async fn export(&self) -> Result<Vec<PolicyObject>, StoreError>;
 
     /// Creates every object of `lines` (made by `user` where a line does not say), or none.

@@ -1,8 +1,11 @@
 //! SQL that every engine speaks alike, but for how its parameters are numbered.
 
+use std::sync::LazyLock;
+
 use super::rows::OBJECT_COLUMNS;
 use crate::domain::list::{Collection, SortBy};
 use crate::domain::object::RESOURCE_TYPE;
+use crate::domain::relations;
 
 /// Which rows a list's collection holds, as a condition on `policy_objects`, with the values
 /// it binds: parameter 1, and for a catalog collection parameter 5 too.
@@ -115,3 +118,36 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 4] = [
         "id, script",
     ),
 ];
+
+/// The defaults a reset or the first start wrote that are still stored as the store's own:
+/// what counts of the objects clients wrote leave out.
+fn stored_defaults() -> String {
+    let paths: Vec<String> = relations::default_paths()
+        .map(|path| format!("'{path}'"))
+        .collect();
+    format!(
+        "SELECT count(*) FROM policy_objects WHERE path IN ({}) AND create_user = '{}'",
+        paths.join(", "),
+        relations::SYSTEM_USER
+    )
+}
+
+/// How many objects clients wrote (every stored object but the defaults the store ships):
+/// the objects gauge, a reset's `objects_removed` and a snapshot's `objects`. From the
+/// counts the triggers keep, so it costs the same however many objects are stored.
+pub(in crate::storage) static CLIENT_OBJECTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT CAST(coalesce((SELECT sum(count) FROM policy_object_counts), 0) - ({}) AS BIGINT)",
+        stored_defaults()
+    )
+});
+
+/// The path of one object stored below `path` (parameter 1), if any: what a delete that
+/// must leave no children looks for, through the parent's index.
+pub(in crate::storage) fn first_child(param: impl Fn(u8) -> String) -> String {
+    format!(
+        "SELECT path FROM policy_objects WHERE parent_path IN ({p1}, {p1} || '/infra') \
+         ORDER BY path LIMIT 1",
+        p1 = param(1)
+    )
+}

@@ -39,7 +39,8 @@ impl ObjectRow {
             |what: String| StoreError::Internal(format!("stored object {:?}: {what}", self.path));
         let path = ObjectPath::from_stored(&self.path).map_err(|err| corrupt(err.to_string()))?;
         let config = if self.resource_type == RESOURCE_TYPE {
-            TraceflowConfig::from_stored_json(&self.config, path.id()).map(|config| Config::Traceflow(Box::new(config)))
+            TraceflowConfig::from_stored_json(&self.config, path.id())
+                .map(|config| Config::Traceflow(Box::new(config)))
         } else {
             CatalogConfig::from_stored_json(&self.config, &self.resource_type).map(Config::Catalog)
         }

@@ -19,6 +19,7 @@ mod openapi;
 mod operability;
 mod put;
 mod python;
+mod relations;
 mod reliability;
 mod resource;
 mod results;

@@ -99,11 +99,13 @@ async fn nested_paths_derive_their_parent_and_survive_a_restart() {
              "l4_protocol": "TCP", "destination_ports": ["80"]}]}),
             "/infra",
         ),
+        ("/infra/tier-1s/t1", json!({}), "/infra"),
         (
             "/infra/tier-1s/t1/locale-services/default",
             json!({}),
             "/infra/tier-1s/t1",
         ),
+        ("/orgs/default/projects/p1", json!({}), "/orgs/default"),
         (
             "/orgs/default/projects/p1/vpcs/v1",
             json!({"private_ips": ["10.1.0.0/16"]}),
@@ -207,7 +209,9 @@ async fn a_collection_lists_its_own_members_page_by_page() {
         "/infra/domains/default/groups/g1",
         "/infra/domains/default/groups/g2",
         "/infra/domains/default/groups/g3",
+        "/infra/domains/other",
         "/infra/domains/other/groups/g4",
+        "/infra/tier-0s/t0",
         "/infra/tier-0s/t0/groups/g5",
         "/infra/segments/s1",
         "/infra/segments/service-segments/s2",

@@ -35,6 +35,8 @@ mod openapi;
 mod operability;
 #[path = "../api/put.rs"]
 mod put;
+#[path = "../api/relations.rs"]
+mod relations;
 #[path = "../api/reliability.rs"]
 mod reliability;
 #[path = "../api/resource.rs"]

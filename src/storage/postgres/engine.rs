@@ -26,6 +26,7 @@ use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
+use crate::domain::relations;
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
@@ -97,7 +98,7 @@ impl Engine {
         let cursors = cursor_key(&pool, determinism)
             .await
             .context("cannot read the store's keys")?;
-        Ok(Self {
+        let engine = Self {
             versions: RowVersions::new(pool.clone(), settings.postgres.max_connections as usize),
             pool,
             objects: Mutex::new(LruCache::new(
@@ -109,7 +110,24 @@ impl Engine {
                 clock: Mutex::new(determinism.clock()),
                 unique_ids: Mutex::new(determinism.rng(Stream::UniqueIds)),
             }),
-        })
+        };
+        engine
+            .catch_up()
+            .await
+            .context("cannot write NSX's default objects")?;
+        Ok(engine)
+    }
+
+    /// Writes the defaults a migration marked owed, once whichever instance starts first.
+    async fn catch_up(&self) -> Result<(), StoreError> {
+        let (_, at, mut tx) = self.begin_write().await?;
+        let seeded = writes::catch_up_defaults(&mut tx, at.stamp).await?;
+        // Not a client's change: the first client's write is at the clock's start too.
+        self.commit(tx, false).await?;
+        if seeded > 0 {
+            tracing::info!(objects = seeded, "wrote NSX's default objects");
+        }
+        Ok(())
     }
 
     /// Connects for reading only: no migrations, and every write refused.
@@ -335,6 +353,11 @@ impl Engine {
             },
             at,
         };
+        // A write that may need its parent or its lack of children checks them under the
+        // locks of a transaction: straight to the locked attempts below.
+        if relations::may_check(&path, &change) {
+            return self.write_locked(context, &request).await;
+        }
         let mut conn = self.pool.acquire().await.classified()?;
         if change.only_creates() {
             match self
@@ -354,11 +377,22 @@ impl Engine {
             return self.written(applied, began);
         }
         drop(conn);
+        self.write_locked(context, &request).await
+    }
+
+    /// The write in a transaction that holds the object's row (and, through
+    /// [`writes::check_relations`], its parent's) until it commits: retried while another
+    /// write keeps creating the object first.
+    async fn write_locked(
+        &self,
+        context: &WriteContext,
+        request: &Request<'_>,
+    ) -> Result<Option<Applied>, WriteError> {
         for _ in 0..LOCKED_ATTEMPTS {
             let (_, _, mut tx) = self.begin_write().await?;
-            writes::hold_row(&mut tx, &path).await?;
-            let current = writes::current(&mut tx, &path).await?;
-            match self.attempt(context, &mut tx, &request, current).await? {
+            writes::hold_row(&mut tx, request.path).await?;
+            let current = writes::current(&mut tx, request.path).await?;
+            match self.attempt(context, &mut tx, request, current).await? {
                 Attempt::Ended(applied) => {
                     tx.tx.commit().await.classified()?;
                     return self.written(applied, tx.began);
@@ -391,6 +425,7 @@ impl Engine {
         else {
             return Ok(Attempt::Ended(None));
         };
+        writes::check_relations(conn, &applied).await?;
         // A create's object is new: its unique id has no run yet.
         let current_run = match applied.operation {
             Operation::Create => None,
@@ -592,8 +627,8 @@ impl Engine {
 /// What [`StateStore`](crate::storage::StateStore) asks, on the store's runtime.
 impl Engine {
     pub(super) async fn reset(&self) -> Result<u64, StoreError> {
-        let (_, _, mut tx) = self.begin_write().await?;
-        let removed = writes::reset(&mut tx).await?;
+        let (_, at, mut tx) = self.begin_write().await?;
+        let removed = writes::reset(&mut tx, at.stamp).await?;
         self.commit(tx, true).await?;
         Ok(removed)
     }
@@ -655,7 +690,15 @@ impl Engine {
         .fetch_all(&self.pool)
         .await
         .classified()?;
-        rows.into_iter().map(ObjectRow::into_object).collect()
+        let objects: Vec<PolicyObject> = rows
+            .into_iter()
+            .map(ObjectRow::into_object)
+            .collect::<Result<_, _>>()?;
+        // Every store has the defaults as shipped: an export carries only what changed.
+        Ok(objects
+            .into_iter()
+            .filter(|object| !relations::is_as_shipped(object))
+            .collect())
     }
 
     pub(super) async fn import(
@@ -680,12 +723,10 @@ impl Engine {
 /// What [`HealthStore`](crate::storage::HealthStore) asks, on the store's runtime.
 impl Engine {
     pub(super) async fn object_count(&self) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT coalesce((SELECT sum(count) FROM policy_object_counts), 0)::bigint",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .classified()?;
+        let count: i64 = sqlx::query_scalar(&queries::CLIENT_OBJECTS)
+            .fetch_one(&self.pool)
+            .await
+            .classified()?;
         Ok(count.max(0) as u64)
     }
 

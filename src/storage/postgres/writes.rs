@@ -11,13 +11,14 @@ use sqlx::{FromRow, PgConnection, Row};
 use super::errors::Classified;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
+use crate::domain::relations::{self, Check};
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{
     Applied, FieldError, ObjectId, ObjectPath, Operation, PolicyObject, WriteRejection,
 };
-use crate::storage::queries::SNAPSHOT_TABLES as TABLES;
+use crate::storage::queries::{self, CLIENT_OBJECTS, SNAPSHOT_TABLES as TABLES};
 use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 
@@ -382,13 +383,88 @@ pub(super) async fn lock_store(tx: &mut PgConnection) -> Result<(), StoreError> 
         .map(|_| ())
 }
 
-/// Empties the store's objects, revisions, runs and scripts; answers how many objects were
-/// removed. Snapshots and the store's keys stay.
-pub(super) async fn reset(tx: &mut PgConnection) -> Result<u64, StoreError> {
+/// Empties the store's objects, revisions, runs and scripts and writes the defaults anew;
+/// answers how many objects clients had written. Snapshots and the store's keys stay.
+pub(super) async fn reset(tx: &mut PgConnection, now: i64) -> Result<u64, StoreError> {
     lock_store(tx).await?;
     let removed = count_objects(tx).await?;
     clear(tx).await?;
+    seed_defaults(tx, now).await?;
     Ok(removed)
+}
+
+/// Refuses `applied` where what it needs of the objects around it ([`relations::check`]) is
+/// not what is stored. In a transaction, the parent's row stays share-locked until the
+/// create commits, so that a delete of the parent (which locks its row for update, then
+/// looks for children) orders wholly before or after it.
+pub(super) async fn check_relations(
+    conn: &mut PgConnection,
+    applied: &Applied,
+) -> Result<(), WriteError> {
+    static FIRST_CHILD: LazyLock<String> =
+        LazyLock::new(|| queries::first_child(|n| format!("${n}")));
+    match relations::check(applied) {
+        Check::Nothing => Ok(()),
+        Check::ParentExists(parent) => {
+            let found = sqlx::query("SELECT FROM policy_objects WHERE path = $1 FOR SHARE")
+                .bind(parent)
+                .fetch_optional(&mut *conn)
+                .await
+                .classified()?;
+            match found {
+                Some(_) => Ok(()),
+                None => Err(WriteRejection::ParentMissing {
+                    parent: parent.to_owned(),
+                }
+                .into()),
+            }
+        }
+        Check::Childless(path) => {
+            let child: Option<String> = sqlx::query_scalar(&FIRST_CHILD)
+                .bind(path)
+                .fetch_optional(&mut *conn)
+                .await
+                .classified()?;
+            match child {
+                None => Ok(()),
+                Some(child) => Err(WriteRejection::HasChildren {
+                    path: path.to_owned(),
+                    child,
+                }
+                .into()),
+            }
+        }
+    }
+}
+
+/// Writes every default that is not stored, each with its create revision; answers how
+/// many it wrote.
+pub(super) async fn seed_defaults(tx: &mut PgConnection, now: i64) -> Result<usize, StoreError> {
+    let mut seeded = 0;
+    for applied in relations::defaults(now) {
+        let absent = Current::nothing();
+        if persist(tx, &applied, None, &absent.versions).await? == Persisted::Written {
+            seeded += 1;
+        }
+    }
+    Ok(seeded)
+}
+
+/// Writes the defaults once, at the first start after the migration that marked them owed
+/// (`store_pending`): the instance that takes the mark writes them, the others wait for its
+/// commit and find the mark gone. Answers how many it wrote.
+pub(super) async fn catch_up_defaults(
+    tx: &mut PgConnection,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let owed = sqlx::query("DELETE FROM store_pending WHERE name = 'seed_defaults' RETURNING name")
+        .fetch_optional(&mut *tx)
+        .await
+        .classified()?;
+    match owed {
+        Some(_) => seed_defaults(tx, now).await,
+        None => Ok(0),
+    }
 }
 
 pub(super) async fn save_snapshot(
@@ -497,7 +573,18 @@ pub(super) async fn import(
             operation: Operation::Create,
             object: Arc::new(line.into_object(at.stamp, user, unique_id)),
         };
-        let current = current(tx, &applied.object.path).await?;
+        let path = &applied.object.path;
+        let mut current = current(tx, path).await?;
+        // A default as the store wrote it gives way to the line's version of it.
+        if current.object.as_ref().is_some_and(relations::is_default) {
+            sqlx::query("DELETE FROM policy_objects WHERE path = $1")
+                .bind(path.as_str())
+                .execute(&mut *tx)
+                .await
+                .classified()?;
+            current = Current::nothing();
+        }
+        check_relations(tx, &applied).await?;
         // A new object has no run yet.
         let run = applied
             .object
@@ -506,9 +593,10 @@ pub(super) async fn import(
         if current.object.is_some()
             || persist(tx, &applied, run.as_ref(), &current.versions).await? == Persisted::Raced
         {
+            let field = if path.is_traceflow() { "id" } else { "path" };
             let error = LineError {
                 line: number,
-                error: FieldError::new("id", "an object with this id exists already"),
+                error: FieldError::new(field, "an object with this path exists already"),
             };
             return Err(WriteRejection::Invalid(error.into_field_error()).into());
         }
@@ -517,8 +605,9 @@ pub(super) async fn import(
     Ok(imported)
 }
 
+/// The objects clients wrote: every stored object but the store's own defaults.
 async fn count_objects(tx: &mut PgConnection) -> Result<u64, StoreError> {
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM policy_objects")
+    let count: i64 = sqlx::query_scalar(&CLIENT_OBJECTS)
         .fetch_one(&mut *tx)
         .await
         .classified()?;

@@ -18,6 +18,7 @@ use crate::determinism::{DeterminismSettings, Stream};
 use crate::domain::paging::CursorKey;
 use crate::domain::run::ResultsPolicy;
 use crate::storage::cache::ObjectCache;
+use crate::storage::queries::CLIENT_OBJECTS;
 
 /// Up to this size the database is checked at every start (`PRAGMA quick_check` reads the
 /// whole file: milliseconds here, seconds with a million objects).
@@ -76,13 +77,16 @@ impl SqliteStore {
         let pace = WalPace::new(sqlite.wal_checkpoint_pages);
         let writer = Writer::start(path, settings, context, cache.clone(), pace.clone())
             .with_context(open_error)?;
-        let started = writer
-            .start_missing_runs()
+        let caught_up = writer
+            .catch_up()
             .await
-            .with_context(|| format!("cannot start the runs of database {}", path.display()))?;
-        if started > 0 {
+            .with_context(|| format!("cannot catch up database {}", path.display()))?;
+        if caught_up.defaults > 0 {
+            tracing::info!(objects = caught_up.defaults, "wrote NSX's default objects");
+        }
+        if caught_up.runs > 0 {
             tracing::info!(
-                runs = started,
+                runs = caught_up.runs,
                 "started a run for each traceflow stored without one"
             );
         }
@@ -124,7 +128,7 @@ impl SqliteStore {
 
     /// Copies the database, consistently, into a new file `target` (creating its folder)
     /// while servers keep writing to it (`VACUUM INTO`: one read transaction, no lock on
-    /// writers). Returns how many objects the copy holds.
+    /// writers). Returns how many objects clients wrote the copy holds (not the defaults).
     pub fn backup(database: &Path, target: &Path) -> anyhow::Result<i64> {
         anyhow::ensure!(database.is_file(), "no database at {}", database.display());
         anyhow::ensure!(!target.exists(), "{} exists already", target.display());
@@ -141,9 +145,7 @@ impl SqliteStore {
         conn.execute("VACUUM INTO ?1", [target_text])
             .with_context(|| format!("cannot write the backup {}", target.display()))?;
         let copy = rusqlite::Connection::open(target)
-            .and_then(|copy| {
-                copy.query_row("SELECT count(*) FROM policy_objects", [], |r| r.get(0))
-            })
+            .and_then(|copy| copy.query_row(&CLIENT_OBJECTS, [], |r| r.get(0)))
             .with_context(|| format!("cannot read the backup {}", target.display()))?;
         Ok(copy)
     }

@@ -35,6 +35,7 @@ use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{Collection, ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
+use crate::domain::relations;
 use crate::domain::results::Script;
 use crate::domain::run::Run;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
@@ -190,11 +191,10 @@ impl SqliteStore {
 #[async_trait]
 impl HealthStore for SqliteStore {
     async fn object_count(&self) -> Result<u64, StoreError> {
-        let count: i64 =
-            sqlx::query_scalar("SELECT coalesce((SELECT sum(count) FROM policy_object_counts), 0)")
-                .fetch_one(&self.readers)
-                .await
-                .classified()?;
+        let count: i64 = sqlx::query_scalar(&queries::CLIENT_OBJECTS)
+            .fetch_one(&self.readers)
+            .await
+            .classified()?;
         Ok(count.max(0) as u64)
     }
 
@@ -288,7 +288,15 @@ impl StateStore for SqliteStore {
         .fetch_all(&self.readers)
         .await
         .classified()?;
-        rows.into_iter().map(ObjectRow::into_object).collect()
+        let objects: Vec<PolicyObject> = rows
+            .into_iter()
+            .map(ObjectRow::into_object)
+            .collect::<Result<_, _>>()?;
+        // Every store has the defaults as shipped: an export carries only what changed.
+        Ok(objects
+            .into_iter()
+            .filter(|object| !relations::is_as_shipped(object))
+            .collect())
     }
 
     async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError> {

@@ -6,9 +6,11 @@ use std::sync::LazyLock;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::errors::Classified;
-use crate::domain::{Applied, ObjectPath, Operation, PolicyObject};
+use crate::domain::relations::{self, Check};
+use crate::domain::{Applied, ObjectPath, Operation, PolicyObject, WriteRejection};
+use crate::storage::queries;
 use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
-use crate::storage::StoreError;
+use crate::storage::{StoreError, WriteError};
 
 /// One object by its path, as an [`ObjectRow`]: the writer's lookup and the readers' GET.
 pub(super) static OBJECT_BY_PATH: LazyLock<String> =
@@ -89,4 +91,57 @@ pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<
         meta.last_modified_user,
     ])?;
     Ok(())
+}
+
+/// Refuses `applied` where what it needs of the objects around it ([`relations::check`]) is
+/// not what is stored: a create's parent missing, a delete's children present.
+pub(super) fn check_relations(conn: &Connection, applied: &Applied) -> Result<(), WriteError> {
+    static FIRST_CHILD: LazyLock<String> =
+        LazyLock::new(|| queries::first_child(|n| format!("?{n}")));
+    match relations::check(applied) {
+        Check::Nothing => Ok(()),
+        Check::ParentExists(parent) => {
+            let found = conn
+                .prepare_cached("SELECT 1 FROM policy_objects WHERE path = ?1")
+                .and_then(|mut lookup| lookup.exists([parent]))
+                .classified()?;
+            match found {
+                true => Ok(()),
+                false => Err(WriteRejection::ParentMissing {
+                    parent: parent.to_owned(),
+                }
+                .into()),
+            }
+        }
+        Check::Childless(path) => {
+            let child: Option<String> = conn
+                .prepare_cached(&FIRST_CHILD)
+                .and_then(|mut lookup| lookup.query_row([path], |row| row.get(0)).optional())
+                .classified()?;
+            match child {
+                None => Ok(()),
+                Some(child) => Err(WriteRejection::HasChildren {
+                    path: path.to_owned(),
+                    child,
+                }
+                .into()),
+            }
+        }
+    }
+}
+
+/// Writes every default that is not stored, each with its create revision; answers how
+/// many it wrote.
+pub(super) fn seed_defaults(conn: &Connection, now: i64) -> rusqlite::Result<usize> {
+    let mut seeded = 0;
+    for applied in relations::defaults(now) {
+        let stored = conn
+            .prepare_cached("SELECT 1 FROM policy_objects WHERE path = ?1")?
+            .exists([applied.object.path.as_str()])?;
+        if !stored {
+            persist(conn, &applied)?;
+            seeded += 1;
+        }
+    }
+    Ok(seeded)
 }

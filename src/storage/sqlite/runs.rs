@@ -101,21 +101,6 @@ pub(super) fn delete_script(conn: &Connection, id: &ObjectId) -> rusqlite::Resul
         .map(|_| ())
 }
 
-/// Whether the migration that brought runs left objects without one (`store_pending`).
-pub(super) fn runs_pending(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM store_pending WHERE name = 'start_runs')",
-        [],
-        |row| row.get(0),
-    )
-}
-
-/// The work is done: no later start looks for objects without a run.
-pub(super) fn runs_started(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM store_pending WHERE name = 'start_runs'", [])
-        .map(|_| ())
-}
-
 /// The stored traceflows that have no run: those stored before runs existed.
 pub(super) fn objects_without_run(conn: &Connection) -> Result<Vec<PolicyObject>, StoreError> {
     let sql = format!(

@@ -8,22 +8,39 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rand_chacha::ChaCha8Rng;
 
 use super::errors::Classified;
-use super::objects::{fetch, persist};
+use super::objects::{check_relations, fetch, persist, seed_defaults};
 use super::runs;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
+use crate::domain::relations;
 use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, FieldError, ObjectPath, Operation, WriteRejection};
-use crate::storage::queries::SNAPSHOT_TABLES as TABLES;
+use crate::domain::{Applied, FieldError, Operation, WriteRejection};
+use crate::storage::queries::{CLIENT_OBJECTS, SNAPSHOT_TABLES as TABLES};
 use crate::storage::WriteError;
 
-/// Empties the store's objects, revisions, runs and scripts; answers how many objects were
-/// removed. Snapshots and the store's keys stay.
-pub(super) fn reset(conn: &Connection) -> rusqlite::Result<u64> {
+/// Empties the store's objects, revisions, runs and scripts and writes the defaults anew;
+/// answers how many objects clients had written. Snapshots and the store's keys stay.
+pub(super) fn reset(conn: &Connection, now: i64) -> rusqlite::Result<u64> {
     let removed = count_objects(conn)?;
     clear(conn)?;
+    seed_defaults(conn, now)?;
     Ok(removed)
+}
+
+/// Whether the mark `name` of one-off work owed at the next start is in `store_pending`.
+pub(super) fn pending(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM store_pending WHERE name = ?1)",
+        [name],
+        |row| row.get(0),
+    )
+}
+
+/// The work of the mark `name` is done: no later start does it again.
+pub(super) fn done(conn: &Connection, name: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM store_pending WHERE name = ?1", [name])
+        .map(|_| ())
 }
 
 /// Saves the whole state as `name`, replacing a snapshot of that name.
@@ -111,18 +128,37 @@ pub(super) fn import(
 ) -> Result<u64, WriteError> {
     let mut imported = 0;
     for line in lines {
-        if fetch(conn, &ObjectPath::traceflow(&line.id))?.is_some() {
-            let error = LineError {
-                line: line.number,
-                error: FieldError::new("id", "an object with this id exists already"),
-            };
-            return Err(WriteRejection::Invalid(error.into_field_error()).into());
+        match fetch(conn, &line.path)? {
+            // A default as the store wrote it gives way to the line's version of it.
+            Some(stored) if relations::is_default(&stored) => {
+                conn.execute(
+                    "DELETE FROM policy_objects WHERE path = ?1",
+                    [stored.path.as_str()],
+                )
+                .classified()?;
+            }
+            Some(_) => {
+                let error = LineError {
+                    line: line.number,
+                    error: FieldError::new(
+                        if line.path.is_traceflow() {
+                            "id"
+                        } else {
+                            "path"
+                        },
+                        "an object with this path exists already",
+                    ),
+                };
+                return Err(WriteRejection::Invalid(error.into_field_error()).into());
+            }
+            None => {}
         }
         let unique_id = uuid_v4(unique_ids);
         let applied = Applied {
             operation: Operation::Create,
             object: Arc::new(line.into_object(at.stamp, user, unique_id)),
         };
+        check_relations(conn, &applied)?;
         persist(conn, &applied).classified()?;
         runs::start(conn, &applied.object, results, at, RunNumber::Next)?;
         imported += 1;
@@ -130,8 +166,9 @@ pub(super) fn import(
     Ok(imported)
 }
 
+/// The objects clients wrote: every stored object but the store's own defaults.
 fn count_objects(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.query_row("SELECT count(*) FROM policy_objects", [], |row| row.get(0))
+    conn.query_row(&CLIENT_OBJECTS, [], |row| row.get(0))
 }
 
 /// Removes every object, revision, run and script, marked as a whole-store operation (the

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer::WalPace;
 use super::errors::{self, Classified};
-use super::objects::{fetch, persist};
+use super::objects::{check_relations, fetch, persist, seed_defaults};
 use super::{runs, whole};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
@@ -80,8 +80,9 @@ enum Task {
     DeleteScript {
         id: ObjectId,
     },
-    /// Starts a run for every traceflow that has none (stored before runs existed), once.
-    StartMissingRuns,
+    /// The one-off work the migrations left for the next start (`store_pending`): the
+    /// defaults of a new store, a run for every traceflow stored before runs existed.
+    CatchUp,
     /// Changes nothing: answered once the writer has taken a write transaction, for the
     /// readiness probe.
     Probe,
@@ -111,17 +112,29 @@ impl Task {
                 | Task::SaveSnapshot { .. }
                 | Task::RestoreSnapshot { .. }
                 | Task::Import { .. }
-                | Task::StartMissingRuns
+                | Task::CatchUp
         )
     }
 }
+
+/// What a start's catch-up did: how many defaults it wrote, how many runs it started.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CaughtUp {
+    pub defaults: usize,
+    pub runs: usize,
+}
+
+/// The marks of `store_pending`: a new store's defaults, the runs of traceflows stored
+/// before runs existed.
+const PENDING_DEFAULTS: &str = "seed_defaults";
+const PENDING_RUNS: &str = "start_runs";
 
 /// What a task did.
 enum Done {
     Written(Option<Applied>),
     Retraced(Option<Arc<PolicyObject>>),
     Scripted,
-    RunsStarted(usize),
+    CaughtUp(CaughtUp),
     Probed,
     Reset {
         removed: u64,
@@ -140,7 +153,9 @@ impl Done {
             Done::Written(None)
                 | Done::Probed
                 | Done::Retraced(None)
-                | Done::RunsStarted(0)
+                // The store's own start, before any client: the defaults are written at
+                // the clock's start, as is the first client's write.
+                | Done::CaughtUp(_)
                 | Done::Restored(None)
         )
     }
@@ -275,15 +290,11 @@ impl Writer {
         }
     }
 
-    /// Starts a run for every traceflow without one; answers how many.
-    pub async fn start_missing_runs(&self) -> Result<usize, StoreError> {
-        match self
-            .submit(Task::StartMissingRuns)
-            .await
-            .map_err(store_error)?
-        {
-            Done::RunsStarted(count) => Ok(count),
-            _ => unreachable!("answers how many runs it started"),
+    /// Does the one-off work the migrations left for this start; answers what it did.
+    pub async fn catch_up(&self) -> Result<CaughtUp, StoreError> {
+        match self.submit(Task::CatchUp).await.map_err(store_error)? {
+            Done::CaughtUp(done) => Ok(done),
+            _ => unreachable!("answers what it caught up with"),
         }
     }
 
@@ -512,6 +523,7 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             };
             let applied = write::apply(current, path, change, stamp)?;
             if let Some(applied) = &applied {
+                check_relations(conn, applied)?;
                 persist(conn, applied).classified()?;
                 if applied.operation == Operation::Delete {
                     runs::remove(conn, &applied.object).classified()?;
@@ -540,7 +552,7 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             Done::Scripted
         }
         Task::Reset => Done::Reset {
-            removed: whole::reset(conn).classified()?,
+            removed: whole::reset(conn, now).classified()?,
         },
         Task::SaveSnapshot { name } => {
             Done::Snapshot(Some(whole::save(conn, &name, now).classified()?))
@@ -558,17 +570,22 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             at,
         )?),
         Task::Probe => Done::Probed,
-        Task::StartMissingRuns => {
-            // Only once, after the migration that brought runs: a scan of every object.
-            if !runs::runs_pending(conn).classified()? {
-                return Ok(Done::RunsStarted(0));
+        Task::CatchUp => {
+            let mut done = CaughtUp::default();
+            if whole::pending(conn, PENDING_DEFAULTS).classified()? {
+                done.defaults = seed_defaults(conn, now).classified()?;
+                whole::done(conn, PENDING_DEFAULTS).classified()?;
             }
-            let missing = runs::objects_without_run(conn)?;
-            for object in &missing {
-                runs::start(conn, object, &results, at, RunNumber::Next)?;
+            // Once, after the migration that brought runs: a scan of every object.
+            if whole::pending(conn, PENDING_RUNS).classified()? {
+                let missing = runs::objects_without_run(conn)?;
+                for object in &missing {
+                    runs::start(conn, object, &results, at, RunNumber::Next)?;
+                }
+                whole::done(conn, PENDING_RUNS).classified()?;
+                done.runs = missing.len();
             }
-            runs::runs_started(conn).classified()?;
-            Done::RunsStarted(missing.len())
+            Done::CaughtUp(done)
         }
     };
     Ok(done)

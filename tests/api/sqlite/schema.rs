@@ -18,17 +18,26 @@ const README_QUERIES: &[&str] = &[
       WHERE path = '/infra/antrea/traceflows/t14' ORDER BY seq",
     // What changed in the last hour
     "SELECT changed_at, changed_by, operation, path, revision FROM policy_object_history
-      WHERE changed_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hour') ORDER BY seq",
+      WHERE changed_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hour')
+        AND changed_by <> 'system' ORDER BY seq",
     // Objects by cluster
     "SELECT cluster, count(*) AS objects, group_concat(id, ', ') AS ids
        FROM antrea_traceflow_configs GROUP BY cluster ORDER BY objects DESC",
     // Every traceflow, readable
     "SELECT id, cluster, src_ip, dst_ip, protocol, revision, modified_at FROM antrea_traceflow_configs",
     // One field out of the stored JSON
-    "SELECT id, config ->> '$.packet.ipHeader.ttl' AS ttl FROM policy_objects",
+    "SELECT id, config ->> '$.packet.ipHeader.ttl' AS ttl FROM policy_objects
+      WHERE resource_type = 'AntreaTraceflowConfig'",
     // The path of t14's current run
     "SELECT run, component_type, container_node_id, observation_type, observed_at
        FROM antrea_traceflow_observations WHERE id = 't14' ORDER BY observed_at",
+    // Every object of one type, readably
+    "SELECT path, display_name, revision, config ->> '$.description' AS description,
+            datetime(last_modified_time / 1000, 'unixepoch') AS modified_at
+       FROM policy_objects WHERE resource_type = 'Group' ORDER BY path",
+    // What is stored below one object, by type
+    "SELECT resource_type, count(*) AS objects FROM policy_objects
+      WHERE parent_path = '/infra/domains/default' GROUP BY resource_type ORDER BY resource_type",
 ];
 
 #[tokio::test]
@@ -43,6 +52,15 @@ async fn the_readme_queries_answer_what_they_promise() {
     let mut body = server.client.get("t14").await.body;
     body["description"] = json!("second revision");
     assert_eq!(server.client.put("t14", &body).await.status, 200);
+    let groups = "/policy/api/v1/infra/domains/default/groups";
+    for (id, description) in [("web", "the web tier"), ("db", "the databases")] {
+        let request = server
+            .client
+            .request("PUT", &format!("{groups}/{id}"))
+            .header("content-type", "application/json")
+            .body(json!({ "description": description }).to_string());
+        assert_eq!(server.client.send(request).await.status, 200);
+    }
 
     let conn = workspace.sql();
     let run = |sql: &str| -> Vec<Vec<String>> {
@@ -69,8 +87,8 @@ async fn the_readme_queries_answer_what_they_promise() {
     assert_eq!(revisions_of_t14[1][1], "replace");
     assert_eq!(
         run(README_QUERIES[1]).len(),
-        4,
-        "every change was in the last hour"
+        6,
+        "every client's change was in the last hour"
     );
     let by_cluster = run(README_QUERIES[2]);
     assert_eq!(
@@ -91,6 +109,22 @@ async fn the_readme_queries_answer_what_they_promise() {
     let ttls = run(README_QUERIES[4]);
     assert_eq!(ttls.len(), 3);
     assert!(ttls.iter().all(|row| row[1] == "Integer(64)"), "{ttls:?}");
+
+    let groups = run(README_QUERIES[6]);
+    assert_eq!(
+        groups
+            .iter()
+            .map(|row| [row[0].as_str(), row[1].as_str(), row[3].as_str()])
+            .collect::<Vec<_>>(),
+        [
+            ["/infra/domains/default/groups/db", "db", "the databases"],
+            ["/infra/domains/default/groups/web", "web", "the web tier"],
+        ]
+    );
+    assert_eq!(
+        run(README_QUERIES[7]),
+        [["Group".to_owned(), "Integer(2)".to_owned()]]
+    );
 
     // t14 was replaced once: its current run is its second.
     let path = run(README_QUERIES[5]);
@@ -196,7 +230,8 @@ async fn the_database_file_can_be_read_with_sql() {
         String,
     ) = conn
         .query_row(
-            "SELECT path, parent_path, id, config, revision, unique_id FROM policy_objects",
+            "SELECT path, parent_path, id, config, revision, unique_id FROM policy_objects
+             WHERE resource_type = 'AntreaTraceflowConfig'",
             [],
             |r| {
                 Ok((

@@ -1,0 +1,235 @@
+//! How objects hang together: a create needs its parent, a delete needs the object to have
+//! no children, and NSX's default objects are there from the first start and after a reset.
+
+use serde_json::{json, Value};
+
+use crate::support::{Client, Reply, Workspace};
+
+const API: &str = "/policy/api/v1";
+
+async fn call(client: &Client, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let mut request = client.request(method, &format!("{API}{path}"));
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    client.send(request).await
+}
+
+async fn put(client: &Client, path: &str) -> Reply {
+    call(client, "PUT", path, Some(&json!({}))).await
+}
+
+async fn export(client: &Client) -> String {
+    let response = client
+        .request("GET", "/store/v1/export")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+/// The paths NSX ships with, which clients read before they write.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("/infra/domains/default", "Domain"),
+    ("/infra/sites/default", "Site"),
+    (
+        "/infra/sites/default/enforcement-points/default",
+        "EnforcementPoint",
+    ),
+    ("/orgs/default", "Org"),
+    ("/orgs/default/projects/default", "Project"),
+    (
+        "/infra/segment-security-profiles/default-segment-security-profile",
+        "SegmentSecurityProfile",
+    ),
+    (
+        "/infra/ip-discovery-profiles/default-ip-discovery-profile",
+        "IPDiscoveryProfile",
+    ),
+    (
+        "/infra/mac-discovery-profiles/default-mac-discovery-profile",
+        "MacDiscoveryProfile",
+    ),
+    (
+        "/infra/spoofguard-profiles/default-spoofguard-profile",
+        "SpoofGuardProfile",
+    ),
+];
+
+#[tokio::test]
+async fn a_create_needs_its_parent_and_a_delete_needs_no_children() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+
+    // Under a parent that is not stored: NSX's 404 naming the parent, by PUT or PATCH.
+    for method in ["PUT", "PATCH"] {
+        let refused = call(
+            client,
+            method,
+            "/infra/domains/d1/groups/g1",
+            Some(&json!({})),
+        )
+        .await;
+        let message = refused.api_error(404, 600);
+        assert!(message.contains("/infra/domains/d1 "), "{message}");
+    }
+    call(client, "GET", "/infra/domains/d1/groups/g1", None)
+        .await
+        .api_error(404, 600);
+    let message = put(client, "/orgs/default/projects/p1/infra/segments/s1")
+        .await
+        .api_error(404, 600);
+    assert!(
+        message.contains("/orgs/default/projects/p1 "),
+        "a project's infra is no object of its own: {message}"
+    );
+    let message = put(client, "/orgs/other/projects/p1")
+        .await
+        .api_error(404, 600);
+    assert!(message.contains("/orgs/other "), "{message}");
+
+    // With the parents stored, the same creates succeed.
+    for path in [
+        "/infra/domains/d1",
+        "/infra/domains/d1/groups/g1",
+        "/orgs/default/projects/p1",
+        "/orgs/default/projects/p1/infra/segments/s1",
+    ] {
+        assert_eq!(put(client, path).await.status, 200, "{path}");
+    }
+
+    // A parent with children cannot be deleted; the answer names a child, and nothing
+    // changes.
+    for (parent, child) in [
+        ("/infra/domains/d1", "/infra/domains/d1/groups/g1"),
+        (
+            "/orgs/default/projects/p1",
+            "/orgs/default/projects/p1/infra/segments/s1",
+        ),
+    ] {
+        let before = call(client, "GET", parent, None).await.body;
+        let message = call(client, "DELETE", parent, None)
+            .await
+            .api_error(400, 500030);
+        assert_eq!(
+            message,
+            format!(
+                "The object path=[{parent}] cannot be deleted as either it has children or it \
+                 is being referenced by other objects path=[{child}]."
+            )
+        );
+        assert_eq!(call(client, "GET", parent, None).await.body, before);
+        // Once the children are gone, so can the parent be.
+        assert_eq!(call(client, "DELETE", child, None).await.status, 200);
+        assert_eq!(call(client, "DELETE", parent, None).await.status, 200);
+        call(client, "GET", parent, None).await.api_error(404, 600);
+    }
+}
+
+#[tokio::test]
+async fn the_defaults_are_there_from_the_start_and_after_a_reset() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    for (path, resource_type) in DEFAULTS {
+        let reply = call(client, "GET", path, None).await;
+        assert_eq!(reply.status, 200, "{path}: {reply:#?}");
+        assert_eq!(reply.body["resource_type"], *resource_type, "{path}");
+        assert_eq!(reply.body["_system_owned"], true, "{path}");
+        assert_eq!(reply.body["_create_user"], "system", "{path}");
+        assert_eq!(reply.body["_revision"], 0, "{path}");
+    }
+    let domains = call(client, "GET", "/infra/domains", None).await;
+    assert_eq!(domains.body["result_count"], 1, "{domains:#?}");
+    assert_eq!(domains.body["results"][0]["id"], "default");
+    // Unchanged defaults are in every store: an export leaves them out.
+    assert_eq!(export(client).await, "");
+
+    // Clients write under them, and may change them.
+    assert_eq!(
+        put(client, "/infra/domains/default/groups/web")
+            .await
+            .status,
+        200
+    );
+    let patched = call(
+        client,
+        "PATCH",
+        "/infra/domains/default",
+        Some(&json!({"description": "ours"})),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{patched:#?}");
+    let changed = call(client, "GET", "/infra/domains/default", None)
+        .await
+        .body;
+    assert_eq!(changed["_revision"], 1);
+    assert_eq!(changed["_system_owned"], true, "still the system's object");
+    let exported = export(client).await;
+    let paths: Vec<String> = exported
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["path"].to_string())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "\"/infra/domains/default\"",
+            "\"/infra/domains/default/groups/web\""
+        ]
+    );
+
+    // A restart writes no default twice.
+    server.terminate();
+    let server = workspace.start();
+    let client = &server.client;
+    assert_eq!(
+        call(client, "GET", "/infra/domains/default", None)
+            .await
+            .body,
+        changed
+    );
+
+    // A reset removes what clients wrote (the changed default counts as the store's) and
+    // writes the defaults anew.
+    let reset = client.send(client.request("POST", "/store/v1/reset")).await;
+    assert_eq!(reset.body, json!({"objects_removed": 1}), "{reset:#?}");
+    for (path, _) in DEFAULTS {
+        let reply = call(client, "GET", path, None).await;
+        assert_eq!(reply.body["_revision"], 0, "{path}");
+    }
+    let domain = call(client, "GET", "/infra/domains/default", None)
+        .await
+        .body;
+    assert_eq!(domain.get("description"), None);
+    call(client, "GET", "/infra/domains/default/groups/web", None)
+        .await
+        .api_error(404, 600);
+
+    // The export brings the changed default and its child back, byte for byte.
+    let import = client
+        .request("POST", "/store/v1/import")
+        .header("content-type", "application/x-ndjson")
+        .body(exported.clone());
+    let imported = client.send(import).await;
+    assert_eq!(imported.status, 200, "{imported:#?}");
+    assert_eq!(export(client).await, exported);
+}
+
+#[tokio::test]
+async fn an_import_line_needs_its_parent_too() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let line = json!({"resource_type": "Group", "path": "/infra/domains/d9/groups/g", "id": "g"});
+    let import = client
+        .request("POST", "/store/v1/import")
+        .header("content-type", "application/x-ndjson")
+        .body(format!("{line}\n"));
+    let message = client.send(import).await.api_error(404, 600);
+    assert!(message.contains("/infra/domains/d9 "), "{message}");
+    assert_eq!(export(client).await, "");
+}
