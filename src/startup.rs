@@ -65,6 +65,14 @@ impl Application {
             TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let address = listener.local_addr()?;
         let credentials = Credentials::new(&settings.auth.users)?;
+        let began = std::time::Instant::now();
+        let catalog = crate::domain::catalog::catalog();
+        tracing::info!(
+            sdk = %catalog.sdk,
+            routes = catalog.routes().count(),
+            elapsed_ms = began.elapsed().as_secs_f64() * 1e3,
+            "catalog of policy types loaded"
+        );
         if !address.ip().is_loopback() {
             let exposed = credentials.users_with_default_password();
             if !exposed.is_empty() {
