@@ -1,5 +1,6 @@
 //! VMware's official NSX Python SDK (`vcf-nsx`) against the real server: the interoperability
-//! test. `tests/sdk/traceflows.py` does the driving, from the test virtualenv.
+//! tests. `tests/sdk/traceflows.py` and `tests/sdk/policy_types.py` do the driving, from the
+//! test virtualenv.
 
 use std::path::Path;
 use std::process::Command;
@@ -34,4 +35,27 @@ fn the_official_sdk_works_over_https() {
     let server = workspace.command().arg("--tls").spawn_server();
     assert!(server.url.starts_with("https://"));
     drive(&server, Some(&workspace.generated_certificate()));
+}
+
+/// 33 types across the tree (segments and their ports, tier-0 and tier-1 with locale
+/// services, NAT, domains, groups, services, security and gateway policies with rules,
+/// context profiles, IP pools and blocks, DHCP, DNS, a load balancer, segment profiles, a
+/// project, a VPC and its subnet), each through its own SDK client.
+#[test]
+fn the_official_sdk_drives_every_kind_of_policy_object() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let output = Command::new(venv_bin().join("python"))
+        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/policy_types.py"))
+        .args([server.url.as_str(), ADMIN.0, ADMIN.1])
+        .output()
+        .expect("run the SDK test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the SDK test failed:\n{stdout}");
+    assert!(
+        stdout.contains("sdk types: 33 types, 34 passed, 0 failed"),
+        "{stdout}"
+    );
 }
