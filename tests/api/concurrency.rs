@@ -1,16 +1,53 @@
 //! The batching writer under concurrent clients: whatever the interleaving, the objects and
 //! their history equal a sequential replay of the acknowledged operations, and every answer is
-//! one the contract gives.
+//! one the contract gives. The objects are traceflows and objects of catalog types side by
+//! side.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::support::{Client, Dice, Workspace};
+use crate::support::{Client, Dice, Reply, Workspace};
 use serde_json::{json, Map, Value};
 
 const CLIENTS: usize = 16;
 const OPERATIONS_PER_CLIENT: usize = 60;
-const IDS: [&str; 5] = ["a", "b", "c", "d", "e"];
-const PARENT: &str = "/infra/antrea/traceflows";
+/// The objects the clients write, by policy path: traceflows and three catalog types.
+const TARGETS: [&str; 6] = [
+    "/infra/antrea/traceflows/a",
+    "/infra/antrea/traceflows/b",
+    "/infra/antrea/traceflows/c",
+    "/infra/segments/s",
+    "/infra/domains/default/groups/g",
+    "/infra/tier-1s/t",
+];
+const API: &str = "/policy/api/v1";
+
+fn is_traceflow(path: &str) -> bool {
+    path.starts_with("/infra/antrea/traceflows/")
+}
+
+/// A request of `method` to the object at `path`, with a JSON body if any.
+async fn send(client: &Client, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let mut request = client.request(method, &format!("{API}{path}"));
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    client.send(request).await
+}
+
+/// A complete body for the object at `path`, carrying `token` in `description`.
+fn full_body(path: &str, token: &str) -> Value {
+    if is_traceflow(path) {
+        json!({
+            "container_cluster_id": format!("cluster-{token}"),
+            "source_external_id": "pod",
+            "description": token,
+        })
+    } else {
+        json!({"description": token, "tags": [{"scope": "token", "tag": token}]})
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -23,7 +60,7 @@ enum Kind {
 #[derive(Debug)]
 struct Record {
     kind: Kind,
-    id: &'static str,
+    path: &'static str,
     /// Unique per write; travels in `description`, so history rows name their request.
     token: String,
     sent: Value,
@@ -42,18 +79,14 @@ async fn run_client(client: Client, number: usize) -> Vec<Record> {
     let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ ((number as u64 + 1) * 0x1000_0001));
     let mut records = Vec::new();
     for n in 0..OPERATIONS_PER_CLIENT {
-        let id = IDS[dice.roll(IDS.len() as u64) as usize];
+        let path = TARGETS[dice.roll(TARGETS.len() as u64) as usize];
         let token = format!("c{number}-{n}");
-        let full = json!({
-            "container_cluster_id": format!("cluster-{token}"),
-            "source_external_id": "pod",
-            "description": token,
-        });
+        let full = full_body(path, &token);
         let (kind, sent) = match dice.roll(6) {
             0 => (Kind::Put, full),
             1 | 2 => {
                 // Replace with the revision just read (it may be stale by the time it lands).
-                let current = client.get(id).await;
+                let current = send(&client, "GET", path, None).await;
                 let mut body = full;
                 body["_revision"] = current.body.get("_revision").cloned().unwrap_or(json!(0));
                 (Kind::Put, body)
@@ -64,14 +97,10 @@ async fn run_client(client: Client, number: usize) -> Vec<Record> {
                 (Kind::Put, body)
             }
             4 => {
-                let mut body = json!({
-                    "container_cluster_id": format!("cluster-{token}"),
-                    "source_external_id": "pod",
-                    "description": token,
-                    "tags": [{"tag": token}],
-                });
+                let mut body = full;
+                body["tags"] = json!([{"tag": token}]);
                 if dice.roll(2) == 0 {
-                    let current = client.get(id).await;
+                    let current = send(&client, "GET", path, None).await;
                     body["_revision"] = current.body.get("_revision").cloned().unwrap_or(json!(0));
                 }
                 (Kind::Patch, body)
@@ -79,13 +108,13 @@ async fn run_client(client: Client, number: usize) -> Vec<Record> {
             _ => (Kind::Delete, Value::Null),
         };
         let reply = match kind {
-            Kind::Put => client.put(id, &sent).await,
-            Kind::Patch => client.patch(id, &sent).await,
-            Kind::Delete => client.delete(id).await,
+            Kind::Put => send(&client, "PUT", path, Some(&sent)).await,
+            Kind::Patch => send(&client, "PATCH", path, Some(&sent)).await,
+            Kind::Delete => send(&client, "DELETE", path, None).await,
         };
         records.push(Record {
             kind,
-            id,
+            path,
             token,
             sent,
             status: reply.status,
@@ -135,8 +164,8 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
 
     // Each object's history, through the history extension.
     let mut history: Vec<HistoryRow> = Vec::new();
-    for id in IDS {
-        for record in server.client.history(&format!("{PARENT}/{id}")).await {
+    for path in TARGETS {
+        for record in server.client.history(path).await {
             history.push(HistoryRow {
                 path: record["path"].as_str().unwrap().to_owned(),
                 unique_id: record["object"]["unique_id"].as_str().unwrap().to_owned(),
@@ -167,7 +196,7 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
                 "a delete records the final state"
             );
             *deletes
-                .entry(IDS.iter().find(|i| **i == id).unwrap())
+                .entry(TARGETS.iter().find(|p| **p == row.path).unwrap())
                 .or_default() += 1;
             model.remove(&row.path);
             continue;
@@ -240,12 +269,12 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
             "acknowledged but lost: {record:#?}"
         );
     }
-    for id in IDS {
+    for path in TARGETS {
         let acknowledged = records
             .iter()
-            .filter(|r| r.kind == Kind::Delete && r.id == id)
+            .filter(|r| r.kind == Kind::Delete && r.path == path)
             .count();
-        assert!(deletes.get(id).copied().unwrap_or(0) <= acknowledged);
+        assert!(deletes.get(path).copied().unwrap_or(0) <= acknowledged);
     }
     // A 412 names a revision the object really had.
     for record in records.iter().filter(|r| r.status == 412) {
@@ -257,20 +286,24 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
             .unwrap()
             .parse()
             .unwrap();
-        let path = format!("/infra/antrea/traceflows/{}", record.id);
         assert!(
             history
                 .iter()
-                .any(|row| row.path == path && row.revision == current),
+                .any(|row| row.path == record.path && row.revision == current),
             "{message}"
         );
     }
 
-    // The store holds exactly the model's final state.
-    let stored: HashMap<String, (Map<String, Value>, i64, String)> = server
-        .client
-        .all_objects()
-        .await
+    // The store holds exactly the model's final state: every traceflow, and the objects of
+    // the other types that are there.
+    let mut objects = server.client.all_objects().await;
+    for path in TARGETS.iter().filter(|path| !is_traceflow(path)) {
+        let reply = send(&server.client, "GET", path, None).await;
+        if reply.status == 200 {
+            objects.push(reply.body);
+        }
+    }
+    let stored: HashMap<String, (Map<String, Value>, i64, String)> = objects
         .into_iter()
         .map(|object| {
             let path = object["path"].as_str().unwrap().to_owned();
@@ -282,8 +315,7 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
     assert_eq!(stored, model);
     // And the API serves it.
     for (path, (fields, revision, _)) in &model {
-        let id = path.rsplit('/').next().unwrap();
-        let served = server.client.get(id).await.body;
+        let served = send(&server.client, "GET", path, None).await.body;
         assert_eq!(&client_fields(&served), fields);
         assert_eq!(served["_revision"], *revision);
     }
@@ -324,7 +356,11 @@ async fn failing_writes_among_concurrent_ones_change_nothing_else() {
     }
     assert_eq!(server.client.get("dup").await.body, original);
     assert_eq!(
-        server.client.history(&format!("{PARENT}/dup")).await.len(),
+        server
+            .client
+            .history("/infra/antrea/traceflows/dup")
+            .await
+            .len(),
         1,
         "one create for dup"
     );

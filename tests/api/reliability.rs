@@ -16,38 +16,43 @@ pub(crate) struct Acknowledged {
     answered: Option<Value>,
 }
 
+/// The paths the writers write to: traceflows, segments and groups, by number.
+fn written_path(n: u64) -> String {
+    match n % 3 {
+        0 => format!("/infra/antrea/traceflows/obj-{n}"),
+        1 => format!("/infra/segments/obj-{n}"),
+        _ => format!("/infra/domains/default/groups/obj-{n}"),
+    }
+}
+
 /// One client writing until its server goes away: creates, replaces, patches and deletes
-/// over a few ids, each PUT and PATCH carrying a unique token in `description`.
+/// over a few objects of several types, each PUT and PATCH carrying a unique token in
+/// `description`.
 async fn write_until_refused(client: Client, name: String, seed: u64) -> Vec<Acknowledged> {
     let mut dice = Dice(seed | 1);
     let mut acknowledged = Vec::new();
     for n in 0.. {
-        let id = format!("obj-{}", dice.roll(12));
+        let path = written_path(dice.roll(WRITTEN_IDS));
+        let url = format!("/policy/api/v1{path}");
         let token = format!("{name}-{n}");
-        let mut body = minimal();
+        let mut body = if path.starts_with("/infra/antrea/") {
+            minimal()
+        } else {
+            json!({})
+        };
         body["description"] = json!(token);
         let request = match dice.roll(4) {
-            0 => client
-                .request("PUT", &format!("{TRACEFLOWS}/{id}"))
-                .json(&body),
+            0 => client.request("PUT", &url).json(&body),
             1 => {
-                let Ok(current) = client
-                    .request("GET", &format!("{TRACEFLOWS}/{id}"))
-                    .send()
-                    .await
-                else {
+                let Ok(current) = client.request("GET", &url).send().await else {
                     break;
                 };
                 let current: Value = current.json().await.unwrap_or(Value::Null);
                 body["_revision"] = current.get("_revision").cloned().unwrap_or(json!(0));
-                client
-                    .request("PUT", &format!("{TRACEFLOWS}/{id}"))
-                    .json(&body)
+                client.request("PUT", &url).json(&body)
             }
-            2 => client
-                .request("PATCH", &format!("{TRACEFLOWS}/{id}"))
-                .json(&body),
-            _ => client.request("DELETE", &format!("{TRACEFLOWS}/{id}")),
+            2 => client.request("PATCH", &url).json(&body),
+            _ => client.request("DELETE", &url),
         };
         let method = request
             .try_clone()
@@ -63,7 +68,7 @@ async fn write_until_refused(client: Client, name: String, seed: u64) -> Vec<Ack
         let Ok(text) = response.text().await else {
             break;
         };
-        assert!(status < 500, "{method} {id}: {status} {text}");
+        assert!(status < 500, "{method} {path}: {status} {text}");
         if status == 200 && method != "DELETE" {
             acknowledged.push(Acknowledged {
                 token,
@@ -97,16 +102,29 @@ pub(crate) async fn load_until<F: std::future::Future<Output = ()>>(
     acknowledged
 }
 
-/// The ids the writers write to.
+/// How many objects the writers write to.
 const WRITTEN_IDS: u64 = 12;
+
+/// Every object stored that the writers could have written: every traceflow, and the
+/// written paths of other types that are there.
+pub(crate) async fn stored_objects(client: &Client) -> Vec<Value> {
+    let mut objects = client.all_objects().await;
+    for n in (0..WRITTEN_IDS).filter(|n| n % 3 != 0) {
+        let reply = client
+            .get_path(&format!("/policy/api/v1{}", written_path(n)))
+            .await;
+        if reply.status == 200 {
+            objects.push(reply.body);
+        }
+    }
+    objects
+}
 
 /// Every revision the store serves of the objects the writers touched, and of any other
 /// object stored: `(path, operation, object)`, oldest first per path.
 async fn histories(client: &Client) -> Vec<(String, String, Value)> {
-    let mut paths: BTreeSet<String> = (0..WRITTEN_IDS)
-        .map(|n| format!("/infra/antrea/traceflows/obj-{n}"))
-        .collect();
-    for object in client.all_objects().await {
+    let mut paths: BTreeSet<String> = (0..WRITTEN_IDS).map(written_path).collect();
+    for object in stored_objects(client).await {
         paths.insert(object["path"].as_str().unwrap().to_owned());
     }
     let mut history = Vec::new();
@@ -148,9 +166,7 @@ pub(crate) async fn verify(server: &Server, workspace: &Workspace, acknowledged:
     for (path, operation, object) in &history {
         latest.insert(path.as_str(), (operation.as_str(), object));
     }
-    let objects: HashMap<String, Value> = server
-        .client
-        .all_objects()
+    let objects: HashMap<String, Value> = stored_objects(&server.client)
         .await
         .into_iter()
         .map(|object| (object["path"].as_str().unwrap().to_owned(), object))
