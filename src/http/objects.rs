@@ -32,7 +32,10 @@ pub const CATALOG_ROUTE: &str = "/policy/api/v1/{path:.*}";
 /// The object path of the request: its segments below `/policy/api/v1`, read from the raw
 /// URI and percent-decoded one by one (so that an encoded `/` stays inside its segment, and
 /// is refused as part of an id), located in the catalog. A path the catalog does not serve
-/// is 404; a method its object does not have, 405.
+/// is 404; a method its object does not have, 405. Where an id could take a collection's
+/// name (`/infra/segments/service-segments`), the collection wins, as literal segments do,
+/// and a collection has no method but GET; a GET of a path that is both an object and a
+/// collection lists.
 pub struct CatalogPath(pub ObjectPath);
 
 impl FromRequest for CatalogPath {
@@ -40,14 +43,18 @@ impl FromRequest for CatalogPath {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let not_allowed = || ApiError::method_not_allowed(req.method().as_str(), req.path());
+        let collection = segments(req).map(|segments| catalog().locate_collection(&segments));
         ready(locate(req).and_then(|path| {
-            if allows(catalog().route(path.route()).methods, req.method()) {
+            let route = catalog().route(path.route());
+            // An id in place of a collection's name: the collection wins.
+            if matches!(collection, Ok(Some(_))) && route.is_collection_member() {
+                return Err(not_allowed());
+            }
+            if allows(route.methods, req.method()) {
                 Ok(CatalogPath(path))
             } else {
-                Err(ApiError::method_not_allowed(
-                    req.method().as_str(),
-                    req.path(),
-                ))
+                Err(not_allowed())
             }
         }))
     }

@@ -188,6 +188,17 @@ async fn paths_and_methods_the_catalog_does_not_serve_are_refused() {
     call(client, "POST", "/infra/segments/web", None)
         .await
         .api_error(405, 253);
+    // A collection's name is no id: the collection wins, and has only GET.
+    call(
+        client,
+        "PUT",
+        "/infra/segments/service-segments",
+        Some(&json!({})),
+    )
+    .await
+    .api_error(405, 253);
+    let listed = call(client, "GET", "/infra/segments/service-segments", None).await;
+    assert_eq!(listed.body["result_count"], 0, "{listed:#?}");
     call(client, "GET", "/infra/segments/a%2Fb", None)
         .await
         .field_error("id");
