@@ -25,7 +25,7 @@ pub fn catalog() -> &'static Catalog {
 const CONTAINER_TYPE: &str = "Infra";
 
 /// A type of the catalog, by its index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TypeId(u32);
 
 /// An object route of the catalog, by its index.

@@ -10,6 +10,7 @@ mod history;
 mod objects;
 pub mod observe;
 pub mod openapi;
+mod openapi_catalog;
 pub mod operations;
 mod pages;
 pub mod probes;

@@ -72,9 +72,7 @@ async fn the_documents_describe_exactly_the_operations_served() {
     paths.sort();
     paths.dedup();
     for template in paths {
-        let path = template
-            .replace("{id}", "doc-probe")
-            .replace("{name}", "doc-probe");
+        let path = probe_path(template);
         for method in METHODS {
             let is_documented = documented.iter().any(|(m, p)| m == method && p == template);
             assert_eq!(
@@ -88,10 +86,31 @@ async fn the_documents_describe_exactly_the_operations_served() {
     assert!(!served(&server.client, "GET", "/policy/api/v1/infra/other").await);
 }
 
+/// A template's path with every `{variable}` as `doc-probe`.
+fn probe_path(template: &str) -> String {
+    template
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "doc-probe"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Downloads a document into the workspace and runs schemathesis on it against `server`,
 /// bounded in time (`SCHEMATHESIS_SECONDS`, default 40), failing on any 5xx, any status the
 /// document does not list, and any body, header or content type that breaks it.
-fn fuzz(workspace: &Workspace, server: &Server, document: &str, excluded: &[&str]) {
+fn fuzz(
+    workspace: &Workspace,
+    server: &Server,
+    document: &str,
+    excluded: &[&str],
+    filters: &[&str],
+) {
     let file = workspace.path().join("document.json");
     let body = tokio::runtime::Runtime::new()
         .unwrap()
@@ -122,6 +141,7 @@ fn fuzz(workspace: &Workspace, server: &Server, document: &str, excluded: &[&str
     for operation_id in excluded {
         command.args(["--exclude-operation-id", operation_id]);
     }
+    command.args(filters);
     let output = command.output().expect("run schemathesis");
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}");
@@ -133,11 +153,20 @@ fn fuzz(workspace: &Workspace, server: &Server, document: &str, excluded: &[&str
     assert!(stdout.contains("passed"), "{stdout}");
 }
 
+/// The catalog's routes schemathesis drives within the suite's time: segments (and their
+/// ports and profiles' bindings), tier-1 gateways and what hangs from them, domains' groups,
+/// and services; every other catalog route is left out of the run (the document describes
+/// them all, and the completeness test holds the server to it).
+const CATALOG_SAMPLE: [&str; 2] = [
+    "--exclude-path-regex",
+    r"^/policy/api/v1/(infra|orgs)/(?!antrea/traceflows|segments|domains/\{domainId\}/groups|tier-1s|services)",
+];
+
 #[test]
 fn schemathesis_holds_the_nsx_api_to_its_document() {
     let workspace = Workspace::new();
     let server = workspace.start();
-    fuzz(&workspace, &server, NSX_DOCUMENT, &[]);
+    fuzz(&workspace, &server, NSX_DOCUMENT, &[], &CATALOG_SAMPLE);
 }
 
 /// Every operation of the extension API but the creation of fault rules: a generated rule
@@ -147,5 +176,11 @@ fn schemathesis_holds_the_nsx_api_to_its_document() {
 fn schemathesis_holds_the_store_api_to_its_document() {
     let workspace = Workspace::new();
     let server = workspace.start();
-    fuzz(&workspace, &server, STORE_DOCUMENT, &["CreateFaultRule"]);
+    fuzz(
+        &workspace,
+        &server,
+        STORE_DOCUMENT,
+        &["CreateFaultRule"],
+        &[],
+    );
 }
