@@ -13,45 +13,159 @@ use uuid::Uuid;
 use super::catalog::catalog;
 use super::generic::CatalogConfig;
 use super::object::Config;
-use super::write::{Applied, Change, Operation};
+use super::write::{Applied, Change, Document, Operation};
 use super::{Metadata, ObjectPath, PolicyObject};
 
 /// The user the defaults are created by; an object created by it is `_system_owned`.
 pub const SYSTEM_USER: &str = "system";
 
-/// What an applied write needs of the stored objects around it before it may commit.
+/// One thing an applied write needs of the stored objects around it before it may commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check<'a> {
-    Nothing,
     /// A create: this stored object must exist (its parent, see
     /// [`ObjectPath::required_parent`]).
     ParentExists(&'a str),
+    /// A create, replace or PATCH: an object the new state refers to ([`references`]) must
+    /// be stored.
+    ReferenceExists(&'a str),
     /// A delete: no stored object may have this path as its `parent_path`, nor this path's
     /// `Infra` container's (a project's `/infra`).
     Childless(&'a str),
+    /// A delete: no stored object may refer to this path.
+    Unreferenced(&'a str),
 }
 
-/// What `applied` needs: a create its parent, a delete of an object whose route has child
-/// routes its absence of children. Every other write needs nothing.
-pub fn check(applied: &Applied) -> Check<'_> {
-    let path = &applied.object.path;
+/// What `applied` needs: a create its parent, a create or change the objects it refers to,
+/// a delete that nothing hangs below it or refers to it.
+pub fn checks(applied: &Applied) -> Vec<Check<'_>> {
+    let object = &applied.object;
+    let path = &object.path;
+    let mut checks = Vec::new();
     match applied.operation {
-        Operation::Create => path
-            .required_parent()
-            .map_or(Check::Nothing, Check::ParentExists),
-        Operation::Delete if path.may_have_children() => Check::Childless(path.as_str()),
-        _ => Check::Nothing,
+        Operation::Delete => {
+            if path.may_have_children() {
+                checks.push(Check::Childless(path.as_str()));
+            }
+            if may_be_referenced(path) {
+                checks.push(Check::Unreferenced(path.as_str()));
+            }
+        }
+        operation => {
+            if operation == Operation::Create {
+                checks.extend(path.required_parent().map(Check::ParentExists));
+            }
+            checks.extend(
+                references(object)
+                    .into_iter()
+                    .filter(|target| !is_shipped_by_nsx(target))
+                    .map(Check::ReferenceExists),
+            );
+        }
     }
+    checks
 }
 
-/// Whether a write of `change` at `path` may need what [`check`] asks, before it is
-/// applied: a delete of an object whose route has child routes, a write that may create an
-/// object whose parent must be stored. A store that checks under locks takes them only then.
+/// Whether a write of `change` at `path` may need what [`checks`] asks, before it is
+/// applied: a delete of an object that may have children or be referred to, a write that
+/// may create an object whose parent must be stored or that names other objects. A store
+/// that checks under locks takes them only then.
 pub fn may_check(path: &ObjectPath, change: &Change) -> bool {
     match change {
-        Change::Delete => path.may_have_children(),
-        Change::Put(_) | Change::Patch(_) => path.required_parent().is_some(),
+        Change::Delete => path.may_have_children() || may_be_referenced(path),
+        Change::Put(document) | Change::Patch(document) => {
+            path.required_parent().is_some()
+                || match document {
+                    Document::Catalog(document) => {
+                        let mut found = Vec::new();
+                        collect_references(&document.members, &mut found);
+                        !found.is_empty()
+                    }
+                    Document::Traceflow(_) => false,
+                }
+        }
     }
+}
+
+/// The fields whose values name other objects by their path, which NSX checks exist before
+/// it takes a write, wherever they stand in a body (a policy's embedded `rules` too): a
+/// segment's gateway, a tier-1's tier-0, a rule's groups, services, scope and profiles.
+const REFERENCE_FIELDS: &[&str] = &[
+    "connectivity_path",
+    "tier0_path",
+    "source_groups",
+    "destination_groups",
+    "services",
+    "scope",
+    "profiles",
+];
+
+/// The paths of the stored objects `object` refers to, each once: the values of the
+/// [`REFERENCE_FIELDS`] and of a `PathExpression`'s `paths` that are paths of objects
+/// clients create. Other values (`ANY`, a transport zone's path, which NSX realizes from
+/// its inventory and this store does not keep) are not references it checks.
+pub fn references(object: &PolicyObject) -> Vec<&str> {
+    let mut found = Vec::new();
+    if let Config::Catalog(config) = &object.config {
+        collect_references(config.members(), &mut found);
+    }
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+fn collect_references<'a>(members: &'a Map<String, Value>, found: &mut Vec<&'a str>) {
+    let is_path_expression =
+        members.get("resource_type").and_then(Value::as_str) == Some("PathExpression");
+    for (field, value) in members {
+        let names_objects =
+            REFERENCE_FIELDS.contains(&field.as_str()) || (is_path_expression && field == "paths");
+        match value {
+            Value::String(text) if names_objects && is_object_path(text) => found.push(text),
+            Value::Array(items) => {
+                for item in items {
+                    match item {
+                        Value::String(text) if names_objects && is_object_path(text) => {
+                            found.push(text)
+                        }
+                        Value::Object(nested) => collect_references(nested, found),
+                        _ => {}
+                    }
+                }
+            }
+            Value::Object(nested) => collect_references(nested, found),
+            _ => {}
+        }
+    }
+}
+
+/// Whether `text` is the path of an object of a type clients create (a route with PUT or
+/// PATCH).
+fn is_object_path(text: &str) -> bool {
+    text.starts_with('/')
+        && ObjectPath::from_stored(text).is_ok_and(|path| {
+            let methods = &catalog().route(path.route()).methods;
+            methods.put || methods.patch
+        })
+}
+
+/// The types of which NSX ships hundreds of objects of its own (`/infra/services/HTTP`,
+/// `/infra/context-profiles/SSL`) that this store does not carry: a reference to one is
+/// recorded (its delete is refused while it is named) but not required to be stored.
+const SHIPPED_BY_NSX: &[&str] = &["Service", "PolicyContextProfile"];
+
+fn is_shipped_by_nsx(target: &str) -> bool {
+    ObjectPath::from_stored(target).is_ok_and(|path| {
+        let catalog = catalog();
+        let type_name = &catalog
+            .type_def(catalog.route(path.route()).object_type)
+            .name;
+        SHIPPED_BY_NSX.contains(&type_name.as_str())
+    })
+}
+
+/// Whether another object may refer to the object at `path`: any but a traceflow config.
+fn may_be_referenced(path: &ObjectPath) -> bool {
+    !path.is_traceflow()
 }
 
 /// The objects NSX Manager has before anyone writes, which clients read (or write under)
@@ -66,6 +180,11 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     ),
     ("/orgs/default", "Org", "default"),
     ("/orgs/default/projects/default", "Project", "default"),
+    (
+        "/orgs/default/projects/default/infra/domains/default",
+        "Domain",
+        "default",
+    ),
     (
         "/infra/segment-security-profiles/default-segment-security-profile",
         "SegmentSecurityProfile",
@@ -88,17 +207,17 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Whether `object` is one of the defaults the store wrote (by [`SYSTEM_USER`]), changed
-/// since or not: an import's line of its path replaces it.
-pub fn is_default(object: &PolicyObject) -> bool {
+/// Whether the system created `object` (a default, a project's own domain), changed since
+/// or not: an import's line of its path replaces it.
+pub fn is_system_owned(object: &PolicyObject) -> bool {
     object.meta.create_user == SYSTEM_USER
-        && default_paths().any(|path| path == object.path.as_str())
 }
 
-/// Whether `object` is a default no one has changed since the store wrote it: every store
-/// has it, so an export leaves it out.
+/// Whether `object` is one the system wrote that no one has changed since: every store has
+/// the defaults, and an import of a project writes its domain again, so an export leaves
+/// it out.
 pub fn is_as_shipped(object: &PolicyObject) -> bool {
-    is_default(object) && object.meta.revision == 0
+    is_system_owned(object) && object.meta.revision == 0
 }
 
 /// The paths of the defaults, parents first.
@@ -114,31 +233,77 @@ pub fn defaults(now: i64) -> Vec<Applied> {
         .iter()
         .map(|(path, resource_type, display_name)| {
             let path = ObjectPath::from_stored(path).expect("a default's path is served");
-            let resource_type = catalog()
-                .type_named(resource_type)
-                .expect("a default's type is in the catalog");
-            let mut members = Map::new();
-            members.insert("display_name".into(), Value::from(*display_name));
-            let config = CatalogConfig::complete(resource_type, members, path.id());
-            let object = PolicyObject {
-                meta: Metadata {
-                    unique_id: Uuid::new_v5(&Uuid::NAMESPACE_URL, path.as_str().as_bytes()),
-                    revision: 0,
-                    create_time: now,
-                    create_user: SYSTEM_USER.to_owned(),
-                    last_modified_time: now,
-                    last_modified_user: SYSTEM_USER.to_owned(),
-                    marked_for_delete: false,
-                },
-                config: Config::Catalog(config),
-                path,
-            };
-            Applied {
-                operation: Operation::Create,
-                object: Arc::new(object),
-            }
+            let unique_id = Uuid::new_v5(&Uuid::NAMESPACE_URL, path.as_str().as_bytes());
+            shipped(path, resource_type, display_name, now, unique_id)
         })
         .collect()
+}
+
+/// An object the system creates: by [`SYSTEM_USER`] at `now`, revision 0.
+fn shipped(
+    path: ObjectPath,
+    resource_type: &str,
+    display_name: &str,
+    now: i64,
+    unique_id: Uuid,
+) -> Applied {
+    let resource_type = catalog()
+        .type_named(resource_type)
+        .expect("a shipped object's type is in the catalog");
+    let mut members = Map::new();
+    members.insert("display_name".into(), Value::from(display_name));
+    let config = CatalogConfig::complete(resource_type, members, path.id());
+    let object = PolicyObject {
+        meta: Metadata {
+            unique_id,
+            revision: 0,
+            create_time: now,
+            create_user: SYSTEM_USER.to_owned(),
+            last_modified_time: now,
+            last_modified_user: SYSTEM_USER.to_owned(),
+            marked_for_delete: false,
+        },
+        config: Config::Catalog(config),
+        path,
+    };
+    Applied {
+        operation: Operation::Create,
+        object: Arc::new(object),
+    }
+}
+
+/// What NSX writes beside a client's write, in the same transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Companion {
+    /// Created after the client's object (whose child it is).
+    Create(Applied),
+    /// Deleted before the client's object, if the system's own object is stored there (its
+    /// delete has the checks of any delete: it may have children of its own).
+    Delete(ObjectPath),
+}
+
+/// What a write brings with it: a project is created with its own default domain
+/// (`<project>/infra/domains/default`, which clients cannot create or delete: its route has
+/// only GET), and deleted with it.
+pub fn companions(applied: &Applied) -> Vec<Companion> {
+    let object = &applied.object;
+    if object.resource_type() != "Project" {
+        return Vec::new();
+    }
+    let domain = ObjectPath::from_stored(&format!("{}/infra/domains/default", object.path))
+        .expect("a project's default domain is served");
+    match applied.operation {
+        Operation::Create => {
+            // Its own unique id, the same for the same project.
+            let unique_id = Uuid::new_v5(&object.meta.unique_id, domain.as_str().as_bytes());
+            let now = object.meta.create_time;
+            vec![Companion::Create(shipped(
+                domain, "Domain", "default", now, unique_id,
+            ))]
+        }
+        Operation::Delete => vec![Companion::Delete(domain)],
+        Operation::Replace | Operation::Patch => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -149,17 +314,118 @@ mod tests {
     fn every_default_hangs_from_a_root_or_an_earlier_default() {
         let mut present: Vec<String> = Vec::new();
         for applied in defaults(7) {
-            match check(&applied) {
-                Check::Nothing => {}
-                Check::ParentExists(parent) => assert!(
-                    present.iter().any(|path| path == parent),
-                    "{parent} before its children"
-                ),
-                Check::Childless(_) => unreachable!("defaults are creates"),
+            for check in checks(&applied) {
+                match check {
+                    Check::ParentExists(parent) => assert!(
+                        present.iter().any(|path| path == parent),
+                        "{parent} before its children"
+                    ),
+                    other => unreachable!("a default needs only its parent: {other:?}"),
+                }
             }
             assert_eq!(applied.object.meta.create_time, 7);
             present.push(applied.object.path.to_string());
         }
         assert_eq!(present, default_paths().collect::<Vec<_>>());
+    }
+
+    fn object(path: &str, body: Value) -> PolicyObject {
+        let path = ObjectPath::from_stored(path).unwrap();
+        let document = crate::domain::generic::CatalogDocument::from_object(
+            body.as_object().unwrap().clone(),
+            &path,
+        )
+        .unwrap();
+        let config = CatalogConfig::complete(document.resource_type, document.members, path.id());
+        let mut object = defaults(0).remove(0).object.as_ref().clone();
+        object.config = Config::Catalog(config);
+        object.path = path;
+        object
+    }
+
+    #[test]
+    fn a_project_brings_its_default_domain_and_takes_it_away() {
+        let project = object("/orgs/default/projects/p1", serde_json::json!({}));
+        let mut applied = Applied {
+            operation: Operation::Create,
+            object: Arc::new(project),
+        };
+        let Ok::<[_; 1], _>([Companion::Create(domain)]) = companions(&applied).try_into() else {
+            panic!("a create of a project creates its domain");
+        };
+        assert_eq!(
+            domain.object.path.as_str(),
+            "/orgs/default/projects/p1/infra/domains/default"
+        );
+        assert_eq!(domain.object.resource_type(), "Domain");
+        assert!(is_system_owned(&domain.object));
+        // Its parent is the project, which the create writes first.
+        assert_eq!(
+            checks(&domain),
+            [Check::ParentExists("/orgs/default/projects/p1")]
+        );
+        applied.operation = Operation::Delete;
+        assert_eq!(
+            companions(&applied),
+            [Companion::Delete(domain.object.path.clone())]
+        );
+        applied.operation = Operation::Patch;
+        assert_eq!(companions(&applied), []);
+    }
+
+    #[test]
+    fn references_are_paths_of_objects_clients_create_in_the_fields_nsx_checks() {
+        let policy = object(
+            "/infra/domains/default/security-policies/p",
+            serde_json::json!({"rules": [
+                {"resource_type": "Rule", "id": "r1",
+                 "source_groups": ["/infra/domains/default/groups/web", "ANY"],
+                 "destination_groups": ["/infra/domains/default/groups/db"],
+                 "services": ["/infra/services/HTTP"], "scope": ["ANY"]},
+                {"resource_type": "Rule", "id": "r2",
+                 "source_groups": ["/infra/domains/default/groups/web"],
+                 "description": "/infra/domains/default/groups/not-a-reference"}
+            ]}),
+        );
+        assert_eq!(
+            references(&policy),
+            [
+                "/infra/domains/default/groups/db",
+                "/infra/domains/default/groups/web",
+                "/infra/services/HTTP",
+            ]
+        );
+        let applied = Applied {
+            operation: Operation::Replace,
+            object: Arc::new(policy),
+        };
+        // A shipped service is recorded, not required.
+        assert_eq!(
+            checks(&applied),
+            [
+                Check::ReferenceExists("/infra/domains/default/groups/db"),
+                Check::ReferenceExists("/infra/domains/default/groups/web"),
+            ]
+        );
+
+        let group = object(
+            "/infra/domains/default/groups/g",
+            serde_json::json!({"expression": [
+                {"resource_type": "PathExpression", "paths": ["/infra/segments/s1"]},
+                {"resource_type": "IPAddressExpression", "ip_addresses": ["10.0.0.1"]}
+            ]}),
+        );
+        assert_eq!(references(&group), ["/infra/segments/s1"]);
+
+        // A transport zone is NSX's inventory, not an object clients create here.
+        let segment = object(
+            "/infra/segments/s1",
+            serde_json::json!({
+                "connectivity_path": "/infra/tier-1s/t1",
+                "transport_zone_path":
+                    "/infra/sites/default/enforcement-points/default/transport-zones/tz"
+            }),
+        );
+        assert_eq!(references(&segment), ["/infra/tier-1s/t1"]);
     }
 }

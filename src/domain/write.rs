@@ -130,20 +130,37 @@ pub enum WriteRejection {
          Fetch the latest copy of the object and retry!"
     )]
     RevisionMismatch { current: i64, requested: i64 },
-    /// A create under a parent that is not stored ([`super::relations`]).
+    /// A create under a parent that is not stored, or a write that refers to an object that
+    /// is not ([`super::relations`]).
     #[error(
-        "The requested object : {parent} could not be found. Object identifiers are case sensitive."
+        "The requested object : {path} could not be found. Object identifiers are case sensitive."
     )]
-    ParentMissing { parent: String },
-    /// A delete of an object something is stored below ([`super::relations`]).
+    Missing { path: String },
+    /// A delete of an object something is stored below, or that another object refers to
+    /// ([`super::relations`]).
     #[error(
         "The object path=[{path}] cannot be deleted as either it has children or it is being \
-         referenced by other objects path=[{child}]."
+         referenced by other objects path=[{by}]."
     )]
-    HasChildren { path: String, child: String },
+    InUse { path: String, by: String },
     /// A PATCH that creates, or a merge that leaves, an incomplete object.
     #[error(transparent)]
     Invalid(#[from] FieldError),
+}
+
+impl WriteRejection {
+    /// This refusal of a companion's write ([`super::relations::companions`]) as the client
+    /// sees it: of the object the client wrote (a project whose domain has children cannot
+    /// be deleted).
+    pub fn of_owner(self, owner: &ObjectPath) -> Self {
+        match self {
+            WriteRejection::InUse { by, .. } => WriteRejection::InUse {
+                path: owner.to_string(),
+                by,
+            },
+            other => other,
+        }
+    }
 }
 
 /// The new revision a write produces. For a delete, `object` is the final state, marked for

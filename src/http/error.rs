@@ -322,8 +322,8 @@ impl From<WriteRejection> for ApiError {
                 code::REVISION_MISMATCH,
                 rejection.to_string(),
             ),
-            WriteRejection::ParentMissing { parent } => Self::object_not_found(&parent),
-            WriteRejection::HasChildren { .. } => {
+            WriteRejection::Missing { path } => Self::object_not_found(&path),
+            WriteRejection::InUse { .. } => {
                 Self::policy(StatusCode::BAD_REQUEST, code::IN_USE, rejection.to_string())
             }
             WriteRejection::Invalid(field) => Self::invalid_field(&field),

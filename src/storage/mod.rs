@@ -176,3 +176,13 @@ pub enum WriteError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+impl WriteError {
+    /// See [`WriteRejection::of_owner`].
+    fn of_owner(self, owner: &ObjectPath) -> Self {
+        match self {
+            WriteError::Rejected(rejection) => WriteError::Rejected(rejection.of_owner(owner)),
+            other => other,
+        }
+    }
+}

@@ -95,7 +95,7 @@ pub(in crate::storage) fn list_page(
 
 /// The tables a snapshot copies, each with the table its copy goes to and its columns, in one
 /// order for the copy and the restore. Every engine has them, with these names and columns.
-pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 4] = [
+pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 5] = [
     (
         "policy_objects",
         "store_snapshot_objects",
@@ -116,6 +116,11 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 4] = [
         "antrea_traceflow_scripts",
         "store_snapshot_scripts",
         "id, script",
+    ),
+    (
+        "policy_references",
+        "store_snapshot_references",
+        "path, target",
     ),
 ];
 
@@ -147,6 +152,17 @@ pub(in crate::storage) static CLIENT_OBJECTS: LazyLock<String> = LazyLock::new(|
 pub(in crate::storage) fn first_child(param: impl Fn(u8) -> String) -> String {
     format!(
         "SELECT path FROM policy_objects WHERE parent_path IN ({p1}, {p1} || '/infra') \
+         ORDER BY path LIMIT 1",
+        p1 = param(1)
+    )
+}
+
+/// The path of one object that refers to the object at `path` (parameter 1), if any: what a
+/// delete that must leave no object naming it looks for, through the targets' index. An
+/// object that names itself does not keep itself.
+pub(in crate::storage) fn first_referrer(param: impl Fn(u8) -> String) -> String {
+    format!(
+        "SELECT path FROM policy_references WHERE target = {p1} AND path <> {p1} \
          ORDER BY path LIMIT 1",
         p1 = param(1)
     )

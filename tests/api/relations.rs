@@ -1,5 +1,6 @@
-//! How objects hang together: a create needs its parent, a delete needs the object to have
-//! no children, and NSX's default objects are there from the first start and after a reset.
+//! How objects hang together: a create needs its parent, a write the objects it names by
+//! path, a delete needs the object to have no children and no referrers, and NSX's default
+//! objects are there from the first start and after a reset.
 
 use serde_json::{json, Value};
 
@@ -41,6 +42,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     ),
     ("/orgs/default", "Org"),
     ("/orgs/default/projects/default", "Project"),
+    (
+        "/orgs/default/projects/default/infra/domains/default",
+        "Domain",
+    ),
     (
         "/infra/segment-security-profiles/default-segment-security-profile",
         "SegmentSecurityProfile",
@@ -232,4 +237,236 @@ async fn an_import_line_needs_its_parent_too() {
     let message = client.send(import).await.api_error(404, 600);
     assert!(message.contains("/infra/domains/d9 "), "{message}");
     assert_eq!(export(client).await, "");
+}
+
+#[tokio::test]
+async fn references_by_path_must_be_stored_and_keep_what_they_name() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let policy = "/infra/domains/default/security-policies/web";
+    let rule_naming = |group: &str| {
+        json!({"rules": [{"resource_type": "Rule", "id": "r1", "action": "ALLOW",
+            "source_groups": [group], "destination_groups": ["ANY"],
+            "services": ["/infra/services/HTTP"], "scope": ["ANY"]}]})
+    };
+
+    // A name of an object that is not stored: NSX's 404 naming it, and nothing is written.
+    // A service NSX ships (`/infra/services/HTTP`) need not be stored.
+    let cases = [
+        (
+            "/infra/tier-1s/t1",
+            json!({"tier0_path": "/infra/tier-0s/t0"}),
+            "/infra/tier-0s/t0",
+        ),
+        (
+            "/infra/segments/s1",
+            json!({"connectivity_path": "/infra/tier-1s/t1"}),
+            "/infra/tier-1s/t1",
+        ),
+        (
+            "/infra/domains/default/groups/web",
+            json!({"expression": [{"resource_type": "PathExpression",
+                "paths": ["/infra/segments/s1"]}]}),
+            "/infra/segments/s1",
+        ),
+        (
+            policy,
+            rule_naming("/infra/domains/default/groups/web"),
+            "/infra/domains/default/groups/web",
+        ),
+    ];
+    for (path, body, missing) in &cases {
+        for method in ["PUT", "PATCH"] {
+            let message = call(client, method, path, Some(body))
+                .await
+                .api_error(404, 600);
+            assert!(
+                message.contains(&format!(" {missing} ")),
+                "{path}: {message}"
+            );
+            call(client, "GET", path, None).await.api_error(404, 600);
+        }
+    }
+
+    // Written in the order that makes each name good, every one is taken.
+    for path in ["/infra/tier-0s/t0"] {
+        assert_eq!(put(client, path).await.status, 200);
+    }
+    for (path, body, _) in &cases {
+        let reply = call(client, "PUT", path, Some(body)).await;
+        assert_eq!(reply.status, 200, "{path}: {reply:#?}");
+    }
+
+    // What is named cannot be deleted; the answer names the referrer, and nothing changes.
+    let group = "/infra/domains/default/groups/web";
+    for (target, referrer) in [
+        ("/infra/tier-0s/t0", "/infra/tier-1s/t1"),
+        ("/infra/tier-1s/t1", "/infra/segments/s1"),
+        ("/infra/segments/s1", group),
+        (group, policy),
+    ] {
+        let before = call(client, "GET", target, None).await.body;
+        let message = call(client, "DELETE", target, None)
+            .await
+            .api_error(400, 500030);
+        assert_eq!(
+            message,
+            format!(
+                "The object path=[{target}] cannot be deleted as either it has children or it \
+                 is being referenced by other objects path=[{referrer}]."
+            )
+        );
+        assert_eq!(call(client, "GET", target, None).await.body, before);
+    }
+
+    // A snapshot keeps the references, a restart too; an export imports into an empty store
+    // in path order, though a segment sorts before the tier-1 it names.
+    let saved = client
+        .send(client.request("PUT", "/store/v1/snapshots/named"))
+        .await;
+    assert_eq!(saved.status, 200, "{saved:#?}");
+    let exported = export(client).await;
+    server.terminate();
+    let server = workspace.start();
+    let client = &server.client;
+    call(client, "DELETE", group, None)
+        .await
+        .api_error(400, 500030);
+    let reset = client.send(client.request("POST", "/store/v1/reset")).await;
+    assert_eq!(reset.body, json!({"objects_removed": 5}), "{reset:#?}");
+    let import = client
+        .request("POST", "/store/v1/import")
+        .header("content-type", "application/x-ndjson")
+        .body(exported.clone());
+    let imported = client.send(import).await;
+    assert_eq!(imported.body, json!({"imported": 5}), "{imported:#?}");
+    call(client, "DELETE", group, None)
+        .await
+        .api_error(400, 500030);
+
+    // A policy that no longer names the group lets it go; so does a deleted referrer.
+    let current = call(client, "GET", policy, None).await.body;
+    let mut replaced = rule_naming("ANY");
+    replaced["_revision"] = current["_revision"].clone();
+    assert_eq!(
+        call(client, "PUT", policy, Some(&replaced)).await.status,
+        200
+    );
+    assert_eq!(call(client, "DELETE", group, None).await.status, 200);
+    assert_eq!(
+        call(client, "DELETE", "/infra/segments/s1", None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        call(client, "DELETE", "/infra/tier-1s/t1", None)
+            .await
+            .status,
+        200
+    );
+
+    // The snapshot brings the references back with the objects.
+    let restore = client.request("POST", "/store/v1/snapshots/named?action=restore");
+    assert_eq!(client.send(restore).await.status, 200);
+    call(client, "DELETE", group, None)
+        .await
+        .api_error(400, 500030);
+    call(client, "DELETE", "/infra/tier-0s/t0", None)
+        .await
+        .api_error(400, 500030);
+
+    // An import whose line names an object no line or stored object is: refused whole.
+    let reset = client.send(client.request("POST", "/store/v1/reset")).await;
+    assert_eq!(reset.status, 200);
+    let line = json!({"resource_type": "Tier1", "path": "/infra/tier-1s/t9", "id": "t9",
+        "tier0_path": "/infra/tier-0s/none"});
+    let import = client
+        .request("POST", "/store/v1/import")
+        .header("content-type", "application/x-ndjson")
+        .body(format!("{line}\n"));
+    let message = client.send(import).await.api_error(404, 600);
+    assert!(message.contains("/infra/tier-0s/none "), "{message}");
+    assert_eq!(export(client).await, "");
+}
+
+#[tokio::test]
+async fn a_project_comes_and_goes_with_its_own_default_domain() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let project = "/orgs/default/projects/p1";
+    let domain = "/orgs/default/projects/p1/infra/domains/default";
+    let group = "/orgs/default/projects/p1/infra/domains/default/groups/web";
+
+    assert_eq!(put(client, project).await.status, 200);
+    let stored = call(client, "GET", domain, None).await;
+    assert_eq!(stored.status, 200, "{stored:#?}");
+    assert_eq!(stored.body["resource_type"], "Domain");
+    assert_eq!(
+        stored.body["parent_path"],
+        "/orgs/default/projects/p1/infra"
+    );
+    assert_eq!(stored.body["_system_owned"], true);
+    // Clients read it, and write under it; they cannot write it (its route has GET only).
+    call(client, "DELETE", domain, None)
+        .await
+        .api_error(405, 253);
+    let listed = call(
+        client,
+        "GET",
+        "/orgs/default/projects/p1/infra/domains",
+        None,
+    )
+    .await;
+    assert_eq!(listed.body["result_count"], 1, "{listed:#?}");
+    assert_eq!(put(client, group).await.status, 200);
+
+    // A project whose domain holds something cannot be deleted; the answer names the
+    // project, and nothing changes.
+    let message = call(client, "DELETE", project, None)
+        .await
+        .api_error(400, 500030);
+    assert_eq!(
+        message,
+        format!(
+            "The object path=[{project}] cannot be deleted as either it has children or it is \
+             being referenced by other objects path=[{group}]."
+        )
+    );
+    assert_eq!(call(client, "GET", domain, None).await.status, 200);
+
+    // An export leaves the domain out (an import of the project writes it again).
+    let exported = export(client).await;
+    assert!(
+        !exported.contains(&format!("\"path\":\"{domain}\"")),
+        "{exported}"
+    );
+
+    // Emptied, the project goes with its domain; history has both deletes.
+    assert_eq!(call(client, "DELETE", group, None).await.status, 200);
+    assert_eq!(call(client, "DELETE", project, None).await.status, 200);
+    call(client, "GET", domain, None).await.api_error(404, 600);
+    let history = client
+        .send(client.request("GET", &format!("/store/v1/revisions?path={domain}")))
+        .await;
+    let operations: Vec<&str> = history.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|revision| revision["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(operations, ["delete", "create"], "{history:#?}");
+
+    // The export imports: the project, its domain, and the group under the domain.
+    let import = client
+        .request("POST", "/store/v1/import")
+        .header("content-type", "application/x-ndjson")
+        .body(exported.clone());
+    let imported = client.send(import).await;
+    assert_eq!(imported.body, json!({"imported": 2}), "{imported:#?}");
+    assert_eq!(call(client, "GET", domain, None).await.status, 200);
+    assert_eq!(call(client, "GET", group, None).await.status, 200);
+    assert_eq!(export(client).await, exported);
 }

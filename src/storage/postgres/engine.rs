@@ -425,6 +425,8 @@ impl Engine {
         else {
             return Ok(Attempt::Ended(None));
         };
+        let companions = relations::companions(&applied);
+        writes::delete_companions(conn, &applied, &companions, request.stamp).await?;
         writes::check_relations(conn, &applied).await?;
         // A create's object is new: its unique id has no run yet.
         let current_run = match applied.operation {
@@ -442,7 +444,10 @@ impl Engine {
             });
         Ok(
             match writes::persist(conn, &applied, run.as_ref(), &current.versions).await? {
-                Persisted::Written => Attempt::Ended(Some(applied)),
+                Persisted::Written => {
+                    writes::create_companions(conn, companions).await?;
+                    Attempt::Ended(Some(applied))
+                }
                 Persisted::Raced => Attempt::Raced,
             },
         )

@@ -11,12 +11,13 @@ use sqlx::{FromRow, PgConnection, Row};
 use super::errors::Classified;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
-use crate::domain::relations::{self, Check};
+use crate::domain::relations::{self, Check, Companion};
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
+use crate::domain::write::{self, Stamp};
 use crate::domain::{
-    Applied, FieldError, ObjectId, ObjectPath, Operation, PolicyObject, WriteRejection,
+    Applied, Change, FieldError, ObjectId, ObjectPath, Operation, PolicyObject, WriteRejection,
 };
 use crate::storage::queries::{self, CLIENT_OBJECTS, SNAPSHOT_TABLES as TABLES};
 use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
@@ -158,8 +159,9 @@ fn run_json(run: &Run) -> (String, String) {
 // unique id, $3 the revision, $4 the operation, $5 the whole object, $6 the time, $7 the
 // user) and writes the run ($12 its number, $13 its start, $14 when it is ready, $15 its
 // status, $16 its observations); the change itself binds the rest ($17 the config; a
-// create's $18 to $21). Each statement binds the first of these parameters, a delete's up to
-// $11, a replace's up to $17.
+// create's $18 to $21) and, last, the paths the object refers to (a replace's $18, a
+// create's $22), which replace the path's rows of `policy_references`. Each statement binds
+// the first of these parameters, a delete's up to $11.
 //
 // `unchanged` reads with the statement's snapshot, taken once the statement holds its lock
 // on `policy_objects`: a whole-store operation, a retrace or a script (`lock_store`) has
@@ -197,6 +199,8 @@ static DELETE: LazyLock<String> = LazyLock::new(|| {
                   WHERE path = $1 AND xmin::text::bigint = $8 AND EXISTS (SELECT FROM unchanged)
                   RETURNING path),
               runs AS (DELETE FROM antrea_traceflow_runs WHERE path IN (SELECT path FROM changed)),
+              unreferenced AS (
+                  DELETE FROM policy_references WHERE path IN (SELECT path FROM changed)),
               {REVISION}
          SELECT count(*) FROM changed"
     )
@@ -213,6 +217,9 @@ static CREATE: LazyLock<String> = LazyLock::new(|| {
                   WHERE EXISTS (SELECT FROM unchanged)
                   ON CONFLICT (path) DO NOTHING
                   RETURNING path),
+              referenced AS (
+                  INSERT INTO policy_references (path, target)
+                  SELECT path, unnest($22::text[]) FROM changed),
               {REVISION},
               {run}
          SELECT count(*) FROM changed",
@@ -229,6 +236,11 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
                       last_modified_user = $7
                   WHERE path = $1 AND xmin::text::bigint = $8 AND EXISTS (SELECT FROM unchanged)
                   RETURNING path),
+              unreferenced AS (
+                  DELETE FROM policy_references WHERE path IN (SELECT path FROM changed)),
+              referenced AS (
+                  INSERT INTO policy_references (path, target)
+                  SELECT path, unnest($18::text[]) FROM changed),
               {REVISION},
               {run}
          SELECT count(*) FROM changed",
@@ -236,8 +248,9 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Writes the new state of the object, appends its history row and starts its `run` (a
-/// deleted object's runs go with it), all in one statement, which commits by itself outside
+/// Writes the new state of the object and the paths it refers to, appends its history row
+/// and starts its `run` (a deleted object's runs and references go with it), all in one
+/// statement, which commits by itself outside
 /// a transaction. It writes only while the rows the write `read` are as it read them; when
 /// one has changed meanwhile (another write of the object, a retrace, a script, a
 /// whole-store operation), nothing is written, and the caller starts over: its rules then
@@ -285,7 +298,7 @@ pub(super) async fn persist(
                 .bind(status)
                 .bind(observations)
                 .bind(object.config.to_json());
-            if operation == Operation::Create {
+            let statement = if operation == Operation::Create {
                 statement
                     .bind(object.path.parent().unwrap_or(""))
                     .bind(object.resource_type())
@@ -293,7 +306,8 @@ pub(super) async fn persist(
                     .bind(&meta.create_user)
             } else {
                 statement
-            }
+            };
+            statement.bind(relations::references(object))
         }
     };
     let changed = statement.fetch_one(&mut *tx).await.classified()?;
@@ -393,48 +407,90 @@ pub(super) async fn reset(tx: &mut PgConnection, now: i64) -> Result<u64, StoreE
     Ok(removed)
 }
 
-/// Refuses `applied` where what it needs of the objects around it ([`relations::check`]) is
-/// not what is stored. In a transaction, the parent's row stays share-locked until the
-/// create commits, so that a delete of the parent (which locks its row for update, then
-/// looks for children) orders wholly before or after it.
+/// Refuses `applied` where what it needs of the objects around it ([`relations::checks`])
+/// is not what is stored. In a transaction, the rows of the parent and of the objects it
+/// refers to stay share-locked until the write commits, so that a delete of one of them
+/// (which locks its row for update, then looks for children and referrers) orders wholly
+/// before or after it.
 pub(super) async fn check_relations(
     conn: &mut PgConnection,
     applied: &Applied,
 ) -> Result<(), WriteError> {
     static FIRST_CHILD: LazyLock<String> =
         LazyLock::new(|| queries::first_child(|n| format!("${n}")));
-    match relations::check(applied) {
-        Check::Nothing => Ok(()),
-        Check::ParentExists(parent) => {
-            let found = sqlx::query("SELECT FROM policy_objects WHERE path = $1 FOR SHARE")
-                .bind(parent)
-                .fetch_optional(&mut *conn)
-                .await
-                .classified()?;
-            match found {
-                Some(_) => Ok(()),
-                None => Err(WriteRejection::ParentMissing {
-                    parent: parent.to_owned(),
+    static FIRST_REFERRER: LazyLock<String> =
+        LazyLock::new(|| queries::first_referrer(|n| format!("${n}")));
+    for check in relations::checks(applied) {
+        let (query, path) = match check {
+            Check::ParentExists(path) | Check::ReferenceExists(path) => {
+                let found = sqlx::query("SELECT FROM policy_objects WHERE path = $1 FOR SHARE")
+                    .bind(path)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .classified()?;
+                if found.is_none() {
+                    let path = path.to_owned();
+                    return Err(WriteRejection::Missing { path }.into());
                 }
-                .into()),
+                continue;
             }
+            Check::Childless(path) => (&*FIRST_CHILD, path),
+            Check::Unreferenced(path) => (&*FIRST_REFERRER, path),
+        };
+        let by: Option<String> = sqlx::query_scalar(query)
+            .bind(path)
+            .fetch_optional(&mut *conn)
+            .await
+            .classified()?;
+        if let Some(by) = by {
+            let path = path.to_owned();
+            return Err(WriteRejection::InUse { path, by }.into());
         }
-        Check::Childless(path) => {
-            let child: Option<String> = sqlx::query_scalar(&FIRST_CHILD)
-                .bind(path)
-                .fetch_optional(&mut *conn)
+    }
+    Ok(())
+}
+
+/// Deletes what a delete takes with it ([`relations::companions`]), before the delete's own
+/// checks; in the write's transaction, holding each companion's row.
+pub(super) async fn delete_companions(
+    tx: &mut PgConnection,
+    applied: &Applied,
+    companions: &[Companion],
+    stamp: Stamp<'_>,
+) -> Result<(), WriteError> {
+    for companion in companions {
+        let Companion::Delete(path) = companion else {
+            continue;
+        };
+        hold_row(tx, path).await?;
+        let current = current(tx, path).await?;
+        let stored = current.object.filter(relations::is_system_owned);
+        if let Some(deleted) = write::apply(stored, path.clone(), Change::Delete, stamp)? {
+            check_relations(tx, &deleted)
                 .await
-                .classified()?;
-            match child {
-                None => Ok(()),
-                Some(child) => Err(WriteRejection::HasChildren {
-                    path: path.to_owned(),
-                    child,
-                }
-                .into()),
+                .map_err(|refused| refused.of_owner(&applied.object.path))?;
+            if persist(tx, &deleted, None, &current.versions).await? == Persisted::Raced {
+                return Err(
+                    StoreError::Unavailable(format!("{path} changed meanwhile; retry")).into(),
+                );
             }
         }
     }
+    Ok(())
+}
+
+/// Writes what a create brings with it where nothing is stored yet (an import's line may
+/// have written it first).
+pub(super) async fn create_companions(
+    tx: &mut PgConnection,
+    companions: Vec<Companion>,
+) -> Result<(), StoreError> {
+    for companion in companions {
+        if let Companion::Create(created) = companion {
+            persist(tx, &created, None, &Current::nothing().versions).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes every default that is not stored, each with its create revision; answers how
@@ -565,7 +621,7 @@ pub(super) async fn import(
     at: RunStart,
 ) -> Result<u64, WriteError> {
     lock_store(tx).await?;
-    let mut imported = 0;
+    let mut written = Vec::with_capacity(lines.len());
     for line in lines {
         let number = line.number;
         let unique_id = uuid_v4(&mut unique_ids.lock().expect("unique id lock"));
@@ -575,8 +631,13 @@ pub(super) async fn import(
         };
         let path = &applied.object.path;
         let mut current = current(tx, path).await?;
-        // A default as the store wrote it gives way to the line's version of it.
-        if current.object.as_ref().is_some_and(relations::is_default) {
+        // What the system wrote (a default, a project's domain) gives way to the line's
+        // version of it.
+        if current
+            .object
+            .as_ref()
+            .is_some_and(relations::is_system_owned)
+        {
             sqlx::query("DELETE FROM policy_objects WHERE path = $1")
                 .bind(path.as_str())
                 .execute(&mut *tx)
@@ -584,7 +645,6 @@ pub(super) async fn import(
                 .classified()?;
             current = Current::nothing();
         }
-        check_relations(tx, &applied).await?;
         // A new object has no run yet.
         let run = applied
             .object
@@ -600,9 +660,15 @@ pub(super) async fn import(
             };
             return Err(WriteRejection::Invalid(error.into_field_error()).into());
         }
-        imported += 1;
+        create_companions(tx, relations::companions(&applied)).await?;
+        written.push(applied);
     }
-    Ok(imported)
+    // Checked once every line is written: a line's parent or the objects it refers to may
+    // be any other line's.
+    for applied in &written {
+        check_relations(tx, applied).await?;
+    }
+    Ok(written.len() as u64)
 }
 
 /// The objects clients wrote: every stored object but the store's own defaults.

@@ -6,8 +6,9 @@ use std::sync::LazyLock;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::errors::Classified;
-use crate::domain::relations::{self, Check};
-use crate::domain::{Applied, ObjectPath, Operation, PolicyObject, WriteRejection};
+use crate::domain::relations::{self, Check, Companion};
+use crate::domain::write::{self, Stamp};
+use crate::domain::{Applied, Change, ObjectPath, Operation, PolicyObject, WriteRejection};
 use crate::storage::queries;
 use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
@@ -15,6 +16,9 @@ use crate::storage::{StoreError, WriteError};
 /// One object by its path, as an [`ObjectRow`]: the writer's lookup and the readers' GET.
 pub(super) static OBJECT_BY_PATH: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = ?1"));
+
+/// Whether an object is stored at a path: a create's parent, a default already written.
+const EXISTS_AT_PATH: &str = "SELECT 1 FROM policy_objects WHERE path = ?1";
 
 /// The row of a rusqlite query selecting [`OBJECT_COLUMNS`].
 pub(super) fn object_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectRow> {
@@ -42,7 +46,7 @@ pub(super) fn fetch(
     row.map(ObjectRow::into_object).transpose()
 }
 
-/// Writes the new state of the object and appends its history row.
+/// Writes the new state of the object, the objects it refers to, and its history row.
 pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<()> {
     let object = &applied.object;
     let path = object.path.as_str();
@@ -76,6 +80,17 @@ pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<
             meta.last_modified_user,
         ])?;
     }
+    // A create's path has no references yet; every other write replaces them.
+    if applied.operation != Operation::Create {
+        conn.prepare_cached("DELETE FROM policy_references WHERE path = ?1")?
+            .execute([&path])?;
+    }
+    if applied.operation != Operation::Delete {
+        for target in relations::references(object) {
+            conn.prepare_cached("INSERT INTO policy_references (path, target) VALUES (?1, ?2)")?
+                .execute([path, target])?;
+        }
+    }
     conn.prepare_cached(
         "INSERT INTO policy_object_revisions
              (path, unique_id, revision, operation, object, change_time, change_user)
@@ -93,41 +108,91 @@ pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<
     Ok(())
 }
 
-/// Refuses `applied` where what it needs of the objects around it ([`relations::check`]) is
-/// not what is stored: a create's parent missing, a delete's children present.
+/// Refuses `applied` where what it needs of the objects around it ([`relations::checks`])
+/// is not what is stored: a create's parent or a reference missing, a delete's children or
+/// referrers present.
 pub(super) fn check_relations(conn: &Connection, applied: &Applied) -> Result<(), WriteError> {
     static FIRST_CHILD: LazyLock<String> =
         LazyLock::new(|| queries::first_child(|n| format!("?{n}")));
-    match relations::check(applied) {
-        Check::Nothing => Ok(()),
-        Check::ParentExists(parent) => {
-            let found = conn
-                .prepare_cached("SELECT 1 FROM policy_objects WHERE path = ?1")
-                .and_then(|mut lookup| lookup.exists([parent]))
-                .classified()?;
-            match found {
-                true => Ok(()),
-                false => Err(WriteRejection::ParentMissing {
-                    parent: parent.to_owned(),
-                }
-                .into()),
-            }
-        }
-        Check::Childless(path) => {
-            let child: Option<String> = conn
-                .prepare_cached(&FIRST_CHILD)
-                .and_then(|mut lookup| lookup.query_row([path], |row| row.get(0)).optional())
-                .classified()?;
-            match child {
-                None => Ok(()),
-                Some(child) => Err(WriteRejection::HasChildren {
+    static FIRST_REFERRER: LazyLock<String> =
+        LazyLock::new(|| queries::first_referrer(|n| format!("?{n}")));
+    let first = |query: &str, path: &str| -> Result<Option<String>, StoreError> {
+        conn.prepare_cached(query)
+            .and_then(|mut lookup| lookup.query_row([path], |row| row.get(0)).optional())
+            .classified()
+    };
+    for check in relations::checks(applied) {
+        let rejection = match check {
+            Check::ParentExists(path) | Check::ReferenceExists(path) => (!exists(conn, path)?)
+                .then(|| WriteRejection::Missing {
                     path: path.to_owned(),
-                    child,
-                }
-                .into()),
+                }),
+            Check::Childless(path) => first(&FIRST_CHILD, path)?.map(|by| WriteRejection::InUse {
+                path: path.to_owned(),
+                by,
+            }),
+            Check::Unreferenced(path) => {
+                first(&FIRST_REFERRER, path)?.map(|by| WriteRejection::InUse {
+                    path: path.to_owned(),
+                    by,
+                })
+            }
+        };
+        if let Some(rejection) = rejection {
+            return Err(rejection.into());
+        }
+    }
+    Ok(())
+}
+
+/// Checks and writes `applied` with what it brings with it ([`relations::companions`]):
+/// answers the companions written, for the cache.
+pub(super) fn write_checked(
+    conn: &Connection,
+    applied: &Applied,
+    stamp: Stamp<'_>,
+) -> Result<Vec<Applied>, WriteError> {
+    let mut written = Vec::new();
+    let companions = relations::companions(applied);
+    for companion in &companions {
+        if let Companion::Delete(path) = companion {
+            let stored = fetch(conn, path)?.filter(relations::is_system_owned);
+            if let Some(deleted) = write::apply(stored, path.clone(), Change::Delete, stamp)? {
+                check_relations(conn, &deleted)
+                    .map_err(|refused| refused.of_owner(&applied.object.path))?;
+                persist(conn, &deleted).classified()?;
+                written.push(deleted);
             }
         }
     }
+    check_relations(conn, applied)?;
+    persist(conn, applied).classified()?;
+    written.extend(create_companions(conn, companions)?);
+    Ok(written)
+}
+
+/// Writes the companions a create brings where nothing is stored yet (an import's line may
+/// have written one first); answers those it wrote.
+pub(super) fn create_companions(
+    conn: &Connection,
+    companions: Vec<Companion>,
+) -> Result<Vec<Applied>, StoreError> {
+    let mut written = Vec::new();
+    for companion in companions {
+        if let Companion::Create(created) = companion {
+            if !exists(conn, created.object.path.as_str())? {
+                persist(conn, &created).classified()?;
+                written.push(created);
+            }
+        }
+    }
+    Ok(written)
+}
+
+fn exists(conn: &Connection, path: &str) -> Result<bool, StoreError> {
+    conn.prepare_cached(EXISTS_AT_PATH)
+        .and_then(|mut lookup| lookup.exists([path]))
+        .classified()
 }
 
 /// Writes every default that is not stored, each with its create revision; answers how
@@ -136,7 +201,7 @@ pub(super) fn seed_defaults(conn: &Connection, now: i64) -> rusqlite::Result<usi
     let mut seeded = 0;
     for applied in relations::defaults(now) {
         let stored = conn
-            .prepare_cached("SELECT 1 FROM policy_objects WHERE path = ?1")?
+            .prepare_cached(EXISTS_AT_PATH)?
             .exists([applied.object.path.as_str()])?;
         if !stored {
             persist(conn, &applied)?;

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rand_chacha::ChaCha8Rng;
 
 use super::errors::Classified;
-use super::objects::{check_relations, fetch, persist, seed_defaults};
+use super::objects::{check_relations, create_companions, fetch, persist, seed_defaults};
 use super::runs;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
@@ -126,11 +126,12 @@ pub(super) fn import(
     (results, unique_ids): (&ResultsPolicy, &mut ChaCha8Rng),
     at: RunStart,
 ) -> Result<u64, WriteError> {
-    let mut imported = 0;
+    let mut written = Vec::with_capacity(lines.len());
     for line in lines {
         match fetch(conn, &line.path)? {
-            // A default as the store wrote it gives way to the line's version of it.
-            Some(stored) if relations::is_default(&stored) => {
+            // What the system wrote (a default, a project's domain) gives way to the line's
+            // version of it.
+            Some(stored) if relations::is_system_owned(&stored) => {
                 conn.execute(
                     "DELETE FROM policy_objects WHERE path = ?1",
                     [stored.path.as_str()],
@@ -158,12 +159,17 @@ pub(super) fn import(
             operation: Operation::Create,
             object: Arc::new(line.into_object(at.stamp, user, unique_id)),
         };
-        check_relations(conn, &applied)?;
         persist(conn, &applied).classified()?;
         runs::start(conn, &applied.object, results, at, RunNumber::Next)?;
-        imported += 1;
+        create_companions(conn, relations::companions(&applied))?;
+        written.push(applied);
     }
-    Ok(imported)
+    // Checked once every line is written: a line's parent or the objects it refers to may
+    // be any other line's.
+    for applied in &written {
+        check_relations(conn, applied)?;
+    }
+    Ok(written.len() as u64)
 }
 
 /// The objects clients wrote: every stored object but the store's own defaults.

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer::WalPace;
 use super::errors::{self, Classified};
-use super::objects::{check_relations, fetch, persist, seed_defaults};
+use super::objects::{fetch, seed_defaults, write_checked};
 use super::{runs, whole};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
@@ -131,7 +131,9 @@ const PENDING_RUNS: &str = "start_runs";
 
 /// What a task did.
 enum Done {
-    Written(Option<Applied>),
+    /// The object's write (`None`: nothing to change), and what it brought with it
+    /// ([`crate::domain::relations::companions`]).
+    Written(Option<Applied>, Vec<Applied>),
     Retraced(Option<Arc<PolicyObject>>),
     Scripted,
     CaughtUp(CaughtUp),
@@ -150,7 +152,7 @@ impl Done {
     fn changed_something(&self) -> bool {
         !matches!(
             self,
-            Done::Written(None)
+            Done::Written(None, _)
                 | Done::Probed
                 | Done::Retraced(None)
                 // The store's own start, before any client: the defaults are written at
@@ -211,7 +213,7 @@ impl Writer {
     pub async fn write(&self, path: ObjectPath, change: Change, user: &str) -> Outcome {
         let user = user.to_owned();
         match self.submit(Task::Write { path, change, user }).await? {
-            Done::Written(applied) => Ok(applied),
+            Done::Written(applied, _) => Ok(applied),
             _ => unreachable!("a write answers what it wrote"),
         }
     }
@@ -471,16 +473,20 @@ fn commit_batch(
         return;
     }
     metrics::batch_committed(writes, started.elapsed());
-    let replaced_all = answered
-        .iter()
-        .any(|(_, outcome)| matches!(outcome, Ok(Done::Reset { .. } | Done::Restored(Some(_)))));
+    let replaced_all = answered.iter().any(|(_, outcome)| {
+        matches!(
+            outcome,
+            Ok(Done::Reset { .. } | Done::Restored(Some(_)) | Done::Imported(_))
+        )
+    });
     if replaced_all {
-        // Before anyone is answered: no GET can see an object from before a reset or restore.
+        // Before anyone is answered: no GET can see an object from before a reset or restore,
+        // nor a default an import replaced.
         cache.clear();
     }
-    cache.committed(answered.iter().filter_map(|(_, outcome)| match outcome {
-        Ok(Done::Written(Some(applied))) => Some(applied),
-        _ => None,
+    cache.committed(answered.iter().flat_map(|(_, outcome)| match outcome {
+        Ok(Done::Written(applied, companions)) => applied.as_slice().iter().chain(companions),
+        _ => [].iter().chain(&[]),
     }));
     for (reply, outcome) in answered {
         let _ = reply.send(outcome);
@@ -522,16 +528,16 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
                 unique_id: uuid_v4(&mut context.unique_ids),
             };
             let applied = write::apply(current, path, change, stamp)?;
+            let mut companions = Vec::new();
             if let Some(applied) = &applied {
-                check_relations(conn, applied)?;
-                persist(conn, applied).classified()?;
+                companions = write_checked(conn, applied, stamp)?;
                 if applied.operation == Operation::Delete {
                     runs::remove(conn, &applied.object).classified()?;
                 } else {
                     runs::start(conn, &applied.object, &results, at, RunNumber::Next)?;
                 }
             }
-            Done::Written(applied)
+            Done::Written(applied, companions)
         }
         Task::Retrace { id } => {
             let object = fetch(conn, &ObjectPath::traceflow(&id))?.map(Arc::new);
@@ -685,7 +691,7 @@ mod tests {
         );
 
         for mut answer in [first_answer, last_answer] {
-            let Ok(Done::Written(Some(applied))) = answer.try_recv().unwrap() else {
+            let Ok(Done::Written(Some(applied), _)) = answer.try_recv().unwrap() else {
                 panic!("a create")
             };
             assert_eq!(applied.operation, Operation::Create);

@@ -38,6 +38,9 @@ const README_QUERIES: &[&str] = &[
     // What is stored below one object, by type
     "SELECT resource_type, count(*) AS objects FROM policy_objects
       WHERE parent_path = '/infra/domains/default' GROUP BY resource_type ORDER BY resource_type",
+    // What names one object (and so keeps it from being deleted)
+    "SELECT path FROM policy_references
+      WHERE target = '/infra/domains/default/groups/web' ORDER BY path",
 ];
 
 #[tokio::test]
@@ -124,6 +127,21 @@ async fn the_readme_queries_answer_what_they_promise() {
     assert_eq!(
         run(README_QUERIES[7]),
         [["Group".to_owned(), "Integer(2)".to_owned()]]
+    );
+    let policy = "/policy/api/v1/infra/domains/default/security-policies/p";
+    let request = server
+        .client
+        .request("PUT", policy)
+        .header("content-type", "application/json")
+        .body(
+            json!({"rules": [{"resource_type": "Rule", "id": "r",
+                "source_groups": ["/infra/domains/default/groups/web"]}]})
+            .to_string(),
+        );
+    assert_eq!(server.client.send(request).await.status, 200);
+    assert_eq!(
+        run(README_QUERIES[8]),
+        [["/infra/domains/default/security-policies/p".to_owned()]]
     );
 
     // t14 was replaced once: its current run is its second.
