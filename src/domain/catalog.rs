@@ -41,6 +41,21 @@ pub struct Catalog {
     types: Vec<TypeDef>,
     by_name: HashMap<String, TypeId>,
     tree: Node,
+    /// The Hierarchical API's wrappers by name (`ChildGroup`).
+    wrappers: HashMap<String, ChildWrapper>,
+    /// The wrapper of each wrapped type, and of each subtype of one.
+    wrapper_of: HashMap<TypeId, String>,
+    /// Where an object of a type lives below an object of a route (`None`: at a root).
+    child_routes: HashMap<(Option<RouteId>, TypeId), RouteId>,
+}
+
+/// A wrapper of the Hierarchical API: `{"resource_type": "ChildGroup", "Group": {...}}`
+/// carries an object of `object_type` under `key`.
+#[derive(Debug)]
+pub struct ChildWrapper {
+    pub name: String,
+    pub key: String,
+    pub object_type: TypeId,
 }
 
 /// A struct type: its fields by name, and the types a value declared as it may be instead,
@@ -209,13 +224,82 @@ impl Catalog {
         for parent in parents.into_iter().flatten() {
             routes[parent.0 as usize].has_children = true;
         }
+        // Where a type lives below a route: its own route, or the route of a base it is a
+        // subtype of; where two routes take one type, the shorter (`/infra/segments/{}`
+        // rather than a longer special collection).
+        let mut by_depth: Vec<usize> = (0..routes.len()).collect();
+        by_depth.sort_by_key(|index| routes[*index].segments.len());
+        let mut child_routes = HashMap::new();
+        for index in by_depth {
+            let route = &routes[index];
+            let own = std::iter::once(route.object_type);
+            let subtypes = types[route.object_type.0 as usize].subtypes.iter().copied();
+            for object_type in own.chain(subtypes) {
+                child_routes
+                    .entry((route.parent, object_type))
+                    .or_insert(RouteId(index as u32));
+            }
+        }
+        let mut wrappers = HashMap::new();
+        let mut wrapper_of = HashMap::new();
+        for (name, raw) in &raw.children {
+            let object_type = lookup(&raw.object_type)?;
+            let own = std::iter::once(object_type);
+            let subtypes = types[object_type.0 as usize].subtypes.iter().copied();
+            for wrapped in own.chain(subtypes) {
+                wrapper_of.entry(wrapped).or_insert_with(|| name.clone());
+            }
+            wrappers.insert(
+                name.clone(),
+                ChildWrapper {
+                    name: name.clone(),
+                    key: raw.key.clone(),
+                    object_type,
+                },
+            );
+        }
         Ok(Self {
             sdk: raw.sdk,
             routes,
             types,
             by_name,
             tree,
+            wrappers,
+            wrapper_of,
+            child_routes,
         })
+    }
+
+    /// The Hierarchical API's wrapper named `name` (`ChildGroup`).
+    pub fn wrapper(&self, name: &str) -> Option<&ChildWrapper> {
+        self.wrappers.get(name)
+    }
+
+    /// The wrapper an object of `object_type` is carried in (a subtype's: its base's).
+    pub fn wrapper_of(&self, object_type: TypeId) -> Option<&ChildWrapper> {
+        self.wrappers.get(self.wrapper_of.get(&object_type)?)
+    }
+
+    /// The route of an object of `object_type` whose parent is an object of `parent` (`None`:
+    /// an object at a root, an org).
+    pub fn child_route(&self, parent: Option<RouteId>, object_type: TypeId) -> Option<RouteId> {
+        self.child_routes.get(&(parent, object_type)).copied()
+    }
+
+    /// The path of the object of `route` below `parent`, a path of the route's parent (`""`
+    /// for a route at a root): the parent's path, the route's literal segments below it, and
+    /// `id` where the route takes an id (a singleton's route takes none).
+    pub fn child_path(&self, route: RouteId, parent: &str, id: &str) -> String {
+        let depth = parent.matches('/').count();
+        let mut path = parent.to_owned();
+        for segment in &self.route(route).segments[depth..] {
+            path.push('/');
+            match segment {
+                Segment::Literal(text) => path.push_str(text),
+                Segment::Variable => path.push_str(id),
+            }
+        }
+        path
     }
 
     /// The route a concrete path (its percent-decoded segments below `/policy/api/v1`)
@@ -331,7 +415,16 @@ fn template_segments(template: &str) -> Vec<Segment> {
 struct RawCatalog {
     sdk: String,
     objects: Vec<RawObject>,
+    children: BTreeMap<String, RawChild>,
     types: BTreeMap<String, RawType>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChild {
+    key: String,
+    #[serde(rename = "type")]
+    object_type: String,
 }
 
 #[derive(Deserialize)]
@@ -429,6 +522,53 @@ mod tests {
     fn type_of(path: &str) -> &'static str {
         let route = located(path).unwrap_or_else(|| panic!("{path} is not served"));
         &catalog().type_def(route.object_type).name
+    }
+
+    #[test]
+    fn wrappers_carry_their_objects_under_the_sdks_keys_and_find_their_routes() {
+        let catalog = catalog();
+        let at = |path: &str| {
+            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            catalog.locate(&segments).unwrap().route
+        };
+        let traceflows = catalog.wrapper("ChildAntreaTraceflowConfig").unwrap();
+        assert_eq!(traceflows.key, "TraceflowConfig");
+        let group = catalog.wrapper("ChildGroup").unwrap();
+        assert_eq!(group.key, "Group");
+        let domain = at("/infra/domains/d");
+        let route = catalog
+            .child_route(Some(domain), group.object_type)
+            .unwrap();
+        assert_eq!(
+            catalog.child_path(route, "/infra/domains/d", "web"),
+            "/infra/domains/d/groups/web"
+        );
+        let route = catalog
+            .child_route(Some(at("/infra")), traceflows.object_type)
+            .unwrap();
+        assert_eq!(
+            catalog.child_path(route, "/infra", "t1"),
+            "/infra/antrea/traceflows/t1"
+        );
+        // A subtype is carried in its base's wrapper, and lives at its base's route.
+        let entry = catalog.type_named("L4PortSetServiceEntry").unwrap();
+        assert_eq!(catalog.wrapper_of(entry).unwrap().name, "ChildServiceEntry");
+        assert!(catalog
+            .child_route(Some(at("/infra/services/s")), entry)
+            .is_some());
+        // Orgs hang from no route; a project's Infra is a container below its project.
+        let org = catalog.wrapper("ChildOrg").unwrap();
+        let route = catalog.child_route(None, org.object_type).unwrap();
+        assert_eq!(catalog.child_path(route, "", "default"), "/orgs/default");
+        let infra = catalog.wrapper("ChildInfra").unwrap();
+        let route = catalog
+            .child_route(Some(at("/orgs/o/projects/p")), infra.object_type)
+            .unwrap();
+        assert!(catalog.route(route).container);
+        assert_eq!(
+            catalog.child_path(route, "/orgs/o/projects/p", "infra"),
+            "/orgs/o/projects/p/infra"
+        );
     }
 
     #[test]
@@ -534,7 +674,7 @@ mod tests {
 
     #[test]
     fn an_undefined_type_is_refused() {
-        let text = r#"{"sdk": "x", "objects": [{"path": "/infra", "type": "Nope", "methods": ["GET"]}], "types": {}}"#;
+        let text = r#"{"sdk": "x", "objects": [{"path": "/infra", "type": "Nope", "methods": ["GET"]}], "children": {}, "types": {}}"#;
         assert!(Catalog::parse(text).unwrap_err().contains("Nope"));
     }
 }

@@ -14,6 +14,7 @@ pub mod exchange;
 pub mod fault;
 pub mod field;
 pub mod generic;
+pub mod hierarchy;
 pub mod history;
 pub mod id;
 pub mod list;

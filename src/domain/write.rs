@@ -22,6 +22,18 @@ pub enum Document {
 }
 
 impl Document {
+    /// The document a body's members make for the object at `path`, by its kind's module.
+    pub fn from_object(
+        object: serde_json::Map<String, serde_json::Value>,
+        path: &ObjectPath,
+    ) -> Result<Self, FieldError> {
+        Ok(if path.is_traceflow() {
+            TraceflowDocument::from_object(object, path.id())?.into()
+        } else {
+            CatalogDocument::from_object(object, path)?.into()
+        })
+    }
+
     pub fn revision(&self) -> Option<i64> {
         match self {
             Document::Traceflow(doc) => doc.revision,

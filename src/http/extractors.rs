@@ -80,6 +80,24 @@ impl FromRequest for JsonBody {
     }
 }
 
+/// The JSON body of a hierarchical request, which may hold a whole tree of objects: within
+/// `server.import_body_limit`, as an import's.
+pub struct TreeBody(pub Bytes);
+
+impl FromRequest for TreeBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if let Err(err) = check_content_type(req, JSON) {
+            return Box::pin(ready(Err(err)));
+        }
+        let limits = limits(req);
+        let read = read_body(req, payload, limits.import_max_bytes, limits.timeout);
+        Box::pin(async move { read.await.map(TreeBody) })
+    }
+}
+
 /// An import's body: `Content-Type: application/x-ndjson`, within
 /// `server.import_body_limit`.
 pub struct NdjsonBody(pub Bytes);

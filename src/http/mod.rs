@@ -6,6 +6,7 @@ mod error;
 pub mod extractors;
 pub mod faults;
 pub mod health;
+mod hierarchy;
 mod history;
 mod objects;
 pub mod observe;

@@ -1,7 +1,9 @@
 //! Handlers for every object path of the catalog (the README's "Every Policy type"): GET,
 //! PUT, PATCH and DELETE of `/policy/api/v1/<path>` wherever the catalog serves an object,
 //! with the methods the SDK has for it. Traceflow configs have their own routes
-//! ([`super::traceflows`]), registered before these, for their actions and results.
+//! ([`super::traceflows`]), registered before these, for their actions and results. The
+//! `Infra` roots (`/infra`, a project's `/infra`) are no objects: their GET, PUT and PATCH
+//! are the Hierarchical API's ([`super::hierarchy`]).
 
 use actix_web::dev::Payload;
 use actix_web::http::header::ContentType;
@@ -14,12 +16,14 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::auth::{Reader, Writer};
-use super::extractors::JsonBody;
+use super::extractors::{JsonBody, TreeBody};
+use super::hierarchy;
 use super::pages::{query_pairs, PageBody};
 use super::responses::empty_response;
 use super::{ApiError, POLICY_API};
 use crate::domain::catalog::{catalog, Methods, RouteId};
 use crate::domain::generic::CatalogDocument;
+use crate::domain::hierarchy::Root;
 use crate::domain::list::{Collection, ListQuery};
 use crate::domain::paging::Params;
 use crate::domain::{Change, FieldError, ObjectPath, PolicyObject};
@@ -111,12 +115,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// GET: the stored object, or one page of a collection's objects.
-pub async fn read(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn read(
+    reader: Reader,
+    store: Store,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let segments = segments(&req)?;
     if let Some(route) = catalog().locate_collection(&segments) {
         return list(&store, &req, &segments, route).await;
     }
     let CatalogPath(path) = CatalogPath::extract(&req).await?;
+    if let Some(root) = Root::container(&path) {
+        return hierarchy::read(reader, &store, &req, &root).await;
+    }
     match store.get(&path).await? {
         Some(object) => Ok(object_response(&object)),
         None => Err(ApiError::object_not_found(path.as_str())),
@@ -173,13 +184,46 @@ pub(super) async fn list_response(
     Ok(body.response())
 }
 
-/// PUT: create, or replace with the stored `_revision`. Answers the stored object.
+/// The body of a PUT or PATCH of a catalog path: an object's, or on a root, a tree's (with
+/// its own limit).
+pub enum WriteBody {
+    Object(JsonBody),
+    Tree(TreeBody),
+}
+
+impl FromRequest for WriteBody {
+    type Error = ApiError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let on_root = locate(req).is_ok_and(|path| Root::container(&path).is_some());
+        if on_root {
+            let body = TreeBody::from_request(req, payload);
+            Box::pin(async move { body.await.map(WriteBody::Tree) })
+        } else {
+            let body = JsonBody::from_request(req, payload);
+            Box::pin(async move { body.await.map(WriteBody::Object) })
+        }
+    }
+}
+
+/// PUT: create, or replace with the stored `_revision`. Answers the stored object. On a
+/// root (`/infra`), the Hierarchical API.
 pub async fn put(
-    Writer(actor): Writer,
+    writer: Writer,
     store: Store,
+    req: HttpRequest,
     CatalogPath(path): CatalogPath,
-    JsonBody(body): JsonBody,
+    body: WriteBody,
 ) -> Result<HttpResponse, ApiError> {
+    let body = match body {
+        WriteBody::Tree(tree) => {
+            let root = Root::container(&path).expect("a tree's body is a root's");
+            return hierarchy::put(writer, &store, &req, &root, tree).await;
+        }
+        WriteBody::Object(JsonBody(body)) => body,
+    };
+    let Writer(actor) = writer;
     let document = CatalogDocument::parse(&body, &path)?;
     let applied = store
         .write(path, Change::Put(document.into()), &actor.name)
@@ -188,13 +232,23 @@ pub async fn put(
     Ok(object_response(&applied.object))
 }
 
-/// PATCH: create, or merge the top-level fields given. Answers an empty body.
+/// PATCH: create, or merge the top-level fields given. Answers an empty body. On a root
+/// (`/infra`), the Hierarchical API.
 pub async fn patch(
-    Writer(actor): Writer,
+    writer: Writer,
     store: Store,
+    req: HttpRequest,
     CatalogPath(path): CatalogPath,
-    JsonBody(body): JsonBody,
+    body: WriteBody,
 ) -> Result<HttpResponse, ApiError> {
+    let body = match body {
+        WriteBody::Tree(tree) => {
+            let root = Root::container(&path).expect("a tree's body is a root's");
+            return hierarchy::patch(writer, &store, &req, &root, tree).await;
+        }
+        WriteBody::Object(JsonBody(body)) => body,
+    };
+    let Writer(actor) = writer;
     let document = CatalogDocument::parse(&body, &path)?;
     store
         .write(path, Change::Patch(document.into()), &actor.name)

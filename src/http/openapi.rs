@@ -284,6 +284,7 @@ const SCHEMA_NAMES: &[&str] = &[
     "ExportedObjects",
     "ImportedObjects",
     "ImportResult",
+    "OrgRoot",
 ];
 
 fn reference(name: &str) -> Value {
@@ -477,6 +478,21 @@ fn schema(name: &str) -> Value {
             },
         }),
         "AntreaTraceflowObservationListResult" => list_of("AntreaTraceflowObservation"),
+        "OrgRoot" => json!({
+            "type": "object",
+            "properties": {
+                "resource_type": {"type": "string", "enum": ["OrgRoot"]},
+                "children": {
+                    "type": "array",
+                    "description": "ChildOrg and ChildResourceReference wrappers.",
+                    "items": {
+                        "type": "object",
+                        "required": ["resource_type"],
+                        "properties": {"resource_type": {"type": "string"}},
+                    },
+                },
+            },
+        }),
         "NodeVersion" => json!({
             "type": "object",
             "required": ["node_version", "product_version"],

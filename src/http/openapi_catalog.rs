@@ -166,7 +166,46 @@ fn operation(
         described["requestBody"] =
             json!({"required": true, "content": {"application/json": {"schema": reference(name)}}});
     }
+    if route.container {
+        described["parameters"]
+            .as_array_mut()
+            .expect("parameters")
+            .extend(tree_parameters(verb));
+    }
     described
+}
+
+/// The query parameters of the Hierarchical API on an `Infra` root: a GET's filters, a
+/// write's revision check.
+fn tree_parameters(verb: &str) -> Vec<Value> {
+    let query = |name: &str, schema: Value, description: &str| {
+        json!({"name": name, "in": "query", "required": false, "schema": schema,
+               "description": description})
+    };
+    match verb {
+        "Read" => vec![
+            query(
+                "base_path",
+                json!({"type": "string"}),
+                "Only this object's subtree.",
+            ),
+            query(
+                "type_filter",
+                json!({"type": "string"}),
+                "Only objects of these types (comma-separated), with the objects above them.",
+            ),
+            query(
+                "filter",
+                json!({"type": "string"}),
+                "NSX's form of type_filter: Type-<type>|<type>.",
+            ),
+        ],
+        _ => vec![query(
+            "enforce_revision_check",
+            json!({"type": "boolean", "default": false}),
+            "Check each object's _revision, as a PATCH of it does.",
+        )],
+    }
 }
 
 /// The query parameters of a catalog collection's list.

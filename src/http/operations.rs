@@ -5,7 +5,7 @@
 use actix_web::http::Method;
 use actix_web::{web, Handler, Responder, Route};
 
-use super::{auth, faults, history, probes, results, spec, state, traceflows};
+use super::{auth, faults, hierarchy, history, probes, results, spec, state, traceflows};
 use super::{NODE_PATH, NODE_VERSION_PATH, NSX_HEALTH_PATH, POLICY_API, STORE_API};
 use crate::domain::object::COLLECTION_PATH;
 
@@ -139,6 +139,14 @@ const LIST_QUERY: &[Param] = &[
         description: "Accepted; nothing is marked for delete.",
     },
 ];
+
+/// The Hierarchical API's: check each object's `_revision` as a PATCH does.
+pub const ENFORCE_REVISION_CHECK: Param = Param {
+    name: "enforce_revision_check",
+    required: false,
+    schema: r#"{"type": "boolean", "default": false}"#,
+    description: "Check each object's _revision, as a PATCH of it does.",
+};
 
 const RETRACE: &[Param] = &[Param {
     name: "action",
@@ -316,6 +324,22 @@ pub fn operations() -> Vec<Operation> {
                 errors: &[400, 404],
             },
             traceflows::post_action,
+        ),
+        operation(
+            Method::PATCH,
+            hierarchy::ORG_ROOT_PATH,
+            Nsx,
+            Doc {
+                operation_id: "PatchOrgRoot",
+                summary: "The Hierarchical API from the org root: orgs, projects, VPCs and \
+                          their infra, written in one transaction.",
+                access: Crud,
+                query: &[ENFORCE_REVISION_CHECK],
+                body: Some(Json("OrgRoot")),
+                answer: None,
+                errors: &[400, 404, 412, 413],
+            },
+            hierarchy::patch_org_root,
         ),
         operation(
             Method::GET,

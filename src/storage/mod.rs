@@ -19,6 +19,7 @@ use crate::determinism::DeterminismSettings;
 use crate::domain::run::ResultsPolicy;
 
 use crate::domain::exchange::ImportLine;
+use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
@@ -68,6 +69,19 @@ pub trait ObjectStore: Send + Sync + 'static {
         change: Change,
         user: &str,
     ) -> Result<Option<Applied>, WriteError>;
+
+    /// Applies the writes of one hierarchical request in order, in one transaction: every
+    /// one, each with its history row (and its run, its references, its companions), or
+    /// none. Answers what they changed.
+    async fn write_tree(
+        &self,
+        writes: Vec<TreeWrite>,
+        user: &str,
+    ) -> Result<Vec<Applied>, WriteError>;
+
+    /// The object at `path` and every object below it, in path order, read from one
+    /// snapshot: a hierarchical GET's tree.
+    async fn subtree(&self, path: &str) -> Result<Vec<PolicyObject>, StoreError>;
 
     /// One page of the list, in the query's order; its `total` and its objects are read from
     /// one snapshot. Costs the same however many objects are stored.

@@ -11,6 +11,7 @@ mod concurrency;
 mod durability;
 mod errors;
 mod faults;
+mod hierarchy;
 mod history;
 mod hostile;
 mod list;

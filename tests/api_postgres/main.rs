@@ -21,6 +21,8 @@ mod durability;
 mod errors;
 #[path = "../api/faults.rs"]
 mod faults;
+#[path = "../api/hierarchy.rs"]
+mod hierarchy;
 #[path = "../api/history.rs"]
 mod history;
 #[path = "../api/hostile.rs"]

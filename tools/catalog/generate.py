@@ -10,7 +10,10 @@ tests/python/requirements.txt), never typed by hand:
   `/infra` or under a VPC, or at an org, a project or a VPC itself;
 - the type bindings of `vcf.nsx.model_client` (`StructType` fields, their types, optional or
   required, nested and polymorphic types), and the constraints the bindings' docstrings state
-  (read-only, enum values, ranges, string lengths).
+  (read-only, enum values, ranges, string lengths);
+- the Hierarchical API's `Child*` wrappers of those bindings: which object type each wraps,
+  and the key it carries the object under (`ChildGroup` under `Group`,
+  `ChildAntreaTraceflowConfig` under `TraceflowConfig`).
 
 Run it with the test virtualenv's Python (the README's "The catalog" says how):
 
@@ -243,6 +246,35 @@ def enum_values(doc, cls):
     return values or None
 
 
+def child_wrappers(served):
+    """The `Child*` types of the Hierarchical API that wrap an object of a served type:
+    {wrapper: {"key": the field the object is under, "type": its type}}. A wrapper's key is
+    its one capitalised field (where it has two, the one named as the wrapper without its
+    `Child`)."""
+    import vcf.nsx.model_client as model
+
+    wrappers = {}
+    for name in sorted(vars(model)):
+        cls = vars(model)[name]
+        if not name.startswith("Child") or not hasattr(cls, "get_binding_type"):
+            continue
+        binding = cls.get_binding_type()
+        keys = [field for field in binding.get_field_names() if field[:1].isupper()]
+        if name[len("Child"):] in keys:
+            keys = [name[len("Child"):]]
+        if len(keys) != 1:
+            continue  # ChildResourceReference, and the bases: no object of their own
+        wrapped = binding.get_field(keys[0])
+        while isinstance(wrapped, bt.OptionalType):
+            wrapped = wrapped.element_type
+        if isinstance(wrapped, bt.DynamicStructType) and wrapped.has_fields_of_type:
+            wrapped = wrapped.has_fields_of_type[0]
+        target = struct_name(wrapped.resolved_type) if isinstance(wrapped, bt.ReferenceType) else None
+        if target in served:
+            wrappers[name] = {"key": keys[0], "type": target}
+    return wrappers
+
+
 def catalog():
     routes = {}
     lists = {}
@@ -289,16 +321,24 @@ def catalog():
     return {
         "sdk": f"{SDK}=={importlib.metadata.version(SDK)}",
         "objects": served,
+        "children": child_wrappers({entry["type"] for entry in served}),
         "types": types.encoded,
     }
 
 
 def render(data):
-    """Sorted JSON, one object route and one type a line."""
+    """Sorted JSON, one object route, one child wrapper and one type a line."""
     lines = ["{", f'"sdk": {json.dumps(data["sdk"])},', '"objects": [']
     objects = [json.dumps(entry, sort_keys=True, separators=(",", ":")) for entry in data["objects"]]
     lines.append(",\n".join(objects))
     lines.append("],")
+    lines.append('"children": {')
+    children = [
+        f"{json.dumps(name)}:{json.dumps(entry, sort_keys=True, separators=(',', ':'))}"
+        for name, entry in sorted(data["children"].items())
+    ]
+    lines.append(",\n".join(children))
+    lines.append("},")
     lines.append('"types": {')
     types = [
         f"{json.dumps(name)}:{json.dumps(entry, sort_keys=True, separators=(',', ':'))}"

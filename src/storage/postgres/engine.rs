@@ -22,6 +22,7 @@ use super::writes::{self, Current, Persisted};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock, DeterminismSettings, Stream};
 use crate::domain::exchange::ImportLine;
+use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortValue};
 use crate::domain::object::traceflow_path;
@@ -451,6 +452,97 @@ impl Engine {
                 Persisted::Raced => Attempt::Raced,
             },
         )
+    }
+
+    /// The writes of one hierarchical request in one transaction, each as a locked write
+    /// ([`Self::write_locked`]): the rows of the objects it patches are locked first, in path
+    /// order, so that two trees never wait for each other in a circle on them. Retried, as a
+    /// whole, while another write keeps creating one of its objects first.
+    pub(super) async fn write_tree(
+        &self,
+        writes: &[TreeWrite],
+        user: &str,
+    ) -> Result<Vec<Applied>, WriteError> {
+        static LOCK_ROWS: &str =
+            "SELECT FROM policy_objects WHERE path = ANY($1) ORDER BY path FOR UPDATE";
+        let mut patched: Vec<&str> = writes
+            .iter()
+            .filter_map(|write| match write {
+                TreeWrite::Patch { path, .. } => Some(path.as_str()),
+                TreeWrite::DeleteTree(_) => None,
+            })
+            .collect();
+        patched.sort_unstable();
+        for _ in 0..LOCKED_ATTEMPTS {
+            let (context, at, mut tx) = self.begin_write().await?;
+            sqlx::query(LOCK_ROWS)
+                .bind(&patched)
+                .execute(&mut *tx)
+                .await
+                .classified()?;
+            let mut written = Vec::new();
+            let mut raced = false;
+            for write in writes {
+                let stamp = Stamp {
+                    user,
+                    now: at.stamp,
+                    unique_id: uuid_v4(&mut context.unique_ids.lock().expect("unique id lock")),
+                };
+                match write {
+                    TreeWrite::Patch { path, document } => {
+                        let change = Change::Patch(document.clone());
+                        let request = Request {
+                            path,
+                            change: &change,
+                            stamp,
+                            at,
+                        };
+                        writes::hold_row(&mut tx, path).await?;
+                        let current = writes::current(&mut tx, path).await?;
+                        match self.attempt(context, &mut tx, &request, current).await? {
+                            Attempt::Ended(applied) => written.extend(applied),
+                            Attempt::Raced => {
+                                raced = true;
+                                break;
+                            }
+                        }
+                    }
+                    TreeWrite::DeleteTree(path) => {
+                        match writes::delete_tree(&mut tx, path, stamp).await? {
+                            Some(deleted) => written.extend(deleted),
+                            None => {
+                                raced = true;
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            if raced {
+                tx.tx.rollback().await.classified()?;
+                continue;
+            }
+            let changed = !written.is_empty();
+            self.commit(tx, changed).await?;
+            return Ok(written);
+        }
+        Err(
+            StoreError::Unavailable("other writes kept creating these objects first; retry".into())
+                .into(),
+        )
+    }
+
+    /// The object at `path` and every object below it, in path order, from one snapshot.
+    pub(super) async fn subtree(&self, path: &str) -> Result<Vec<PolicyObject>, StoreError> {
+        static SUBTREE: LazyLock<String> = LazyLock::new(|| queries::subtree(|n| format!("${n}")));
+        let mut tx = self.begin_snapshot().await?;
+        let rows: Vec<ObjectRow> = sqlx::query_as(&SUBTREE)
+            .bind(path)
+            .fetch_all(&mut *tx)
+            .await
+            .classified()?;
+        tx.commit().await.classified()?;
+        rows.into_iter().map(ObjectRow::into_object).collect()
     }
 
     /// What a write answers once it has ended (committed, when it changed something).

@@ -46,6 +46,7 @@ use super::{HealthStore, ObjectStore, RunStore, StateStore, StoreError, WriteErr
 use crate::configuration::StorageSettings;
 use crate::determinism::DeterminismSettings;
 use crate::domain::exchange::ImportLine;
+use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
@@ -165,6 +166,22 @@ impl ObjectStore for PostgresStore {
     ) -> Result<Option<Applied>, WriteError> {
         let user = user.to_owned();
         self.run(|engine| async move { engine.write(path, change, &user).await })
+            .await
+    }
+
+    async fn write_tree(
+        &self,
+        writes: Vec<TreeWrite>,
+        user: &str,
+    ) -> Result<Vec<Applied>, WriteError> {
+        let user = user.to_owned();
+        self.run(|engine| async move { engine.write_tree(&writes, &user).await })
+            .await
+    }
+
+    async fn subtree(&self, path: &str) -> Result<Vec<PolicyObject>, StoreError> {
+        let path = path.to_owned();
+        self.run(|engine| async move { engine.subtree(&path).await })
             .await
     }
 

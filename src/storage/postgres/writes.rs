@@ -479,6 +479,43 @@ pub(super) async fn delete_companions(
     Ok(())
 }
 
+/// Deletes the object at `path` and every object below it, deepest first (their rows locked
+/// first), each with its history row, runs and references; then checks that nothing left
+/// names what went. Answers what it deleted, or `None` when a row changed meanwhile.
+pub(super) async fn delete_tree(
+    tx: &mut PgConnection,
+    path: &ObjectPath,
+    stamp: Stamp<'_>,
+) -> Result<Option<Vec<Applied>>, WriteError> {
+    static SUBTREE: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{} FOR UPDATE",
+            queries::subtree_paths_deepest_first(|n| format!("${n}"))
+        )
+    });
+    let paths: Vec<String> = sqlx::query_scalar(&SUBTREE)
+        .bind(path.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .classified()?;
+    let mut deleted = Vec::with_capacity(paths.len());
+    for stored in paths {
+        let path = ObjectPath::from_stored(&stored)
+            .map_err(|error| StoreError::Internal(format!("stored path {stored}: {error}")))?;
+        let current = current(tx, &path).await?;
+        if let Some(applied) = write::apply(current.object, path, Change::Delete, stamp)? {
+            if persist(tx, &applied, None, &current.versions).await? == Persisted::Raced {
+                return Ok(None);
+            }
+            deleted.push(applied);
+        }
+    }
+    for applied in &deleted {
+        check_relations(tx, applied).await?;
+    }
+    Ok(Some(deleted))
+}
+
 /// Writes what a create brings with it where nothing is stored yet (an import's line may
 /// have written it first).
 pub(super) async fn create_companions(

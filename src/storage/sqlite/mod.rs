@@ -17,7 +17,7 @@ mod whole;
 mod writer;
 
 use std::fs::File;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use sqlx::sqlite::SqlitePool;
@@ -31,6 +31,7 @@ use super::queries;
 use super::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use super::{HealthStore, ObjectStore, RunStore, StateStore, StoreError, WriteError};
 use crate::domain::exchange::ImportLine;
+use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{Collection, ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::traceflow_path;
@@ -78,6 +79,24 @@ impl ObjectStore for SqliteStore {
         user: &str,
     ) -> Result<Option<Applied>, WriteError> {
         self.writer()?.write(path, change, user).await
+    }
+
+    async fn write_tree(
+        &self,
+        writes: Vec<TreeWrite>,
+        user: &str,
+    ) -> Result<Vec<Applied>, WriteError> {
+        self.writer()?.write_tree(writes, user).await
+    }
+
+    async fn subtree(&self, path: &str) -> Result<Vec<PolicyObject>, StoreError> {
+        static SUBTREE: LazyLock<String> = LazyLock::new(|| queries::subtree(|n| format!("?{n}")));
+        let rows: Vec<ObjectRow> = sqlx::query_as(&SUBTREE)
+            .bind(path)
+            .fetch_all(&self.readers)
+            .await
+            .classified()?;
+        rows.into_iter().map(ObjectRow::into_object).collect()
     }
 
     fn cursor_key(&self) -> &CursorKey {

@@ -195,6 +195,42 @@ fn exists(conn: &Connection, path: &str) -> Result<bool, StoreError> {
         .classified()
 }
 
+/// Deletes the object at `path` and every object below it, deepest first, each with its
+/// history row, runs and references; then checks that nothing left names what went (a
+/// delete below it may be named by another below it, so the checks wait for all of them).
+/// Answers what it deleted.
+pub(super) fn delete_tree(
+    conn: &Connection,
+    path: &ObjectPath,
+    stamp: Stamp<'_>,
+) -> Result<Vec<Applied>, WriteError> {
+    static SUBTREE: LazyLock<String> =
+        LazyLock::new(|| queries::subtree_paths_deepest_first(|n| format!("?{n}")));
+    let paths: Vec<String> = conn
+        .prepare_cached(&SUBTREE)
+        .and_then(|mut query| {
+            query
+                .query_map([path.as_str()], |row| row.get(0))?
+                .collect()
+        })
+        .classified()?;
+    let mut deleted = Vec::with_capacity(paths.len());
+    for stored in paths {
+        let path = ObjectPath::from_stored(&stored)
+            .map_err(|error| StoreError::Internal(format!("stored path {stored}: {error}")))?;
+        let current = fetch(conn, &path)?;
+        if let Some(applied) = write::apply(current, path, Change::Delete, stamp)? {
+            persist(conn, &applied).classified()?;
+            super::runs::remove(conn, &applied.object).classified()?;
+            deleted.push(applied);
+        }
+    }
+    for applied in &deleted {
+        check_relations(conn, applied)?;
+    }
+    Ok(deleted)
+}
+
 /// Writes every default that is not stored, each with its create revision; answers how
 /// many it wrote.
 pub(super) fn seed_defaults(conn: &Connection, now: i64) -> rusqlite::Result<usize> {

@@ -25,11 +25,12 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer::WalPace;
 use super::errors::{self, Classified};
-use super::objects::{fetch, seed_defaults, write_checked};
+use super::objects::{delete_tree, fetch, seed_defaults, write_checked};
 use super::{runs, whole};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
 use crate::domain::exchange::ImportLine;
+use crate::domain::hierarchy::TreeWrite;
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
@@ -66,6 +67,11 @@ enum Task {
     Write {
         path: ObjectPath,
         change: Change,
+        user: String,
+    },
+    /// The writes of one hierarchical request, all of them or none.
+    Tree {
+        writes: Vec<TreeWrite>,
         user: String,
     },
     /// A new run of an existing traceflow.
@@ -134,6 +140,8 @@ enum Done {
     /// The object's write (`None`: nothing to change), and what it brought with it
     /// ([`crate::domain::relations::companions`]).
     Written(Option<Applied>, Vec<Applied>),
+    /// Everything a hierarchical request changed, in order.
+    Tree(Vec<Applied>),
     Retraced(Option<Arc<PolicyObject>>),
     Scripted,
     CaughtUp(CaughtUp),
@@ -159,7 +167,7 @@ impl Done {
                 // the clock's start, as is the first client's write.
                 | Done::CaughtUp(_)
                 | Done::Restored(None)
-        )
+        ) && !matches!(self, Done::Tree(written) if written.is_empty())
     }
 }
 
@@ -215,6 +223,19 @@ impl Writer {
         match self.submit(Task::Write { path, change, user }).await? {
             Done::Written(applied, _) => Ok(applied),
             _ => unreachable!("a write answers what it wrote"),
+        }
+    }
+
+    /// The writes of one hierarchical request, in one transaction: what they changed.
+    pub async fn write_tree(
+        &self,
+        writes: Vec<TreeWrite>,
+        user: &str,
+    ) -> Result<Vec<Applied>, WriteError> {
+        let user = user.to_owned();
+        match self.submit(Task::Tree { writes, user }).await? {
+            Done::Tree(written) => Ok(written),
+            _ => unreachable!("a tree answers what it wrote"),
         }
     }
 
@@ -486,6 +507,7 @@ fn commit_batch(
     }
     cache.committed(answered.iter().flat_map(|(_, outcome)| match outcome {
         Ok(Done::Written(applied, companions)) => applied.as_slice().iter().chain(companions),
+        Ok(Done::Tree(written)) => written.iter().chain(&[]),
         _ => [].iter().chain(&[]),
     }));
     for (reply, outcome) in answered {
@@ -510,6 +532,30 @@ fn apply_task(
     Ok(done)
 }
 
+/// A client's write of one object, with what it brings with it and the run it starts or
+/// ends: the object's write (`None`: nothing to change) and its companions.
+fn write_one(
+    conn: &Connection,
+    path: ObjectPath,
+    change: Change,
+    stamp: Stamp<'_>,
+    results: &ResultsPolicy,
+    at: RunStart,
+) -> Result<(Option<Applied>, Vec<Applied>), WriteError> {
+    let current = fetch(conn, &path)?;
+    let applied = write::apply(current, path, change, stamp)?;
+    let mut companions = Vec::new();
+    if let Some(applied) = &applied {
+        companions = write_checked(conn, applied, stamp)?;
+        if applied.operation == Operation::Delete {
+            runs::remove(conn, &applied.object).classified()?;
+        } else {
+            runs::start(conn, &applied.object, results, at, RunNumber::Next)?;
+        }
+    }
+    Ok((applied, companions))
+}
+
 /// What one task writes, on the connection of its transaction or savepoint.
 fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<Done, WriteError> {
     let now = context.clock.now();
@@ -521,23 +567,36 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
     let results = context.results;
     let done = match task {
         Task::Write { path, change, user } => {
-            let current = fetch(conn, &path)?;
             let stamp = Stamp {
                 user: &user,
                 now,
                 unique_id: uuid_v4(&mut context.unique_ids),
             };
-            let applied = write::apply(current, path, change, stamp)?;
-            let mut companions = Vec::new();
-            if let Some(applied) = &applied {
-                companions = write_checked(conn, applied, stamp)?;
-                if applied.operation == Operation::Delete {
-                    runs::remove(conn, &applied.object).classified()?;
-                } else {
-                    runs::start(conn, &applied.object, &results, at, RunNumber::Next)?;
+            let (applied, companions) = write_one(conn, path, change, stamp, &results, at)?;
+            Done::Written(applied, companions)
+        }
+        Task::Tree { writes, user } => {
+            let mut written = Vec::new();
+            for tree_write in writes {
+                let stamp = Stamp {
+                    user: &user,
+                    now,
+                    unique_id: uuid_v4(&mut context.unique_ids),
+                };
+                match tree_write {
+                    TreeWrite::Patch { path, document } => {
+                        let change = Change::Patch(document);
+                        let (applied, companions) =
+                            write_one(conn, path, change, stamp, &results, at)?;
+                        written.extend(applied);
+                        written.extend(companions);
+                    }
+                    TreeWrite::DeleteTree(path) => {
+                        written.extend(delete_tree(conn, &path, stamp)?);
+                    }
                 }
             }
-            Done::Written(applied, companions)
+            Done::Tree(written)
         }
         Task::Retrace { id } => {
             let object = fetch(conn, &ObjectPath::traceflow(&id))?.map(Arc::new);
