@@ -21,6 +21,7 @@ pub mod list;
 pub mod object;
 pub mod paging;
 pub mod path;
+pub mod realization;
 pub mod relations;
 pub mod results;
 pub mod run;

@@ -15,6 +15,7 @@ mod openapi_catalog;
 pub mod operations;
 mod pages;
 pub mod probes;
+mod realization;
 mod responses;
 mod results;
 pub mod spec;

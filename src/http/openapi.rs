@@ -285,10 +285,19 @@ const SCHEMA_NAMES: &[&str] = &[
     "ImportedObjects",
     "ImportResult",
     "OrgRoot",
+    "GenericPolicyRealizedResource",
+    "GenericPolicyRealizedResourceListResult",
+    "ConsolidatedRealizedStatus",
+    "SegmentConfigurationState",
+    "RealizationScript",
 ];
 
 fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn realized_state() -> Value {
+    json!({"type": "string", "enum": ["UNREALIZED", "REALIZED", "ERROR", "UNAVAILABLE"]})
 }
 
 fn port() -> Value {
@@ -478,6 +487,69 @@ fn schema(name: &str) -> Value {
             },
         }),
         "AntreaTraceflowObservationListResult" => list_of("AntreaTraceflowObservation"),
+        "GenericPolicyRealizedResource" => json!({
+            "type": "object",
+            "required": ["resource_type", "id", "path", "intent_paths", "state"],
+            "properties": {
+                "resource_type": {"type": "string", "enum": ["GenericPolicyRealizedResource"]},
+                "id": {"type": "string"},
+                "display_name": {"type": "string"},
+                "path": {"type": "string"},
+                "relative_path": {"type": "string"},
+                "parent_path": {"type": "string"},
+                "entity_type": {"type": "string"},
+                "intent_paths": {"type": "array", "items": {"type": "string"}},
+                "intent_reference": {"type": "array", "items": {"type": "string"}},
+                "site_path": {"type": "string"},
+                "enforcement_point_path": {"type": "string"},
+                "realization_specific_identifier": {"type": "string"},
+                "state": realized_state(),
+                "runtime_status": {"type": "string"},
+                "runtime_error": {"type": "string"},
+                "alarms": {"type": "array", "items": {"type": "object"}},
+                "_revision": {"type": "integer"},
+                "_create_time": {"type": "integer"},
+                "_last_modified_time": {"type": "integer"},
+            },
+        }),
+        "GenericPolicyRealizedResourceListResult" => list_of("GenericPolicyRealizedResource"),
+        "ConsolidatedRealizedStatus" => json!({
+            "type": "object",
+            "required": ["intent_path", "publish_status", "consolidated_status"],
+            "properties": {
+                "intent_path": {"type": "string"},
+                "intent_version": {"type": "string"},
+                "publish_status": realized_state(),
+                "consolidated_status": {
+                    "type": "object",
+                    "properties": {"consolidated_status": {"type": "string"}},
+                },
+                "consolidated_status_per_enforcement_point": {
+                    "type": "array",
+                    "items": {"type": "object"},
+                },
+            },
+        }),
+        "SegmentConfigurationState" => json!({
+            "type": "object",
+            "required": ["segment_path", "state"],
+            "properties": {
+                "segment_path": {"type": "string"},
+                "state": {"type": "string", "enum": ["pending", "in_progress", "success", "failed"]},
+                "failure_message": {"type": "string"},
+            },
+        }),
+        "RealizationScript" => json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["state"],
+            "properties": {
+                "state": realized_state(),
+                "delay_ms": {"type": "integer", "minimum": 0, "maximum": 86_400_000u64},
+                "then": realized_state(),
+                "error_message": {"type": "string"},
+            },
+        }),
         "OrgRoot" => json!({
             "type": "object",
             "properties": {

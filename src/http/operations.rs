@@ -5,7 +5,9 @@
 use actix_web::http::Method;
 use actix_web::{web, Handler, Responder, Route};
 
-use super::{auth, faults, hierarchy, history, probes, results, spec, state, traceflows};
+use super::{
+    auth, faults, hierarchy, history, probes, realization, results, spec, state, traceflows,
+};
 use super::{NODE_PATH, NODE_VERSION_PATH, NSX_HEALTH_PATH, POLICY_API, STORE_API};
 use crate::domain::object::COLLECTION_PATH;
 
@@ -140,6 +142,20 @@ const LIST_QUERY: &[Param] = &[
     },
 ];
 
+/// Realized state's: the object asked about.
+const INTENT_PATH: Param = Param {
+    name: "intent_path",
+    required: true,
+    schema: r#"{"type": "string"}"#,
+    description: "The policy path of the object.",
+};
+const SITE_PATH: Param = Param {
+    name: "site_path",
+    required: false,
+    schema: r#"{"type": "string"}"#,
+    description: "Accepted and ignored: there is one site.",
+};
+
 /// The Hierarchical API's: check each object's `_revision` as a PATCH does.
 pub const ENFORCE_REVISION_CHECK: Param = Param {
     name: "enforce_revision_check",
@@ -171,6 +187,7 @@ pub fn operations() -> Vec<Operation> {
     let snapshot = format!("{STORE_API}/snapshots/{{name}}");
     let script = format!("{STORE_API}/traceflows/{{id}}/result");
     let fault = format!("{}/{{id}}", faults::FAULTS_PATH);
+    let project_infra = format!("{POLICY_API}/orgs/{{org}}/projects/{{project}}/infra");
     vec![
         operation(
             Method::POST,
@@ -326,6 +343,96 @@ pub fn operations() -> Vec<Operation> {
             traceflows::post_action,
         ),
         operation(
+            Method::GET,
+            format!("{POLICY_API}/infra{}", realization::REALIZED_ENTITIES),
+            Nsx,
+            Doc {
+                operation_id: "ListRealizedEntities",
+                summary: "The realized entity of intent_path: REALIZED once written, unless \
+                          a script says otherwise; none while nothing is stored there.",
+                access: Read,
+                query: &[INTENT_PATH, SITE_PATH],
+                body: None,
+                answer: Some(Json("GenericPolicyRealizedResourceListResult")),
+                errors: &[400],
+            },
+            realization::realized_entities,
+        ),
+        operation(
+            Method::GET,
+            format!("{project_infra}{}", realization::REALIZED_ENTITIES),
+            Nsx,
+            Doc {
+                operation_id: "ListProjectRealizedEntities",
+                summary: "The realized entity of intent_path, as below /infra.",
+                access: Read,
+                query: &[INTENT_PATH, SITE_PATH],
+                body: None,
+                answer: Some(Json("GenericPolicyRealizedResourceListResult")),
+                errors: &[400],
+            },
+            realization::realized_entities,
+        ),
+        operation(
+            Method::GET,
+            format!("{POLICY_API}/infra{}", realization::REALIZED_ENTITY),
+            Nsx,
+            Doc {
+                operation_id: "ReadRealizedEntity",
+                summary: "One realized entity, by the path its list answered.",
+                access: Read,
+                query: &[Param {
+                    name: "realized_path",
+                    required: true,
+                    schema: r#"{"type": "string"}"#,
+                    description: "The realized entity's path.",
+                }],
+                body: None,
+                answer: Some(Json("GenericPolicyRealizedResource")),
+                errors: &[400, 404],
+            },
+            realization::realized_entity,
+        ),
+        operation(
+            Method::GET,
+            format!("{POLICY_API}/infra{}", realization::REALIZED_STATUS),
+            Nsx,
+            Doc {
+                operation_id: "ReadIntentStatus",
+                summary: "The consolidated realized status of intent_path.",
+                access: Read,
+                query: &[
+                    INTENT_PATH,
+                    SITE_PATH,
+                    Param {
+                        name: "include_enforced_status",
+                        required: false,
+                        schema: r#"{"type": "boolean"}"#,
+                        description: "Accepted and ignored.",
+                    },
+                ],
+                body: None,
+                answer: Some(Json("ConsolidatedRealizedStatus")),
+                errors: &[400, 404],
+            },
+            realization::status,
+        ),
+        operation(
+            Method::GET,
+            format!("{POLICY_API}/infra/segments/{{id}}/state"),
+            Nsx,
+            Doc {
+                operation_id: "ReadSegmentState",
+                summary: "The segment's configuration state on its enforcement point.",
+                access: Read,
+                query: &[ENFORCEMENT_POINT],
+                body: None,
+                answer: Some(Json("SegmentConfigurationState")),
+                errors: &[400, 404],
+            },
+            realization::segment_state,
+        ),
+        operation(
             Method::PATCH,
             hierarchy::ORG_ROOT_PATH,
             Nsx,
@@ -454,6 +561,52 @@ pub fn operations() -> Vec<Operation> {
                 errors: &[400],
             },
             history::revisions,
+        ),
+        operation(
+            Method::PUT,
+            realization::SCRIPTS_PATH,
+            Store,
+            Doc {
+                operation_id: "PutRealizationScript",
+                summary: "Scripts how intent_path is realized: state for delay_ms (for good \
+                          without), then `then`.",
+                access: Crud,
+                query: &[INTENT_PATH],
+                body: Some(Json("RealizationScript")),
+                answer: Some(Json("RealizationScript")),
+                errors: &[400, 413],
+            },
+            realization::set_script,
+        ),
+        operation(
+            Method::GET,
+            realization::SCRIPTS_PATH,
+            Store,
+            Doc {
+                operation_id: "ReadRealizationScript",
+                summary: "The script of intent_path, with its defaults filled in.",
+                access: Read,
+                query: &[INTENT_PATH],
+                body: None,
+                answer: Some(Json("RealizationScript")),
+                errors: &[400, 404],
+            },
+            realization::read_script,
+        ),
+        operation(
+            Method::DELETE,
+            realization::SCRIPTS_PATH,
+            Store,
+            Doc {
+                operation_id: "DeleteRealizationScript",
+                summary: "Deletes the script of intent_path; idempotent.",
+                access: Crud,
+                query: &[INTENT_PATH],
+                body: None,
+                answer: None,
+                errors: &[400],
+            },
+            realization::delete_script,
         ),
         operation(
             Method::PUT,

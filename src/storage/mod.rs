@@ -23,6 +23,7 @@ use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
+use crate::domain::realization::RealizationScript;
 use crate::domain::results::Script;
 use crate::domain::run::Run;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
@@ -124,6 +125,27 @@ pub trait RunStore: Send + Sync + 'static {
     async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError>;
 }
 
+/// How objects are realized where a script says otherwise (the README's "Realized state").
+/// Every change is as durable as an object's write, and ordered with them.
+#[async_trait]
+pub trait RealizationStore: Send + Sync + 'static {
+    /// The script set for `path`, if any.
+    async fn realization_script(
+        &self,
+        path: &ObjectPath,
+    ) -> Result<Option<RealizationScript>, StoreError>;
+
+    /// Sets the script of `path`, replacing any; the object need not exist.
+    async fn set_realization_script(
+        &self,
+        path: ObjectPath,
+        script: RealizationScript,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes the script of `path`, if any: the object is realized once written again.
+    async fn delete_realization_script(&self, path: ObjectPath) -> Result<(), StoreError>;
+}
+
 /// Operations on the whole store (the README's "Using it in a test suite"): each atomic and
 /// durable, ordered with every other write, so that a concurrent write lands wholly before
 /// or after it.
@@ -166,9 +188,9 @@ pub trait HealthStore: Send + Sync + 'static {
 }
 
 /// Everything the service asks of its storage: one implementation per engine.
-pub trait Store: ObjectStore + RunStore + StateStore + HealthStore {}
+pub trait Store: ObjectStore + RunStore + RealizationStore + StateStore + HealthStore {}
 
-impl<T: ObjectStore + RunStore + StateStore + HealthStore> Store for T {}
+impl<T: ObjectStore + RunStore + RealizationStore + StateStore + HealthStore> Store for T {}
 
 /// The store failed; the request may be retried.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -95,7 +95,7 @@ pub(in crate::storage) fn list_page(
 
 /// The tables a snapshot copies, each with the table its copy goes to and its columns, in one
 /// order for the copy and the restore. Every engine has them, with these names and columns.
-pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 5] = [
+pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 6] = [
     (
         "policy_objects",
         "store_snapshot_objects",
@@ -121,6 +121,11 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 5] = [
         "policy_references",
         "store_snapshot_references",
         "path, target",
+    ),
+    (
+        "policy_realization_scripts",
+        "store_snapshot_realization_scripts",
+        "path, script",
     ),
 ];
 

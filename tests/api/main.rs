@@ -20,6 +20,7 @@ mod openapi;
 mod operability;
 mod put;
 mod python;
+mod realization;
 mod relations;
 mod reliability;
 mod resource;

@@ -572,6 +572,22 @@ async fn two_deterministic_servers_answer_byte_for_byte_alike() {
                 .await
                 .text,
         );
+        // Realized state: a scripted pending state, and a realized traceflow.
+        let scripted = client
+            .request(
+                "PUT",
+                "/store/v1/realized-state?intent_path=/infra/antrea/traceflows/d4",
+            )
+            .header("content-type", "application/json")
+            .body(json!({"state": "UNREALIZED", "delay_ms": 60_000}).to_string());
+        answers.push(client.send(scripted).await.text);
+        for id in ["d1", "d4"] {
+            let realized = format!(
+                "/policy/api/v1/infra/realized-state/realized-entities\
+                 ?intent_path=/infra/antrea/traceflows/{id}"
+            );
+            answers.push(client.get_path(&realized).await.text);
+        }
         answers.push(export(client).await);
         transcripts.push(answers);
     }

@@ -37,6 +37,8 @@ mod openapi;
 mod operability;
 #[path = "../api/put.rs"]
 mod put;
+#[path = "../api/realization.rs"]
+mod realization;
 #[path = "../api/relations.rs"]
 mod relations;
 #[path = "../api/reliability.rs"]

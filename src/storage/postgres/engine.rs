@@ -27,6 +27,7 @@ use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
+use crate::domain::realization::RealizationScript;
 use crate::domain::relations;
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
@@ -688,6 +689,44 @@ impl Engine {
         .await
         .classified()?;
         row.map(RunRow::into_run).transpose()
+    }
+
+    pub(super) async fn realization_script(
+        &self,
+        path: &str,
+    ) -> Result<Option<RealizationScript>, StoreError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT script FROM policy_realization_scripts WHERE path = $1")
+                .bind(path)
+                .fetch_optional(&self.pool)
+                .await
+                .classified()?;
+        json.map(|json| RealizationScript::from_stored(&json).map_err(StoreError::Internal))
+            .transpose()
+    }
+
+    /// Sets, or with `None` deletes, the realization script of `path`: under the store's
+    /// lock, so that a reset or a restore lands wholly before or after it.
+    pub(super) async fn set_realization(
+        &self,
+        path: &str,
+        script: Option<RealizationScript>,
+    ) -> Result<(), StoreError> {
+        let (_, _, mut tx) = self.begin_write().await?;
+        writes::lock_store(&mut tx).await?;
+        let statement = match &script {
+            Some(script) => sqlx::query(
+                "INSERT INTO policy_realization_scripts (path, script) VALUES ($1, $2)
+                 ON CONFLICT (path) DO UPDATE SET script = excluded.script",
+            )
+            .bind(path)
+            .bind(script.to_json()),
+            None => {
+                sqlx::query("DELETE FROM policy_realization_scripts WHERE path = $1").bind(path)
+            }
+        };
+        statement.execute(&mut *tx).await.classified()?;
+        self.commit(tx, false).await
     }
 
     pub(super) async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError> {

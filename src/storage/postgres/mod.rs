@@ -42,7 +42,9 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 
 use self::engine::{Engine, Kept};
-use super::{HealthStore, ObjectStore, RunStore, StateStore, StoreError, WriteError};
+use super::{
+    HealthStore, ObjectStore, RealizationStore, RunStore, StateStore, StoreError, WriteError,
+};
 use crate::configuration::StorageSettings;
 use crate::determinism::DeterminismSettings;
 use crate::domain::exchange::ImportLine;
@@ -50,6 +52,7 @@ use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
+use crate::domain::realization::RealizationScript;
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
@@ -243,6 +246,32 @@ impl RunStore for PostgresStore {
 
     async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
         self.run(|engine| async move { engine.delete_script(id).await })
+            .await
+    }
+}
+
+#[async_trait]
+impl RealizationStore for PostgresStore {
+    async fn realization_script(
+        &self,
+        path: &ObjectPath,
+    ) -> Result<Option<RealizationScript>, StoreError> {
+        let path = path.to_string();
+        self.run(|engine| async move { engine.realization_script(&path).await })
+            .await
+    }
+
+    async fn set_realization_script(
+        &self,
+        path: ObjectPath,
+        script: RealizationScript,
+    ) -> Result<(), StoreError> {
+        self.run(|engine| async move { engine.set_realization(path.as_str(), Some(script)).await })
+            .await
+    }
+
+    async fn delete_realization_script(&self, path: ObjectPath) -> Result<(), StoreError> {
+        self.run(|engine| async move { engine.set_realization(path.as_str(), None).await })
             .await
     }
 }

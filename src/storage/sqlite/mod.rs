@@ -29,13 +29,16 @@ use self::writer::Writer;
 use super::cache::ObjectCache;
 use super::queries;
 use super::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
-use super::{HealthStore, ObjectStore, RunStore, StateStore, StoreError, WriteError};
+use super::{
+    HealthStore, ObjectStore, RealizationStore, RunStore, StateStore, StoreError, WriteError,
+};
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{Collection, ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
+use crate::domain::realization::RealizationScript;
 use crate::domain::relations;
 use crate::domain::results::Script;
 use crate::domain::run::Run;
@@ -219,6 +222,35 @@ impl HealthStore for SqliteStore {
 
     async fn check_writable(&self) -> Result<(), StoreError> {
         self.writer()?.probe().await
+    }
+}
+
+#[async_trait]
+impl RealizationStore for SqliteStore {
+    async fn realization_script(
+        &self,
+        path: &ObjectPath,
+    ) -> Result<Option<RealizationScript>, StoreError> {
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT script FROM policy_realization_scripts WHERE path = ?1")
+                .bind(path.as_str())
+                .fetch_optional(&self.readers)
+                .await
+                .classified()?;
+        json.map(|json| RealizationScript::from_stored(&json).map_err(StoreError::Internal))
+            .transpose()
+    }
+
+    async fn set_realization_script(
+        &self,
+        path: ObjectPath,
+        script: RealizationScript,
+    ) -> Result<(), StoreError> {
+        self.writer()?.set_realization(path, Some(script)).await
+    }
+
+    async fn delete_realization_script(&self, path: ObjectPath) -> Result<(), StoreError> {
+        self.writer()?.set_realization(path, None).await
     }
 }
 

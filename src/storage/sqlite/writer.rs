@@ -31,6 +31,7 @@ use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
+use crate::domain::realization::RealizationScript;
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
@@ -85,6 +86,11 @@ enum Task {
     },
     DeleteScript {
         id: ObjectId,
+    },
+    /// Sets (or, with `None`, deletes) how the object at `path` is realized.
+    Realization {
+        path: ObjectPath,
+        script: Option<RealizationScript>,
     },
     /// The one-off work the migrations left for the next start (`store_pending`): the
     /// defaults of a new store, a run for every traceflow stored before runs existed.
@@ -260,6 +266,18 @@ impl Writer {
 
     pub async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
         self.submit(Task::DeleteScript { id })
+            .await
+            .map_err(store_error)
+            .map(|_| ())
+    }
+
+    /// Sets, or with `None` deletes, the realization script of `path`.
+    pub async fn set_realization(
+        &self,
+        path: ObjectPath,
+        script: Option<RealizationScript>,
+    ) -> Result<(), StoreError> {
+        self.submit(Task::Realization { path, script })
             .await
             .map_err(store_error)
             .map(|_| ())
@@ -614,6 +632,21 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
         }
         Task::DeleteScript { id } => {
             runs::delete_script(conn, &id).classified()?;
+            Done::Scripted
+        }
+        Task::Realization { path, script } => {
+            match script {
+                Some(script) => conn.execute(
+                    "INSERT INTO policy_realization_scripts (path, script) VALUES (?1, ?2)
+                     ON CONFLICT (path) DO UPDATE SET script = excluded.script",
+                    [path.as_str(), &script.to_json()],
+                ),
+                None => conn.execute(
+                    "DELETE FROM policy_realization_scripts WHERE path = ?1",
+                    [path.as_str()],
+                ),
+            }
+            .classified()?;
             Done::Scripted
         }
         Task::Reset => Done::Reset {

@@ -1,0 +1,294 @@
+//! Realized state (the README's "Realized state"): what NSX answers clients that wait for an
+//! object to be realized on its enforcement point. An object is `REALIZED` once it is
+//! written, unless a script set for its path says otherwise for a while, or for good.
+//!
+//! The state is a pure function of the object, the script and the real time: nothing wakes
+//! up in the background, and a restart changes nothing. Delays are real elapsed time in
+//! every mode, as traceflow results' are.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{json_object, BodyError, FieldError, PolicyObject};
+
+/// Where every object is realized: the one site and enforcement point.
+const ENFORCEMENT_POINT: &str = "/infra/sites/default/enforcement-points/default";
+const SITE: &str = "/infra/sites/default";
+
+/// Where realized entities live, before their intent's path.
+pub const REALIZED_PREFIX: &str = "/infra/realized-state/enforcement-points/default";
+
+/// A realization state, as NSX names them (`PolicyRealizedResource.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RealizedState {
+    Unrealized,
+    Realized,
+    Error,
+    Unavailable,
+}
+
+impl RealizedState {
+    /// The consolidated status NSX's status endpoint answers for it.
+    fn consolidated(self) -> &'static str {
+        match self {
+            RealizedState::Realized => "SUCCESS",
+            RealizedState::Unrealized => "IN_PROGRESS",
+            RealizedState::Error => "ERROR",
+            RealizedState::Unavailable => "UNKNOWN",
+        }
+    }
+
+    /// A segment's configuration state (`SegmentConfigurationState.state`).
+    fn configuration(self) -> &'static str {
+        match self {
+            RealizedState::Realized => "success",
+            RealizedState::Unrealized => "in_progress",
+            RealizedState::Error => "failed",
+            RealizedState::Unavailable => "pending",
+        }
+    }
+}
+
+/// How one path is realized, set through the extension API: `state` for `delay_ms` after
+/// the script was set (for good without a delay), then `then`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealizationScript {
+    pub state: RealizedState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    #[serde(default = "realized")]
+    pub then: RealizedState,
+    /// The alarm's message while the state is `ERROR`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// When the script was set, in real epoch milliseconds: the server's, never the body's.
+    #[serde(default)]
+    pub set_at: i64,
+}
+
+fn realized() -> RealizedState {
+    RealizedState::Realized
+}
+
+/// What a script's body may say, and what the API answers of a script: all but `set_at`,
+/// which is stored, never served (it is real time, and deterministic mode answers alike
+/// whenever it runs).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScriptBody {
+    state: RealizedState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay_ms: Option<u64>,
+    #[serde(default = "realized")]
+    then: RealizedState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error_message: Option<String>,
+}
+
+/// The longest delay a script may have: a day.
+const MAX_DELAY_MS: u64 = 86_400_000;
+
+impl RealizationScript {
+    /// Parses a script's body, set at `now` (real epoch milliseconds).
+    pub fn parse(body: &[u8], now: i64) -> Result<Self, BodyError> {
+        let members = Value::Object(json_object(body)?);
+        let parsed: ScriptBody =
+            serde_path_to_error::deserialize(members).map_err(FieldError::from_path_error)?;
+        if parsed.delay_ms.is_some_and(|delay| delay > MAX_DELAY_MS) {
+            return Err(FieldError::new("delay_ms", "must be between 0 and 86400000").into());
+        }
+        Ok(Self {
+            state: parsed.state,
+            delay_ms: parsed.delay_ms,
+            then: parsed.then,
+            error_message: parsed.error_message,
+            set_at: now,
+        })
+    }
+
+    /// Reads back a script this service stored.
+    pub fn from_stored(json: &str) -> Result<Self, String> {
+        serde_json::from_str(json).map_err(|err| err.to_string())
+    }
+
+    /// The stored form, `set_at` included.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a script serializes")
+    }
+
+    /// The script as the API answers it, its defaults filled in.
+    pub fn answer(&self) -> Value {
+        let served = ScriptBody {
+            state: self.state,
+            delay_ms: self.delay_ms,
+            then: self.then,
+            error_message: self.error_message.clone(),
+        };
+        serde_json::to_value(served).expect("a script serializes")
+    }
+
+    /// The state it gives at `now` (real epoch milliseconds).
+    pub fn state_at(&self, now: i64) -> RealizedState {
+        match self.delay_ms {
+            Some(delay) if now >= self.set_at.saturating_add(delay as i64) => self.then,
+            _ => self.state,
+        }
+    }
+}
+
+/// How the object at a path is realized now: its state, and the message of an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Realization {
+    pub state: RealizedState,
+    pub error_message: Option<String>,
+}
+
+impl Realization {
+    /// An object's realization at `now`: `REALIZED`, or what its script says.
+    pub fn of(script: Option<&RealizationScript>, now: i64) -> Self {
+        match script {
+            None => Realization {
+                state: RealizedState::Realized,
+                error_message: None,
+            },
+            Some(script) => {
+                let state = script.state_at(now);
+                Realization {
+                    state,
+                    error_message: (state == RealizedState::Error).then(|| {
+                        script
+                            .error_message
+                            .clone()
+                            .unwrap_or_else(|| "Realization failed (scripted).".to_owned())
+                    }),
+                }
+            }
+        }
+    }
+
+    /// The `GenericPolicyRealizedResource` of `object` on the enforcement point.
+    pub fn entity(&self, object: &PolicyObject) -> Value {
+        let path = object.path.as_str();
+        let mut entity = json!({
+            "resource_type": "GenericPolicyRealizedResource",
+            "id": object.id().as_str(),
+            "display_name": object.config.display_name(),
+            "path": format!("{REALIZED_PREFIX}{path}"),
+            "relative_path": object.id().as_str(),
+            "parent_path": REALIZED_PREFIX,
+            "entity_type": format!("Realized{}", object.resource_type()),
+            "intent_paths": [path],
+            "intent_reference": [path],
+            "site_path": SITE,
+            "enforcement_point_path": ENFORCEMENT_POINT,
+            "realization_specific_identifier": object.meta.unique_id.to_string(),
+            "state": self.state,
+            "runtime_status": if self.state == RealizedState::Error { "DOWN" } else { "UP" },
+            "_revision": object.meta.revision,
+            "_create_time": object.meta.create_time,
+            "_last_modified_time": object.meta.last_modified_time,
+        });
+        if let Some(message) = &self.error_message {
+            entity["alarms"] = json!([{"message": message, "source_reference": path}]);
+            entity["runtime_error"] = json!(message);
+        }
+        entity
+    }
+
+    /// The `ConsolidatedRealizedStatus` of `object`.
+    pub fn status(&self, object: &PolicyObject) -> Value {
+        let consolidated = json!({"consolidated_status": self.state.consolidated()});
+        json!({
+            "intent_path": object.path.as_str(),
+            "intent_version": object.meta.revision.to_string(),
+            "publish_status": self.state,
+            "consolidated_status": consolidated,
+            "consolidated_status_per_enforcement_point": [{
+                "resource_type": "ConsolidatedStatusPerEnforcementPoint",
+                "enforcement_point_path": ENFORCEMENT_POINT,
+                "enforcement_point_id": "default",
+                "consolidated_status": consolidated,
+            }],
+        })
+    }
+
+    /// A segment's `SegmentConfigurationState`.
+    pub fn segment_state(&self, object: &PolicyObject) -> Value {
+        let mut state = json!({
+            "segment_path": object.path.as_str(),
+            "state": self.state.configuration(),
+        });
+        if let Some(message) = &self.error_message {
+            state["failure_message"] = json!(message);
+        }
+        state
+    }
+}
+
+/// The intent path of a realized entity's path (`realized_path`), if it is one of ours.
+pub fn intent_of(realized_path: &str) -> Option<&str> {
+    realized_path
+        .strip_prefix(REALIZED_PREFIX)
+        .filter(|rest| rest.starts_with('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(body: Value) -> Result<RealizationScript, String> {
+        RealizationScript::parse(body.to_string().as_bytes(), 1_000).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_script_holds_its_state_for_its_delay_then_moves_on() {
+        let pending = script(json!({"state": "UNREALIZED", "delay_ms": 500})).unwrap();
+        assert_eq!(pending.state_at(1_000), RealizedState::Unrealized);
+        assert_eq!(pending.state_at(1_499), RealizedState::Unrealized);
+        assert_eq!(pending.state_at(1_500), RealizedState::Realized);
+        let failing = script(
+            json!({"state": "UNREALIZED", "delay_ms": 10, "then": "ERROR",
+            "error_message": "no edge"}),
+        )
+        .unwrap();
+        let later = Realization::of(Some(&failing), 2_000);
+        assert_eq!(later.state, RealizedState::Error);
+        assert_eq!(later.error_message.as_deref(), Some("no edge"));
+        let forever = script(json!({"state": "ERROR"})).unwrap();
+        assert_eq!(forever.state_at(i64::MAX), RealizedState::Error);
+        assert_eq!(
+            Realization::of(None, 0).state,
+            RealizedState::Realized,
+            "without a script, written is realized"
+        );
+        // The stored form reads back as it was.
+        assert_eq!(
+            RealizationScript::from_stored(&failing.to_json()).unwrap(),
+            failing
+        );
+        // What the API answers reads back as the same script, set anew.
+        let again = RealizationScript::parse(failing.answer().to_string().as_bytes(), 7).unwrap();
+        assert_eq!(
+            again,
+            RealizationScript {
+                set_at: 7,
+                ..failing
+            }
+        );
+    }
+
+    #[test]
+    fn a_bad_script_names_its_field() {
+        for (body, expected) in [
+            (json!({}), "state: required property not present"),
+            (json!({"state": "DONE"}), "state: unknown variant `DONE`, expected one of `UNREALIZED`, `REALIZED`, `ERROR`, `UNAVAILABLE`"),
+            (json!({"state": "ERROR", "delay_ms": -1}), "delay_ms: invalid value: integer `-1`, expected u64"),
+            (json!({"state": "ERROR", "delay_ms": 86_400_001}), "delay_ms: must be between 0 and 86400000"),
+            (json!({"state": "ERROR", "set_at": 5}), "set_at: unknown field `set_at`, expected one of `state`, `delay_ms`, `then`, `error_message`"),
+        ] {
+            assert_eq!(script(body).unwrap_err(), expected);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Realized state (the README's "Realized state"): the endpoints clients poll after a write
+//! (NSX's), and the scripts that shape their answers per path (the extension's).
+
+use actix_web::http::header::ContentType;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::auth::{Reader, Writer};
+use super::extractors::{JsonBody, PathId};
+use super::pages::query_pairs;
+use super::responses::empty_response;
+use super::ApiError;
+use crate::domain::realization::{intent_of, Realization, RealizationScript};
+use crate::domain::{FieldError, ObjectPath, PolicyObject};
+
+type Store = web::Data<dyn crate::storage::Store>;
+
+/// Where NSX serves realized state, below a root (`/infra`, a project's `/infra`).
+pub const REALIZED_ENTITIES: &str = "/realized-state/realized-entities";
+pub const REALIZED_ENTITY: &str = "/realized-state/realized-entity";
+pub const REALIZED_STATUS: &str = "/realized-state/status";
+/// Where the extension keeps the scripts, by `intent_path`.
+pub const SCRIPTS_PATH: &str = "/store/v1/realized-state";
+
+/// The path a query parameter names: a path the catalog serves.
+fn path_parameter(req: &HttpRequest, name: &str) -> Result<ObjectPath, ApiError> {
+    let pairs = query_pairs(req)?;
+    let value = pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+        .ok_or_else(|| FieldError::new(name, "required property not present"))?;
+    ObjectPath::from_stored(value)
+        .map_err(|_| FieldError::new(name, format!("{value:?} is not a policy path")).into())
+}
+
+/// The object at `path` and how it is realized now; `None` when nothing is stored there.
+async fn realized(
+    store: &Store,
+    path: &ObjectPath,
+) -> Result<Option<(std::sync::Arc<PolicyObject>, Realization)>, ApiError> {
+    let Some(object) = store.get(path).await? else {
+        return Ok(None);
+    };
+    let script = store.realization_script(path).await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    Ok(Some((object, Realization::of(script.as_ref(), now))))
+}
+
+fn json_response(value: &serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(value.to_string())
+}
+
+/// GenericPolicyRealizedResourceListResult: the realized entity of `intent_path`, or none
+/// while nothing is stored there.
+pub async fn realized_entities(
+    _: Reader,
+    store: Store,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let path = path_parameter(&req, "intent_path")?;
+    let results: Vec<_> = realized(&store, &path)
+        .await?
+        .map(|(object, realization)| realization.entity(&object))
+        .into_iter()
+        .collect();
+    Ok(json_response(
+        &json!({"results": results, "result_count": results.len()}),
+    ))
+}
+
+/// GenericPolicyRealizedResource: one realized entity by its own path.
+pub async fn realized_entity(
+    _: Reader,
+    store: Store,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&req)?;
+    let realized_path = pairs
+        .iter()
+        .find(|(key, _)| key == "realized_path")
+        .map(|(_, value)| value.as_str())
+        .ok_or_else(|| FieldError::new("realized_path", "required property not present"))?;
+    let not_found = || ApiError::object_not_found(realized_path);
+    let path = intent_of(realized_path)
+        .and_then(|intent| ObjectPath::from_stored(intent).ok())
+        .ok_or_else(not_found)?;
+    match realized(&store, &path).await? {
+        Some((object, realization)) => Ok(json_response(&realization.entity(&object))),
+        None => Err(not_found()),
+    }
+}
+
+/// ConsolidatedRealizedStatus of `intent_path`.
+pub async fn status(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let path = path_parameter(&req, "intent_path")?;
+    match realized(&store, &path).await? {
+        Some((object, realization)) => Ok(json_response(&realization.status(&object))),
+        None => Err(ApiError::object_not_found(path.as_str())),
+    }
+}
+
+/// SegmentConfigurationState of `/infra/segments/{id}`.
+pub async fn segment_state(
+    _: Reader,
+    store: Store,
+    PathId(id): PathId,
+) -> Result<HttpResponse, ApiError> {
+    let path = ObjectPath::from_stored(&format!("/infra/segments/{id}"))?;
+    match realized(&store, &path).await? {
+        Some((object, realization)) => Ok(json_response(&realization.segment_state(&object))),
+        None => Err(ApiError::object_not_found(path.as_str())),
+    }
+}
+
+/// PUT: sets the script of `intent_path`; answers it, its defaults filled in.
+pub async fn set_script(
+    _: Writer,
+    store: Store,
+    req: HttpRequest,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let path = path_parameter(&req, "intent_path")?;
+    let script = RealizationScript::parse(&body, chrono::Utc::now().timestamp_millis())?;
+    store.set_realization_script(path, script.clone()).await?;
+    Ok(json_response(&script.answer()))
+}
+
+/// GET: the script of `intent_path`; 404 when none.
+pub async fn read_script(
+    _: Reader,
+    store: Store,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let path = path_parameter(&req, "intent_path")?;
+    match store.realization_script(&path).await? {
+        Some(script) => Ok(json_response(&script.answer())),
+        None => Err(ApiError::object_not_found(&format!(
+            "{SCRIPTS_PATH}?intent_path={path}"
+        ))),
+    }
+}
+
+/// DELETE: the object is realized once written again; idempotent.
+pub async fn delete_script(
+    _: Writer,
+    store: Store,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let path = path_parameter(&req, "intent_path")?;
+    store.delete_realization_script(path).await?;
+    Ok(empty_response())
+}

@@ -1,0 +1,219 @@
+//! Realized state: what clients poll after a write answers `REALIZED` once the object is
+//! written, unless a script for its path says otherwise (pending, error, after a delay).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::{Client, Reply, Workspace, AUDITOR};
+
+const API: &str = "/policy/api/v1";
+const SEGMENT: &str = "/infra/segments/web";
+
+async fn call(client: &Client, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let mut request = client.request(method, path);
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    client.send(request).await
+}
+
+async fn entities(client: &Client, intent_path: &str) -> Reply {
+    let path = format!("{API}/infra/realized-state/realized-entities?intent_path={intent_path}");
+    call(client, "GET", &path, None).await
+}
+
+/// The realized state of `SEGMENT` as each endpoint answers it: the entity's `state`, the
+/// consolidated status and the segment's configuration state.
+async fn states(client: &Client) -> (String, String, String) {
+    let listed = entities(client, SEGMENT).await;
+    assert_eq!(listed.body["result_count"], 1, "{listed:#?}");
+    let status = call(
+        client,
+        "GET",
+        &format!("{API}/infra/realized-state/status?intent_path={SEGMENT}"),
+        None,
+    )
+    .await;
+    let segment = call(client, "GET", &format!("{API}{SEGMENT}/state"), None).await;
+    let text = |value: &Value| value.as_str().unwrap().to_owned();
+    (
+        text(&listed.body["results"][0]["state"]),
+        text(&status.body["consolidated_status"]["consolidated_status"]),
+        text(&segment.body["state"]),
+    )
+}
+
+fn expect(state: &str, consolidated: &str, segment: &str) -> (String, String, String) {
+    (state.into(), consolidated.into(), segment.into())
+}
+
+async fn script(client: &Client, method: &str, body: Option<&Value>) -> Reply {
+    let path = format!("/store/v1/realized-state?intent_path={SEGMENT}");
+    call(client, method, &path, body).await
+}
+
+#[tokio::test]
+async fn a_written_object_is_realized() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+
+    // Nothing written: no realized entity, and the status is NSX's 404.
+    let none = entities(client, SEGMENT).await;
+    assert_eq!(none.body, json!({"results": [], "result_count": 0}));
+    let status = format!("{API}/infra/realized-state/status?intent_path={SEGMENT}");
+    call(client, "GET", &status, None).await.api_error(404, 600);
+    call(client, "GET", &format!("{API}{SEGMENT}/state"), None)
+        .await
+        .api_error(404, 600);
+
+    let created = call(client, "PUT", &format!("{API}{SEGMENT}"), Some(&json!({}))).await;
+    assert_eq!(created.status, 200);
+    assert_eq!(
+        states(client).await,
+        expect("REALIZED", "SUCCESS", "success")
+    );
+    let entity = entities(client, SEGMENT).await.body["results"][0].clone();
+    assert_eq!(entity["intent_paths"], json!([SEGMENT]));
+    assert_eq!(entity["entity_type"], "RealizedSegment");
+    assert_eq!(
+        entity["realization_specific_identifier"],
+        created.body["unique_id"]
+    );
+    // The entity is read again by its own path.
+    let by_path = format!(
+        "{API}/infra/realized-state/realized-entity?realized_path={}",
+        entity["path"].as_str().unwrap()
+    );
+    assert_eq!(call(client, "GET", &by_path, None).await.body, entity);
+    let status = call(client, "GET", &status, None).await.body;
+    assert_eq!(status["publish_status"], "REALIZED");
+    assert_eq!(status["intent_version"], "0");
+
+    // In a project, under the project's own infra.
+    let project_group = "/orgs/default/projects/default/infra/domains/default/groups/g";
+    let put = call(
+        client,
+        "PUT",
+        &format!("{API}{project_group}"),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(put.status, 200);
+    let listed = call(
+        client,
+        "GET",
+        &format!(
+            "{API}/orgs/default/projects/default/infra/realized-state/realized-entities\
+             ?intent_path={project_group}"
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(
+        listed.body["results"][0]["state"], "REALIZED",
+        "{listed:#?}"
+    );
+
+    // A path that is no policy path, or none at all: 400 naming the parameter.
+    for query in ["intent_path=/nowhere", "site_path=/infra/sites/default"] {
+        let path = format!("{API}/infra/realized-state/realized-entities?{query}");
+        let message = call(client, "GET", &path, None).await.api_error(400, 255);
+        assert!(message.contains("intent_path"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn a_script_holds_a_state_for_its_delay_then_the_object_is_realized() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+
+    // The script may come before the object; it answers with its defaults.
+    let set = script(
+        client,
+        "PUT",
+        Some(&json!({"state": "UNREALIZED", "delay_ms": 1500})),
+    )
+    .await;
+    assert_eq!(
+        set.body,
+        json!({"state": "UNREALIZED", "delay_ms": 1500, "then": "REALIZED"}),
+        "{set:#?}"
+    );
+    let started = Instant::now();
+    let created = call(client, "PUT", &format!("{API}{SEGMENT}"), Some(&json!({}))).await;
+    assert_eq!(created.status, 200);
+    assert_eq!(
+        states(client).await,
+        expect("UNREALIZED", "IN_PROGRESS", "in_progress")
+    );
+    // A restart keeps the script, and its clock.
+    server.terminate();
+    let server = workspace.start();
+    let client = &server.client;
+    if started.elapsed() < Duration::from_millis(1200) {
+        assert_eq!(states(client).await.0, "UNREALIZED");
+    }
+    tokio::time::sleep(Duration::from_millis(1600).saturating_sub(started.elapsed())).await;
+    assert_eq!(
+        states(client).await,
+        expect("REALIZED", "SUCCESS", "success")
+    );
+
+    // An error, for good: the message is the alarm clients read.
+    let failing = json!({"state": "ERROR", "error_message": "no edge cluster"});
+    assert_eq!(script(client, "PUT", Some(&failing)).await.status, 200);
+    assert_eq!(states(client).await, expect("ERROR", "ERROR", "failed"));
+    let entity = entities(client, SEGMENT).await.body["results"][0].clone();
+    assert_eq!(entity["alarms"][0]["message"], "no edge cluster");
+    assert_eq!(
+        script(client, "GET", None).await.body,
+        json!({"state": "ERROR", "then": "REALIZED", "error_message": "no edge cluster"})
+    );
+
+    // Who may: an auditor reads scripts, and may not set or delete one.
+    let auditor = client.as_user(AUDITOR);
+    assert_eq!(script(&auditor, "GET", None).await.status, 200);
+    script(&auditor, "PUT", Some(&failing))
+        .await
+        .api_error(403, 401);
+    script(&auditor, "DELETE", None).await.api_error(403, 401);
+
+    // Bad scripts change nothing.
+    for body in [
+        json!({"state": "DONE"}),
+        json!({"delay_ms": 5}),
+        json!({"state": "ERROR", "x": 1}),
+    ] {
+        script(client, "PUT", Some(&body)).await.api_error(400, 255);
+    }
+    let elsewhere = "/store/v1/realized-state?intent_path=/not/a/path";
+    call(client, "PUT", elsewhere, Some(&failing))
+        .await
+        .api_error(400, 255);
+    assert_eq!(states(client).await.0, "ERROR");
+
+    // A snapshot keeps it; a reset removes it; so does its delete.
+    let saved = call(client, "PUT", "/store/v1/snapshots/s", None).await;
+    assert_eq!(saved.status, 200);
+    assert_eq!(script(client, "DELETE", None).await.status, 200);
+    assert_eq!(
+        script(client, "DELETE", None).await.status,
+        200,
+        "idempotent"
+    );
+    script(client, "GET", None).await.api_error(404, 600);
+    assert_eq!(states(client).await.0, "REALIZED");
+    let restored = call(client, "POST", "/store/v1/snapshots/s?action=restore", None).await;
+    assert_eq!(restored.status, 200);
+    assert_eq!(states(client).await.0, "ERROR");
+    assert_eq!(
+        call(client, "POST", "/store/v1/reset", None).await.status,
+        200
+    );
+    script(client, "GET", None).await.api_error(404, 600);
+}
