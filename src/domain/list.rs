@@ -35,12 +35,19 @@ impl SortBy {
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|sort| sort.as_str() == text)
+    /// The key a `sort_by` parameter names, or the error naming the keys there are.
+    pub fn parse(text: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|sort| sort.as_str() == text)
+            .ok_or_else(|| {
+                let names: Vec<_> = SortBy::ALL.iter().map(|s| s.as_str()).collect();
+                FieldError::new("sort_by", format!("must be one of {}", names.join(", ")))
+            })
     }
 
     /// The value of this key for one object.
-    fn key_of(self, object: &PolicyObject) -> SortValue {
+    pub fn key_of(self, object: &PolicyObject) -> SortValue {
         match self {
             SortBy::DisplayName => SortValue::Text(object.config.display_name().to_owned()),
             SortBy::Id => SortValue::Text(object.id().as_str().to_owned()),
@@ -61,8 +68,8 @@ impl SortBy {
     }
 }
 
-/// A sort key's value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A sort key's value (one ordering's are all of one kind).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SortValue {
     Text(String),
@@ -123,10 +130,7 @@ impl ListQuery {
         let page_size = params.page_size()?;
         let sort_by = match params.get("sort_by") {
             None => SortBy::DisplayName,
-            Some(text) => SortBy::parse(text).ok_or_else(|| {
-                let names: Vec<_> = SortBy::ALL.iter().map(|s| s.as_str()).collect();
-                FieldError::new("sort_by", format!("must be one of {}", names.join(", ")))
-            })?,
+            Some(text) => SortBy::parse(text)?,
         };
         let ascending = params.flag("sort_ascending", true)?;
         params.flag("include_mark_for_delete_objects", false)?;

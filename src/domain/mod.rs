@@ -26,6 +26,7 @@ pub mod relations;
 pub mod results;
 pub mod run;
 pub mod schema;
+pub mod search;
 pub mod simulation;
 pub mod snapshot;
 pub mod traceflow;

@@ -18,6 +18,7 @@ pub mod probes;
 mod realization;
 mod responses;
 mod results;
+mod search;
 pub mod spec;
 mod state;
 mod traceflows;

@@ -290,6 +290,7 @@ const SCHEMA_NAMES: &[&str] = &[
     "ConsolidatedRealizedStatus",
     "SegmentConfigurationState",
     "RealizationScript",
+    "SearchResponse",
 ];
 
 fn reference(name: &str) -> Value {
@@ -548,6 +549,26 @@ fn schema(name: &str) -> Value {
                 "delay_ms": {"type": "integer", "minimum": 0, "maximum": 86_400_000u64},
                 "then": realized_state(),
                 "error_message": {"type": "string"},
+            },
+        }),
+        "SearchResponse" => json!({
+            "type": "object",
+            "required": ["results", "result_count"],
+            "properties": {
+                "results": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["resource_type", "id", "path"],
+                        "properties": {
+                            "resource_type": {"type": "string"},
+                            "id": {"type": "string"},
+                            "path": {"type": "string"},
+                        },
+                    },
+                },
+                "result_count": {"type": "integer", "minimum": 0},
+                "cursor": {"type": "string"},
             },
         }),
         "OrgRoot" => json!({

@@ -6,7 +6,7 @@ use actix_web::http::Method;
 use actix_web::{web, Handler, Responder, Route};
 
 use super::{
-    auth, faults, hierarchy, history, probes, realization, results, spec, state, traceflows,
+    auth, faults, hierarchy, history, probes, realization, results, search, spec, state, traceflows,
 };
 use super::{NODE_PATH, NODE_VERSION_PATH, NSX_HEALTH_PATH, POLICY_API, STORE_API};
 use crate::domain::object::COLLECTION_PATH;
@@ -163,6 +163,35 @@ pub const ENFORCE_REVISION_CHECK: Param = Param {
     schema: r#"{"type": "boolean", "default": false}"#,
     description: "Check each object's _revision, as a PATCH of it does.",
 };
+
+const SEARCH_QUERY: &[Param] = &[
+    Param {
+        name: "query",
+        required: true,
+        schema: r#"{"type": "string"}"#,
+        description: "field:value terms (dotted fields, * and ? wildcards, \\ escapes, \"quotes\") joined by AND, OR, NOT and parentheses.",
+    },
+    PAGE_SIZE,
+    CURSOR,
+    Param {
+        name: "sort_by",
+        required: false,
+        schema: r#"{"type": "string", "enum": ["display_name", "id", "_create_time", "_last_modified_time"]}"#,
+        description: "The order; by path where absent. Ties are broken by path.",
+    },
+    Param {
+        name: "sort_ascending",
+        required: false,
+        schema: r#"{"type": "boolean", "default": true}"#,
+        description: "",
+    },
+    Param {
+        name: "included_fields",
+        required: false,
+        schema: r#"{"type": "string"}"#,
+        description: "Accepted and ignored: whole objects are answered.",
+    },
+];
 
 const RETRACE: &[Param] = &[Param {
     name: "action",
@@ -431,6 +460,22 @@ pub fn operations() -> Vec<Operation> {
                 errors: &[400, 404],
             },
             realization::segment_state,
+        ),
+        operation(
+            Method::GET,
+            search::SEARCH_PATH,
+            Nsx,
+            Doc {
+                operation_id: "QuerySearch",
+                summary: "One page of the objects of every type a Lucene query matches \
+                          (resource_type:Segment AND tags.tag:web).",
+                access: Read,
+                query: SEARCH_QUERY,
+                body: None,
+                answer: Some(Json("SearchResponse")),
+                errors: &[400],
+            },
+            search::query,
         ),
         operation(
             Method::PATCH,

@@ -26,6 +26,7 @@ mod reliability;
 mod resource;
 mod results;
 mod sdk;
+mod search;
 mod security;
 mod sqlite;
 mod state;

@@ -49,6 +49,8 @@ mod resource;
 mod results;
 #[path = "../api/sdk.rs"]
 mod sdk;
+#[path = "../api/search.rs"]
+mod search;
 #[path = "../api/security.rs"]
 mod security;
 #[path = "../api/state.rs"]

@@ -1,0 +1,540 @@
+//! The search API's query strings (the README's "Search"): the Lucene forms NSX clients send
+//! (`resource_type:Segment AND tags.scope:ncp\/cluster`, `display_name:web*`,
+//! `path:"/infra/segments/s1"`, `(a OR b) AND NOT c`), parsed into a [`Query`] that matches
+//! an object as the API serves it.
+//!
+//! A term names a field by its dotted path (`tags.tag`), and matches where any value there
+//! (any item of a list on the way) equals its value, case-insensitively; `*` and `?` are
+//! wildcards unless quoted or escaped. A term without a field matches any value of the
+//! object. Terms next to each other without an operator are joined by `OR`, as Lucene's
+//! default operator joins them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::list::{SortBy, SortValue};
+use super::paging::{not_issued, CursorKey, Page, Params};
+use super::{FieldError, PolicyObject};
+
+/// A search as asked: its query, its order, one page's size and where it starts.
+#[derive(Debug, Clone)]
+pub struct Search {
+    text: String,
+    query: Query,
+    /// `None`: by path.
+    sort_by: Option<SortBy>,
+    ascending: bool,
+    page_size: u32,
+    after: Option<SearchPosition>,
+}
+
+/// Where a page of a search ends: the last object's sort key and path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchPosition {
+    #[serde(rename = "k")]
+    key: SortValue,
+    #[serde(rename = "p")]
+    path: String,
+}
+
+impl Search {
+    /// Reads `query` (required), `sort_by`, `sort_ascending`, `page_size` and `cursor`;
+    /// `included_fields` is accepted and ignored, as for lists.
+    pub fn parse(params: &Params<'_>, cursors: &CursorKey) -> Result<Self, FieldError> {
+        let text = params
+            .get("query")
+            .ok_or_else(|| FieldError::new("query", "required property not present"))?;
+        let query = Query::parse(text)?;
+        let sort_by = params.get("sort_by").map(SortBy::parse).transpose()?;
+        let ascending = params.flag("sort_ascending", true)?;
+        let mut search = Self {
+            text: text.to_owned(),
+            query,
+            sort_by,
+            ascending,
+            page_size: params.page_size()?,
+            after: None,
+        };
+        search.after = params.cursor(cursors, &search.cursor_scope())?;
+        let sort_by = search.sort_by.unwrap_or(SortBy::Id);
+        if search.after.as_ref().is_some_and(|after| {
+            matches!(
+                (sort_by, &after.key),
+                (
+                    SortBy::CreateTime | SortBy::LastModifiedTime,
+                    SortValue::Text(_)
+                )
+            )
+        }) {
+            return Err(not_issued());
+        }
+        Ok(search)
+    }
+
+    /// What a cursor of this search is sealed for: the query and its order.
+    pub fn cursor_scope(&self) -> String {
+        let sort_by = self.sort_by.map_or("path", SortBy::as_str);
+        format!("search {sort_by} {} {}", self.ascending, self.text)
+    }
+
+    fn key(&self, object: &PolicyObject) -> SortValue {
+        match self.sort_by {
+            Some(sort_by) => sort_by.key_of(object),
+            None => SortValue::Text(object.path.as_str().to_owned()),
+        }
+    }
+
+    /// The page of `objects` (every stored object) this search asks for: those that match,
+    /// in its order (ties by path), after its cursor. `result_count` counts every match.
+    pub fn page(&self, objects: Vec<PolicyObject>) -> Page<PolicyObject, SearchPosition> {
+        let mut matched: Vec<(SortValue, PolicyObject)> = objects
+            .into_iter()
+            .filter(|object| {
+                let served: Value =
+                    serde_json::from_str(&object.to_json()).expect("an object renders as JSON");
+                self.query.matches(&served)
+            })
+            .map(|object| (self.key(&object), object))
+            .collect();
+        let order =
+            |(key, object): &(SortValue, PolicyObject)| (key.clone(), object.path.to_string());
+        matched.sort_by_key(order);
+        if !self.ascending {
+            matched.reverse();
+        }
+        let total = matched.len() as i64;
+        let rows: Vec<(SortValue, PolicyObject)> = matched
+            .into_iter()
+            .filter(|entry| match &self.after {
+                None => true,
+                Some(after) => {
+                    let position = order(entry);
+                    let after = (after.key.clone(), after.path.clone());
+                    if self.ascending {
+                        position > after
+                    } else {
+                        position < after
+                    }
+                }
+            })
+            .take(self.page_size as usize + 1)
+            .collect();
+        let Ok(page) = Page::from_fetched(
+            rows,
+            self.page_size,
+            total,
+            |(_, object)| Ok::<_, std::convert::Infallible>(object),
+            |last| SearchPosition {
+                key: self.key(last),
+                path: last.path.to_string(),
+            },
+        );
+        page
+    }
+}
+
+/// A parsed query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// `field:value`, or a bare `value` (`field` is `None`).
+    Term {
+        field: Option<String>,
+        value: Pattern,
+    },
+    And(Box<Query>, Box<Query>),
+    Or(Box<Query>, Box<Query>),
+    Not(Box<Query>),
+}
+
+/// A term's value: literal text, or text with wildcards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    /// Its text lowercased, and its wildcards.
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    /// `*`: any run of characters.
+    Any,
+    /// `?`: one character.
+    One,
+}
+
+impl Query {
+    /// Parses a query string; an error names `query`.
+    pub fn parse(text: &str) -> Result<Self, FieldError> {
+        let tokens = tokens(text)?;
+        let mut parser = Parser { tokens, at: 0 };
+        let query = parser.or()?;
+        match parser.tokens.get(parser.at) {
+            None => Ok(query),
+            Some(token) => Err(invalid(format!("unexpected {}", token.describe()))),
+        }
+    }
+
+    /// Whether `object` (as the API serves it) matches.
+    pub fn matches(&self, object: &Value) -> bool {
+        match self {
+            Query::Term { field: None, value } => any_leaf(object, value),
+            Query::Term {
+                field: Some(field),
+                value,
+            } => {
+                let mut found = false;
+                at_path(object, &field.split('.').collect::<Vec<_>>(), &mut |leaf| {
+                    found = found || value.matches_value(leaf);
+                });
+                found
+            }
+            Query::And(left, right) => left.matches(object) && right.matches(object),
+            Query::Or(left, right) => left.matches(object) || right.matches(object),
+            Query::Not(inner) => !inner.matches(object),
+        }
+    }
+}
+
+impl Pattern {
+    fn matches_value(&self, value: &Value) -> bool {
+        match value {
+            Value::String(text) => self.matches_text(text),
+            Value::Number(number) => self.matches_text(&number.to_string()),
+            Value::Bool(flag) => self.matches_text(if *flag { "true" } else { "false" }),
+            Value::Null | Value::Array(_) | Value::Object(_) => false,
+        }
+    }
+
+    fn matches_text(&self, text: &str) -> bool {
+        let text: Vec<char> = text.to_lowercase().chars().collect();
+        let mut pieces = Vec::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(part) => pieces.extend(part.chars().map(Some)),
+                Piece::One => pieces.push(None),
+                Piece::Any => pieces.push(Some('\u{0}')),
+            }
+        }
+        glob(&pieces, &text)
+    }
+}
+
+/// Whether `text` matches `pattern`: `Some(c)` a character (`'\0'`: any run), `None` any one.
+fn glob(pattern: &[Option<char>], text: &[char]) -> bool {
+    // The classic two-pointer walk, remembering the last `*` to retry from.
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(Some('\u{0}')) => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(None) => {
+                p += 1;
+                t += 1;
+            }
+            Some(Some(c)) if *c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((star_p, star_t)) => {
+                    p = star_p + 1;
+                    t = star_t + 1;
+                    star = Some((star_p, star_t + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|piece| *piece == Some('\u{0}'))
+}
+
+/// Calls `found` with every value at the dotted `path` of `value`, through lists.
+fn at_path(value: &Value, path: &[&str], found: &mut impl FnMut(&Value)) {
+    match (value, path.split_first()) {
+        (Value::Array(items), _) => items.iter().for_each(|item| at_path(item, path, found)),
+        (_, None) => found(value),
+        (Value::Object(members), Some((first, rest))) => {
+            if let Some(inner) = members.get(*first) {
+                at_path(inner, rest, found);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn any_leaf(value: &Value, pattern: &Pattern) -> bool {
+    match value {
+        Value::Array(items) => items.iter().any(|item| any_leaf(item, pattern)),
+        Value::Object(members) => members.values().any(|member| any_leaf(member, pattern)),
+        leaf => pattern.matches_value(leaf),
+    }
+}
+
+fn invalid(message: impl Into<String>) -> FieldError {
+    FieldError::new("query", message)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Open,
+    Close,
+    And,
+    Or,
+    Not,
+    /// A term: its field (text before an unescaped `:`), and its value.
+    Term(Option<String>, Pattern),
+}
+
+impl Token {
+    fn describe(&self) -> String {
+        match self {
+            Token::Open => "'('".into(),
+            Token::Close => "')'".into(),
+            Token::And => "AND".into(),
+            Token::Or => "OR".into(),
+            Token::Not => "NOT".into(),
+            Token::Term(..) => "term".into(),
+        }
+    }
+}
+
+/// Splits a query into tokens: parentheses, the operators (`AND`, `OR`, `NOT`, `&&`, `||`,
+/// `!`), and terms, with `\` escaping the next character and `"..."` quoting a value.
+fn tokens(text: &str) -> Result<Vec<Token>, FieldError> {
+    let mut tokens = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        match c {
+            c if c.is_whitespace() => {
+                chars.next();
+            }
+            '(' => {
+                chars.next();
+                tokens.push(Token::Open);
+            }
+            ')' => {
+                chars.next();
+                tokens.push(Token::Close);
+            }
+            '!' => {
+                chars.next();
+                tokens.push(Token::Not);
+            }
+            _ => tokens.push(term(&mut chars)?),
+        }
+    }
+    Ok(tokens)
+}
+
+/// One term, or an operator word.
+fn term(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Token, FieldError> {
+    let mut field: Option<String> = None;
+    let mut pieces: Vec<Piece> = Vec::new();
+    // The term's characters as written (escapes resolved, case kept): a field's name, or an
+    // operator word when nothing was quoted or escaped.
+    let mut raw = String::new();
+    let mut plain = true;
+    let text = |pieces: &mut Vec<Piece>, c: char| match pieces.last_mut() {
+        Some(Piece::Text(text)) => text.extend(c.to_lowercase()),
+        _ => pieces.push(Piece::Text(c.to_lowercase().collect())),
+    };
+    let escaped = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+        chars.next().ok_or_else(|| invalid("a '\\' ends the query"))
+    };
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() || c == '(' || c == ')' {
+            break;
+        }
+        chars.next();
+        match c {
+            '\\' => {
+                let c = escaped(chars)?;
+                plain = false;
+                raw.push(c);
+                text(&mut pieces, c);
+            }
+            '"' => {
+                plain = false;
+                loop {
+                    match chars.next() {
+                        None => return Err(invalid("a quoted value is not closed")),
+                        Some('"') => break,
+                        Some('\\') => text(&mut pieces, escaped(chars)?),
+                        Some(inner) => text(&mut pieces, inner),
+                    }
+                }
+            }
+            '[' | '{' | ']' | '}' | '~' | '^' => {
+                return Err(invalid(format!(
+                    "{c:?}: ranges, fuzzy and boosted terms are not supported"
+                )))
+            }
+            ':' if field.is_none() => {
+                if raw.is_empty() {
+                    return Err(invalid("a ':' has no field before it"));
+                }
+                field = Some(std::mem::take(&mut raw));
+                pieces.clear();
+                plain = false;
+            }
+            '*' => {
+                raw.push(c);
+                pieces.push(Piece::Any);
+            }
+            '?' => {
+                raw.push(c);
+                pieces.push(Piece::One);
+            }
+            _ => {
+                raw.push(c);
+                text(&mut pieces, c);
+            }
+        }
+    }
+    if plain {
+        match raw.as_str() {
+            "AND" | "&&" => return Ok(Token::And),
+            "OR" | "||" => return Ok(Token::Or),
+            "NOT" => return Ok(Token::Not),
+            _ => {}
+        }
+    }
+    if pieces.is_empty() {
+        return Err(invalid(match &field {
+            Some(field) => format!("{field}: has no value"),
+            None => "an empty term".into(),
+        }));
+    }
+    Ok(Token::Term(field, Pattern { pieces }))
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    at: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.at)
+    }
+
+    /// `and (OR and)*`, and terms side by side.
+    fn or(&mut self) -> Result<Query, FieldError> {
+        let mut query = self.and()?;
+        loop {
+            match self.peek() {
+                Some(Token::Or) => {
+                    self.at += 1;
+                    query = Query::Or(Box::new(query), Box::new(self.and()?));
+                }
+                Some(Token::Term(..) | Token::Open | Token::Not) => {
+                    query = Query::Or(Box::new(query), Box::new(self.and()?));
+                }
+                _ => return Ok(query),
+            }
+        }
+    }
+
+    fn and(&mut self) -> Result<Query, FieldError> {
+        let mut query = self.unary()?;
+        while self.peek() == Some(&Token::And) {
+            self.at += 1;
+            query = Query::And(Box::new(query), Box::new(self.unary()?));
+        }
+        Ok(query)
+    }
+
+    fn unary(&mut self) -> Result<Query, FieldError> {
+        let token = self.tokens.get(self.at).cloned();
+        self.at += 1;
+        match token {
+            Some(Token::Not) => Ok(Query::Not(Box::new(self.unary()?))),
+            Some(Token::Open) => {
+                let inner = self.or()?;
+                match self.tokens.get(self.at) {
+                    Some(Token::Close) => {
+                        self.at += 1;
+                        Ok(inner)
+                    }
+                    _ => Err(invalid("a '(' is not closed")),
+                }
+            }
+            Some(Token::Term(field, value)) => Ok(Query::Term { field, value }),
+            Some(other) => Err(invalid(format!("unexpected {}", other.describe()))),
+            None => Err(invalid("the query ends where a term is expected")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn segment() -> Value {
+        json!({"resource_type": "Segment", "id": "web-01", "display_name": "Web Tier",
+            "path": "/infra/segments/web-01", "marked_for_delete": false, "_revision": 3,
+            "tags": [{"scope": "ncp/cluster", "tag": "k8s-a"}, {"scope": "env", "tag": "prod"}]})
+    }
+
+    fn matches(query: &str) -> bool {
+        Query::parse(query)
+            .unwrap_or_else(|error| panic!("{query}: {error}"))
+            .matches(&segment())
+    }
+
+    #[test]
+    fn the_forms_clients_send_match_as_they_mean() {
+        for query in [
+            "resource_type:Segment",
+            "resource_type:segment",
+            "resource_type:Segment AND tags.scope:ncp\\/cluster AND tags.tag:k8s-a",
+            "path:\"/infra/segments/web-01\"",
+            "path:\\/infra\\/segments\\/web\\-01",
+            "display_name:web*",
+            "display_name:\"Web Tier\"",
+            "id:web-0?",
+            "marked_for_delete:false AND _revision:3",
+            "resource_type:Group OR resource_type:Segment",
+            "(resource_type:Group OR tags.tag:prod) AND NOT id:db",
+            "resource_type:Segment && !tags.tag:staging",
+            "k8s-a",
+            "tags.tag:*",
+        ] {
+            assert!(matches(query), "{query}");
+        }
+        for query in [
+            "resource_type:Group",
+            "resource_type:Segment AND tags.tag:staging",
+            "display_name:\"web*\"",
+            "id:web",
+            "NOT resource_type:Segment",
+            "tags.nope:*",
+            "nothing-here",
+        ] {
+            assert!(!matches(query), "{query}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_query_says_why() {
+        for (query, expected) in [
+            ("", "query: the query ends where a term is expected"),
+            ("resource_type:", "query: resource_type: has no value"),
+            ("(a OR b", "query: a '(' is not closed"),
+            ("a)", "query: unexpected ')'"),
+            ("a AND", "query: the query ends where a term is expected"),
+            ("path:\"/infra", "query: a quoted value is not closed"),
+            (
+                "_revision:[1 TO 5]",
+                "query: '[': ranges, fuzzy and boosted terms are not supported",
+            ),
+        ] {
+            assert_eq!(Query::parse(query).unwrap_err().to_string(), expected);
+        }
+    }
+}

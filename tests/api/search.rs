@@ -1,0 +1,179 @@
+//! The search API: NSX's query strings find objects of every type, by type, field, tag and
+//! path, paged with cursors.
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+
+use crate::support::{minimal, Client, Reply, Workspace, AUDITOR};
+
+const API: &str = "/policy/api/v1";
+
+async fn put(client: &Client, path: &str, body: Value) {
+    let request = client
+        .request("PUT", &format!("{API}{path}"))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    let reply = client.send(request).await;
+    assert_eq!(reply.status, 200, "{path}: {reply:#?}");
+}
+
+async fn search(client: &Client, query: &str, extra: &str) -> Reply {
+    let encoded: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    let path = format!("{API}/search/query?query={encoded}{extra}");
+    client.send(client.request("GET", &path)).await
+}
+
+fn paths(reply: &Reply) -> Vec<String> {
+    reply.body["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{reply:#?}"))
+        .iter()
+        .map(|object| object["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_finds_objects_by_type_field_tag_and_path() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    for (id, cluster) in [("web", "a"), ("db", "a"), ("edge", "b")] {
+        let tags = json!([{"scope": "ncp/cluster", "tag": cluster}]);
+        put(
+            client,
+            &format!("/infra/segments/{id}"),
+            json!({"tags": tags}),
+        )
+        .await;
+    }
+    let tags = json!([{"scope": "ncp/cluster", "tag": "a"}]);
+    put(
+        client,
+        "/infra/domains/default/groups/web",
+        json!({"tags": tags}),
+    )
+    .await;
+    put(client, "/infra/antrea/traceflows/t1", minimal()).await;
+
+    let found = search(client, "resource_type:Segment", "").await;
+    assert_eq!(found.body["result_count"], 3, "{found:#?}");
+    assert_eq!(
+        paths(&found),
+        [
+            "/infra/segments/db",
+            "/infra/segments/edge",
+            "/infra/segments/web"
+        ]
+    );
+    // The tag query nsxlib and nsx-operator send, slashes escaped.
+    let tagged = search(
+        client,
+        r"resource_type:Segment AND tags.scope:ncp\/cluster AND tags.tag:a",
+        "",
+    )
+    .await;
+    assert_eq!(
+        paths(&tagged),
+        ["/infra/segments/db", "/infra/segments/web"]
+    );
+    let any_type = search(client, "tags.tag:a", "").await;
+    assert_eq!(any_type.body["result_count"], 3);
+    assert_eq!(
+        paths(&search(client, "path:\"/infra/segments/web\"", "").await),
+        ["/infra/segments/web"]
+    );
+    assert_eq!(
+        paths(&search(client, "display_name:we* AND NOT resource_type:Group", "").await),
+        ["/infra/segments/web"]
+    );
+    assert_eq!(
+        paths(&search(client, "resource_type:AntreaTraceflowConfig", "").await),
+        ["/infra/antrea/traceflows/t1"]
+    );
+    // Each result is the object as GET serves it.
+    let served = client
+        .send(client.request("GET", &format!("{API}/infra/segments/web")))
+        .await
+        .body;
+    assert_eq!(found.body["results"][2], served);
+
+    // An auditor searches too.
+    let auditor = client.as_user(AUDITOR);
+    assert_eq!(
+        search(&auditor, "resource_type:Segment", "").await.status,
+        200
+    );
+
+    // What is not a query says so, naming the parameter.
+    for (query, extra) in [
+        ("resource_type:", ""),
+        ("(a OR b", ""),
+        ("_revision:[0 TO 2]", ""),
+        ("id:x", "&sort_by=path"),
+        ("id:x", "&page_size=1001"),
+        ("id:x", "&cursor=forged"),
+    ] {
+        let refused = search(client, query, extra).await;
+        refused.api_error(400, 255);
+    }
+    let missing = client
+        .send(client.request("GET", &format!("{API}/search/query")))
+        .await;
+    let message = missing.api_error(400, 255);
+    assert!(message.contains("query"), "{message}");
+}
+
+#[tokio::test]
+async fn search_pages_through_every_match_once() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    for n in 0..25 {
+        let body = json!({"display_name": format!("group {:02}", 24 - n)});
+        put(
+            client,
+            &format!("/infra/domains/default/groups/g{n:02}"),
+            body,
+        )
+        .await;
+    }
+    for (order, expected_first) in [
+        ("", "/infra/domains/default/groups/g00"),
+        (
+            "&sort_by=display_name&sort_ascending=false",
+            "/infra/domains/default/groups/g00",
+        ),
+        ("&sort_by=display_name", "/infra/domains/default/groups/g24"),
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = search(
+                client,
+                "resource_type:Group",
+                &format!("&page_size=10{order}{cursor}"),
+            )
+            .await;
+            assert_eq!(page.body["result_count"], 25, "{page:#?}");
+            seen.extend(paths(&page));
+            match page.body["cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 25, "{order}");
+        assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 25, "{order}");
+        assert_eq!(seen[0], expected_first, "{order}");
+    }
+    // A cursor belongs to its query.
+    let first = search(client, "resource_type:Group", "&page_size=10").await;
+    let cursor = first.body["cursor"].as_str().unwrap();
+    search(
+        client,
+        "resource_type:Segment",
+        &format!("&cursor={cursor}"),
+    )
+    .await
+    .api_error(400, 255);
+}
