@@ -360,7 +360,8 @@ pub struct TreeQuery {
 }
 
 impl TreeQuery {
-    /// Reads `base_path`, `type_filter` (`Domain,Group`) and `filter` (NSX's `Type-Domain|Group`).
+    /// Reads `base_path`, `type_filter` (`Group;SecurityPolicy`) and `filter` (NSX's
+    /// `Type-Domain|Group`, or `Type-.*` for every type).
     pub fn parse(root: &Root, pairs: &[(String, String)]) -> Result<Self, FieldError> {
         let mut query = TreeQuery::default();
         for (name, value) in pairs {
@@ -379,22 +380,32 @@ impl TreeQuery {
                 "type_filter" | "filter" => {
                     let names = match name.as_str() {
                         "filter" => value.strip_prefix("Type-").ok_or_else(|| {
-                            FieldError::new("filter", "must be Type-<type>|<type>...")
+                            FieldError::new(name.as_str(), "must be Type-<type>|<type>...")
                         })?,
                         _ => value.as_str(),
                     };
                     let names: Vec<String> = names
-                        .split([',', '|'])
+                        .split([',', '|', ';'])
                         .map(|name| name.trim().to_owned())
                         .filter(|name| !name.is_empty())
                         .collect();
+                    // `Type-.*` (and its escaped forms): every type, as no filter.
+                    if names
+                        .iter()
+                        .any(|name| matches!(name.as_str(), ".*" | ".\\*"))
+                    {
+                        continue;
+                    }
                     if let Some(unknown) = names
                         .iter()
                         .find(|name| catalog().type_named(name).is_none())
                     {
                         return Err(FieldError::new(
                             name.as_str(),
-                            format!("{unknown:?} is not a Policy type"),
+                            format!(
+                                "{unknown:?} is not a Policy type (the types, separated by \
+                                 ';', ',' or '|', are all this store reads here)"
+                            ),
                         ));
                     }
                     query.types.get_or_insert_with(Vec::new).extend(names);

@@ -1,6 +1,6 @@
 //! VMware's official NSX Python SDK (`vcf-nsx`) against the real server: the interoperability
-//! tests. `tests/sdk/traceflows.py` and `tests/sdk/policy_types.py` do the driving, from the
-//! test virtualenv.
+//! tests. `tests/sdk/traceflows.py`, `tests/sdk/policy_types.py` and `tests/sdk/hierarchy.py`
+//! do the driving, from the test virtualenv.
 
 use std::path::Path;
 use std::process::Command;
@@ -56,6 +56,27 @@ fn the_official_sdk_drives_every_kind_of_policy_object() {
     assert!(output.status.success(), "the SDK test failed:\n{stdout}");
     assert!(
         stdout.contains("sdk types: 33 types, 34 passed, 0 failed"),
+        "{stdout}"
+    );
+}
+
+/// The SDK's `Infra` client writes and reads a tree through the Hierarchical API, and its
+/// search `Query` client finds what was written, by type and tag, page by page.
+#[test]
+fn the_official_sdk_writes_trees_and_searches() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let output = Command::new(venv_bin().join("python"))
+        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/hierarchy.py"))
+        .args([server.url.as_str(), ADMIN.0, ADMIN.1])
+        .output()
+        .expect("run the SDK test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the SDK test failed:\n{stdout}");
+    assert!(
+        stdout.contains("sdk hierarchy: 5 passed, 0 failed"),
         "{stdout}"
     );
 }
