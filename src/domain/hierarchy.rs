@@ -148,21 +148,8 @@ impl Parser {
         at: &str,
     ) -> Result<(), FieldError> {
         let catalog = catalog();
-        let name = match wrapper.remove("resource_type") {
-            Some(Value::String(name)) => name,
-            None | Some(Value::Null) => {
-                return Err(FieldError::new(
-                    format!("{at}.resource_type"),
-                    "required property not present",
-                ))
-            }
-            Some(_) => {
-                return Err(FieldError::new(
-                    format!("{at}.resource_type"),
-                    "must be a string",
-                ))
-            }
-        };
+        let name = text(wrapper.get("resource_type"), &dotted(at, "resource_type"))?.to_owned();
+        wrapper.remove("resource_type");
         if name == REFERENCE {
             return self.reference(wrapper, parent, parent_route, at);
         }
@@ -192,16 +179,9 @@ impl Parser {
                 format!("{name} cannot be a child of {}", describe(parent)),
             ));
         };
-        let id = match object.get("id") {
-            _ if !catalog.route(route).is_collection_member() => "",
-            Some(Value::String(id)) => id.as_str(),
-            None | Some(Value::Null) => {
-                return Err(FieldError::new(
-                    format!("{at}.id"),
-                    "required property not present",
-                ))
-            }
-            Some(_) => return Err(FieldError::new(format!("{at}.id"), "must be a string")),
+        let id = match catalog.route(route).is_collection_member() {
+            true => text(object.get("id"), &dotted(&at, "id"))?,
+            false => "",
         };
         let path = child_path(route, parent, id, &at)?;
         if marked_for_delete || object.get("marked_for_delete") == Some(&Value::Bool(true)) {
@@ -240,16 +220,13 @@ impl Parser {
         at: &str,
     ) -> Result<(), FieldError> {
         let catalog = catalog();
-        let text = |wrapper: &mut Map<String, Value>, field: &str| match wrapper.remove(field) {
-            Some(Value::String(text)) => Ok(text),
-            None | Some(Value::Null) => Err(FieldError::new(
-                format!("{at}.{field}"),
-                "required property not present",
-            )),
-            Some(_) => Err(FieldError::new(format!("{at}.{field}"), "must be a string")),
+        let mut take = |field: &str| {
+            let value = text(wrapper.get(field), &dotted(at, field)).map(str::to_owned);
+            wrapper.remove(field);
+            value
         };
-        let target_type = text(&mut wrapper, "target_type")?;
-        let id = text(&mut wrapper, "id")?;
+        let target_type = take("target_type")?;
+        let id = take("id")?;
         let children = take_children(&mut wrapper, at)?;
         flag(&mut wrapper, "marked_for_delete", at)?;
         check_wrapper(wrapper, REFERENCE, at)?;
@@ -269,6 +246,15 @@ impl Parser {
             Some(route),
             &format!("{at}.children"),
         )
+    }
+}
+
+/// A member that must be a string; `field` is its dotted path, for the error.
+fn text<'a>(value: Option<&'a Value>, field: &str) -> Result<&'a str, FieldError> {
+    match value {
+        Some(Value::String(text)) => Ok(text),
+        None | Some(Value::Null) => Err(FieldError::new(field, "required property not present")),
+        Some(_) => Err(FieldError::new(field, "must be a string")),
     }
 }
 

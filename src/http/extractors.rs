@@ -89,11 +89,7 @@ impl FromRequest for TreeBody {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if let Err(err) = check_content_type(req, JSON) {
-            return Box::pin(ready(Err(err)));
-        }
-        let limits = limits(req);
-        let read = read_body(req, payload, limits.import_max_bytes, limits.timeout);
+        let read = large_body(req, payload, JSON);
         Box::pin(async move { read.await.map(TreeBody) })
     }
 }
@@ -107,13 +103,22 @@ impl FromRequest for NdjsonBody {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if let Err(err) = check_content_type(req, NDJSON) {
-            return Box::pin(ready(Err(err)));
-        }
-        let limits = limits(req);
-        let read = read_body(req, payload, limits.import_max_bytes, limits.timeout);
+        let read = large_body(req, payload, NDJSON);
         Box::pin(async move { read.await.map(NdjsonBody) })
     }
+}
+
+/// A body of media type `wanted` within `server.import_body_limit`: an import's or a tree's.
+fn large_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    wanted: &'static str,
+) -> LocalBoxFuture<'static, Result<Bytes, ApiError>> {
+    if let Err(err) = check_content_type(req, wanted) {
+        return Box::pin(ready(Err(err)));
+    }
+    let limits = limits(req);
+    read_body(req, payload, limits.import_max_bytes, limits.timeout)
 }
 
 pub const JSON: &str = "application/json";

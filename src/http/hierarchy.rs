@@ -3,13 +3,12 @@
 //! roots are `/policy/api/v1/infra` and a project's `/infra` (the catalog's `Infra`
 //! containers, reached through [`super::objects`]) and `/policy/api/v1/org-root`.
 
-use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::auth::{Reader, Writer};
 use super::extractors::TreeBody;
 use super::pages::query_pairs;
-use super::responses::empty_response;
+use super::responses::{empty_response, json_response};
 use super::ApiError;
 use crate::domain::hierarchy::{self, Root, TreeQuery};
 use crate::domain::{FieldError, ObjectPath, PolicyObject};
@@ -107,10 +106,4 @@ fn enforce_revision_check(req: &HttpRequest) -> Result<bool, ApiError> {
         }
     }
     Ok(enforce)
-}
-
-fn json_response(value: &serde_json::Value) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(value.to_string())
 }

@@ -1,14 +1,13 @@
 //! Realized state (the README's "Realized state"): the endpoints clients poll after a write
 //! (NSX's), and the scripts that shape their answers per path (the extension's).
 
-use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::auth::{Reader, Writer};
 use super::extractors::{JsonBody, PathId};
 use super::pages::query_pairs;
-use super::responses::empty_response;
+use super::responses::{empty_response, json_response};
 use super::ApiError;
 use crate::domain::realization::{intent_of, Realization, RealizationScript};
 use crate::domain::{FieldError, ObjectPath, PolicyObject};
@@ -45,12 +44,6 @@ async fn realized(
     let script = store.realization_script(path).await?;
     let now = chrono::Utc::now().timestamp_millis();
     Ok(Some((object, Realization::of(script.as_ref(), now))))
-}
-
-fn json_response(value: &serde_json::Value) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(value.to_string())
 }
 
 /// GenericPolicyRealizedResourceListResult: the realized entity of `intent_path`, or none

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::support::{Client, Dice, Reply, Workspace};
+use crate::support::{Client, Dice, Workspace};
 use serde_json::{json, Map, Value};
 
 const CLIENTS: usize = 16;
@@ -19,23 +19,12 @@ const TARGETS: [&str; 6] = [
     "/infra/domains/default/groups/g",
     "/infra/tier-1s/t",
 ];
-const API: &str = "/policy/api/v1";
 
 fn is_traceflow(path: &str) -> bool {
     path.starts_with("/infra/antrea/traceflows/")
 }
 
 /// A request of `method` to the object at `path`, with a JSON body if any.
-async fn send(client: &Client, method: &str, path: &str, body: Option<&Value>) -> Reply {
-    let mut request = client.request(method, &format!("{API}{path}"));
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    client.send(request).await
-}
-
 /// A complete body for the object at `path`, carrying `token` in `description`.
 fn full_body(path: &str, token: &str) -> Value {
     if is_traceflow(path) {
@@ -86,7 +75,7 @@ async fn run_client(client: Client, number: usize) -> Vec<Record> {
             0 => (Kind::Put, full),
             1 | 2 => {
                 // Replace with the revision just read (it may be stale by the time it lands).
-                let current = send(&client, "GET", path, None).await;
+                let current = client.policy("GET", path, None).await;
                 let mut body = full;
                 body["_revision"] = current.body.get("_revision").cloned().unwrap_or(json!(0));
                 (Kind::Put, body)
@@ -100,7 +89,7 @@ async fn run_client(client: Client, number: usize) -> Vec<Record> {
                 let mut body = full;
                 body["tags"] = json!([{"tag": token}]);
                 if dice.roll(2) == 0 {
-                    let current = send(&client, "GET", path, None).await;
+                    let current = client.policy("GET", path, None).await;
                     body["_revision"] = current.body.get("_revision").cloned().unwrap_or(json!(0));
                 }
                 (Kind::Patch, body)
@@ -108,9 +97,9 @@ async fn run_client(client: Client, number: usize) -> Vec<Record> {
             _ => (Kind::Delete, Value::Null),
         };
         let reply = match kind {
-            Kind::Put => send(&client, "PUT", path, Some(&sent)).await,
-            Kind::Patch => send(&client, "PATCH", path, Some(&sent)).await,
-            Kind::Delete => send(&client, "DELETE", path, None).await,
+            Kind::Put => client.policy("PUT", path, Some(&sent)).await,
+            Kind::Patch => client.policy("PATCH", path, Some(&sent)).await,
+            Kind::Delete => client.policy("DELETE", path, None).await,
         };
         records.push(Record {
             kind,
@@ -298,7 +287,7 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
     // the other types that are there.
     let mut objects = server.client.all_objects().await;
     for path in TARGETS.iter().filter(|path| !is_traceflow(path)) {
-        let reply = send(&server.client, "GET", path, None).await;
+        let reply = server.client.policy("GET", path, None).await;
         if reply.status == 200 {
             objects.push(reply.body);
         }
@@ -315,7 +304,7 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
     assert_eq!(stored, model);
     // And the API serves it.
     for (path, (fields, revision, _)) in &model {
-        let served = send(&server.client, "GET", path, None).await.body;
+        let served = server.client.policy("GET", path, None).await.body;
         assert_eq!(&client_fields(&served), fields);
         assert_eq!(served["_revision"], *revision);
     }

@@ -6,30 +6,8 @@ use serde_json::{json, Value};
 
 use crate::support::{Client, Reply, Workspace, AUDITOR};
 
-const API: &str = "/policy/api/v1";
-
-async fn call(client: &Client, method: &str, path: &str, body: Option<&Value>) -> Reply {
-    let mut request = client.request(method, &format!("{API}{path}"));
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    client.send(request).await
-}
-
 async fn patch_infra(client: &Client, body: &Value) -> Reply {
-    call(client, "PATCH", "/infra", Some(body)).await
-}
-
-async fn export(client: &Client) -> String {
-    let response = client
-        .request("GET", "/store/v1/export")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.text().await.unwrap()
+    client.policy("PATCH", "/infra", Some(body)).await
 }
 
 fn child(wrapper: &str, key: &str, object: Value) -> Value {
@@ -96,7 +74,7 @@ async fn a_tree_is_written_in_one_request_and_read_back_whole() {
 
     // Every object is stored as a single write would store it, with its own create revision.
     for path in tree_paths("d1") {
-        let object = call(client, "GET", &path, None).await;
+        let object = client.policy("GET", &path, None).await;
         assert_eq!(object.status, 200, "{path}: {object:#?}");
         assert_eq!(object.body["path"], path.as_str());
         assert_eq!(object.body["_revision"], 0);
@@ -105,28 +83,24 @@ async fn a_tree_is_written_in_one_request_and_read_back_whole() {
         assert_eq!(history.len(), 1, "{path}");
         assert_eq!(history[0]["operation"], "create");
     }
-    let entry = call(
-        client,
-        "GET",
-        "/infra/services/d1-http/service-entries/http",
-        None,
-    )
-    .await;
+    let entry = client
+        .policy("GET", "/infra/services/d1-http/service-entries/http", None)
+        .await;
     assert_eq!(entry.body["resource_type"], "L4PortSetServiceEntry");
-    let rule = call(
-        client,
-        "GET",
-        "/infra/domains/d1/security-policies/app/rules/web-to-db",
-        None,
-    )
-    .await;
+    let rule = client
+        .policy(
+            "GET",
+            "/infra/domains/d1/security-policies/app/rules/web-to-db",
+            None,
+        )
+        .await;
     assert_eq!(
         rule.body["parent_path"],
         "/infra/domains/d1/security-policies/app"
     );
 
     // The hierarchical GET answers the same objects, nested as they were written.
-    let tree = call(client, "GET", "/infra", None).await;
+    let tree = client.policy("GET", "/infra", None).await;
     assert_eq!(tree.status, 200, "{tree:#?}");
     assert_eq!(tree.body["resource_type"], "Infra");
     let domain = children(&tree.body, "Domain")
@@ -141,7 +115,8 @@ async fn a_tree_is_written_in_one_request_and_read_back_whole() {
     assert_eq!(groups, ["db", "web"]);
     let policy = children(domain, "SecurityPolicy")[0];
     assert_eq!(children(policy, "Rule").len(), 2);
-    let single = call(client, "GET", "/infra/domains/d1/groups/db", None)
+    let single = client
+        .policy("GET", "/infra/domains/d1/groups/db", None)
         .await
         .body;
     let in_tree = children(domain, "Group")
@@ -156,7 +131,8 @@ async fn a_tree_is_written_in_one_request_and_read_back_whole() {
     assert_eq!(children(services[0], "ServiceEntry").len(), 1);
 
     // Filters: one type (with what is above it), one subtree.
-    let filtered = call(client, "GET", "/infra?type_filter=Rule", None)
+    let filtered = client
+        .policy("GET", "/infra?type_filter=Rule", None)
         .await
         .body;
     let domains = children(&filtered, "Domain");
@@ -169,33 +145,27 @@ async fn a_tree_is_written_in_one_request_and_read_back_whole() {
     let policies = children(domains[0], "SecurityPolicy");
     assert_eq!(children(policies[0], "Rule").len(), 2);
     assert!(children(&filtered, "Service").is_empty());
-    let same = call(client, "GET", "/infra?filter=Type-Rule", None)
+    let same = client
+        .policy("GET", "/infra?filter=Type-Rule", None)
         .await
         .body;
     assert_eq!(same, filtered);
-    let based = call(
-        client,
-        "GET",
-        "/infra?base_path=/infra/domains/d1/groups",
-        None,
-    )
-    .await;
+    let based = client
+        .policy("GET", "/infra?base_path=/infra/domains/d1/groups", None)
+        .await;
     based.api_error(400, 255);
-    let based = call(
-        client,
-        "GET",
-        "/infra?base_path=/infra/domains/d1/groups/web",
-        None,
-    )
-    .await
-    .body;
+    let based = client
+        .policy("GET", "/infra?base_path=/infra/domains/d1/groups/web", None)
+        .await
+        .body;
     let domains = children(&based, "Domain");
     assert_eq!(domains.len(), 1);
     let groups = children(domains[0], "Group");
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0]["id"], "web");
     assert!(children(domains[0], "SecurityPolicy").is_empty());
-    call(client, "GET", "/infra?type_filter=Nope", None)
+    client
+        .policy("GET", "/infra?type_filter=Nope", None)
         .await
         .api_error(400, 255);
 
@@ -206,12 +176,13 @@ async fn a_tree_is_written_in_one_request_and_read_back_whole() {
         "target_type": "Domain", "id": "d1", "children": [
             child("ChildGroup", "Group", json!({"id": "db", "description": "the databases"}))]}]});
     assert_eq!(patch_infra(client, &change).await.status, 200);
-    let db = call(client, "GET", "/infra/domains/d1/groups/db", None)
+    let db = client
+        .policy("GET", "/infra/domains/d1/groups/db", None)
         .await
         .body;
     assert_eq!(db["_revision"], 1);
     assert_eq!(db["description"], "the databases");
-    let domain = call(client, "GET", "/infra/domains/d1", None).await.body;
+    let domain = client.policy("GET", "/infra/domains/d1", None).await.body;
     assert_eq!(domain["_revision"], 0, "a reference writes nothing");
     assert_eq!(
         client.history("/infra/domains/d1/groups/db").await[1]["operation"],
@@ -222,17 +193,18 @@ async fn a_tree_is_written_in_one_request_and_read_back_whole() {
     let project_tree = json!({"resource_type": "Infra", "children": [
         {"resource_type": "ChildResourceReference", "target_type": "Domain", "id": "default",
          "children": [child("ChildGroup", "Group", json!({"id": "pg"}))]}]});
-    let written = call(
-        client,
-        "PATCH",
-        "/orgs/default/projects/default/infra",
-        Some(&project_tree),
-    )
-    .await;
+    let written = client
+        .policy(
+            "PATCH",
+            "/orgs/default/projects/default/infra",
+            Some(&project_tree),
+        )
+        .await;
     assert_eq!(written.status, 200, "{written:#?}");
     let group = "/orgs/default/projects/default/infra/domains/default/groups/pg";
-    assert_eq!(call(client, "GET", group, None).await.status, 200);
-    let project = call(client, "GET", "/orgs/default/projects/default/infra", None)
+    assert_eq!(client.policy("GET", group, None).await.status, 200);
+    let project = client
+        .policy("GET", "/orgs/default/projects/default/infra", None)
         .await
         .body;
     assert_eq!(
@@ -249,7 +221,7 @@ async fn a_tree_with_one_bad_child_changes_nothing() {
     let server = workspace.start();
     let client = &server.client;
     assert_eq!(patch_infra(client, &security_tree("d1")).await.status, 200);
-    let before = export(client).await;
+    let before = client.export().await;
 
     // A body that does not parse, at any depth: 400 naming the field from the top.
     let mut bad = security_tree("d2");
@@ -296,38 +268,33 @@ async fn a_tree_with_one_bad_child_changes_nothing() {
     let stale = json!({"children": [child("ChildDomain", "Domain", json!({"id": "d1",
         "_revision": 0, "children": [child("ChildGroup", "Group", json!({"id": "db",
         "_revision": 5, "description": "stale"}))]}))]});
-    call(
-        client,
-        "PATCH",
-        "/infra?enforce_revision_check=true",
-        Some(&stale),
-    )
-    .await
-    .api_error(412, 206);
-    call(
-        client,
-        "PATCH",
-        "/infra?enforce_revision_check=yes",
-        Some(&stale),
-    )
-    .await
-    .api_error(400, 255);
+    client
+        .policy("PATCH", "/infra?enforce_revision_check=true", Some(&stale))
+        .await
+        .api_error(412, 206);
+    client
+        .policy("PATCH", "/infra?enforce_revision_check=yes", Some(&stale))
+        .await
+        .api_error(400, 255);
 
     // An auditor may read the tree, not write it.
     let auditor = client.as_user(AUDITOR);
-    assert_eq!(call(&auditor, "GET", "/infra", None).await.status, 200);
-    call(&auditor, "PATCH", "/infra", Some(&stale))
+    assert_eq!(auditor.policy("GET", "/infra", None).await.status, 200);
+    auditor
+        .policy("PATCH", "/infra", Some(&stale))
         .await
         .api_error(403, 401);
-    call(&auditor, "PATCH", "/org-root", Some(&json!({})))
+    auditor
+        .policy("PATCH", "/org-root", Some(&json!({})))
         .await
         .api_error(403, 401);
-    assert_eq!(export(client).await, before, "nothing changed");
+    assert_eq!(client.export().await, before, "nothing changed");
     assert_eq!(
-        call(client, "PATCH", "/infra", Some(&stale)).await.status,
+        client.policy("PATCH", "/infra", Some(&stale)).await.status,
         200
     );
-    let db = call(client, "GET", "/infra/domains/d1/groups/db", None)
+    let db = client
+        .policy("GET", "/infra/domains/d1/groups/db", None)
         .await
         .body;
     assert_eq!(db["description"], "stale");
@@ -351,7 +318,7 @@ async fn marked_for_delete_removes_a_subtree() {
                 "children": [child("ChildRule", "Rule", json!({"id": "r",
                     "source_groups": ["/infra/domains/d1/groups/web"]}))]}))]}]});
     assert_eq!(patch_infra(client, &naming).await.status, 200);
-    let before = export(client).await;
+    let before = client.export().await;
     let delete_d1 = json!({"children": [{"resource_type": "ChildDomain",
         "marked_for_delete": true, "Domain": {"id": "d1", "resource_type": "Domain"}}]});
     let message = patch_infra(client, &delete_d1).await.api_error(400, 500030);
@@ -359,7 +326,7 @@ async fn marked_for_delete_removes_a_subtree() {
         message.contains("path=[/infra/domains/d2/security-policies/cross/rules/r]"),
         "{message}"
     );
-    assert_eq!(export(client).await, before);
+    assert_eq!(client.export().await, before);
 
     // Without the cross rule, the whole subtree goes: each object with a delete revision.
     let drop_cross = json!({"children": [{"resource_type": "ChildResourceReference",
@@ -369,7 +336,7 @@ async fn marked_for_delete_removes_a_subtree() {
     assert_eq!(patch_infra(client, &drop_cross).await.status, 200);
     assert_eq!(patch_infra(client, &delete_d1).await.status, 200);
     for path in tree_paths("d1") {
-        let gone = call(client, "GET", &path, None).await;
+        let gone = client.policy("GET", &path, None).await;
         if path.starts_with("/infra/services/") {
             assert_eq!(gone.status, 200, "outside the subtree: {path}");
             continue;
@@ -379,7 +346,11 @@ async fn marked_for_delete_removes_a_subtree() {
         assert_eq!(history.last().unwrap()["operation"], "delete", "{path}");
     }
     for path in tree_paths("d2") {
-        assert_eq!(call(client, "GET", &path, None).await.status, 200, "{path}");
+        assert_eq!(
+            client.policy("GET", &path, None).await.status,
+            200,
+            "{path}"
+        );
     }
     // Marked for delete where nothing is stored: nothing to do.
     assert_eq!(patch_infra(client, &delete_d1).await.status, 200);
@@ -401,7 +372,7 @@ async fn the_org_root_writes_projects_vpcs_and_their_infra() {
                     {"resource_type": "ChildResourceReference", "target_type": "Domain",
                      "id": "default", "children": [
                         child("ChildGroup", "Group", json!({"id": "g1"}))]}]}))]}))]}]});
-    let written = call(client, "PATCH", "/org-root", Some(&body)).await;
+    let written = client.policy("PATCH", "/org-root", Some(&body)).await;
     assert_eq!(written.status, 200, "{written:#?}");
     for path in [
         "/orgs/default/projects/p1",
@@ -410,14 +381,15 @@ async fn the_org_root_writes_projects_vpcs_and_their_infra() {
         "/orgs/default/projects/p1/vpcs/v1/subnets/s1",
         "/orgs/default/projects/p1/infra/domains/default/groups/g1",
     ] {
-        let object = call(client, "GET", path, None).await;
+        let object = client.policy("GET", path, None).await;
         assert_eq!(object.status, 200, "{path}: {object:#?}");
     }
     // An org that is not stored: its children's parent is missing, and nothing is written.
     let elsewhere = json!({"children": [{"resource_type": "ChildResourceReference",
         "target_type": "Org", "id": "other", "children": [
             child("ChildProject", "Project", json!({"id": "p2"}))]}]});
-    let message = call(client, "PATCH", "/org-root", Some(&elsewhere))
+    let message = client
+        .policy("PATCH", "/org-root", Some(&elsewhere))
         .await
         .api_error(404, 600);
     assert!(message.contains("/orgs/other "), "{message}");
@@ -447,7 +419,8 @@ async fn five_thousand_objects_in_one_request() {
     );
     let written = patch_infra(client, &body).await;
     assert_eq!(written.status, 200, "{written:#?}");
-    let list = call(client, "GET", "/infra/domains/big/groups?page_size=1", None)
+    let list = client
+        .policy("GET", "/infra/domains/big/groups?page_size=1", None)
         .await
         .body;
     assert_eq!(list["result_count"], 4999);
@@ -479,7 +452,10 @@ async fn concurrent_trees_and_single_writes_keep_every_revision_rule() {
     let workspace = Workspace::new();
     let server = workspace.start();
     for index in 0..GROUPS {
-        let created = call(&server.client, "PUT", &group(index), Some(&json!({}))).await;
+        let created = server
+            .client
+            .policy("PUT", &group(index), Some(&json!({})))
+            .await;
         assert_eq!(created.status, 200);
     }
     let mut clients = tokio::task::JoinSet::new();
@@ -495,7 +471,7 @@ async fn concurrent_trees_and_single_writes_keep_every_revision_rule() {
                 let checked = dice.roll(2) == 0;
                 let mut wrote = Vec::new();
                 for index in [first, second] {
-                    let read = call(&client, "GET", &group(index), None).await;
+                    let read = client.policy("GET", &group(index), None).await;
                     wrote.push((index, read.body["_revision"].as_i64().filter(|_| checked)));
                 }
                 let reply = match dice.roll(3) {
@@ -516,7 +492,7 @@ async fn concurrent_trees_and_single_writes_keep_every_revision_rule() {
                             "ChildResourceReference", "target_type": "Domain", "id": "default",
                             "children": children}]});
                         let path = format!("/infra?enforce_revision_check={checked}");
-                        call(&client, "PATCH", &path, Some(&body)).await
+                        client.policy("PATCH", &path, Some(&body)).await
                     }
                     // A single write of the first group, with the revision read or none.
                     _ => {
@@ -526,9 +502,9 @@ async fn concurrent_trees_and_single_writes_keep_every_revision_rule() {
                         match revision {
                             Some(revision) => {
                                 body["_revision"] = json!(revision);
-                                call(&client, "PUT", &group(index), Some(&body)).await
+                                client.policy("PUT", &group(index), Some(&body)).await
                             }
-                            None => call(&client, "PATCH", &group(index), Some(&body)).await,
+                            None => client.policy("PATCH", &group(index), Some(&body)).await,
                         }
                     }
                 };

@@ -3,19 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{Client, Reply, Workspace, AUDITOR};
-
-const API: &str = "/policy/api/v1";
-
-async fn call(client: &Client, method: &str, path: &str, body: Option<&Value>) -> Reply {
-    let mut request = client.request(method, &format!("{API}{path}"));
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    client.send(request).await
-}
+use crate::support::{Workspace, AUDITOR};
 
 #[tokio::test]
 async fn a_segment_follows_the_revision_rules_of_every_policy_object() {
@@ -25,7 +13,7 @@ async fn a_segment_follows_the_revision_rules_of_every_policy_object() {
     let path = "/infra/segments/web";
 
     let body = json!({"subnets": [{"gateway_address": "10.0.0.1/24"}], "admin_state": "UP"});
-    let created = call(client, "PUT", path, Some(&body)).await;
+    let created = client.policy("PUT", path, Some(&body)).await;
     assert_eq!(created.status, 200, "{created:#?}");
     let object = &created.body;
     for (field, value) in [
@@ -45,40 +33,44 @@ async fn a_segment_follows_the_revision_rules_of_every_policy_object() {
         assert_eq!(object[field], value, "{field}");
     }
     assert!(object["unique_id"].as_str().is_some());
-    assert_eq!(call(client, "GET", path, None).await.body, *object);
+    assert_eq!(client.policy("GET", path, None).await.body, *object);
 
     // A PUT without `_revision` of an existing object: 400/500127, nothing changes.
-    let again = call(client, "PUT", path, Some(&body)).await;
+    let again = client.policy("PUT", path, Some(&body)).await;
     let message = again.api_error(400, 500127);
     assert!(message.contains("path=[/infra/segments/web]"), "{message}");
 
     // Replace by the stored revision; a stale one is 412.
     let mut replace = object.clone();
     replace["description"] = json!("front end");
-    let replaced = call(client, "PUT", path, Some(&replace)).await;
+    let replaced = client.policy("PUT", path, Some(&replace)).await;
     assert_eq!(replaced.status, 200, "{replaced:#?}");
     assert_eq!(replaced.body["_revision"], 1);
     assert_eq!(replaced.body["unique_id"], object["unique_id"]);
-    call(client, "PUT", path, Some(&replace))
+    client
+        .policy("PUT", path, Some(&replace))
         .await
         .api_error(412, 206);
 
     // PATCH merges the top-level fields it sets.
-    let patched = call(client, "PATCH", path, Some(&json!({"vlan_ids": ["7"]}))).await;
+    let patched = client
+        .policy("PATCH", path, Some(&json!({"vlan_ids": ["7"]})))
+        .await;
     assert_eq!((patched.status, &patched.body), (200, &Value::Null));
-    let read = call(client, "GET", path, None).await.body;
+    let read = client.policy("GET", path, None).await.body;
     assert_eq!(read["_revision"], 2);
     assert_eq!(read["description"], "front end");
     assert_eq!(read["vlan_ids"], json!(["7"]));
-    call(client, "PATCH", path, Some(&json!({"_revision": 0})))
+    client
+        .policy("PATCH", path, Some(&json!({"_revision": 0})))
         .await
         .api_error(412, 206);
 
     // DELETE, idempotent.
     for _ in 0..2 {
-        assert_eq!(call(client, "DELETE", path, None).await.status, 200);
+        assert_eq!(client.policy("DELETE", path, None).await.status, 200);
     }
-    call(client, "GET", path, None).await.api_error(404, 600);
+    client.policy("GET", path, None).await.api_error(404, 600);
 }
 
 #[tokio::test]
@@ -115,7 +107,7 @@ async fn nested_paths_derive_their_parent_and_survive_a_restart() {
     {
         let server = workspace.start();
         for (path, body, parent) in &objects {
-            let reply = call(&server.client, "PUT", path, Some(body)).await;
+            let reply = server.client.policy("PUT", path, Some(body)).await;
             assert_eq!(reply.status, 200, "{path}: {reply:#?}");
             assert_eq!(reply.body["parent_path"], *parent, "{path}");
         }
@@ -123,7 +115,7 @@ async fn nested_paths_derive_their_parent_and_survive_a_restart() {
     }
     let server = workspace.start();
     for (path, body, _) in &objects {
-        let read = call(&server.client, "GET", path, None).await;
+        let read = server.client.policy("GET", path, None).await;
         assert_eq!(read.status, 200, "{path}: {read:#?}");
         for (field, value) in body.as_object().unwrap() {
             assert_eq!(read.body[field], *value, "{path} {field}");
@@ -153,19 +145,23 @@ async fn bodies_are_checked_against_the_catalog_and_change_nothing() {
             "tags[0].scope",
         ),
     ] {
-        call(client, "PUT", path, Some(&body))
+        client
+            .policy("PUT", path, Some(&body))
             .await
             .field_error(field);
-        call(client, "PATCH", path, Some(&body))
+        client
+            .policy("PATCH", path, Some(&body))
             .await
             .field_error(field);
     }
     let polymorphic = json!({"service_entries": [{"l4_protocol": "TCP"}]});
-    call(client, "PUT", "/infra/services/s", Some(&polymorphic))
+    client
+        .policy("PUT", "/infra/services/s", Some(&polymorphic))
         .await
         .field_error("service_entries[0].resource_type");
-    call(client, "GET", path, None).await.api_error(404, 600);
-    call(client, "GET", "/infra/services/s", None)
+    client.policy("GET", path, None).await.api_error(404, 600);
+    client
+        .policy("GET", "/infra/services/s", None)
         .await
         .api_error(404, 600);
 }
@@ -175,38 +171,44 @@ async fn paths_and_methods_the_catalog_does_not_serve_are_refused() {
     let workspace = Workspace::new();
     let server = workspace.start();
     let client = &server.client;
-    call(client, "GET", "/infra/no-such-things/x", None)
+    client
+        .policy("GET", "/infra/no-such-things/x", None)
         .await
         .api_error(404, 600);
-    call(client, "GET", "/infra/segments/web/", None)
+    client
+        .policy("GET", "/infra/segments/web/", None)
         .await
         .api_error(404, 600);
     // Orgs are NSX's own: read, never written.
-    call(client, "PUT", "/orgs/o1", Some(&json!({})))
+    client
+        .policy("PUT", "/orgs/o1", Some(&json!({})))
         .await
         .api_error(405, 253);
-    call(client, "POST", "/infra/segments/web", None)
+    client
+        .policy("POST", "/infra/segments/web", None)
         .await
         .api_error(405, 253);
     // A collection's name is no id: the collection wins, and has only GET.
-    call(
-        client,
-        "PUT",
-        "/infra/segments/service-segments",
-        Some(&json!({})),
-    )
-    .await
-    .api_error(405, 253);
-    let listed = call(client, "GET", "/infra/segments/service-segments", None).await;
+    client
+        .policy("PUT", "/infra/segments/service-segments", Some(&json!({})))
+        .await
+        .api_error(405, 253);
+    let listed = client
+        .policy("GET", "/infra/segments/service-segments", None)
+        .await;
     assert_eq!(listed.body["result_count"], 0, "{listed:#?}");
-    call(client, "GET", "/infra/segments/a%2Fb", None)
+    client
+        .policy("GET", "/infra/segments/a%2Fb", None)
         .await
         .field_error("id");
     // An auditor reads, and writes nothing.
     let auditor = client.as_user(AUDITOR);
-    let refused = call(&auditor, "PUT", "/infra/segments/web", Some(&json!({}))).await;
+    let refused = auditor
+        .policy("PUT", "/infra/segments/web", Some(&json!({})))
+        .await;
     refused.api_error(403, 401);
-    call(client, "GET", "/infra/segments/web", None)
+    client
+        .policy("GET", "/infra/segments/web", None)
         .await
         .api_error(404, 600);
 }
@@ -227,19 +229,19 @@ async fn a_collection_lists_its_own_members_page_by_page() {
         "/infra/segments/s1",
         "/infra/segments/service-segments/s2",
     ] {
-        let reply = call(client, "PUT", path, Some(&json!({}))).await;
+        let reply = client.policy("PUT", path, Some(&json!({}))).await;
         assert_eq!(reply.status, 200, "{path}: {reply:#?}");
     }
     let mut seen = Vec::new();
     let mut query = "?page_size=2&sort_by=id".to_owned();
     loop {
-        let page = call(
-            client,
-            "GET",
-            &format!("/infra/domains/default/groups{query}"),
-            None,
-        )
-        .await;
+        let page = client
+            .policy(
+                "GET",
+                &format!("/infra/domains/default/groups{query}"),
+                None,
+            )
+            .await;
         assert_eq!(page.status, 200, "{page:#?}");
         assert_eq!(page.body["result_count"], 3);
         for object in page.body["results"].as_array().unwrap() {
@@ -251,32 +253,24 @@ async fn a_collection_lists_its_own_members_page_by_page() {
         }
     }
     assert_eq!(seen, ["g1", "g2", "g3"]);
-    let segments = call(client, "GET", "/infra/segments", None).await;
+    let segments = client.policy("GET", "/infra/segments", None).await;
     assert_eq!(segments.body["result_count"], 1, "{segments:#?}");
     assert_eq!(segments.body["results"][0]["path"], "/infra/segments/s1");
     // A cursor of one collection is not one of another's.
-    let first = call(
-        client,
-        "GET",
-        "/infra/domains/default/groups?page_size=1",
-        None,
-    )
-    .await;
+    let first = client
+        .policy("GET", "/infra/domains/default/groups?page_size=1", None)
+        .await;
     let cursor = first.body["cursor"].as_str().unwrap();
-    call(
-        client,
-        "GET",
-        &format!("/infra/segments?page_size=1&cursor={cursor}"),
-        None,
-    )
-    .await
-    .field_error("cursor");
-    call(
-        client,
-        "GET",
-        "/infra/domains/default/groups?page_size=2000",
-        None,
-    )
-    .await
-    .field_error("page_size");
+    client
+        .policy(
+            "GET",
+            &format!("/infra/segments?page_size=1&cursor={cursor}"),
+            None,
+        )
+        .await
+        .field_error("cursor");
+    client
+        .policy("GET", "/infra/domains/default/groups?page_size=2000", None)
+        .await
+        .field_error("page_size");
 }

@@ -10,19 +10,9 @@ use crate::support::{Client, Reply, Workspace, AUDITOR};
 const API: &str = "/policy/api/v1";
 const SEGMENT: &str = "/infra/segments/web";
 
-async fn call(client: &Client, method: &str, path: &str, body: Option<&Value>) -> Reply {
-    let mut request = client.request(method, path);
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    client.send(request).await
-}
-
 async fn entities(client: &Client, intent_path: &str) -> Reply {
     let path = format!("{API}/infra/realized-state/realized-entities?intent_path={intent_path}");
-    call(client, "GET", &path, None).await
+    client.call("GET", &path, None).await
 }
 
 /// The realized state of `SEGMENT` as each endpoint answers it: the entity's `state`, the
@@ -30,14 +20,16 @@ async fn entities(client: &Client, intent_path: &str) -> Reply {
 async fn states(client: &Client) -> (String, String, String) {
     let listed = entities(client, SEGMENT).await;
     assert_eq!(listed.body["result_count"], 1, "{listed:#?}");
-    let status = call(
-        client,
-        "GET",
-        &format!("{API}/infra/realized-state/status?intent_path={SEGMENT}"),
-        None,
-    )
-    .await;
-    let segment = call(client, "GET", &format!("{API}{SEGMENT}/state"), None).await;
+    let status = client
+        .call(
+            "GET",
+            &format!("{API}/infra/realized-state/status?intent_path={SEGMENT}"),
+            None,
+        )
+        .await;
+    let segment = client
+        .call("GET", &format!("{API}{SEGMENT}/state"), None)
+        .await;
     let text = |value: &Value| value.as_str().unwrap().to_owned();
     (
         text(&listed.body["results"][0]["state"]),
@@ -52,7 +44,7 @@ fn expect(state: &str, consolidated: &str, segment: &str) -> (String, String, St
 
 async fn script(client: &Client, method: &str, body: Option<&Value>) -> Reply {
     let path = format!("/store/v1/realized-state?intent_path={SEGMENT}");
-    call(client, method, &path, body).await
+    client.call(method, &path, body).await
 }
 
 #[tokio::test]
@@ -65,12 +57,15 @@ async fn a_written_object_is_realized() {
     let none = entities(client, SEGMENT).await;
     assert_eq!(none.body, json!({"results": [], "result_count": 0}));
     let status = format!("{API}/infra/realized-state/status?intent_path={SEGMENT}");
-    call(client, "GET", &status, None).await.api_error(404, 600);
-    call(client, "GET", &format!("{API}{SEGMENT}/state"), None)
+    client.call("GET", &status, None).await.api_error(404, 600);
+    client
+        .call("GET", &format!("{API}{SEGMENT}/state"), None)
         .await
         .api_error(404, 600);
 
-    let created = call(client, "PUT", &format!("{API}{SEGMENT}"), Some(&json!({}))).await;
+    let created = client
+        .call("PUT", &format!("{API}{SEGMENT}"), Some(&json!({})))
+        .await;
     assert_eq!(created.status, 200);
     assert_eq!(
         states(client).await,
@@ -88,31 +83,27 @@ async fn a_written_object_is_realized() {
         "{API}/infra/realized-state/realized-entity?realized_path={}",
         entity["path"].as_str().unwrap()
     );
-    assert_eq!(call(client, "GET", &by_path, None).await.body, entity);
-    let status = call(client, "GET", &status, None).await.body;
+    assert_eq!(client.call("GET", &by_path, None).await.body, entity);
+    let status = client.call("GET", &status, None).await.body;
     assert_eq!(status["publish_status"], "REALIZED");
     assert_eq!(status["intent_version"], "0");
 
     // In a project, under the project's own infra.
     let project_group = "/orgs/default/projects/default/infra/domains/default/groups/g";
-    let put = call(
-        client,
-        "PUT",
-        &format!("{API}{project_group}"),
-        Some(&json!({})),
-    )
-    .await;
+    let put = client
+        .call("PUT", &format!("{API}{project_group}"), Some(&json!({})))
+        .await;
     assert_eq!(put.status, 200);
-    let listed = call(
-        client,
-        "GET",
-        &format!(
-            "{API}/orgs/default/projects/default/infra/realized-state/realized-entities\
+    let listed = client
+        .call(
+            "GET",
+            &format!(
+                "{API}/orgs/default/projects/default/infra/realized-state/realized-entities\
              ?intent_path={project_group}"
-        ),
-        None,
-    )
-    .await;
+            ),
+            None,
+        )
+        .await;
     assert_eq!(
         listed.body["results"][0]["state"], "REALIZED",
         "{listed:#?}"
@@ -121,7 +112,7 @@ async fn a_written_object_is_realized() {
     // A path that is no policy path, or none at all: 400 naming the parameter.
     for query in ["intent_path=/nowhere", "site_path=/infra/sites/default"] {
         let path = format!("{API}/infra/realized-state/realized-entities?{query}");
-        let message = call(client, "GET", &path, None).await.api_error(400, 255);
+        let message = client.call("GET", &path, None).await.api_error(400, 255);
         assert!(message.contains("intent_path"), "{message}");
     }
 }
@@ -145,7 +136,9 @@ async fn a_script_holds_a_state_for_its_delay_then_the_object_is_realized() {
         "{set:#?}"
     );
     let started = Instant::now();
-    let created = call(client, "PUT", &format!("{API}{SEGMENT}"), Some(&json!({}))).await;
+    let created = client
+        .call("PUT", &format!("{API}{SEGMENT}"), Some(&json!({})))
+        .await;
     assert_eq!(created.status, 200);
     assert_eq!(
         states(client).await,
@@ -192,13 +185,14 @@ async fn a_script_holds_a_state_for_its_delay_then_the_object_is_realized() {
         script(client, "PUT", Some(&body)).await.api_error(400, 255);
     }
     let elsewhere = "/store/v1/realized-state?intent_path=/not/a/path";
-    call(client, "PUT", elsewhere, Some(&failing))
+    client
+        .call("PUT", elsewhere, Some(&failing))
         .await
         .api_error(400, 255);
     assert_eq!(states(client).await.0, "ERROR");
 
     // A snapshot keeps it; a reset removes it; so does its delete.
-    let saved = call(client, "PUT", "/store/v1/snapshots/s", None).await;
+    let saved = client.call("PUT", "/store/v1/snapshots/s", None).await;
     assert_eq!(saved.status, 200);
     assert_eq!(script(client, "DELETE", None).await.status, 200);
     assert_eq!(
@@ -208,11 +202,13 @@ async fn a_script_holds_a_state_for_its_delay_then_the_object_is_realized() {
     );
     script(client, "GET", None).await.api_error(404, 600);
     assert_eq!(states(client).await.0, "REALIZED");
-    let restored = call(client, "POST", "/store/v1/snapshots/s?action=restore", None).await;
+    let restored = client
+        .call("POST", "/store/v1/snapshots/s?action=restore", None)
+        .await;
     assert_eq!(restored.status, 200);
     assert_eq!(states(client).await.0, "ERROR");
     assert_eq!(
-        call(client, "POST", "/store/v1/reset", None).await.status,
+        client.call("POST", "/store/v1/reset", None).await.status,
         200
     );
     script(client, "GET", None).await.api_error(404, 600);

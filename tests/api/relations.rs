@@ -6,30 +6,8 @@ use serde_json::{json, Value};
 
 use crate::support::{Client, Reply, Workspace};
 
-const API: &str = "/policy/api/v1";
-
-async fn call(client: &Client, method: &str, path: &str, body: Option<&Value>) -> Reply {
-    let mut request = client.request(method, &format!("{API}{path}"));
-    if let Some(body) = body {
-        request = request
-            .header("content-type", "application/json")
-            .body(body.to_string());
-    }
-    client.send(request).await
-}
-
 async fn put(client: &Client, path: &str) -> Reply {
-    call(client, "PUT", path, Some(&json!({}))).await
-}
-
-async fn export(client: &Client) -> String {
-    let response = client
-        .request("GET", "/store/v1/export")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.text().await.unwrap()
+    client.policy("PUT", path, Some(&json!({}))).await
 }
 
 /// The paths NSX ships with, which clients read before they write.
@@ -72,17 +50,14 @@ async fn a_create_needs_its_parent_and_a_delete_needs_no_children() {
 
     // Under a parent that is not stored: NSX's 404 naming the parent, by PUT or PATCH.
     for method in ["PUT", "PATCH"] {
-        let refused = call(
-            client,
-            method,
-            "/infra/domains/d1/groups/g1",
-            Some(&json!({})),
-        )
-        .await;
+        let refused = client
+            .policy(method, "/infra/domains/d1/groups/g1", Some(&json!({})))
+            .await;
         let message = refused.api_error(404, 600);
         assert!(message.contains("/infra/domains/d1 "), "{message}");
     }
-    call(client, "GET", "/infra/domains/d1/groups/g1", None)
+    client
+        .policy("GET", "/infra/domains/d1/groups/g1", None)
         .await
         .api_error(404, 600);
     let message = put(client, "/orgs/default/projects/p1/infra/segments/s1")
@@ -116,8 +91,9 @@ async fn a_create_needs_its_parent_and_a_delete_needs_no_children() {
             "/orgs/default/projects/p1/infra/segments/s1",
         ),
     ] {
-        let before = call(client, "GET", parent, None).await.body;
-        let message = call(client, "DELETE", parent, None)
+        let before = client.policy("GET", parent, None).await.body;
+        let message = client
+            .policy("DELETE", parent, None)
             .await
             .api_error(400, 500030);
         assert_eq!(
@@ -127,11 +103,11 @@ async fn a_create_needs_its_parent_and_a_delete_needs_no_children() {
                  is being referenced by other objects path=[{child}]."
             )
         );
-        assert_eq!(call(client, "GET", parent, None).await.body, before);
+        assert_eq!(client.policy("GET", parent, None).await.body, before);
         // Once the children are gone, so can the parent be.
-        assert_eq!(call(client, "DELETE", child, None).await.status, 200);
-        assert_eq!(call(client, "DELETE", parent, None).await.status, 200);
-        call(client, "GET", parent, None).await.api_error(404, 600);
+        assert_eq!(client.policy("DELETE", child, None).await.status, 200);
+        assert_eq!(client.policy("DELETE", parent, None).await.status, 200);
+        client.policy("GET", parent, None).await.api_error(404, 600);
     }
 }
 
@@ -141,18 +117,18 @@ async fn the_defaults_are_there_from_the_start_and_after_a_reset() {
     let server = workspace.start();
     let client = &server.client;
     for (path, resource_type) in DEFAULTS {
-        let reply = call(client, "GET", path, None).await;
+        let reply = client.policy("GET", path, None).await;
         assert_eq!(reply.status, 200, "{path}: {reply:#?}");
         assert_eq!(reply.body["resource_type"], *resource_type, "{path}");
         assert_eq!(reply.body["_system_owned"], true, "{path}");
         assert_eq!(reply.body["_create_user"], "system", "{path}");
         assert_eq!(reply.body["_revision"], 0, "{path}");
     }
-    let domains = call(client, "GET", "/infra/domains", None).await;
+    let domains = client.policy("GET", "/infra/domains", None).await;
     assert_eq!(domains.body["result_count"], 1, "{domains:#?}");
     assert_eq!(domains.body["results"][0]["id"], "default");
     // Unchanged defaults are in every store: an export leaves them out.
-    assert_eq!(export(client).await, "");
+    assert_eq!(client.export().await, "");
 
     // Clients write under them, and may change them.
     assert_eq!(
@@ -161,20 +137,21 @@ async fn the_defaults_are_there_from_the_start_and_after_a_reset() {
             .status,
         200
     );
-    let patched = call(
-        client,
-        "PATCH",
-        "/infra/domains/default",
-        Some(&json!({"description": "ours"})),
-    )
-    .await;
+    let patched = client
+        .policy(
+            "PATCH",
+            "/infra/domains/default",
+            Some(&json!({"description": "ours"})),
+        )
+        .await;
     assert_eq!(patched.status, 200, "{patched:#?}");
-    let changed = call(client, "GET", "/infra/domains/default", None)
+    let changed = client
+        .policy("GET", "/infra/domains/default", None)
         .await
         .body;
     assert_eq!(changed["_revision"], 1);
     assert_eq!(changed["_system_owned"], true, "still the system's object");
-    let exported = export(client).await;
+    let exported = client.export().await;
     let paths: Vec<String> = exported
         .lines()
         .map(|line| serde_json::from_str::<Value>(line).unwrap()["path"].to_string())
@@ -192,7 +169,8 @@ async fn the_defaults_are_there_from_the_start_and_after_a_reset() {
     let server = workspace.start();
     let client = &server.client;
     assert_eq!(
-        call(client, "GET", "/infra/domains/default", None)
+        client
+            .policy("GET", "/infra/domains/default", None)
             .await
             .body,
         changed
@@ -203,14 +181,16 @@ async fn the_defaults_are_there_from_the_start_and_after_a_reset() {
     let reset = client.send(client.request("POST", "/store/v1/reset")).await;
     assert_eq!(reset.body, json!({"objects_removed": 1}), "{reset:#?}");
     for (path, _) in DEFAULTS {
-        let reply = call(client, "GET", path, None).await;
+        let reply = client.policy("GET", path, None).await;
         assert_eq!(reply.body["_revision"], 0, "{path}");
     }
-    let domain = call(client, "GET", "/infra/domains/default", None)
+    let domain = client
+        .policy("GET", "/infra/domains/default", None)
         .await
         .body;
     assert_eq!(domain.get("description"), None);
-    call(client, "GET", "/infra/domains/default/groups/web", None)
+    client
+        .policy("GET", "/infra/domains/default/groups/web", None)
         .await
         .api_error(404, 600);
 
@@ -221,7 +201,7 @@ async fn the_defaults_are_there_from_the_start_and_after_a_reset() {
         .body(exported.clone());
     let imported = client.send(import).await;
     assert_eq!(imported.status, 200, "{imported:#?}");
-    assert_eq!(export(client).await, exported);
+    assert_eq!(client.export().await, exported);
 }
 
 #[tokio::test]
@@ -236,7 +216,7 @@ async fn an_import_line_needs_its_parent_too() {
         .body(format!("{line}\n"));
     let message = client.send(import).await.api_error(404, 600);
     assert!(message.contains("/infra/domains/d9 "), "{message}");
-    assert_eq!(export(client).await, "");
+    assert_eq!(client.export().await, "");
 }
 
 #[tokio::test]
@@ -278,14 +258,15 @@ async fn references_by_path_must_be_stored_and_keep_what_they_name() {
     ];
     for (path, body, missing) in &cases {
         for method in ["PUT", "PATCH"] {
-            let message = call(client, method, path, Some(body))
+            let message = client
+                .policy(method, path, Some(body))
                 .await
                 .api_error(404, 600);
             assert!(
                 message.contains(&format!(" {missing} ")),
                 "{path}: {message}"
             );
-            call(client, "GET", path, None).await.api_error(404, 600);
+            client.policy("GET", path, None).await.api_error(404, 600);
         }
     }
 
@@ -294,7 +275,7 @@ async fn references_by_path_must_be_stored_and_keep_what_they_name() {
         assert_eq!(put(client, path).await.status, 200);
     }
     for (path, body, _) in &cases {
-        let reply = call(client, "PUT", path, Some(body)).await;
+        let reply = client.policy("PUT", path, Some(body)).await;
         assert_eq!(reply.status, 200, "{path}: {reply:#?}");
     }
 
@@ -306,8 +287,9 @@ async fn references_by_path_must_be_stored_and_keep_what_they_name() {
         ("/infra/segments/s1", group),
         (group, policy),
     ] {
-        let before = call(client, "GET", target, None).await.body;
-        let message = call(client, "DELETE", target, None)
+        let before = client.policy("GET", target, None).await.body;
+        let message = client
+            .policy("DELETE", target, None)
             .await
             .api_error(400, 500030);
         assert_eq!(
@@ -317,7 +299,7 @@ async fn references_by_path_must_be_stored_and_keep_what_they_name() {
                  is being referenced by other objects path=[{referrer}]."
             )
         );
-        assert_eq!(call(client, "GET", target, None).await.body, before);
+        assert_eq!(client.policy("GET", target, None).await.body, before);
     }
 
     // A snapshot keeps the references, a restart too; an export imports into an empty store
@@ -326,11 +308,12 @@ async fn references_by_path_must_be_stored_and_keep_what_they_name() {
         .send(client.request("PUT", "/store/v1/snapshots/named"))
         .await;
     assert_eq!(saved.status, 200, "{saved:#?}");
-    let exported = export(client).await;
+    let exported = client.export().await;
     server.terminate();
     let server = workspace.start();
     let client = &server.client;
-    call(client, "DELETE", group, None)
+    client
+        .policy("DELETE", group, None)
         .await
         .api_error(400, 500030);
     let reset = client.send(client.request("POST", "/store/v1/reset")).await;
@@ -341,27 +324,30 @@ async fn references_by_path_must_be_stored_and_keep_what_they_name() {
         .body(exported.clone());
     let imported = client.send(import).await;
     assert_eq!(imported.body, json!({"imported": 5}), "{imported:#?}");
-    call(client, "DELETE", group, None)
+    client
+        .policy("DELETE", group, None)
         .await
         .api_error(400, 500030);
 
     // A policy that no longer names the group lets it go; so does a deleted referrer.
-    let current = call(client, "GET", policy, None).await.body;
+    let current = client.policy("GET", policy, None).await.body;
     let mut replaced = rule_naming("ANY");
     replaced["_revision"] = current["_revision"].clone();
     assert_eq!(
-        call(client, "PUT", policy, Some(&replaced)).await.status,
+        client.policy("PUT", policy, Some(&replaced)).await.status,
         200
     );
-    assert_eq!(call(client, "DELETE", group, None).await.status, 200);
+    assert_eq!(client.policy("DELETE", group, None).await.status, 200);
     assert_eq!(
-        call(client, "DELETE", "/infra/segments/s1", None)
+        client
+            .policy("DELETE", "/infra/segments/s1", None)
             .await
             .status,
         200
     );
     assert_eq!(
-        call(client, "DELETE", "/infra/tier-1s/t1", None)
+        client
+            .policy("DELETE", "/infra/tier-1s/t1", None)
             .await
             .status,
         200
@@ -370,10 +356,12 @@ async fn references_by_path_must_be_stored_and_keep_what_they_name() {
     // The snapshot brings the references back with the objects.
     let restore = client.request("POST", "/store/v1/snapshots/named?action=restore");
     assert_eq!(client.send(restore).await.status, 200);
-    call(client, "DELETE", group, None)
+    client
+        .policy("DELETE", group, None)
         .await
         .api_error(400, 500030);
-    call(client, "DELETE", "/infra/tier-0s/t0", None)
+    client
+        .policy("DELETE", "/infra/tier-0s/t0", None)
         .await
         .api_error(400, 500030);
 
@@ -388,7 +376,7 @@ async fn references_by_path_must_be_stored_and_keep_what_they_name() {
         .body(format!("{line}\n"));
     let message = client.send(import).await.api_error(404, 600);
     assert!(message.contains("/infra/tier-0s/none "), "{message}");
-    assert_eq!(export(client).await, "");
+    assert_eq!(client.export().await, "");
 }
 
 #[tokio::test]
@@ -401,7 +389,7 @@ async fn a_project_comes_and_goes_with_its_own_default_domain() {
     let group = "/orgs/default/projects/p1/infra/domains/default/groups/web";
 
     assert_eq!(put(client, project).await.status, 200);
-    let stored = call(client, "GET", domain, None).await;
+    let stored = client.policy("GET", domain, None).await;
     assert_eq!(stored.status, 200, "{stored:#?}");
     assert_eq!(stored.body["resource_type"], "Domain");
     assert_eq!(
@@ -410,22 +398,20 @@ async fn a_project_comes_and_goes_with_its_own_default_domain() {
     );
     assert_eq!(stored.body["_system_owned"], true);
     // Clients read it, and write under it; they cannot write it (its route has GET only).
-    call(client, "DELETE", domain, None)
+    client
+        .policy("DELETE", domain, None)
         .await
         .api_error(405, 253);
-    let listed = call(
-        client,
-        "GET",
-        "/orgs/default/projects/p1/infra/domains",
-        None,
-    )
-    .await;
+    let listed = client
+        .policy("GET", "/orgs/default/projects/p1/infra/domains", None)
+        .await;
     assert_eq!(listed.body["result_count"], 1, "{listed:#?}");
     assert_eq!(put(client, group).await.status, 200);
 
     // A project whose domain holds something cannot be deleted; the answer names the
     // project, and nothing changes.
-    let message = call(client, "DELETE", project, None)
+    let message = client
+        .policy("DELETE", project, None)
         .await
         .api_error(400, 500030);
     assert_eq!(
@@ -435,19 +421,19 @@ async fn a_project_comes_and_goes_with_its_own_default_domain() {
              being referenced by other objects path=[{group}]."
         )
     );
-    assert_eq!(call(client, "GET", domain, None).await.status, 200);
+    assert_eq!(client.policy("GET", domain, None).await.status, 200);
 
     // An export leaves the domain out (an import of the project writes it again).
-    let exported = export(client).await;
+    let exported = client.export().await;
     assert!(
         !exported.contains(&format!("\"path\":\"{domain}\"")),
         "{exported}"
     );
 
     // Emptied, the project goes with its domain; history has both deletes.
-    assert_eq!(call(client, "DELETE", group, None).await.status, 200);
-    assert_eq!(call(client, "DELETE", project, None).await.status, 200);
-    call(client, "GET", domain, None).await.api_error(404, 600);
+    assert_eq!(client.policy("DELETE", group, None).await.status, 200);
+    assert_eq!(client.policy("DELETE", project, None).await.status, 200);
+    client.policy("GET", domain, None).await.api_error(404, 600);
     let history = client
         .send(client.request("GET", &format!("/store/v1/revisions?path={domain}")))
         .await;
@@ -466,7 +452,7 @@ async fn a_project_comes_and_goes_with_its_own_default_domain() {
         .body(exported.clone());
     let imported = client.send(import).await;
     assert_eq!(imported.body, json!({"imported": 2}), "{imported:#?}");
-    assert_eq!(call(client, "GET", domain, None).await.status, 200);
-    assert_eq!(call(client, "GET", group, None).await.status, 200);
-    assert_eq!(export(client).await, exported);
+    assert_eq!(client.policy("GET", domain, None).await.status, 200);
+    assert_eq!(client.policy("GET", group, None).await.status, 200);
+    assert_eq!(client.export().await, exported);
 }

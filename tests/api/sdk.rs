@@ -8,10 +8,11 @@ use std::process::Command;
 use crate::python::{venv_bin, MANIFEST_DIR};
 use crate::support::{Server, SpawnServer, Workspace, ADMIN};
 
-/// Runs the SDK script against `server`; `ca` is the certificate to trust over HTTPS.
-fn drive(server: &Server, ca: Option<&Path>) {
+/// Runs the SDK script `tests/sdk/<script>` against `server` (`ca`: the certificate to trust
+/// over HTTPS), and checks that it passed and closed with `closing`.
+fn run_script(server: &Server, script: &str, ca: Option<&Path>, closing: &str) {
     let output = Command::new(venv_bin().join("python"))
-        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/traceflows.py"))
+        .arg(Path::new(MANIFEST_DIR).join("tests/sdk").join(script))
         .args([server.url.as_str(), ADMIN.0, ADMIN.1])
         .args(ca)
         .output()
@@ -20,7 +21,12 @@ fn drive(server: &Server, ca: Option<&Path>) {
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "the SDK test failed:\n{stdout}");
-    assert!(stdout.contains("sdk: 12 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains(closing), "{stdout}");
+}
+
+/// The traceflows' whole cycle.
+fn drive(server: &Server, ca: Option<&Path>) {
+    run_script(server, "traceflows.py", ca, "sdk: 12 passed, 0 failed");
 }
 
 #[test]
@@ -44,20 +50,8 @@ fn the_official_sdk_works_over_https() {
 #[test]
 fn the_official_sdk_drives_every_kind_of_policy_object() {
     let workspace = Workspace::new();
-    let server = workspace.start();
-    let output = Command::new(venv_bin().join("python"))
-        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/policy_types.py"))
-        .args([server.url.as_str(), ADMIN.0, ADMIN.1])
-        .output()
-        .expect("run the SDK test");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the SDK test failed:\n{stdout}");
-    assert!(
-        stdout.contains("sdk types: 33 types, 34 passed, 0 failed"),
-        "{stdout}"
-    );
+    let closing = "sdk types: 33 types, 34 passed, 0 failed";
+    run_script(&workspace.start(), "policy_types.py", None, closing);
 }
 
 /// The SDK's `Infra` client writes and reads a tree through the Hierarchical API, and its
@@ -65,18 +59,6 @@ fn the_official_sdk_drives_every_kind_of_policy_object() {
 #[test]
 fn the_official_sdk_writes_trees_and_searches() {
     let workspace = Workspace::new();
-    let server = workspace.start();
-    let output = Command::new(venv_bin().join("python"))
-        .arg(Path::new(MANIFEST_DIR).join("tests/sdk/hierarchy.py"))
-        .args([server.url.as_str(), ADMIN.0, ADMIN.1])
-        .output()
-        .expect("run the SDK test");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
-    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the SDK test failed:\n{stdout}");
-    assert!(
-        stdout.contains("sdk hierarchy: 5 passed, 0 failed"),
-        "{stdout}"
-    );
+    let closing = "sdk hierarchy: 5 passed, 0 failed";
+    run_script(&workspace.start(), "hierarchy.py", None, closing);
 }

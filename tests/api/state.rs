@@ -29,17 +29,6 @@ async fn import(client: &Client, body: &str) -> Reply {
     client.send(request).await
 }
 
-async fn export(client: &Client) -> String {
-    let response = client
-        .request("GET", "/store/v1/export")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["content-type"], "application/x-ndjson");
-    response.text().await.unwrap()
-}
-
 /// A few objects with history, a run with a script, and one without.
 async fn populate(client: &Client) {
     for id in ["t1", "t2", "t3"] {
@@ -295,7 +284,7 @@ async fn export_reset_import_export_is_byte_identical() {
     let server = workspace.start();
     let client = &server.client;
     populate(client).await;
-    let exported = export(client).await;
+    let exported = client.export().await;
     assert_eq!(exported.lines().count(), 3);
     let ids: Vec<Value> = exported
         .lines()
@@ -310,7 +299,7 @@ async fn export_reset_import_export_is_byte_identical() {
     assert_eq!(post(client, "/store/v1/reset").await.status, 200);
     let reply = import(client, &exported).await;
     assert_eq!(reply.body, json!({"imported": 3}));
-    assert_eq!(export(client).await, exported);
+    assert_eq!(client.export().await, exported);
     let history = client.history(PATH_T1).await;
     assert_eq!(history.len(), 1, "an import leaves one create revision");
     assert_eq!(history[0]["operation"], "create");
@@ -343,7 +332,7 @@ async fn an_import_is_all_or_nothing_and_names_the_failing_line() {
     let server = workspace.start();
     let client = &server.client;
     assert_eq!(client.put("existing", &minimal()).await.status, 200);
-    let before = export(client).await;
+    let before = client.export().await;
     let good = |id: &str| {
         json!({"id": id, "container_cluster_id": "c", "source_external_id": "s"}).to_string()
     };
@@ -366,7 +355,7 @@ async fn an_import_is_all_or_nothing_and_names_the_failing_line() {
     ];
     for (body, field) in cases {
         import(client, &body).await.field_error(field);
-        assert_eq!(export(client).await, before, "{field}: nothing changed");
+        assert_eq!(client.export().await, before, "{field}: nothing changed");
         client.get("a").await.api_error(404, 600);
         assert!(client
             .history("/infra/antrea/traceflows/a")
@@ -417,7 +406,7 @@ async fn the_command_line_resets_exports_and_imports_a_stopped_store() {
     let workspace = Workspace::new();
     let server = workspace.start();
     populate(&server.client).await;
-    let served = export(&server.client).await;
+    let served = server.client.export().await;
 
     // A SQLite file a server holds is refused (on PostgreSQL the command is one more
     // instance on the database).
@@ -451,7 +440,7 @@ async fn the_command_line_resets_exports_and_imports_a_stopped_store() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("line 1: id"));
 
     let server = workspace.start();
-    assert_eq!(export(&server.client).await, served);
+    assert_eq!(server.client.export().await, served);
 }
 
 /// `import --from`: the traceflow list of another running store, more than one page of it,
@@ -476,7 +465,7 @@ async fn import_from_a_live_store_pages_through_it_and_records_results() {
         .header("content-type", "application/json")
         .body(script.to_string());
     assert_eq!(remote.client.send(request).await.status, 200);
-    let remote_export = export(&remote.client).await;
+    let remote_export = remote.client.export().await;
     let remote_observations = remote
         .client
         .get_path(&format!("{TRACEFLOWS}/r0003/observations"))
@@ -500,7 +489,7 @@ async fn import_from_a_live_store_pages_through_it_and_records_results() {
     let server: Server = local.start();
     let client = &server.client;
     assert_eq!(
-        export(client).await,
+        client.export().await,
         remote_export,
         "every object, with its server fields"
     );
@@ -588,7 +577,7 @@ async fn two_deterministic_servers_answer_byte_for_byte_alike() {
             );
             answers.push(client.get_path(&realized).await.text);
         }
-        answers.push(export(client).await);
+        answers.push(client.export().await);
         transcripts.push(answers);
     }
     assert_eq!(transcripts[0], transcripts[1]);

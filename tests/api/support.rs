@@ -542,6 +542,35 @@ impl Client {
             .await
     }
 
+    /// `method` on a path (and query) of the server, with `body` as JSON if any.
+    pub async fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        self.send(request).await
+    }
+
+    /// `method` on a policy path (below `/policy/api/v1`), with `body` as JSON if any.
+    pub async fn policy(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        self.call(method, &format!("/policy/api/v1{path}"), body)
+            .await
+    }
+
+    /// The store's export: NDJSON, one object a line.
+    pub async fn export(&self) -> String {
+        let response = self
+            .request("GET", "/store/v1/export")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+        response.text().await.unwrap()
+    }
+
     /// GET of a path (and query) under the server.
     pub async fn get_path(&self, path: &str) -> Reply {
         self.send(self.request("GET", path)).await

@@ -9,35 +9,16 @@ paging with cursors. Prints one line per check and a closing "N passed, M failed
 non-zero if any check failed.
 """
 
-import json
 import sys
 import traceback
 
-import requests
-from vmware.vapi.bindings.converter import RestConverter, TypeConverter
-from vmware.vapi.data.serializers.cleanjson import DataValueConverter
-from vmware.vapi.lib.connect import get_requests_connector
-from vmware.vapi.security.user_password import create_user_password_security_context
-from vmware.vapi.stdlib.client.factories import StubConfigurationFactory
-
+from sdk_support import as_json, configuration, model
 from vcf.nsx import model_client
 from vcf.nsx.model_client import ApiError
 from vcf.nsx.policy.api.v1.search_client import Query
 from vcf.nsx.policy.api.v1_client import Infra
 
 GROUPS = 5
-
-
-def model(type_name, body):
-    """An SDK struct of `type_name` built from JSON, as the SDK itself reads an answer."""
-    cls = getattr(model_client, type_name)
-    data = DataValueConverter.convert_to_data_value(json.dumps(body))
-    return TypeConverter.convert_to_python(
-        data, cls.get_binding_type(), rest_converter_mode=RestConverter.SWAGGER_REST)
-
-
-def as_json(struct):
-    return json.loads(struct.to_json())
 
 
 def child(wrapper, key, body):
@@ -75,13 +56,9 @@ def children(node, key):
 
 class Driver:
     def __init__(self, base_url, user, password):
-        session = requests.Session()
-        session.trust_env = False
-        connector = get_requests_connector(session=session, msg_protocol="rest", url=base_url)
-        connector.set_security_context(create_user_password_security_context(user, password))
-        configuration = StubConfigurationFactory.new_std_configuration(connector)
-        self.infra = Infra(configuration)
-        self.search = Query(configuration)
+        config = configuration(base_url, user, password)
+        self.infra = Infra(config)
+        self.search = Query(config)
 
     def patch_and_read_a_tree(self):
         self.infra.policy_patch_infra(model("Infra", tree()))

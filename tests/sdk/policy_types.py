@@ -11,19 +11,12 @@ a closing "N passed, M failed"; exits non-zero if any check failed.
 """
 
 import importlib
-import json
 import re
 import sys
 import traceback
 
-import requests
+from sdk_support import as_json, configuration, model
 from vmware.vapi.bindings import stub
-from vmware.vapi.bindings.converter import RestConverter, TypeConverter
-from vmware.vapi.data.serializers.cleanjson import DataValueConverter
-from vmware.vapi.lib.connect import get_requests_connector
-from vmware.vapi.security.user_password import create_user_password_security_context
-from vmware.vapi.stdlib.client.factories import StubConfigurationFactory
-
 from vcf.nsx import model_client
 from vcf.nsx.model_client import ApiError
 
@@ -136,18 +129,6 @@ def operations_of(template):
     return getattr(module, name), by_rest
 
 
-def model(type_name, body):
-    """An SDK struct of `type_name` built from JSON, as the SDK itself reads an answer."""
-    cls = getattr(model_client, type_name)
-    data = DataValueConverter.convert_to_data_value(json.dumps(body))
-    return TypeConverter.convert_to_python(
-        data, cls.get_binding_type(), rest_converter_mode=RestConverter.SWAGGER_REST)
-
-
-def as_json(struct):
-    return json.loads(struct.to_json())
-
-
 def api_error_of(call):
     try:
         call()
@@ -158,11 +139,7 @@ def api_error_of(call):
 
 class Driver:
     def __init__(self, base_url, user, password):
-        session = requests.Session()
-        session.trust_env = False
-        connector = get_requests_connector(session=session, msg_protocol="rest", url=base_url)
-        connector.set_security_context(create_user_password_security_context(user, password))
-        self.configuration = StubConfigurationFactory.new_std_configuration(connector)
+        self.configuration = configuration(base_url, user, password)
 
     def client(self, template):
         cls, ops = operations_of(template)
