@@ -53,6 +53,8 @@ pub struct Application {
     metrics: Option<(Server, SocketAddr)>,
     tls: Option<tls::Tls>,
     store: Arc<dyn Store>,
+    /// Tells the open event streams to end when the server stops.
+    stop_streams: tokio::sync::watch::Sender<bool>,
     signals: StopSignals,
 }
 
@@ -122,6 +124,8 @@ impl Application {
             settings.fault_rules()?,
             settings.determinism.rng(Stream::Faults),
         ));
+        let (stop_streams, stopping) = tokio::sync::watch::channel(false);
+        let stopping = web::Data::new(http::events::Stopping(stopping));
         let request_timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let body_limits = BodyLimits {
             max_bytes: settings.server.body_limit,
@@ -142,6 +146,7 @@ impl Application {
                 .app_data(node.clone())
                 .app_data(documents.clone())
                 .app_data(faults.clone())
+                .app_data(stopping.clone())
                 .app_data(body_limits)
                 .configure(http::routes)
         })
@@ -167,6 +172,7 @@ impl Application {
             metrics,
             tls,
             store,
+            stop_streams,
             signals: StopSignals::listen().context("cannot listen for signals")?,
         })
     }
@@ -210,6 +216,8 @@ impl Application {
             served = &mut server => served,
             signal = self.signals.recv() => {
                 tracing::info!(signal, "stopping: finishing the requests in flight");
+                // Event streams never finish by themselves: they end now.
+                self.stop_streams.send_replace(true);
                 // The command is sent at once; the server future carries it out.
                 drop(handle.stop(true));
                 server.await

@@ -23,6 +23,21 @@ pub struct RevisionRecord {
     pub seq: i64,
 }
 
+/// One committed change, as the events stream tells it: where, what, by whom and when; no
+/// body (a reader of the stream reads the object through the API, with its own rights).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeEvent {
+    /// The history row's sequence number: the stream's position, in commit order.
+    pub position: i64,
+    pub path: String,
+    #[serde(serialize_with = "operation_name")]
+    pub operation: Operation,
+    pub revision: i64,
+    pub user: String,
+    /// Epoch milliseconds.
+    pub time: i64,
+}
+
 fn operation_name<S: Serializer>(op: &Operation, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(op.as_str())
 }

@@ -26,7 +26,8 @@ use crate::auth::Actor;
 use crate::domain::fault::{FaultRule, FaultSpec, Request, When};
 use crate::telemetry::metrics;
 
-/// Where the rules are managed; requests to it and below never match a rule, so that a
+/// Where the rules are managed; requests to it and below (and to the events stream, which
+/// a harness must be able to trust) never match a rule, so that a
 /// harness can always clear them.
 pub const FAULTS_PATH: &str = "/store/v1/faults";
 
@@ -196,7 +197,7 @@ pub async fn inject<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if req.path().starts_with(FAULTS_PATH) {
+    if req.path().starts_with(FAULTS_PATH) || req.path().starts_with(super::events::EVENTS_PATH) {
         return next
             .call(req)
             .await

@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod error;
+pub mod events;
 pub mod extractors;
 pub mod faults;
 pub mod health;

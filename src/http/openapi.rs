@@ -186,13 +186,17 @@ fn media(content: Content) -> Value {
         Content::Json(name) => ("application/json", name),
         Content::Ndjson(name) => ("application/x-ndjson", name),
         Content::Form(name) => ("application/x-www-form-urlencoded", name),
+        Content::EventStream(name) => ("text/event-stream", name),
     };
     json!({media_type: {"schema": {"$ref": format!("#/components/schemas/{name}")}}})
 }
 
 fn schema_name(content: Content) -> &'static str {
     match content {
-        Content::Json(name) | Content::Ndjson(name) | Content::Form(name) => name,
+        Content::Json(name)
+        | Content::Ndjson(name)
+        | Content::Form(name)
+        | Content::EventStream(name) => name,
     }
 }
 
@@ -291,6 +295,7 @@ const SCHEMA_NAMES: &[&str] = &[
     "SegmentConfigurationState",
     "RealizationScript",
     "SearchResponse",
+    "ChangeEvent",
 ];
 
 fn reference(name: &str) -> Value {
@@ -549,6 +554,20 @@ fn schema(name: &str) -> Value {
                 "delay_ms": {"type": "integer", "minimum": 0, "maximum": 86_400_000u64},
                 "then": realized_state(),
                 "error_message": {"type": "string"},
+            },
+        }),
+        "ChangeEvent" => json!({
+            "type": "object",
+            "description": "The data of one `change` event; the event's id is its position.",
+            "additionalProperties": false,
+            "required": ["position", "path", "operation", "revision", "user", "time"],
+            "properties": {
+                "position": {"type": "integer", "minimum": 1},
+                "path": {"type": "string"},
+                "operation": {"type": "string", "enum": ["create", "replace", "patch", "delete"]},
+                "revision": {"type": "integer"},
+                "user": {"type": "string"},
+                "time": {"type": "integer", "description": "Epoch milliseconds."},
             },
         }),
         "SearchResponse" => json!({

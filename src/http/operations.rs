@@ -6,7 +6,8 @@ use actix_web::http::Method;
 use actix_web::{web, Handler, Responder, Route};
 
 use super::{
-    auth, faults, hierarchy, history, probes, realization, results, search, spec, state, traceflows,
+    auth, events, faults, hierarchy, history, probes, realization, results, search, spec, state,
+    traceflows,
 };
 use super::{NODE_PATH, NODE_VERSION_PATH, NSX_HEALTH_PATH, POLICY_API, STORE_API};
 use crate::domain::object::COLLECTION_PATH;
@@ -38,6 +39,8 @@ pub enum Content {
     Json(&'static str),
     Ndjson(&'static str),
     Form(&'static str),
+    /// Server-Sent Events (`text/event-stream`), each event's data of this schema.
+    EventStream(&'static str),
 }
 
 /// A query parameter: its name, whether it is required, and its schema (JSON).
@@ -209,7 +212,7 @@ const RESTORE: &[Param] = &[Param {
 /// Every operation, in the order their routes are matched.
 pub fn operations() -> Vec<Operation> {
     use Access::{Anyone, Crud, Read};
-    use Content::{Form, Json, Ndjson};
+    use Content::{EventStream, Form, Json, Ndjson};
     use Document::{Nsx, Store};
     let traceflows = format!("{POLICY_API}{COLLECTION_PATH}");
     let traceflow = format!("{traceflows}/{{id}}");
@@ -606,6 +609,29 @@ pub fn operations() -> Vec<Operation> {
                 errors: &[400],
             },
             history::revisions,
+        ),
+        operation(
+            Method::GET,
+            events::EVENTS_PATH,
+            Store,
+            Doc {
+                operation_id: "StreamEvents",
+                summary: "Server-Sent Events: every committed change (position, path, \
+                          operation, revision, user, time) in commit order, after `after` or \
+                          Last-Event-ID; from now on without either.",
+                access: Read,
+                query: &[Param {
+                    name: "after",
+                    required: false,
+                    schema: r#"{"type": "integer", "minimum": 0}"#,
+                    description:
+                        "The position to go on from (an event's id); 0: from the first change kept.",
+                }],
+                body: None,
+                answer: Some(EventStream("ChangeEvent")),
+                errors: &[400],
+            },
+            events::events,
         ),
         operation(
             Method::PUT,

@@ -20,7 +20,7 @@ use crate::domain::run::ResultsPolicy;
 
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::history::{ChangeEvent, RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
@@ -94,6 +94,14 @@ pub trait ObjectStore: Send + Sync + 'static {
         &self,
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError>;
+
+    /// At most `limit` changes committed after `position` (a history row's sequence number),
+    /// in commit order: each only once every change before it is committed or gone, so that
+    /// a reader that goes on from the last position it saw misses none.
+    async fn changes(&self, position: i64, limit: u32) -> Result<Vec<ChangeEvent>, StoreError>;
+
+    /// The position of the last committed change; 0 when there is none.
+    async fn last_change(&self) -> Result<i64, StoreError>;
 
     /// The key that this store's list and history cursors are sealed with: kept with the
     /// store, so that a cursor stays valid across restarts.

@@ -199,3 +199,18 @@ pub(in crate::storage) fn subtree_paths_deepest_first(param: impl Fn(u8) -> Stri
         subtree_rows(&param)
     )
 }
+
+/// The changes after parameter 1, in sequence order, at most parameter 2 of them (and, with
+/// `bounded`, none after parameter 3): the events stream's rows, through the primary key.
+pub(in crate::storage) fn changes(param: impl Fn(u8) -> String, bounded: bool) -> String {
+    let bound = match bounded {
+        true => format!("AND seq <= {}", param(3)),
+        false => String::new(),
+    };
+    format!(
+        "SELECT seq, path, operation, revision, change_user, change_time
+         FROM policy_object_revisions WHERE seq > {} {bound} ORDER BY seq LIMIT {}",
+        param(1),
+        param(2)
+    )
+}

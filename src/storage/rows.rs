@@ -8,7 +8,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::domain::generic::CatalogConfig;
-use crate::domain::history::RevisionRecord;
+use crate::domain::history::{ChangeEvent, RevisionRecord};
 use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::results::{Observation, RunResult, Script, TraceflowStatus};
 use crate::domain::run::Run;
@@ -126,4 +126,31 @@ impl RunRow {
 pub(in crate::storage) fn script_from_row(id: &str, json: &str) -> Result<Script, StoreError> {
     Script::from_stored_json(json)
         .map_err(|err| StoreError::Internal(format!("stored script of {id:?}: {err}")))
+}
+
+/// A history row as the events stream reads it (`queries::changes`).
+#[derive(FromRow)]
+pub(in crate::storage) struct ChangeRow {
+    seq: i64,
+    path: String,
+    operation: String,
+    revision: i64,
+    change_user: String,
+    change_time: i64,
+}
+
+impl ChangeRow {
+    pub(in crate::storage) fn into_event(self) -> Result<ChangeEvent, StoreError> {
+        let operation = Operation::parse(&self.operation).ok_or_else(|| {
+            StoreError::Internal(format!("history row {}: unknown operation", self.seq))
+        })?;
+        Ok(ChangeEvent {
+            position: self.seq,
+            path: self.path,
+            operation,
+            revision: self.revision,
+            user: self.change_user,
+            time: self.change_time,
+        })
+    }
 }

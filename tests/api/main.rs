@@ -10,6 +10,7 @@ mod cli;
 mod concurrency;
 mod durability;
 mod errors;
+mod events;
 mod faults;
 mod hierarchy;
 mod history;

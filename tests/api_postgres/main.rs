@@ -19,6 +19,8 @@ mod concurrency;
 mod durability;
 #[path = "../api/errors.rs"]
 mod errors;
+#[path = "../api/events.rs"]
+mod events;
 #[path = "../api/faults.rs"]
 mod faults;
 #[path = "../api/hierarchy.rs"]

@@ -23,7 +23,7 @@ use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock, DeterminismSettings, Stream};
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::history::{ChangeEvent, RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
@@ -35,7 +35,7 @@ use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, ObjectPath, Operation, PolicyObject};
 use crate::storage::queries;
-use crate::storage::rows::{ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
+use crate::storage::rows::{ChangeRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 use crate::telemetry::metrics;
 
@@ -531,6 +531,73 @@ impl Engine {
             StoreError::Unavailable("other writes kept creating these objects first; retry".into())
                 .into(),
         )
+    }
+
+    /// The changes after `position` that have settled: on PostgreSQL a history row's number
+    /// is taken when its transaction inserts it, not when it commits, so a row numbered
+    /// below one already committed may still be in flight. Read the last number handed out
+    /// (`S`), then the first transaction id not yet started (`M`): every transaction that
+    /// holds a number up to `S` had its id before `S` was read (a write's first change
+    /// takes the id, its history row the number), so once no transaction below `M` is
+    /// running, the rows up to `S` are all committed or gone. Only those are answered.
+    pub(super) async fn changes(
+        &self,
+        position: i64,
+        limit: u32,
+    ) -> Result<Vec<ChangeEvent>, StoreError> {
+        static CHANGES: LazyLock<String> =
+            LazyLock::new(|| queries::changes(|n| format!("${n}"), true));
+        const SETTLED_BY: Duration = Duration::from_secs(5);
+        let mut conn = self.pool.acquire().await.classified()?;
+        let handed_out: Option<i64> = sqlx::query_scalar(
+            "SELECT pg_sequence_last_value(
+                 pg_get_serial_sequence('policy_object_revisions', 'seq')::regclass)",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .classified()?;
+        let Some(horizon) = handed_out.filter(|horizon| *horizon > position) else {
+            return Ok(Vec::new());
+        };
+        let not_started: String =
+            sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
+                .fetch_one(&mut *conn)
+                .await
+                .classified()?;
+        let began = Instant::now();
+        loop {
+            let oldest_running: String =
+                sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .classified()?;
+            let number = |text: &str| text.parse::<u64>().unwrap_or(u64::MAX);
+            if number(&oldest_running) >= number(&not_started) {
+                break;
+            }
+            if began.elapsed() > SETTLED_BY {
+                // A long transaction is still running: nothing new is answered yet; the
+                // next read tries again.
+                return Ok(Vec::new());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let rows: Vec<ChangeRow> = sqlx::query_as(&CHANGES)
+            .bind(position)
+            .bind(i64::from(limit))
+            .bind(horizon)
+            .fetch_all(&mut *conn)
+            .await
+            .classified()?;
+        rows.into_iter().map(ChangeRow::into_event).collect()
+    }
+
+    /// The position of the last committed change.
+    pub(super) async fn last_change(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM policy_object_revisions")
+            .fetch_one(&self.pool)
+            .await
+            .classified()
     }
 
     /// The object at `path` and every object below it, in path order, from one snapshot.

@@ -49,7 +49,7 @@ use crate::configuration::StorageSettings;
 use crate::determinism::DeterminismSettings;
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::history::{ChangeEvent, RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
@@ -185,6 +185,16 @@ impl ObjectStore for PostgresStore {
     async fn subtree(&self, path: &str) -> Result<Vec<PolicyObject>, StoreError> {
         let path = path.to_owned();
         self.run(|engine| async move { engine.subtree(&path).await })
+            .await
+    }
+
+    async fn changes(&self, position: i64, limit: u32) -> Result<Vec<ChangeEvent>, StoreError> {
+        self.run(|engine| async move { engine.changes(position, limit).await })
+            .await
+    }
+
+    async fn last_change(&self) -> Result<i64, StoreError> {
+        self.run(|engine| async move { engine.last_change().await })
             .await
     }
 

@@ -28,13 +28,13 @@ use self::objects::OBJECT_BY_PATH;
 use self::writer::Writer;
 use super::cache::ObjectCache;
 use super::queries;
-use super::rows::{script_from_row, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
+use super::rows::{script_from_row, ChangeRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use super::{
     HealthStore, ObjectStore, RealizationStore, RunStore, StateStore, StoreError, WriteError,
 };
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::history::{ChangeEvent, RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{Collection, ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
@@ -100,6 +100,27 @@ impl ObjectStore for SqliteStore {
             .await
             .classified()?;
         rows.into_iter().map(ObjectRow::into_object).collect()
+    }
+
+    async fn changes(&self, position: i64, limit: u32) -> Result<Vec<ChangeEvent>, StoreError> {
+        // The one writer numbers history rows as it commits them: their order is commit order,
+        // and a reader sees a batch's rows all at once.
+        static CHANGES: LazyLock<String> =
+            LazyLock::new(|| queries::changes(|n| format!("?{n}"), false));
+        let rows: Vec<ChangeRow> = sqlx::query_as(&CHANGES)
+            .bind(position)
+            .bind(i64::from(limit))
+            .fetch_all(&self.readers)
+            .await
+            .classified()?;
+        rows.into_iter().map(ChangeRow::into_event).collect()
+    }
+
+    async fn last_change(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM policy_object_revisions")
+            .fetch_one(&self.readers)
+            .await
+            .classified()
     }
 
     fn cursor_key(&self) -> &CursorKey {
