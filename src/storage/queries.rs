@@ -173,33 +173,6 @@ pub(in crate::storage) fn first_referrer(param: impl Fn(u8) -> String) -> String
     )
 }
 
-/// The rows of the object at `path` (parameter 1) and of every object below it: a range of
-/// the paths' unique index, as `/` sorts just before `0` (the paths below `p` run from `p/`
-/// up to `p0`, and `p-2`, which also sorts there, is left out).
-fn subtree_rows(param: &impl Fn(u8) -> String) -> String {
-    format!(
-        "path >= {p1} AND path < {p1} || '0' AND (path = {p1} OR path > {p1} || '/')",
-        p1 = param(1)
-    )
-}
-
-/// Every object at parameter 1 or below it, in path order: a hierarchical GET's tree.
-pub(in crate::storage) fn subtree(param: impl Fn(u8) -> String) -> String {
-    format!(
-        "SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE {} ORDER BY path",
-        subtree_rows(&param)
-    )
-}
-
-/// The paths of the object at parameter 1 and of every object below it, deepest first (a
-/// path sorts after every path above it): what a hierarchical delete removes, in order.
-pub(in crate::storage) fn subtree_paths_deepest_first(param: impl Fn(u8) -> String) -> String {
-    format!(
-        "SELECT path FROM policy_objects WHERE {} ORDER BY path DESC",
-        subtree_rows(&param)
-    )
-}
-
 /// The changes after parameter 1, in sequence order, at most parameter 2 of them (and, with
 /// `bounded`, none after parameter 3): the events stream's rows, through the primary key.
 pub(in crate::storage) fn changes(param: impl Fn(u8) -> String, bounded: bool) -> String {

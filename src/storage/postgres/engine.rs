@@ -602,7 +602,14 @@ impl Engine {
 
     /// The object at `path` and every object below it, in path order, from one snapshot.
     pub(super) async fn subtree(&self, path: &str) -> Result<Vec<PolicyObject>, StoreError> {
-        static SUBTREE: LazyLock<String> = LazyLock::new(|| queries::subtree(|n| format!("${n}")));
+        static SUBTREE: LazyLock<String> = LazyLock::new(|| {
+            format!(
+                "{} SELECT {OBJECT_COLUMNS} FROM policy_objects
+                 WHERE $1 = '' OR path IN (SELECT path FROM below)
+                 ORDER BY path COLLATE \"C\"",
+                writes::BELOW
+            )
+        });
         let mut tx = self.begin_snapshot().await?;
         let rows: Vec<ObjectRow> = sqlx::query_as(&SUBTREE)
             .bind(path)

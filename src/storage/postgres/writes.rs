@@ -479,6 +479,18 @@ pub(super) async fn delete_companions(
     Ok(())
 }
 
+/// The paths of the object at `$1` and of every object below it (`below`), found through
+/// the parents' index, one level at a time: a range of paths would depend on the
+/// database's collation (`/` sorts before `0` only in a bytewise one). An object below a
+/// project's `/infra` hangs from that container, which is no row: a level takes both.
+pub(super) const BELOW: &str = "WITH RECURSIVE below (path) AS (
+         SELECT path FROM policy_objects
+         WHERE path = $1 OR parent_path IN ($1, $1 || '/infra')
+     UNION
+         SELECT o.path FROM policy_objects AS o, below AS b
+         WHERE o.parent_path IN (b.path, b.path || '/infra')
+     )";
+
 /// Deletes the object at `path` and every object below it, deepest first (their rows locked
 /// first), each with its history row, runs and references; then checks that nothing left
 /// names what went. Answers what it deleted, or `None` when a row changed meanwhile.
@@ -489,8 +501,8 @@ pub(super) async fn delete_tree(
 ) -> Result<Option<Vec<Applied>>, WriteError> {
     static SUBTREE: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "{} FOR UPDATE",
-            queries::subtree_paths_deepest_first(|n| format!("${n}"))
+            "{BELOW} SELECT path FROM policy_objects WHERE path IN (SELECT path FROM below)
+             ORDER BY path COLLATE \"C\" DESC FOR UPDATE"
         )
     });
     let paths: Vec<String> = sqlx::query_scalar(&SUBTREE)

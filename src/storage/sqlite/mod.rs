@@ -93,8 +93,7 @@ impl ObjectStore for SqliteStore {
     }
 
     async fn subtree(&self, path: &str) -> Result<Vec<PolicyObject>, StoreError> {
-        static SUBTREE: LazyLock<String> = LazyLock::new(|| queries::subtree(|n| format!("?{n}")));
-        let rows: Vec<ObjectRow> = sqlx::query_as(&SUBTREE)
+        let rows: Vec<ObjectRow> = sqlx::query_as(&objects::SUBTREE)
             .bind(path)
             .fetch_all(&self.readers)
             .await

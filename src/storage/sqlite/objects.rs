@@ -17,6 +17,24 @@ use crate::storage::{StoreError, WriteError};
 pub(super) static OBJECT_BY_PATH: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE path = ?1"));
 
+/// The rows of the object at `?1` and of every object below it: a range of the paths' unique
+/// index, as `/` sorts just before `0` in SQLite's binary order (the paths below `p` run from
+/// `p/` up to `p0`, and `p-2`, which also sorts there, is left out).
+const SUBTREE_ROWS: &str = "path >= ?1 AND path < ?1 || '0' AND (path = ?1 OR path > ?1 || '/')";
+
+/// Every object at `?1` or below it, in path order: a hierarchical GET's tree.
+pub(super) static SUBTREE: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE {SUBTREE_ROWS} ORDER BY path")
+});
+
+/// The paths of the object at `?1` and of every object below it, deepest first (a path
+/// sorts after every path above it): what a hierarchical delete removes, in order.
+const SUBTREE_PATHS_DEEPEST_FIRST: &str = concat!(
+    "SELECT path FROM policy_objects WHERE ",
+    "path >= ?1 AND path < ?1 || '0' AND (path = ?1 OR path > ?1 || '/')",
+    " ORDER BY path DESC"
+);
+
 /// Whether an object is stored at a path: a create's parent, a default already written.
 const EXISTS_AT_PATH: &str = "SELECT 1 FROM policy_objects WHERE path = ?1";
 
@@ -204,10 +222,8 @@ pub(super) fn delete_tree(
     path: &ObjectPath,
     stamp: Stamp<'_>,
 ) -> Result<Vec<Applied>, WriteError> {
-    static SUBTREE: LazyLock<String> =
-        LazyLock::new(|| queries::subtree_paths_deepest_first(|n| format!("?{n}")));
     let paths: Vec<String> = conn
-        .prepare_cached(&SUBTREE)
+        .prepare_cached(SUBTREE_PATHS_DEEPEST_FIRST)
         .and_then(|mut query| {
             query
                 .query_map([path.as_str()], |row| row.get(0))?
