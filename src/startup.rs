@@ -124,6 +124,7 @@ impl Application {
             settings.fault_rules()?,
             settings.determinism.rng(Stream::Faults),
         ));
+        let determinism = web::Data::new(settings.determinism.clone());
         let (stop_streams, stopping) = tokio::sync::watch::channel(false);
         let stopping = web::Data::new(http::events::Stopping(stopping));
         let request_timeout = Duration::from_millis(settings.server.request_timeout_ms);
@@ -147,6 +148,7 @@ impl Application {
                 .app_data(documents.clone())
                 .app_data(faults.clone())
                 .app_data(stopping.clone())
+                .app_data(determinism.clone())
                 .app_data(body_limits)
                 .configure(http::routes)
         })

@@ -336,6 +336,30 @@ fn describe(parent: &str) -> String {
     }
 }
 
+/// Where the objects of one type below a parent are read: a collection's list path
+/// (`/infra/domains/d/groups`), or a singleton's own path (`/infra/tier-1s/t/dns-forwarder`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChildPlace {
+    Collection(String),
+    Singleton(String),
+}
+
+/// Where objects of `resource_type` whose `parent_path` is `parent` are: `None` where the
+/// catalog has no route for them there (which a stored object always has).
+pub fn child_place(parent: &str, resource_type: &str) -> Option<ChildPlace> {
+    let catalog = catalog();
+    let parent_route = match parent {
+        "" => None,
+        parent => Some(ObjectPath::from_stored(parent).ok()?.route()),
+    };
+    let route = catalog.child_route(parent_route, catalog.type_named(resource_type)?)?;
+    let path = catalog.child_path(route, parent, "");
+    Some(match catalog.route(route).is_collection_member() {
+        true => ChildPlace::Collection(path.trim_end_matches('/').to_owned()),
+        false => ChildPlace::Singleton(path),
+    })
+}
+
 /// What a `GET` of a root answers: which objects of its tree.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TreeQuery {
@@ -613,6 +637,31 @@ mod tests {
         for (body, expected) in cases {
             assert_eq!(parse_at(&root, body).unwrap_err(), expected);
         }
+    }
+
+    #[test]
+    fn children_are_found_in_their_collections_or_at_their_own_path() {
+        let collection = |path: &str| Some(ChildPlace::Collection(path.into()));
+        assert_eq!(child_place("", "Org"), collection("/orgs"));
+        assert_eq!(
+            child_place("/infra", "AntreaTraceflowConfig"),
+            collection("/infra/antrea/traceflows")
+        );
+        assert_eq!(
+            child_place("/infra/domains/d", "Group"),
+            collection("/infra/domains/d/groups")
+        );
+        assert_eq!(
+            child_place("/orgs/default/projects/p/infra", "Segment"),
+            collection("/orgs/default/projects/p/infra/segments")
+        );
+        assert_eq!(
+            child_place("/infra/tier-1s/t", "PolicyDnsForwarder"),
+            Some(ChildPlace::Singleton(
+                "/infra/tier-1s/t/dns-forwarder".into()
+            ))
+        );
+        assert_eq!(child_place("/infra/domains/d", "Segment"), None);
     }
 
     #[test]

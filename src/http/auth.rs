@@ -32,13 +32,15 @@ pub struct Authenticator {
     pub secure_cookies: bool,
 }
 
-/// Middleware: every request but the login itself must authenticate; the [`Actor`] goes into
+/// Middleware: every request but the login itself (and the page's files) must authenticate; the [`Actor`] goes into
 /// the request's extensions for the handlers.
 pub async fn authenticate<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if req.path() == LOGIN_PATH {
+    // The login itself, and the inspector's page: its files hold no data, and its login
+    // form is how a user gets a session.
+    if req.path() == LOGIN_PATH || req.path().starts_with(super::inspector::UI_PATH) {
         return next
             .call(req)
             .await

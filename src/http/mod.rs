@@ -9,6 +9,7 @@ pub mod faults;
 pub mod health;
 mod hierarchy;
 mod history;
+pub mod inspector;
 mod objects;
 pub mod observe;
 pub mod openapi;

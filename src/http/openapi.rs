@@ -39,8 +39,9 @@ pub fn document(which: Document, operations: &[Operation]) -> Value {
     for operation in operations.iter().filter(|op| op.document == which) {
         let doc = &operation.doc;
         for content in [doc.body, doc.answer].into_iter().flatten() {
-            let name = schema_name(content);
-            schemas.insert(name.to_owned(), schema(name));
+            if let Some(name) = schema_name(content) {
+                schemas.insert(name.to_owned(), schema(name));
+            }
         }
         paths.entry(operation.path.clone()).or_default().insert(
             operation.method.as_str().to_lowercase(),
@@ -187,16 +188,18 @@ fn media(content: Content) -> Value {
         Content::Ndjson(name) => ("application/x-ndjson", name),
         Content::Form(name) => ("application/x-www-form-urlencoded", name),
         Content::EventStream(name) => ("text/event-stream", name),
+        Content::Static(media_type) => return json!({media_type: {"schema": {"type": "string"}}}),
     };
     json!({media_type: {"schema": {"$ref": format!("#/components/schemas/{name}")}}})
 }
 
-fn schema_name(content: Content) -> &'static str {
+fn schema_name(content: Content) -> Option<&'static str> {
     match content {
         Content::Json(name)
         | Content::Ndjson(name)
         | Content::Form(name)
-        | Content::EventStream(name) => name,
+        | Content::EventStream(name) => Some(name),
+        Content::Static(_) => None,
     }
 }
 
@@ -296,6 +299,9 @@ const SCHEMA_NAMES: &[&str] = &[
     "RealizationScript",
     "SearchResponse",
     "ChangeEvent",
+    "WhoAmI",
+    "TreeNode",
+    "DeterminismState",
 ];
 
 fn reference(name: &str) -> Value {
@@ -554,6 +560,44 @@ fn schema(name: &str) -> Value {
                 "delay_ms": {"type": "integer", "minimum": 0, "maximum": 86_400_000u64},
                 "then": realized_state(),
                 "error_message": {"type": "string"},
+            },
+        }),
+        "WhoAmI" => json!({
+            "type": "object",
+            "required": ["name", "role", "may_write"],
+            "properties": {
+                "name": {"type": "string"},
+                "role": {"type": "string", "enum": ["enterprise_admin", "auditor"]},
+                "may_write": {"type": "boolean"},
+            },
+        }),
+        "TreeNode" => json!({
+            "type": "object",
+            "required": ["parent", "collections", "at_least"],
+            "properties": {
+                "parent": {"type": "string"},
+                "at_least": {"type": "boolean"},
+                "collections": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["resource_type", "parent_path", "count"],
+                    "properties": {
+                        "resource_type": {"type": "string"},
+                        "parent_path": {"type": "string"},
+                        "count": {"type": "integer", "minimum": 0},
+                        "collection": {"type": "string"},
+                        "object": {"type": "string"},
+                    },
+                }},
+            },
+        }),
+        "DeterminismState" => json!({
+            "type": "object",
+            "required": ["clock", "clock_step_ms", "deterministic"],
+            "properties": {
+                "clock": {"type": "string"},
+                "clock_step_ms": {"type": "integer", "minimum": 0},
+                "seed": {"type": "integer", "nullable": true},
+                "deterministic": {"type": "boolean"},
             },
         }),
         "ChangeEvent" => json!({

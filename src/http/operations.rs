@@ -6,8 +6,8 @@ use actix_web::http::Method;
 use actix_web::{web, Handler, Responder, Route};
 
 use super::{
-    auth, events, faults, hierarchy, history, probes, realization, results, search, spec, state,
-    traceflows,
+    auth, events, faults, hierarchy, history, inspector, probes, realization, results, search,
+    spec, state, traceflows,
 };
 use super::{NODE_PATH, NODE_VERSION_PATH, NSX_HEALTH_PATH, POLICY_API, STORE_API};
 use crate::domain::object::COLLECTION_PATH;
@@ -41,6 +41,8 @@ pub enum Content {
     Form(&'static str),
     /// Server-Sent Events (`text/event-stream`), each event's data of this schema.
     EventStream(&'static str),
+    /// A file of this media type (the inspector's page).
+    Static(&'static str),
 }
 
 /// A query parameter: its name, whether it is required, and its schema (JSON).
@@ -212,7 +214,7 @@ const RESTORE: &[Param] = &[Param {
 /// Every operation, in the order their routes are matched.
 pub fn operations() -> Vec<Operation> {
     use Access::{Anyone, Crud, Read};
-    use Content::{EventStream, Form, Json, Ndjson};
+    use Content::{EventStream, Form, Json, Ndjson, Static};
     use Document::{Nsx, Store};
     let traceflows = format!("{POLICY_API}{COLLECTION_PATH}");
     let traceflow = format!("{traceflows}/{{id}}");
@@ -609,6 +611,102 @@ pub fn operations() -> Vec<Operation> {
                 errors: &[400],
             },
             history::revisions,
+        ),
+        operation(
+            Method::GET,
+            inspector::UI_PATH,
+            Store,
+            Doc {
+                operation_id: "ReadInspectorPage",
+                summary: "The inspector: a page of the store's state, history and runs, live.",
+                access: Anyone,
+                query: &[],
+                body: None,
+                answer: Some(Static("text/html")),
+                errors: &[],
+            },
+            inspector::asset,
+        ),
+        operation(
+            Method::GET,
+            format!("{}app.js", inspector::UI_PATH),
+            Store,
+            Doc {
+                operation_id: "ReadInspectorScript",
+                summary: "The inspector's script.",
+                access: Anyone,
+                query: &[],
+                body: None,
+                answer: Some(Static("text/javascript")),
+                errors: &[],
+            },
+            inspector::asset,
+        ),
+        operation(
+            Method::GET,
+            format!("{}app.css", inspector::UI_PATH),
+            Store,
+            Doc {
+                operation_id: "ReadInspectorStyle",
+                summary: "The inspector's style sheet.",
+                access: Anyone,
+                query: &[],
+                body: None,
+                answer: Some(Static("text/css")),
+                errors: &[],
+            },
+            inspector::asset,
+        ),
+        operation(
+            Method::GET,
+            format!("{STORE_API}/whoami"),
+            Store,
+            Doc {
+                operation_id: "ReadWhoAmI",
+                summary: "The caller's name and role, and whether it may change anything.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("WhoAmI")),
+                errors: &[],
+            },
+            inspector::whoami,
+        ),
+        operation(
+            Method::GET,
+            format!("{STORE_API}/tree"),
+            Store,
+            Doc {
+                operation_id: "ReadTreeNode",
+                summary: "What hangs from the object at `parent` (the roots without it), by \
+                          type: counts, and where each type's objects are listed.",
+                access: Read,
+                query: &[Param {
+                    name: "parent",
+                    required: false,
+                    schema: r#"{"type": "string"}"#,
+                    description: "A policy path; the roots where absent.",
+                }],
+                body: None,
+                answer: Some(Json("TreeNode")),
+                errors: &[400],
+            },
+            inspector::tree,
+        ),
+        operation(
+            Method::GET,
+            format!("{STORE_API}/determinism"),
+            Store,
+            Doc {
+                operation_id: "ReadDeterminism",
+                summary: "The deterministic mode's settings, as configured.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("DeterminismState")),
+                errors: &[],
+            },
+            inspector::determinism,
         ),
         operation(
             Method::GET,

@@ -100,6 +100,11 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// a reader that goes on from the last position it saw misses none.
     async fn changes(&self, position: i64, limit: u32) -> Result<Vec<ChangeEvent>, StoreError>;
 
+    /// How many objects hang from `parent` (or from its `Infra` container), by their
+    /// `parent_path` and type, counting at most `cap` objects in all: a tree node's
+    /// collections, at a bounded cost.
+    async fn child_counts(&self, parent: &str, cap: u32) -> Result<Vec<ChildCount>, StoreError>;
+
     /// The position of the last committed change; 0 when there is none.
     async fn last_change(&self) -> Result<i64, StoreError>;
 
@@ -199,6 +204,14 @@ pub trait HealthStore: Send + Sync + 'static {
 pub trait Store: ObjectStore + RunStore + RealizationStore + StateStore + HealthStore {}
 
 impl<T: ObjectStore + RunStore + RealizationStore + StateStore + HealthStore> Store for T {}
+
+/// Objects of one type hanging from one parent ([`ObjectStore::child_counts`]).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChildCount {
+    pub parent_path: String,
+    pub resource_type: String,
+    pub count: i64,
+}
 
 /// The store failed; the request may be retried.
 #[derive(Debug, Clone, thiserror::Error)]

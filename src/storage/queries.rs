@@ -187,3 +187,18 @@ pub(in crate::storage) fn changes(param: impl Fn(u8) -> String, bounded: bool) -
         param(2)
     )
 }
+
+/// How many objects hang from parameter 1 (or from its `Infra` container, a project's
+/// `/infra`), by where and of which type, counting at most parameter 2 of them: a tree
+/// node's collections, at a bounded cost however many objects a node holds.
+pub(in crate::storage) fn child_counts(param: impl Fn(u8) -> String) -> String {
+    format!(
+        "SELECT parent_path, resource_type, count(*) AS count FROM (
+             SELECT parent_path, resource_type FROM policy_objects
+             WHERE parent_path IN ({p1}, {p1} || '/infra') LIMIT {p2}
+         ) AS children
+         GROUP BY parent_path, resource_type ORDER BY resource_type, parent_path",
+        p1 = param(1),
+        p2 = param(2)
+    )
+}

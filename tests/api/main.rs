@@ -5,6 +5,7 @@
 mod postgres_cluster;
 mod support;
 
+mod browser;
 mod catalog;
 mod cli;
 mod concurrency;

@@ -36,7 +36,7 @@ use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, ObjectPath, Operation, PolicyObject};
 use crate::storage::queries;
 use crate::storage::rows::{ChangeRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
-use crate::storage::{StoreError, WriteError};
+use crate::storage::{ChildCount, StoreError, WriteError};
 use crate::telemetry::metrics;
 
 /// How often a write that lost its first race tries again holding its object's row: once
@@ -590,6 +590,21 @@ impl Engine {
             .await
             .classified()?;
         rows.into_iter().map(ChangeRow::into_event).collect()
+    }
+
+    pub(super) async fn child_counts(
+        &self,
+        parent: &str,
+        cap: u32,
+    ) -> Result<Vec<ChildCount>, StoreError> {
+        static COUNTS: LazyLock<String> =
+            LazyLock::new(|| queries::child_counts(|n| format!("${n}")));
+        sqlx::query_as(&COUNTS)
+            .bind(parent)
+            .bind(i64::from(cap))
+            .fetch_all(&self.pool)
+            .await
+            .classified()
     }
 
     /// The position of the last committed change.

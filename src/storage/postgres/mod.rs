@@ -43,7 +43,8 @@ use secrecy::SecretString;
 
 use self::engine::{Engine, Kept};
 use super::{
-    HealthStore, ObjectStore, RealizationStore, RunStore, StateStore, StoreError, WriteError,
+    ChildCount, HealthStore, ObjectStore, RealizationStore, RunStore, StateStore, StoreError,
+    WriteError,
 };
 use crate::configuration::StorageSettings;
 use crate::determinism::DeterminismSettings;
@@ -190,6 +191,12 @@ impl ObjectStore for PostgresStore {
 
     async fn changes(&self, position: i64, limit: u32) -> Result<Vec<ChangeEvent>, StoreError> {
         self.run(|engine| async move { engine.changes(position, limit).await })
+            .await
+    }
+
+    async fn child_counts(&self, parent: &str, cap: u32) -> Result<Vec<ChildCount>, StoreError> {
+        let parent = parent.to_owned();
+        self.run(|engine| async move { engine.child_counts(&parent, cap).await })
             .await
     }
 

@@ -30,7 +30,8 @@ use super::cache::ObjectCache;
 use super::queries;
 use super::rows::{script_from_row, ChangeRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use super::{
-    HealthStore, ObjectStore, RealizationStore, RunStore, StateStore, StoreError, WriteError,
+    ChildCount, HealthStore, ObjectStore, RealizationStore, RunStore, StateStore, StoreError,
+    WriteError,
 };
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
@@ -113,6 +114,17 @@ impl ObjectStore for SqliteStore {
             .await
             .classified()?;
         rows.into_iter().map(ChangeRow::into_event).collect()
+    }
+
+    async fn child_counts(&self, parent: &str, cap: u32) -> Result<Vec<ChildCount>, StoreError> {
+        static COUNTS: LazyLock<String> =
+            LazyLock::new(|| queries::child_counts(|n| format!("?{n}")));
+        sqlx::query_as(&COUNTS)
+            .bind(parent)
+            .bind(i64::from(cap))
+            .fetch_all(&self.readers)
+            .await
+            .classified()
     }
 
     async fn last_change(&self) -> Result<i64, StoreError> {

@@ -1,0 +1,486 @@
+//! The inspector page in a real browser: Debian's `chromium`, headless, driven through
+//! `chromedriver` by the W3C WebDriver protocol (a few of its commands, over HTTP). Where the
+//! browser is missing, the harness installs it with `apt-get` (as root, as on the CI
+//! machine) and fails loudly where it cannot. A JavaScript error logged on the page fails
+//! the test that saw it.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::{minimal, Client, Server, Workspace, ADMIN, AUDITOR};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long the page may take to show what a test waits for.
+const PATIENCE: Duration = Duration::from_secs(15);
+/// The W3C element reference's key.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Installs Debian's Chromium and its driver where they are missing (once per test process).
+fn ensure_browser() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+            return;
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let root = unsafe { libc::geteuid() } == 0;
+        assert!(
+            root,
+            "the browser tests need Debian's chromium and chromium-driver \
+             (apt-get install chromium chromium-driver)"
+        );
+        for args in [
+            &["update"][..],
+            &["install", "-y", "chromium", "chromium-driver"],
+        ] {
+            let status = Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .stdout(Stdio::null())
+                .status()
+                .expect("run apt-get");
+            assert!(status.success(), "apt-get {args:?} failed");
+        }
+        assert!(
+            Path::new(CHROMEDRIVER).exists(),
+            "chromium-driver installed"
+        );
+    });
+}
+
+/// One headless Chromium, driven through its own chromedriver.
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        ensure_browser();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .expect("a free port");
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile = tempfile::tempdir().unwrap();
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let began = Instant::now();
+        while http.get(format!("{base}/status")).send().await.is_err() {
+            assert!(began.elapsed() < PATIENCE, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+                    format!("--user-data-dir={}", profile.path().display())],
+            },
+        }}});
+        let created: Value = http
+            .post(format!("{base}/session"))
+            .json(&capabilities)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {created}"))
+            .to_owned();
+        Browser {
+            http,
+            session: format!("{base}/session/{session}"),
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// A WebDriver command; answers its `value`.
+    async fn command(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let request = self.http.request(method, format!("{}{path}", self.session));
+        let request = if body.is_null() {
+            request
+        } else {
+            request.json(&body)
+        };
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        answer["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.command(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
+    }
+
+    /// The elements `css` selects now.
+    async fn all(&self, css: &str) -> Vec<String> {
+        let found = self
+            .command(
+                reqwest::Method::POST,
+                "/elements",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        found
+            .as_array()
+            .map(|elements| {
+                elements
+                    .iter()
+                    .filter_map(|element| element[ELEMENT].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The first element `css` selects whose text holds `text`, once there is one.
+    async fn wait_for(&self, css: &str, text: &str) -> String {
+        self.wait_until(css, text, |shown| shown.contains(text))
+            .await
+    }
+
+    /// The first element `css` selects whose text is `text`, once there is one.
+    async fn wait_exact(&self, css: &str, text: &str) -> String {
+        self.wait_until(css, text, |shown| shown.trim() == text)
+            .await
+    }
+
+    async fn wait_until(&self, css: &str, text: &str, fits: impl Fn(&str) -> bool) -> String {
+        let began = Instant::now();
+        loop {
+            for element in self.all(css).await {
+                if fits(&self.text(&element).await) {
+                    return element;
+                }
+            }
+            assert!(
+                began.elapsed() < PATIENCE,
+                "no {css} showing {text:?}; the page: {}",
+                self.script("return document.body.innerText").await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn text(&self, element: &str) -> String {
+        let text = self
+            .command(
+                reqwest::Method::GET,
+                &format!("/element/{element}/text"),
+                Value::Null,
+            )
+            .await;
+        text.as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn click(&self, element: &str) {
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.wait_for(css, "").await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{element}/clear"),
+            json!({}),
+        )
+        .await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    /// Accepts the page's `confirm()`, once it is open.
+    async fn accept_dialog(&self) {
+        let began = Instant::now();
+        loop {
+            let text = self
+                .command(reqwest::Method::GET, "/alert/text", Value::Null)
+                .await;
+            if text.is_string() {
+                self.command(reqwest::Method::POST, "/alert/accept", json!({}))
+                    .await;
+                return;
+            }
+            assert!(began.elapsed() < PATIENCE, "no dialog opened");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Fails on any JavaScript error the page logged (a failed request's console line is
+    /// the API's answer, which the test checks itself).
+    async fn assert_no_script_errors(&self) {
+        let log = self
+            .command(reqwest::Method::POST, "/se/log", json!({"type": "browser"}))
+            .await;
+        let errors: Vec<&Value> = log
+            .as_array()
+            .expect("chromedriver answers the browser's log")
+            .iter()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .filter(|entry| {
+                !entry["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Failed to load resource")
+            })
+            .collect();
+        assert!(errors.is_empty(), "JavaScript errors: {errors:#?}");
+    }
+
+    async fn log_in(&self, server: &Server, (user, password): (&str, &str)) {
+        self.go(&format!("{}/store/ui/", server.url)).await;
+        self.type_into("#user", user).await;
+        self.type_into("#password", password).await;
+        let submit = self.wait_for("#login button", "Log in").await;
+        self.click(&submit).await;
+        self.wait_for("#who", user).await;
+        let form = self.wait_for("#login", "").await;
+        assert!(
+            !self.displayed(&form).await,
+            "the login form is gone once logged in"
+        );
+    }
+
+    async fn displayed(&self, element: &str) -> bool {
+        let shown = self
+            .command(
+                reqwest::Method::GET,
+                &format!("/element/{element}/displayed"),
+                Value::Null,
+            )
+            .await;
+        shown == json!(true)
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Ending the session would need a request; ending chromedriver ends its browser.
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = Command::new("pkill")
+            .args(["-f", &self._profile.path().display().to_string()])
+            .status();
+    }
+}
+
+async fn write(client: &Client, method: &str, path: &str, body: Value) {
+    let reply = client.policy(method, path, Some(&body)).await;
+    assert_eq!(reply.status, 200, "{method} {path}: {reply:#?}");
+}
+
+#[tokio::test]
+async fn the_page_follows_the_store_and_drives_its_test_environment() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let browser = Browser::start().await;
+
+    // A wrong password is refused on the page.
+    browser.go(&format!("{}/store/ui/", server.url)).await;
+    browser.type_into("#user", ADMIN.0).await;
+    browser.type_into("#password", "wrong").await;
+    let submit = browser.wait_for("#login button", "Log in").await;
+    browser.click(&submit).await;
+    browser.wait_for("#login-error", "incorrect").await;
+    browser.log_in(&server, ADMIN).await;
+    browser.wait_for("#live", "live").await;
+
+    // An object created through the API appears in the tree without a reload.
+    write(
+        client,
+        "PUT",
+        "/infra/segments/web",
+        json!({"description": "first"}),
+    )
+    .await;
+    let segments = browser
+        .wait_exact("#tree button.collection", "Segment")
+        .await;
+    browser.click(&segments).await;
+    let web = browser.wait_exact("#tree button.open-object", "web").await;
+    browser.click(&web).await;
+    browser
+        .wait_for("#object-path", "/infra/segments/web")
+        .await;
+    browser.wait_for("#client-fields", "\"first\"").await;
+    browser.wait_for("#server-fields", "\"_revision\": 0").await;
+
+    // Changed through the API: the open object follows, and the diff of its two revisions
+    // names the changed field.
+    write(
+        client,
+        "PATCH",
+        "/infra/segments/web",
+        json!({"description": "second"}),
+    )
+    .await;
+    browser.wait_for("#server-fields", "\"_revision\": 1").await;
+    browser.wait_for("#diff li", "changed description").await;
+    browser.wait_for("#diff li", "\"first\" → \"second\"").await;
+
+    // A traceflow's run: its phase and its observations, in order.
+    assert_eq!(client.put("t1", &minimal()).await.status, 200);
+    let traceflows = browser
+        .wait_exact("#tree button.collection", "AntreaTraceflowConfig")
+        .await;
+    browser.click(&traceflows).await;
+    let t1 = browser.wait_exact("#tree button.open-object", "t1").await;
+    browser.click(&t1).await;
+    browser.wait_for("#run h3", "Current run (simulated)").await;
+    browser.wait_for("#run-phase", "SUCCEEDED").await;
+    let observations = browser.all("#observations li").await;
+    assert!(
+        !observations.is_empty(),
+        "the run's observations are listed"
+    );
+    let first = browser.text(&observations[0]).await;
+    assert!(
+        first.starts_with("ANTREA_SPOOFGUARD AntreaTraceflowObservationForwarded"),
+        "{first}"
+    );
+
+    // A snapshot saved from the page, a change, then a restore from the page: the store's
+    // state follows (checked through the API).
+    let tab = browser.wait_for("#tabs button", "Test environment").await;
+    browser.click(&tab).await;
+    browser
+        .wait_for("#determinism", "\"clock\": \"system\"")
+        .await;
+    browser.type_into("#snapshot-name", "before").await;
+    let save = browser.wait_for("#snapshot-save button", "Save").await;
+    browser.click(&save).await;
+    browser.wait_for("#snapshots td", "before").await;
+    write(client, "PUT", "/infra/segments/later", json!({})).await;
+    let restore = browser.wait_for("#snapshots button", "Restore").await;
+    browser.click(&restore).await;
+    let began = Instant::now();
+    while client
+        .policy("GET", "/infra/segments/later", None)
+        .await
+        .status
+        != 404
+    {
+        assert!(began.elapsed() < PATIENCE, "the restore did not happen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        client
+            .policy("GET", "/infra/segments/web", None)
+            .await
+            .status,
+        200
+    );
+
+    // A fault rule from the form: a bad one is refused with the API's own words, a good one
+    // answers the next matching request.
+    browser
+        .type_into("#fault-rule", r#"{"probability": 2}"#)
+        .await;
+    let add = browser.wait_for("#fault-add button", "Add").await;
+    browser.click(&add).await;
+    browser.wait_for("#fault-error", "probability").await;
+    let rule = json!({"match": {"method": "GET", "path": "/policy/api/v1/infra/segments/*"},
+        "error": {"status": 503, "error_code": 99, "error_message": "from the page"}, "times": 1});
+    browser.type_into("#fault-rule", &rule.to_string()).await;
+    browser.click(&add).await;
+    browser.wait_for("#faults td", "from the page").await;
+    let refused = client.policy("GET", "/infra/segments/web", None).await;
+    assert_eq!(refused.api_error(503, 99), "from the page");
+    assert_eq!(
+        client
+            .policy("GET", "/infra/segments/web", None)
+            .await
+            .status,
+        200
+    );
+
+    // Reset, after the confirmation.
+    let reset = browser.wait_for("#reset", "Reset").await;
+    browser.click(&reset).await;
+    browser.accept_dialog().await;
+    let began = Instant::now();
+    while client
+        .policy("GET", "/infra/segments/web", None)
+        .await
+        .status
+        != 404
+    {
+        assert!(began.elapsed() < PATIENCE, "the reset did not happen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser.assert_no_script_errors().await;
+}
+
+#[tokio::test]
+async fn an_auditor_finds_no_control_that_writes() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    write(&server.client, "PUT", "/infra/segments/web", json!({})).await;
+    let saved = server
+        .client
+        .call("PUT", "/store/v1/snapshots/kept", None)
+        .await;
+    assert_eq!(saved.status, 200);
+    let browser = Browser::start().await;
+    browser.log_in(&server, AUDITOR).await;
+    browser.wait_for("#who", "auditor").await;
+    let segments = browser
+        .wait_exact("#tree button.collection", "Segment")
+        .await;
+    browser.click(&segments).await;
+    browser.wait_exact("#tree button.open-object", "web").await;
+    let tab = browser.wait_for("#tabs button", "Test environment").await;
+    browser.click(&tab).await;
+    browser.wait_for("#snapshots td", "kept").await;
+    let writing = browser
+        .script(
+            "return [...document.querySelectorAll('.writes, #reset, #snapshot-save, #fault-add')]\
+             .length + [...document.querySelectorAll('button')].filter(b => \
+             /^(Save|Restore|Delete|Add|Reset)/.test(b.textContent.trim())).length",
+        )
+        .await;
+    assert_eq!(writing, json!(0), "no control that writes");
+    browser.assert_no_script_errors().await;
+    // Logging out leaves the login form.
+    let out = browser.wait_for("#logout", "Log out").await;
+    browser.click(&out).await;
+    browser.wait_for("#login button", "Log in").await;
+}
