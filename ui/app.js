@@ -220,6 +220,7 @@ async function showObject(path) {
   pane.append(await revisionsSection(path));
 }
 
+/// A traceflow's current run, then the runs it replaced.
 async function runSection(object) {
   const base = `${API}/infra/antrea/traceflows/${encodeURIComponent(object.id)}`;
   const [status, observations] = await Promise.all([call("GET", `${base}/status`), call("GET", `${base}/observations`)]);
@@ -236,6 +237,14 @@ async function runSection(object) {
     list.append(element("li", { textContent: `${seen.component_type || "UNKNOWN"} ${seen.observation_type} on ${seen.container_node_id || "?"} at ${seen.timestamp}` }));
   }
   section.append(list);
+  const earlier = await call("GET", `/store/v1/traceflows/${encodeURIComponent(object.id)}/runs`);
+  section.append(element("h3", { textContent: `Earlier runs (${earlier.result_count})` }));
+  const runs = element("ol", { id: "earlier-runs", reversed: true });
+  for (const run of earlier.results) {
+    const phase = run.status.phase ? `${run.status.phase}${run.status.reason ? `: ${run.status.reason}` : ""}` : "no result";
+    runs.append(element("li", { textContent: `run ${run.run}, started ${new Date(run.started_at).toISOString()}: ${phase}, ${run.observations.length} observations` }));
+  }
+  section.append(runs);
   return section;
 }
 

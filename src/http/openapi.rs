@@ -302,6 +302,8 @@ const SCHEMA_NAMES: &[&str] = &[
     "WhoAmI",
     "TreeNode",
     "DeterminismState",
+    "EarlierRun",
+    "EarlierRunList",
 ];
 
 fn reference(name: &str) -> Value {
@@ -562,6 +564,18 @@ fn schema(name: &str) -> Value {
                 "error_message": {"type": "string"},
             },
         }),
+        "EarlierRun" => json!({
+            "type": "object",
+            "required": ["run", "started_at", "status", "observations"],
+            "properties": {
+                "run": {"type": "integer", "minimum": 1},
+                "started_at": {"type": "integer", "description": "Epoch milliseconds."},
+                "status": {"type": "object", "description": "AntreaTraceflowStatus; {} where \
+                    the run was replaced before its result appeared."},
+                "observations": {"type": "array", "items": reference("AntreaTraceflowObservation")},
+            },
+        }),
+        "EarlierRunList" => list_of("EarlierRun"),
         "WhoAmI" => json!({
             "type": "object",
             "required": ["name", "role", "may_write"],

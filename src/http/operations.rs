@@ -778,6 +778,22 @@ pub fn operations() -> Vec<Operation> {
             realization::delete_script,
         ),
         operation(
+            Method::GET,
+            format!("{STORE_API}/traceflows/{{id}}/runs"),
+            Store,
+            Doc {
+                operation_id: "ListEarlierTraceflowRuns",
+                summary: "The traceflow's runs that later ones replaced, newest first, each with \
+                          the result it had.",
+                access: Read,
+                query: &[],
+                body: None,
+                answer: Some(Json("EarlierRunList")),
+                errors: &[400, 404],
+            },
+            results::earlier_runs,
+        ),
+        operation(
             Method::PUT,
             script.clone(),
             Store,

@@ -114,3 +114,42 @@ pub async fn delete_script(
     store.delete_script(id).await?;
     Ok(empty_response())
 }
+
+/// `GET /store/v1/traceflows/{id}/runs`: the runs later ones replaced, newest first, each
+/// with the result it had (`{}` and no observations where it was replaced before its result
+/// appeared).
+pub async fn earlier_runs(
+    _: Reader,
+    store: Stores,
+    req: HttpRequest,
+    PathId(id): PathId,
+) -> Result<HttpResponse, ApiError> {
+    #[derive(Serialize)]
+    struct EarlierRun<'a> {
+        run: i64,
+        started_at: i64,
+        status: serde_json::Value,
+        observations: &'a [Observation],
+    }
+    current_run(&req, &store, &id).await?;
+    let runs = store.earlier_runs(&id).await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let results: Vec<EarlierRun<'_>> = runs
+        .iter()
+        .map(|run| {
+            let result = run.visible(now);
+            EarlierRun {
+                run: run.number,
+                started_at: run.started,
+                status: result.map_or(serde_json::json!({}), |result| {
+                    serde_json::to_value(&result.status).expect("a status serializes")
+                }),
+                observations: result.map_or(&[], |result| &result.observations),
+            }
+        })
+        .collect();
+    Ok(json_response(&serde_json::json!({
+        "results": results,
+        "result_count": results.len(),
+    })))
+}

@@ -127,6 +127,9 @@ pub trait RunStore: Send + Sync + 'static {
     /// The current run of the traceflow at `id`, if it has one.
     async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError>;
 
+    /// The runs of the traceflow at `id` that later ones replaced, newest first.
+    async fn earlier_runs(&self, id: &ObjectId) -> Result<Vec<Run>, StoreError>;
+
     /// The script set for `id`, if any.
     async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError>;
 

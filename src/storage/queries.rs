@@ -95,7 +95,7 @@ pub(in crate::storage) fn list_page(
 
 /// The tables a snapshot copies, each with the table its copy goes to and its columns, in one
 /// order for the copy and the restore. Every engine has them, with these names and columns.
-pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 6] = [
+pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 7] = [
     (
         "policy_objects",
         "store_snapshot_objects",
@@ -127,7 +127,35 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 6] = [
         "store_snapshot_realization_scripts",
         "path, script",
     ),
+    (
+        "antrea_traceflow_run_history",
+        "store_snapshot_run_history",
+        "path, run, unique_id, started_at, ready_at, status, observations",
+    ),
 ];
+
+/// Keeps the current run of parameter 1 (a path) among its earlier runs, where its
+/// `unique_id` is parameter 2 (the object's, not an earlier object's of the same path): what a
+/// run that replaces it does first.
+pub(in crate::storage) fn keep_current_run(param: impl Fn(u8) -> String) -> String {
+    format!(
+        "INSERT INTO antrea_traceflow_run_history
+             (path, run, unique_id, started_at, ready_at, status, observations)
+         SELECT path, run, unique_id, started_at, ready_at, status, observations
+         FROM antrea_traceflow_runs WHERE path = {} AND unique_id = {}",
+        param(1),
+        param(2)
+    )
+}
+
+/// The earlier runs of parameter 1 (a path), newest first.
+pub(in crate::storage) fn earlier_runs(param: impl Fn(u8) -> String) -> String {
+    format!(
+        "SELECT path, run, started_at, ready_at, status, observations
+         FROM antrea_traceflow_run_history WHERE path = {} ORDER BY run DESC",
+        param(1)
+    )
+}
 
 /// The defaults a reset or the first start wrote that are still stored as the store's own:
 /// what counts of the objects clients wrote leave out.

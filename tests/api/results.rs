@@ -473,3 +473,63 @@ async fn the_probes_of_connecting_clients_answer() {
     let version = server.client.get_path("/api/v1/node/version").await;
     assert_eq!(version.body["node_version"], "9.1.1.0.0");
 }
+
+#[tokio::test]
+async fn earlier_runs_are_kept_until_the_traceflow_goes() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let runs = |id: &str| format!("/store/v1/traceflows/{id}/runs");
+    client.get_path(&runs("t1")).await.api_error(404, 600);
+    assert_eq!(client.put("t1", &seed_request()).await.status, 200);
+    assert_eq!(client.get_path(&runs("t1")).await.body["result_count"], 0);
+    let first = observations(client, "t1").await;
+
+    // A retrace, a PATCH: each new run keeps the one it replaces, as it was; a script set
+    // meanwhile restarts the current run and keeps nothing.
+    assert_eq!(retrace(client, "t1").await.status, 200);
+    let patched = client.patch("t1", &json!({"description": "x"})).await;
+    assert_eq!(patched.status, 200);
+    let script = json!({"status": {"phase": "FAILED", "reason": "scripted"}});
+    assert_eq!(put_script(client, "t1", &script).await.status, 200);
+    let earlier = client.get_path(&runs("t1")).await.body;
+    assert_eq!(earlier["result_count"], 2, "{earlier}");
+    let numbers: Vec<&Value> = earlier["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| &run["run"])
+        .collect();
+    assert_eq!(numbers, [&json!(2), &json!(1)], "newest first");
+    assert_eq!(earlier["results"][1]["observations"], first["results"]);
+    assert_eq!(
+        earlier["results"][1]["status"],
+        json!({"phase": "SUCCEEDED"})
+    );
+    assert_eq!(
+        status(client, "t1").await,
+        json!({"phase": "FAILED", "reason": "scripted"})
+    );
+
+    // An auditor reads them; a restart and a snapshot keep them; a delete takes them.
+    let auditor = client.as_user(AUDITOR);
+    assert_eq!(auditor.get_path(&runs("t1")).await.body, earlier);
+    let saved = client.call("PUT", "/store/v1/snapshots/runs", None).await;
+    assert_eq!(saved.status, 200);
+    server.terminate();
+    let server = workspace.start();
+    let client = &server.client;
+    assert_eq!(client.get_path(&runs("t1")).await.body, earlier);
+    assert_eq!(client.delete("t1").await.status, 200);
+    assert_eq!(client.put("t1", &seed_request()).await.status, 200);
+    assert_eq!(
+        client.get_path(&runs("t1")).await.body["result_count"],
+        0,
+        "a new traceflow starts afresh"
+    );
+    let restored = client
+        .call("POST", "/store/v1/snapshots/runs?action=restore", None)
+        .await;
+    assert_eq!(restored.status, 200);
+    assert_eq!(client.get_path(&runs("t1")).await.body, earlier);
+}

@@ -763,7 +763,7 @@ impl Engine {
             &context.results,
             at,
         );
-        writes::start_run(&mut tx, &object, &run).await?;
+        writes::start_run(&mut tx, &object, &run, current.run).await?;
         self.commit(tx, true).await?;
         Ok(Some(Arc::new(object)))
     }
@@ -778,6 +778,17 @@ impl Engine {
         .await
         .classified()?;
         row.map(RunRow::into_run).transpose()
+    }
+
+    pub(super) async fn earlier_runs(&self, id: &ObjectId) -> Result<Vec<Run>, StoreError> {
+        static EARLIER: LazyLock<String> =
+            LazyLock::new(|| queries::earlier_runs(|n| format!("${n}")));
+        let rows: Vec<RunRow> = sqlx::query_as(&EARLIER)
+            .bind(traceflow_path(id))
+            .fetch_all(&self.pool)
+            .await
+            .classified()?;
+        rows.into_iter().map(RunRow::into_run).collect()
     }
 
     pub(super) async fn realization_script(
@@ -835,7 +846,7 @@ impl Engine {
             if let Some(config) = object.traceflow() {
                 let number = RunNumber::Same.after(current.run);
                 let run = Run::start(number, config, Some(&script), &context.results, at);
-                writes::start_run(&mut tx, &object, &run).await?;
+                writes::start_run(&mut tx, &object, &run, current.run).await?;
             }
         }
         self.commit(tx, true).await

@@ -250,6 +250,12 @@ impl RunStore for PostgresStore {
             .await
     }
 
+    async fn earlier_runs(&self, id: &ObjectId) -> Result<Vec<Run>, StoreError> {
+        let id = id.clone();
+        self.run(|engine| async move { engine.earlier_runs(&id).await })
+            .await
+    }
+
     async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError> {
         let id = id.clone();
         self.run(|engine| async move { engine.script(&id).await })

@@ -199,6 +199,9 @@ static DELETE: LazyLock<String> = LazyLock::new(|| {
                   WHERE path = $1 AND xmin::text::bigint = $8 AND EXISTS (SELECT FROM unchanged)
                   RETURNING path),
               runs AS (DELETE FROM antrea_traceflow_runs WHERE path IN (SELECT path FROM changed)),
+              earlier AS (
+                  DELETE FROM antrea_traceflow_run_history
+                  WHERE path IN (SELECT path FROM changed)),
               unreferenced AS (
                   DELETE FROM policy_references WHERE path IN (SELECT path FROM changed)),
               {REVISION}
@@ -241,6 +244,14 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
               referenced AS (
                   INSERT INTO policy_references (path, target)
                   SELECT path, unnest($18::text[]) FROM changed),
+              earlier AS (
+                  INSERT INTO antrea_traceflow_run_history
+                      (path, run, unique_id, started_at, ready_at, status, observations)
+                  SELECT r.path, r.run, r.unique_id, r.started_at, r.ready_at, r.status,
+                         r.observations
+                  FROM antrea_traceflow_runs AS r
+                  WHERE r.path IN (SELECT path FROM changed) AND r.unique_id = $2
+                    AND r.run <> $12),
               {REVISION},
               {run}
          SELECT count(*) FROM changed",
@@ -323,7 +334,20 @@ pub(super) async fn start_run(
     tx: &mut PgConnection,
     object: &PolicyObject,
     run: &Run,
+    current: Option<i64>,
 ) -> Result<(), StoreError> {
+    // A new run replaces the current one, which joins the earlier runs; the same run
+    // restarted (a script set meanwhile) replaces nothing.
+    if current.is_some_and(|current| current != run.number) {
+        static KEEP: LazyLock<String> =
+            LazyLock::new(|| queries::keep_current_run(|n| format!("${n}")));
+        sqlx::query(&KEEP)
+            .bind(object.path.as_str())
+            .bind(object.meta.unique_id.to_string())
+            .execute(&mut *tx)
+            .await
+            .classified()?;
+    }
     let (status, observations) = run_json(run);
     sqlx::query(&format!(
         "{RUN_INTO} VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {RUN_REPLACES}"

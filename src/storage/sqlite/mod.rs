@@ -304,6 +304,17 @@ impl RunStore for SqliteStore {
         row.map(RunRow::into_run).transpose()
     }
 
+    async fn earlier_runs(&self, id: &ObjectId) -> Result<Vec<Run>, StoreError> {
+        static EARLIER: LazyLock<String> =
+            LazyLock::new(|| queries::earlier_runs(|n| format!("?{n}")));
+        let rows: Vec<RunRow> = sqlx::query_as(&EARLIER)
+            .bind(traceflow_path(id))
+            .fetch_all(&self.readers)
+            .await
+            .classified()?;
+        rows.into_iter().map(RunRow::into_run).collect()
+    }
+
     async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError> {
         let json: Option<String> =
             sqlx::query_scalar("SELECT script FROM antrea_traceflow_scripts WHERE id = ?1")

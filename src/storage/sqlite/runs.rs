@@ -9,6 +9,7 @@ use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
 use crate::domain::{ObjectId, PolicyObject};
+use crate::storage::queries;
 use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::StoreError;
 
@@ -32,6 +33,15 @@ pub(super) fn start(
         .and_then(|mut query| query.query_row([path, &unique_id], |r| r.get(0)).optional())
         .classified()?;
     let number = number.after(current);
+    // A new run replaces the current one, which joins the earlier runs; the same run
+    // restarted (a script set meanwhile) replaces nothing.
+    if current.is_some_and(|current| current != number) {
+        static KEEP: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| queries::keep_current_run(|n| format!("?{n}")));
+        conn.prepare_cached(&KEEP)
+            .and_then(|mut keep| keep.execute([path, &unique_id]))
+            .classified()?;
+    }
     let script = script(conn, object.id())?;
     let run = Run::start(number, config, script.as_ref(), results, at);
     let status = serde_json::to_string(&run.result.status).expect("a status serializes");
@@ -65,9 +75,11 @@ pub(super) fn start(
     Ok(())
 }
 
-/// Removes the runs of a deleted object.
+/// Removes the runs of a deleted object, its earlier runs too.
 pub(super) fn remove(conn: &Connection, object: &PolicyObject) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM antrea_traceflow_runs WHERE path = ?1")?
+        .execute([object.path.as_str()])?;
+    conn.prepare_cached("DELETE FROM antrea_traceflow_run_history WHERE path = ?1")?
         .execute([object.path.as_str()])
         .map(|_| ())
 }
