@@ -883,7 +883,9 @@ mod tests {
             .collect();
         served.sort();
         assert_eq!(all, served);
-        assert!(store.iter().all(|(_, path)| path.starts_with("/store/v1/")));
+        assert!(store
+            .iter()
+            .all(|(_, path)| path.starts_with("/store/v1/") || path.starts_with("/store/ui/")));
         assert!(nsx.iter().all(|(_, path)| !path.starts_with("/store/")));
     }
 }

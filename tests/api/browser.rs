@@ -306,6 +306,15 @@ async fn write(client: &Client, method: &str, path: &str, body: Value) {
     assert_eq!(reply.status, 200, "{method} {path}: {reply:#?}");
 }
 
+/// Waits until the object at `path` is gone, which `action` of the page brings about.
+async fn until_gone(client: &Client, path: &str, action: &str) {
+    let began = Instant::now();
+    while client.policy("GET", path, None).await.status != 404 {
+        assert!(began.elapsed() < PATIENCE, "{action} did not happen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_page_follows_the_store_and_drives_its_test_environment() {
     let workspace = Workspace::new();
@@ -391,16 +400,7 @@ async fn the_page_follows_the_store_and_drives_its_test_environment() {
     write(client, "PUT", "/infra/segments/later", json!({})).await;
     let restore = browser.wait_for("#snapshots button", "Restore").await;
     browser.click(&restore).await;
-    let began = Instant::now();
-    while client
-        .policy("GET", "/infra/segments/later", None)
-        .await
-        .status
-        != 404
-    {
-        assert!(began.elapsed() < PATIENCE, "the restore did not happen");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_gone(client, "/infra/segments/later", "the restore").await;
     assert_eq!(
         client
             .policy("GET", "/infra/segments/web", None)
@@ -436,16 +436,7 @@ async fn the_page_follows_the_store_and_drives_its_test_environment() {
     let reset = browser.wait_for("#reset", "Reset").await;
     browser.click(&reset).await;
     browser.accept_dialog().await;
-    let began = Instant::now();
-    while client
-        .policy("GET", "/infra/segments/web", None)
-        .await
-        .status
-        != 404
-    {
-        assert!(began.elapsed() < PATIENCE, "the reset did not happen");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_gone(client, "/infra/segments/web", "the reset").await;
     browser.assert_no_script_errors().await;
 }
 
