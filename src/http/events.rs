@@ -3,6 +3,7 @@
 //! suite (or the inspector page) waits on changes instead of polling, and a reconnecting
 //! reader misses none.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use actix_web::http::header;
@@ -60,7 +61,7 @@ pub async fn events(
         store: store.into_inner(),
         stopping: stopping.0.clone(),
         position: start,
-        pending: Vec::new(),
+        pending: VecDeque::new(),
         idle: Duration::ZERO,
         opened: false,
     };
@@ -85,7 +86,7 @@ struct Stream {
     /// The last position sent.
     position: i64,
     /// Read, not sent yet.
-    pending: Vec<ChangeEvent>,
+    pending: VecDeque<ChangeEvent>,
     idle: Duration,
     opened: bool,
 }
@@ -106,8 +107,7 @@ impl Stream {
             if *self.stopping.borrow() {
                 return None;
             }
-            if !self.pending.is_empty() {
-                let event = self.pending.remove(0);
+            if let Some(event) = self.pending.pop_front() {
                 self.position = event.position;
                 let data = serde_json::to_string(&event).expect("an event serializes");
                 let chunk = format!("id: {}\nevent: change\ndata: {data}\n\n", event.position);
@@ -116,7 +116,7 @@ impl Stream {
             match self.store.changes(self.position, BATCH).await {
                 Ok(changes) if !changes.is_empty() => {
                     self.idle = Duration::ZERO;
-                    self.pending = changes;
+                    self.pending = changes.into();
                     continue;
                 }
                 Ok(_) => {}
