@@ -6,7 +6,7 @@
 //! parsed and indexed once, when first asked for; start-up asks for it, so a catalog that does
 //! not parse stops the service before it listens.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use serde::Deserialize;
@@ -47,6 +47,8 @@ pub struct Catalog {
     wrapper_of: HashMap<TypeId, String>,
     /// Where an object of a type lives below an object of a route (`None`: at a root).
     child_routes: HashMap<(Option<RouteId>, TypeId), RouteId>,
+    /// The (parent, type) pairs that more than one route takes.
+    shared_types: HashSet<(Option<RouteId>, TypeId)>,
 }
 
 /// A wrapper of the Hierarchical API: `{"resource_type": "ChildGroup", "Group": {...}}`
@@ -230,14 +232,21 @@ impl Catalog {
         let mut by_depth: Vec<usize> = (0..routes.len()).collect();
         by_depth.sort_by_key(|index| routes[*index].segments.len());
         let mut child_routes = HashMap::new();
+        let mut shared_types = HashSet::new();
         for index in by_depth {
             let route = &routes[index];
             let own = std::iter::once(route.object_type);
             let subtypes = types[route.object_type.0 as usize].subtypes.iter().copied();
             for object_type in own.chain(subtypes) {
-                child_routes
-                    .entry((route.parent, object_type))
-                    .or_insert(RouteId(index as u32));
+                let key = (route.parent, object_type);
+                match child_routes.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(_) => {
+                        shared_types.insert(key);
+                    }
+                    std::collections::hash_map::Entry::Vacant(vacant) => {
+                        vacant.insert(RouteId(index as u32));
+                    }
+                }
             }
         }
         let mut wrappers = HashMap::new();
@@ -267,6 +276,28 @@ impl Catalog {
             wrappers,
             wrapper_of,
             child_routes,
+            shared_types,
+        })
+    }
+
+    /// The types the objects of `route` may be (its type and its subtypes), when no other
+    /// route under the same parent takes any of them (`/infra/ip-pools` and
+    /// `/infra/manager-ip-pools` both hold `IpAddressPool`s): a type then tells which route
+    /// an object hanging from a parent belongs to. `None` where it does not.
+    pub fn counted_types(&self, route: RouteId) -> Option<Vec<&str>> {
+        let object_type = self.route(route).object_type;
+        let types: Vec<TypeId> = std::iter::once(object_type)
+            .chain(self.type_def(object_type).subtypes.iter().copied())
+            .collect();
+        let parent = self.route(route).parent;
+        let shared = types
+            .iter()
+            .any(|ty| self.shared_types.contains(&(parent, *ty)));
+        (!shared).then(|| {
+            types
+                .iter()
+                .map(|ty| self.type_def(*ty).name.as_str())
+                .collect()
         })
     }
 
@@ -569,6 +600,25 @@ mod tests {
             catalog.child_path(route, "/orgs/o/projects/p", "infra"),
             "/orgs/o/projects/p/infra"
         );
+    }
+
+    #[test]
+    fn a_collection_is_counted_by_type_where_its_types_are_its_own() {
+        let catalog = catalog();
+        let at = |path: &str| {
+            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            catalog.locate(&segments).unwrap().route
+        };
+        assert_eq!(
+            catalog.counted_types(at("/infra/segments/s")),
+            Some(vec!["Segment"])
+        );
+        let entries = catalog
+            .counted_types(at("/infra/services/s/service-entries/e"))
+            .unwrap();
+        assert!(entries.contains(&"L4PortSetServiceEntry"), "{entries:?}");
+        assert_eq!(catalog.counted_types(at("/infra/ip-pools/p")), None);
+        assert_eq!(catalog.counted_types(at("/infra/manager-ip-pools/p")), None);
     }
 
     #[test]

@@ -103,8 +103,14 @@ pub enum Collection {
     Traceflows,
     /// The members of one collection of the catalog's: the objects whose parent is `parent`
     /// and whose path is `path/<id>` (`/infra/domains/default/groups` under
-    /// `/infra/domains/default`).
-    Catalog { parent: String, path: String },
+    /// `/infra/domains/default`). `counted_types`: the types its members may be, when no
+    /// other collection under the same parent holds objects of them (so that the counts the
+    /// store keeps by parent and type are its size); empty otherwise.
+    Catalog {
+        parent: String,
+        path: String,
+        counted_types: Vec<String>,
+    },
 }
 
 /// A list request, parsed.

@@ -153,7 +153,18 @@ async fn list(
                 .collect()
         })
         .unwrap_or_default();
-    list_response(store, req, Collection::Catalog { parent, path }).await
+    let counted_types = catalog()
+        .counted_types(route)
+        .unwrap_or_default()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let collection = Collection::Catalog {
+        parent,
+        path,
+        counted_types,
+    };
+    list_response(store, req, collection).await
 }
 
 /// The ordering a list answer reports back.

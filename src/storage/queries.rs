@@ -26,26 +26,50 @@ fn members(collection: &Collection, param: &impl Fn(u8) -> String) -> String {
 pub(in crate::storage) fn member_values(collection: &Collection) -> (&str, Option<&str>) {
     match collection {
         Collection::Traceflows => (RESOURCE_TYPE, None),
-        Collection::Catalog { parent, path } => (parent, Some(path)),
+        Collection::Catalog { parent, path, .. } => (parent, Some(path)),
     }
 }
 
-/// How many objects a list's collection holds: parameter 1, and 2 where [`member_values`]
-/// has a second value. Traceflows are counted by the counts the triggers keep; a catalog
-/// collection's members are counted through the parent's index.
+/// How many objects a list's collection holds, and the values the query binds, in order.
+/// Traceflows, and a catalog collection whose types are its own under its parent, are
+/// counted from the counts the triggers keep (by type and parent): the same cost however
+/// many objects are stored. Another catalog collection's members are counted through the
+/// parent's index.
 pub(in crate::storage) fn list_total(
     collection: &Collection,
     param: impl Fn(u8) -> String,
-) -> String {
+) -> (String, Vec<&str>) {
     match collection {
-        Collection::Traceflows => format!(
-            "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = {}), 0)",
-            param(1)
+        Collection::Traceflows => (
+            format!(
+                "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = {}), 0)",
+                param(1)
+            ),
+            vec![RESOURCE_TYPE],
         ),
-        Collection::Catalog { .. } => format!(
-            "SELECT count(*) FROM policy_objects WHERE parent_path = {} AND path = {} || '/' || id",
-            param(1),
-            param(2)
+        Collection::Catalog {
+            parent,
+            counted_types,
+            ..
+        } if !counted_types.is_empty() => {
+            let types: Vec<String> = (0..counted_types.len()).map(|n| param(n as u8 + 2)).collect();
+            let sql = format!(
+                "SELECT CAST(coalesce(sum(count), 0) AS BIGINT) FROM policy_object_counts_by_parent
+                 WHERE parent_path = {} AND resource_type IN ({})",
+                param(1),
+                types.join(", ")
+            );
+            let mut binds = vec![parent.as_str()];
+            binds.extend(counted_types.iter().map(String::as_str));
+            (sql, binds)
+        }
+        Collection::Catalog { parent, path, .. } => (
+            format!(
+                "SELECT count(*) FROM policy_objects WHERE parent_path = {} AND path = {} || '/' || id",
+                param(1),
+                param(2)
+            ),
+            vec![parent.as_str(), path.as_str()],
         ),
     }
 }

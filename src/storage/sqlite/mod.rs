@@ -154,15 +154,15 @@ impl ObjectStore for SqliteStore {
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let mut tx = self.readers.begin().await.classified()?;
         let (members, collection_path) = queries::member_values(&query.collection);
-        let total_sql = queries::list_total(&query.collection, |n| format!("?{n}"));
-        let total = sqlx::query_scalar(&total_sql).bind(members);
-        let total: i64 = match collection_path {
-            Some(path) => total.bind(path),
-            None => total,
-        }
-        .fetch_one(&mut *tx)
-        .await
-        .classified()?;
+        let (total_sql, total_binds) = queries::list_total(&query.collection, |n| format!("?{n}"));
+        let total: i64 = total_binds
+            .into_iter()
+            .fold(sqlx::query_scalar(&total_sql), |total, value| {
+                total.bind(value)
+            })
+            .fetch_one(&mut *tx)
+            .await
+            .classified()?;
 
         let sql = list_sql(
             &query.collection,
