@@ -143,7 +143,17 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
             (Kind::Put | Kind::Patch, 412) => sent_revision && record.body["error_code"] == 206,
             _ => false,
         };
-        assert!(allowed, "{record:#?}");
+        // A refusal the contract does not allow names its cause in the server's log.
+        assert!(
+            allowed,
+            "{record:#?}\nthe server's warnings and errors:\n{}",
+            workspace
+                .log()
+                .lines()
+                .filter(|line| line.contains("WARN") || line.contains("ERROR"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
     let acknowledged = records.iter().filter(|r| r.status == 200).count();
     assert!(
