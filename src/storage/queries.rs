@@ -8,10 +8,22 @@ use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::relations;
 
 /// Which rows a list's collection holds, as a condition on `policy_objects`, with the values
-/// it binds: parameter 1, and for a catalog collection parameter 5 too.
+/// it binds: parameter 1, and for a catalog collection parameter 5 too. Traceflows, and a
+/// collection whose one type is its own under its parent, are a parent and a type: a range
+/// of each ordering's index (parent, type, key, id). Another collection is told by its path.
 fn members(collection: &Collection, param: &impl Fn(u8) -> String) -> String {
     match collection {
-        Collection::Traceflows => format!("resource_type = {}", param(1)),
+        // Every traceflow config hangs from /infra.
+        Collection::Traceflows => {
+            format!("parent_path = '/infra' AND resource_type = {}", param(1))
+        }
+        Collection::Catalog { counted_types, .. } if counted_types.len() == 1 => {
+            format!(
+                "parent_path = {} AND resource_type = {}",
+                param(1),
+                param(5)
+            )
+        }
         Collection::Catalog { .. } => {
             format!(
                 "parent_path = {} AND path = {} || '/' || id",
@@ -26,6 +38,11 @@ fn members(collection: &Collection, param: &impl Fn(u8) -> String) -> String {
 pub(in crate::storage) fn member_values(collection: &Collection) -> (&str, Option<&str>) {
     match collection {
         Collection::Traceflows => (RESOURCE_TYPE, None),
+        Collection::Catalog {
+            parent,
+            counted_types,
+            ..
+        } if counted_types.len() == 1 => (parent, Some(counted_types[0].as_str())),
         Collection::Catalog { parent, path, .. } => (parent, Some(path)),
     }
 }
