@@ -4,6 +4,19 @@
 -- else the store holds (a page of a collection of a million segments read and sorted the
 -- parent's rows before). The parent's own index, a prefix of these, goes: the number of
 -- indexes a write keeps stays the same.
+-- Databases made by the first versions keep their traceflows' parent as
+-- '/infra/antrea/traceflows' (the API has always served '/infra', from the path): they take
+-- the parent the lists now select by, in snapshots too, and the counts by parent are made
+-- again from the rows.
+UPDATE policy_objects SET parent_path = '/infra'
+ WHERE resource_type = 'AntreaTraceflowConfig' AND parent_path <> '/infra';
+UPDATE store_snapshot_objects SET parent_path = '/infra'
+ WHERE resource_type = 'AntreaTraceflowConfig' AND parent_path <> '/infra';
+DELETE FROM policy_object_count_shards;
+INSERT INTO policy_object_count_shards (resource_type, parent_path, shard, count)
+    SELECT resource_type, parent_path, 0, count(*) FROM policy_objects
+    GROUP BY resource_type, parent_path;
+
 DROP INDEX policy_objects_by_parent;
 DROP INDEX policy_objects_by_id;
 DROP INDEX policy_objects_by_display_name;

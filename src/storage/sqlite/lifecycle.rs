@@ -195,6 +195,12 @@ fn check_integrity(database: &Path) -> anyhow::Result<()> {
         })
         .with_context(|| format!("cannot check database {}", database.display()))?;
     if problems != ["ok"] {
+        // On one line: SQLite's first problem starts with a line of its own
+        // (`*** in database main ***`).
+        let problems: Vec<String> = problems
+            .iter()
+            .map(|problem| problem.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
         anyhow::bail!(
             "database {} is damaged ({}); restore it from a backup",
             database.display(),
