@@ -1,8 +1,9 @@
-//! The inspector page in a real browser: Debian's `chromium`, headless, driven through
-//! `chromedriver` by the W3C WebDriver protocol (a few of its commands, over HTTP). Where the
-//! browser is missing, the harness installs it with `apt-get` (as root, as on the CI
-//! machine) and fails loudly where it cannot. A JavaScript error logged on the page fails
-//! the test that saw it.
+//! The inspector page in real browsers: Debian's `chromium`, headless, driven through
+//! `chromedriver` by the W3C WebDriver protocol (a few of its commands, over HTTP), and
+//! Debian's `firefox-esr`, driven through its own WebDriver BiDi endpoint by
+//! `tests/browser/firefox.py`. Where a browser is missing, the harness installs it with
+//! `apt-get` (as root, as on the CI machine) and fails loudly where it cannot. A JavaScript
+//! error logged on the page fails the test that saw it.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -16,6 +17,7 @@ use crate::support::{minimal, Client, Server, Workspace, ADMIN, AUDITOR};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const FIREFOX: &str = "/usr/bin/firefox-esr";
 /// How long the page may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(15);
 /// The W3C element reference's key.
@@ -25,33 +27,50 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 fn ensure_browser() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| {
-        if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-            return;
-        }
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let root = unsafe { libc::geteuid() } == 0;
-        assert!(
-            root,
-            "the browser tests need Debian's chromium and chromium-driver \
-             (apt-get install chromium chromium-driver)"
-        );
-        for args in [
-            &["update"][..],
-            &["install", "-y", "chromium", "chromium-driver"],
-        ] {
-            let status = Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .stdout(Stdio::null())
-                .status()
-                .expect("run apt-get");
-            assert!(status.success(), "apt-get {args:?} failed");
-        }
-        assert!(
-            Path::new(CHROMEDRIVER).exists(),
-            "chromium-driver installed"
-        );
+        ensure_installed(&[CHROMIUM, CHROMEDRIVER], &["chromium", "chromium-driver"])
     });
+}
+
+/// Installs Debian's Firefox (ESR) where it is missing: it drives itself (WebDriver BiDi).
+fn ensure_firefox() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| ensure_installed(&[FIREFOX], &["firefox-esr"]));
+}
+
+/// Installs `packages` with `apt-get` unless every one of `files` is there: as root, as on
+/// the CI machine; elsewhere the test fails, naming what to install.
+fn ensure_installed(files: &[&str], packages: &[&str]) {
+    if files.iter().all(|file| Path::new(file).exists()) {
+        return;
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    assert!(
+        root,
+        "the browser tests need Debian's {} (apt-get install {})",
+        packages.join(", "),
+        packages.join(" ")
+    );
+    let install: Vec<&str> = ["install", "-y"].iter().chain(packages).copied().collect();
+    for args in [&["update"][..], &install] {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status()
+            .expect("run apt-get");
+        assert!(status.success(), "apt-get {args:?} failed");
+    }
+    for file in files {
+        assert!(Path::new(file).exists(), "{file} installed");
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
 }
 
 /// One headless Chromium, driven through its own chromedriver.
@@ -65,10 +84,7 @@ struct Browser {
 impl Browser {
     async fn start() -> Browser {
         ensure_browser();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map(|address| address.port())
-            .expect("a free port");
+        let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -474,4 +490,58 @@ async fn an_auditor_finds_no_control_that_writes() {
     let out = browser.wait_for("#logout", "Log out").await;
     browser.click(&out).await;
     browser.wait_for("#login button", "Log in").await;
+}
+
+/// The same page in Firefox: `tests/browser/firefox.py` drives it through Firefox's own
+/// WebDriver BiDi endpoint (log in, the events stream, the tree, an object, the diff of a
+/// change made through the API, the test environment, no JavaScript error).
+#[tokio::test]
+async fn the_page_works_in_firefox() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    write(
+        &server.client,
+        "PUT",
+        "/infra/segments/web",
+        json!({"description": "first"}),
+    )
+    .await;
+    ensure_firefox();
+    let port = free_port();
+    let profile = tempfile::tempdir().unwrap();
+    let mut firefox = Command::new(FIREFOX)
+        .args([
+            "--headless",
+            "--no-remote",
+            "--remote-debugging-port",
+            &port.to_string(),
+        ])
+        .arg("--profile")
+        .arg(profile.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start firefox");
+    let began = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(began.elapsed() < PATIENCE, "firefox did not listen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let output = Command::new(crate::python::venv_bin().join("python"))
+        .arg(Path::new(crate::python::MANIFEST_DIR).join("tests/browser/firefox.py"))
+        .arg(format!("ws://127.0.0.1:{port}/session"))
+        .arg(format!("{}/store/ui/", server.url))
+        .args([ADMIN.0, ADMIN.1])
+        .output()
+        .expect("run the Firefox script");
+    let _ = firefox.kill();
+    let _ = firefox.wait();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "the page failed in Firefox:\n{stdout}"
+    );
+    assert!(stdout.contains("firefox: 8 passed, 0 failed"), "{stdout}");
 }

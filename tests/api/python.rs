@@ -1,4 +1,5 @@
-//! The test virtualenv: the official NSX SDK (`vcf-nsx`) and schemathesis, pinned in
+//! The test virtualenv: the official NSX SDK (`vcf-nsx`), schemathesis and websockets (the
+//! Firefox test's WebDriver BiDi client), pinned in
 //! `tests/python/requirements.txt`, installed under `target/` on first run (PyPI is the one
 //! network access the suite needs) and again whenever the pins change.
 
