@@ -197,37 +197,38 @@ impl Browser {
         }
     }
 
+    /// A command on one element: `what` of it (`text`, `click`, ...).
+    async fn on_element(
+        &self,
+        method: reqwest::Method,
+        element: &str,
+        what: &str,
+        body: Value,
+    ) -> Value {
+        self.command(method, &format!("/element/{element}/{what}"), body)
+            .await
+    }
+
     async fn text(&self, element: &str) -> String {
         let text = self
-            .command(
-                reqwest::Method::GET,
-                &format!("/element/{element}/text"),
-                Value::Null,
-            )
+            .on_element(reqwest::Method::GET, element, "text", Value::Null)
             .await;
         text.as_str().unwrap_or_default().to_owned()
     }
 
     async fn click(&self, element: &str) {
-        self.command(
-            reqwest::Method::POST,
-            &format!("/element/{element}/click"),
-            json!({}),
-        )
-        .await;
+        self.on_element(reqwest::Method::POST, element, "click", json!({}))
+            .await;
     }
 
     async fn type_into(&self, css: &str, text: &str) {
         let element = self.wait_for(css, "").await;
-        self.command(
+        self.on_element(reqwest::Method::POST, &element, "clear", json!({}))
+            .await;
+        self.on_element(
             reqwest::Method::POST,
-            &format!("/element/{element}/clear"),
-            json!({}),
-        )
-        .await;
-        self.command(
-            reqwest::Method::POST,
-            &format!("/element/{element}/value"),
+            &element,
+            "value",
             json!({"text": text}),
         )
         .await;
@@ -296,11 +297,7 @@ impl Browser {
 
     async fn displayed(&self, element: &str) -> bool {
         let shown = self
-            .command(
-                reqwest::Method::GET,
-                &format!("/element/{element}/displayed"),
-                Value::Null,
-            )
+            .on_element(reqwest::Method::GET, element, "displayed", Value::Null)
             .await;
         shown == json!(true)
     }
