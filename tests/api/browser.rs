@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{minimal, Client, Server, Workspace, ADMIN, AUDITOR};
+use crate::support::{minimal, Client, Server, SpawnServer, Workspace, ADMIN, AUDITOR};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -456,7 +456,12 @@ async fn the_page_follows_the_store_and_drives_its_test_environment() {
 #[tokio::test]
 async fn an_auditor_finds_no_control_that_writes() {
     let workspace = Workspace::new();
-    let server = workspace.start();
+    workspace.configure("[telemetry]\nmetrics_listen = \"127.0.0.1:0\"\n");
+    // The harness logs at `warn`; requests are logged at `info`.
+    let server = workspace
+        .command()
+        .env("NSX_POLICY_STORE__LOG__LEVEL", "info")
+        .spawn_server();
     write(&server.client, "PUT", "/infra/segments/web", json!({})).await;
     let saved = server
         .client
@@ -483,6 +488,43 @@ async fn an_auditor_finds_no_control_that_writes() {
         .await;
     assert_eq!(writing, json!(0), "no control that writes");
     browser.assert_no_script_errors().await;
+
+    // The page's requests are any client's: logged with their user and request id, counted
+    // by route, and answered by a fault rule that matches them.
+    let log = workspace.log();
+    let tree_lines: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("/store/v1/tree"))
+        .collect();
+    assert!(
+        tree_lines
+            .iter()
+            .any(|line| line.contains(AUDITOR.0) && line.contains("request_id")),
+        "{tree_lines:#?}"
+    );
+    let metrics = reqwest::get(format!("{}/metrics", server.metrics_base()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "nsx_policy_store_http_requests_total{method=\"GET\",route=\"/store/v1/tree\",status=\"200\"}"
+        ),
+        "{metrics}"
+    );
+    let rule = json!({"match": {"method": "GET", "path": "/store/v1/tree"},
+        "error": {"status": 503, "error_code": 99, "error_message": "the tree is down"}});
+    let added = server
+        .client
+        .call("POST", "/store/v1/faults", Some(&rule))
+        .await;
+    assert_eq!(added.status, 200, "{added:#?}");
+    // Reloaded, the page (still logged in) reads the tree again, and meets the rule.
+    browser.go(&format!("{}/store/ui/", server.url)).await;
+    browser.wait_for("main p.error", "the tree is down").await;
+
     // Logging out leaves the login form.
     let out = browser.wait_for("#logout", "Log out").await;
     browser.click(&out).await;
