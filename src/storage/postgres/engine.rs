@@ -464,7 +464,7 @@ impl Engine {
         writes: &[TreeWrite],
         user: &str,
     ) -> Result<Vec<Applied>, WriteError> {
-        static LOCK_ROWS: &str =
+        const LOCK_ROWS: &str =
             "SELECT FROM policy_objects WHERE path = ANY($1) ORDER BY path FOR UPDATE";
         let mut patched: Vec<&str> = writes
             .iter()

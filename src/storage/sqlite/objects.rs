@@ -98,8 +98,9 @@ pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<
             meta.last_modified_user,
         ])?;
     }
-    // A create's path has no references yet; every other write replaces them.
-    if applied.operation != Operation::Create {
+    // A create's path has no references yet, nor has a traceflow's ever (its config names
+    // no objects); every other write replaces them.
+    if applied.operation != Operation::Create && object.traceflow().is_none() {
         conn.prepare_cached("DELETE FROM policy_references WHERE path = ?1")?
             .execute([&path])?;
     }
