@@ -51,6 +51,8 @@ pub enum RunNumber {
     Next,
     /// The current run's: the same run, its clock restarted (a script set meanwhile).
     Same,
+    /// The first run of an object just created: there is no current run to look for.
+    First,
 }
 
 impl RunNumber {
@@ -58,7 +60,7 @@ impl RunNumber {
     /// run, if it has one).
     pub fn after(self, current: Option<i64>) -> i64 {
         match (self, current) {
-            (_, None) => 1,
+            (RunNumber::First, _) | (_, None) => 1,
             (RunNumber::Next, Some(current)) => current + 1,
             (RunNumber::Same, Some(current)) => current,
         }
@@ -72,9 +74,32 @@ pub struct RunStart {
     pub real: i64,
 }
 
-impl Run {
-    /// Run `number` of `object`, started `at`: the script's result when one is set, else
-    /// the policy's.
+/// Where a run's result comes from, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Simulated with `seed`: the result is a pure function of the traceflow's config, the
+    /// run's start and the seed ([`simulate`]), so only the seed is kept and a read computes
+    /// the result again. A run's config is its traceflow's current one: every change of the
+    /// config starts a new run.
+    Simulated { seed: u64 },
+    /// Decided when the run started (a script's result, or the time-out of `results.mode =
+    /// "none"`), and kept as it is.
+    Decided(RunResult),
+}
+
+/// A run as it starts, and as the store keeps it: its result still to be computed where it
+/// is simulated ([`StartedRun::resolve`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartedRun {
+    pub number: i64,
+    pub started: i64,
+    pub ready_at: i64,
+    pub outcome: Outcome,
+}
+
+impl StartedRun {
+    /// Run `number` of a traceflow whose config is `config`, started `at`: the script's result
+    /// when one is set, else the policy's.
     pub fn start(
         number: i64,
         config: &TraceflowConfig,
@@ -86,10 +111,13 @@ impl Run {
             at.real
                 .saturating_add(i64::try_from(delay_ms).unwrap_or(i64::MAX))
         };
-        let (delay_ms, result) = match (script, policy.mode) {
-            (Some(script), _) => (script.delay_ms.get(), script.result(at.stamp)),
+        let (delay_ms, outcome) = match (script, policy.mode) {
+            (Some(script), _) => (
+                script.delay_ms.get(),
+                Outcome::Decided(script.result(at.stamp)),
+            ),
             (None, ResultsMode::Simulate) => {
-                (policy.delay_ms, simulate(config, at.stamp, policy.seed))
+                (policy.delay_ms, Outcome::Simulated { seed: policy.seed })
             }
             (None, ResultsMode::None) => {
                 let timeout = config
@@ -100,15 +128,58 @@ impl Run {
                     status: TraceflowStatus::failed("Traceflow timeout"),
                     observations: Vec::new(),
                 };
-                (timeout.saturating_mul(1000), result)
+                (timeout.saturating_mul(1000), Outcome::Decided(result))
             }
         };
         Self {
             number,
             started: at.stamp,
             ready_at: after(delay_ms),
-            result,
+            outcome,
         }
+    }
+
+    /// The run with its result, `config` being the config it ran with.
+    pub fn resolve(self, config: &TraceflowConfig) -> Run {
+        self.resolve_with(|| Ok::<_, std::convert::Infallible>(config))
+            .unwrap_or_else(|never| match never {})
+    }
+
+    /// The run with its result; `config` (the config it ran with) is asked for only where the
+    /// result is simulated.
+    pub fn resolve_with<C, E>(self, config: impl FnOnce() -> Result<C, E>) -> Result<Run, E>
+    where
+        C: std::borrow::Borrow<TraceflowConfig>,
+    {
+        let Self {
+            number,
+            started,
+            ready_at,
+            outcome,
+        } = self;
+        let result = match outcome {
+            Outcome::Simulated { seed } => simulate(config()?.borrow(), started, seed),
+            Outcome::Decided(result) => result,
+        };
+        Ok(Run {
+            number,
+            started,
+            ready_at,
+            result,
+        })
+    }
+}
+
+impl Run {
+    /// Run `number` of `config`, started `at`, with its result ([`StartedRun::start`]).
+    pub fn start(
+        number: i64,
+        config: &TraceflowConfig,
+        script: Option<&Script>,
+        policy: &ResultsPolicy,
+        at: RunStart,
+    ) -> Self {
+        StartedRun::start(number, config, script, policy, at).resolve(config)
     }
 
     /// The result a read at real time `now` sees: none before `ready_at`.

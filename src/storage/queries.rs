@@ -151,7 +151,7 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 7] = [
     (
         "antrea_traceflow_runs",
         "store_snapshot_runs",
-        "path, id, unique_id, run, started_at, ready_at, status, observations",
+        "path, id, unique_id, run, started_at, ready_at, seed, status, observations",
     ),
     (
         "antrea_traceflow_scripts",
@@ -192,7 +192,8 @@ pub(in crate::storage) fn keep_current_run(param: impl Fn(u8) -> String) -> Stri
 /// The earlier runs of parameter 1 (a path), newest first.
 pub(in crate::storage) fn earlier_runs(param: impl Fn(u8) -> String) -> String {
     format!(
-        "SELECT path, run, started_at, ready_at, status, observations
+        "SELECT path, run, started_at, ready_at, CAST(NULL AS BIGINT) AS seed, status,
+                observations
          FROM antrea_traceflow_run_history WHERE path = {} ORDER BY run DESC",
         param(1)
     )

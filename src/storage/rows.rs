@@ -11,7 +11,7 @@ use crate::domain::generic::CatalogConfig;
 use crate::domain::history::{ChangeEvent, RevisionRecord};
 use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::results::{Observation, RunResult, Script, TraceflowStatus};
-use crate::domain::run::Run;
+use crate::domain::run::{Outcome, Run, StartedRun};
 use crate::domain::{Config, Metadata, ObjectPath, Operation, PolicyObject, TraceflowConfig};
 use crate::storage::StoreError;
 
@@ -92,32 +92,71 @@ impl RevisionRow {
     }
 }
 
-/// The current run of one traceflow, as `antrea_traceflow_runs` keeps it.
+/// The columns of a run row ([`RunRow`]), of `antrea_traceflow_runs` and of the earlier runs.
+pub(in crate::storage) const RUN_COLUMNS: &str =
+    "path, run, started_at, ready_at, seed, status, observations";
+
+/// One run of one traceflow, as `antrea_traceflow_runs` keeps the current one and
+/// `antrea_traceflow_run_history` the earlier ones: a simulated run keeps its `seed` and no
+/// result, which is computed from `config`, its traceflow's (read beside it), when read.
 #[derive(FromRow)]
 pub(in crate::storage) struct RunRow {
-    path: String,
-    run: i64,
-    started_at: i64,
-    ready_at: i64,
-    status: String,
-    observations: String,
+    pub(in crate::storage) path: String,
+    pub(in crate::storage) run: i64,
+    pub(in crate::storage) started_at: i64,
+    pub(in crate::storage) ready_at: i64,
+    pub(in crate::storage) seed: Option<i64>,
+    pub(in crate::storage) status: Option<String>,
+    pub(in crate::storage) observations: Option<String>,
+    /// The traceflow's config, where the query reads it beside the run.
+    #[sqlx(default)]
+    pub(in crate::storage) config: Option<String>,
 }
 
 impl RunRow {
-    pub(in crate::storage) fn into_run(self) -> Result<Run, StoreError> {
-        let corrupt = |what: String| StoreError::Internal(format!("run of {}: {what}", self.path));
-        let status: TraceflowStatus =
-            serde_json::from_str(&self.status).map_err(|err| corrupt(err.to_string()))?;
-        let observations: Vec<Observation> =
-            serde_json::from_str(&self.observations).map_err(|err| corrupt(err.to_string()))?;
-        Ok(Run {
+    fn corrupt(&self, what: impl std::fmt::Display) -> StoreError {
+        StoreError::Internal(format!("run of {}: {what}", self.path))
+    }
+
+    /// The run as it was started, its result still to be computed where it is simulated;
+    /// and the config read beside it, if any.
+    pub(in crate::storage) fn into_started_run(
+        self,
+    ) -> Result<(StartedRun, Option<String>), StoreError> {
+        let outcome = match (self.seed, &self.status, &self.observations) {
+            // The seed's 64 bits, as they were stored.
+            (Some(seed), None, None) => Outcome::Simulated { seed: seed as u64 },
+            (None, Some(status), Some(observations)) => {
+                let status: TraceflowStatus =
+                    serde_json::from_str(status).map_err(|err| self.corrupt(err))?;
+                let observations: Vec<Observation> =
+                    serde_json::from_str(observations).map_err(|err| self.corrupt(err))?;
+                Outcome::Decided(RunResult {
+                    status,
+                    observations,
+                })
+            }
+            _ => return Err(self.corrupt("neither a seed nor a result")),
+        };
+        let run = StartedRun {
             number: self.run,
             started: self.started_at,
             ready_at: self.ready_at,
-            result: RunResult {
-                status,
-                observations,
-            },
+            outcome,
+        };
+        Ok((run, self.config))
+    }
+
+    /// The run with its result: a simulated one's computed from its traceflow's config.
+    pub(in crate::storage) fn into_run(self) -> Result<Run, StoreError> {
+        let path = self.path.clone();
+        let corrupt = |what: String| StoreError::Internal(format!("run of {path}: {what}"));
+        let (run, config) = self.into_started_run()?;
+        run.resolve_with(|| {
+            let config = config.ok_or_else(|| corrupt("simulated, without its config".into()))?;
+            let object = ObjectPath::from_stored(&path).map_err(|e| corrupt(e.to_string()))?;
+            TraceflowConfig::from_stored_json(&config, object.id())
+                .map_err(|e| corrupt(e.to_string()))
         })
     }
 }

@@ -770,7 +770,7 @@ impl Engine {
 
     pub(super) async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError> {
         let row: Option<RunRow> = sqlx::query_as(
-            "SELECT path, run, started_at, ready_at, status, observations
+            "SELECT path, run, started_at, ready_at, seed, status, observations
              FROM antrea_traceflow_runs WHERE path = $1",
         )
         .bind(traceflow_path(id))

@@ -293,9 +293,12 @@ impl RunStore for SqliteStore {
     }
 
     async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError> {
+        // A simulated run's result is computed from its traceflow's config, read beside it.
         let row: Option<RunRow> = sqlx::query_as(
-            "SELECT path, run, started_at, ready_at, status, observations
-             FROM antrea_traceflow_runs WHERE path = ?1",
+            "SELECT r.path, r.run, r.started_at, r.ready_at, r.seed, r.status, r.observations,
+                    o.config
+             FROM antrea_traceflow_runs AS r LEFT JOIN policy_objects AS o ON o.path = r.path
+             WHERE r.path = ?1",
         )
         .bind(traceflow_path(id))
         .fetch_optional(&self.readers)

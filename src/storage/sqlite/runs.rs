@@ -1,24 +1,31 @@
 //! The writer's side of runs and scripts: what a task writes to `antrea_traceflow_runs` and
 //! `antrea_traceflow_scripts`, inside the task's savepoint.
 
+use std::sync::LazyLock;
+
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::errors::Classified;
 use super::objects::object_row;
 use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::results::Script;
-use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
-use crate::domain::{ObjectId, PolicyObject};
-use crate::storage::queries;
-use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
+use crate::domain::run::{Outcome, ResultsPolicy, Run, RunNumber, RunStart, StartedRun};
+use crate::domain::{ObjectId, PolicyObject, TraceflowConfig};
+use crate::storage::rows::{
+    script_from_row, ObjectRow, RunRow, OBJECT_COLUMNS, RUN_COLUMNS,
+};
 use crate::storage::StoreError;
 
 /// Starts a run of `object`, replacing its current one: its result is the script's for the
-/// object's id when one is set, else the policy's. Only traceflows have runs: for an object of
-/// another type this does nothing.
+/// object's id when one is set, else the policy's. A simulated result is not written: the row
+/// keeps its seed, and a read computes it ([`Outcome::Simulated`]). A current run replaced
+/// joins the earlier runs with its result computed from `ran_with`, the config it ran with
+/// (the object's before this write). Only traceflows have runs: for an object of another type
+/// this does nothing.
 pub(super) fn start(
     conn: &Connection,
     object: &PolicyObject,
+    ran_with: Option<&TraceflowConfig>,
     results: &ResultsPolicy,
     at: RunStart,
     number: RunNumber,
@@ -28,34 +35,37 @@ pub(super) fn start(
     };
     let path = object.path.as_str();
     let unique_id = object.meta.unique_id.to_string();
-    let current: Option<i64> = conn
-        .prepare_cached("SELECT run FROM antrea_traceflow_runs WHERE path = ?1 AND unique_id = ?2")
-        .and_then(|mut query| query.query_row([path, &unique_id], |r| r.get(0)).optional())
-        .classified()?;
-    let number = number.after(current);
+    let current = match number {
+        RunNumber::First => None,
+        RunNumber::Next | RunNumber::Same => current(conn, path, &unique_id)?,
+    };
+    let number = number.after(current.as_ref().map(|run| run.number));
     // A new run replaces the current one, which joins the earlier runs; the same run
     // restarted (a script set meanwhile) replaces nothing.
-    if current.is_some_and(|current| current != number) {
-        static KEEP: std::sync::LazyLock<String> =
-            std::sync::LazyLock::new(|| queries::keep_current_run(|n| format!("?{n}")));
-        conn.prepare_cached(&KEEP)
-            .and_then(|mut keep| keep.execute([path, &unique_id]))
-            .classified()?;
+    if let Some(replaced) = current.filter(|current| current.number != number) {
+        keep(conn, path, &unique_id, replaced.resolve(ran_with.unwrap_or(config)))?;
     }
     let script = script(conn, object.id())?;
-    let run = Run::start(number, config, script.as_ref(), results, at);
-    let status = serde_json::to_string(&run.result.status).expect("a status serializes");
-    let observations =
-        serde_json::to_string(&run.result.observations).expect("observations serialize");
+    let run = StartedRun::start(number, config, script.as_ref(), results, at);
+    let (seed, status, observations) = match &run.outcome {
+        // Stored as SQLite stores integers: the seed's 64 bits, read back as they were.
+        Outcome::Simulated { seed } => (Some(*seed as i64), None, None),
+        Outcome::Decided(result) => (
+            None,
+            Some(serde_json::to_string(&result.status).expect("a status serializes")),
+            Some(serde_json::to_string(&result.observations).expect("observations serialize")),
+        ),
+    };
     conn.prepare_cached(
         "INSERT INTO antrea_traceflow_runs
-             (path, id, unique_id, run, started_at, ready_at, status, observations)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             (path, id, unique_id, run, started_at, ready_at, seed, status, observations)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (path) DO UPDATE SET
              unique_id = excluded.unique_id,
              run = excluded.run,
              started_at = excluded.started_at,
              ready_at = excluded.ready_at,
+             seed = excluded.seed,
              status = excluded.status,
              observations = excluded.observations",
     )
@@ -67,8 +77,67 @@ pub(super) fn start(
             run.number,
             run.started,
             run.ready_at,
+            seed,
             status,
             observations,
+        ])
+    })
+    .classified()?;
+    Ok(())
+}
+
+/// The current run of the object at `path` whose `unique_id` is given (not an earlier
+/// object's of the same path), as stored.
+fn current(
+    conn: &Connection,
+    path: &str,
+    unique_id: &str,
+) -> Result<Option<StartedRun>, StoreError> {
+    static CURRENT: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT {RUN_COLUMNS} FROM antrea_traceflow_runs WHERE path = ?1 AND unique_id = ?2")
+    });
+    let row = conn
+        .prepare_cached(&CURRENT)
+        .and_then(|mut query| {
+            query
+                .query_row([path, unique_id], |row| {
+                    Ok(RunRow {
+                        path: row.get(0)?,
+                        run: row.get(1)?,
+                        started_at: row.get(2)?,
+                        ready_at: row.get(3)?,
+                        seed: row.get(4)?,
+                        status: row.get(5)?,
+                        observations: row.get(6)?,
+                        config: None,
+                    })
+                })
+                .optional()
+        })
+        .classified()?;
+    row.map(|row| row.into_started_run().map(|(run, _)| run))
+        .transpose()
+}
+
+/// Keeps `run`, the current run of `path` that a new one replaces, among its earlier runs.
+fn keep(conn: &Connection, path: &str, unique_id: &str, run: Run) -> Result<(), StoreError> {
+    let status = serde_json::to_string(&run.result.status).expect("a status serializes");
+    let observations =
+        serde_json::to_string(&run.result.observations).expect("observations serialize");
+    conn.prepare_cached(
+        "INSERT INTO antrea_traceflow_run_history
+             (path, run, unique_id, started_at, ready_at, status, observations)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut insert| {
+        insert.execute(params![
+            path,
+            run.number,
+            unique_id,
+            run.started,
+            run.ready_at,
+            status,
+            observations
         ])
     })
     .classified()?;

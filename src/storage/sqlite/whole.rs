@@ -160,7 +160,7 @@ pub(super) fn import(
             object: Arc::new(line.into_object(at.stamp, user, unique_id)),
         };
         persist(conn, &applied).classified()?;
-        runs::start(conn, &applied.object, results, at, RunNumber::Next)?;
+        runs::start(conn, &applied.object, None, results, at, RunNumber::First)?;
         create_companions(conn, relations::companions(&applied))?;
         written.push(applied);
     }

@@ -561,14 +561,26 @@ fn write_one(
     at: RunStart,
 ) -> Result<(Option<Applied>, Vec<Applied>), WriteError> {
     let current = fetch(conn, &path)?;
+    // The config the current run ran with, for the earlier runs if a new run replaces it.
+    let ran_with = current
+        .as_ref()
+        .and_then(PolicyObject::traceflow)
+        .cloned();
     let applied = write::apply(current, path, change, stamp)?;
     let mut companions = Vec::new();
     if let Some(applied) = &applied {
         companions = write_checked(conn, applied, stamp)?;
-        if applied.operation == Operation::Delete {
-            runs::remove(conn, &applied.object).classified()?;
-        } else {
-            runs::start(conn, &applied.object, results, at, RunNumber::Next)?;
+        let number = match applied.operation {
+            Operation::Delete => None,
+            Operation::Create => Some(RunNumber::First),
+            Operation::Replace | Operation::Patch => Some(RunNumber::Next),
+        };
+        match number {
+            Some(number) => {
+                let ran_with = ran_with.as_ref();
+                runs::start(conn, &applied.object, ran_with, results, at, number)?;
+            }
+            None => runs::remove(conn, &applied.object).classified()?,
         }
     }
     Ok((applied, companions))
@@ -619,14 +631,14 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
         Task::Retrace { id } => {
             let object = fetch(conn, &ObjectPath::traceflow(&id))?.map(Arc::new);
             if let Some(object) = &object {
-                runs::start(conn, object, &results, at, RunNumber::Next)?;
+                runs::start(conn, object, None, &results, at, RunNumber::Next)?;
             }
             Done::Retraced(object)
         }
         Task::SetScript { id, script } => {
             runs::set_script(conn, &id, &script).classified()?;
             if let Some(object) = fetch(conn, &ObjectPath::traceflow(&id))? {
-                runs::start(conn, &object, &results, at, RunNumber::Same)?;
+                runs::start(conn, &object, None, &results, at, RunNumber::Same)?;
             }
             Done::Scripted
         }
@@ -678,7 +690,7 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             if whole::pending(conn, PENDING_RUNS).classified()? {
                 let missing = runs::objects_without_run(conn)?;
                 for object in &missing {
-                    runs::start(conn, object, &results, at, RunNumber::Next)?;
+                    runs::start(conn, object, None, &results, at, RunNumber::Next)?;
                 }
                 whole::done(conn, PENDING_RUNS).classified()?;
                 done.runs = missing.len();

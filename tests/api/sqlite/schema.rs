@@ -28,7 +28,7 @@ const README_QUERIES: &[&str] = &[
     // One field out of the stored JSON
     "SELECT id, config ->> '$.packet.ipHeader.ttl' AS ttl FROM policy_objects
       WHERE resource_type = 'AntreaTraceflowConfig'",
-    // The path of t14's current run
+    // The path of t14's current run, where its result is stored (scripted)
     "SELECT run, component_type, container_node_id, observation_type, observed_at
        FROM antrea_traceflow_observations WHERE id = 't14' ORDER BY observed_at",
     // Every object of one type, readably
@@ -144,8 +144,27 @@ async fn the_readme_queries_answer_what_they_promise() {
         [["/infra/domains/default/security-policies/p".to_owned()]]
     );
 
-    // t14 was replaced once: its current run is its second.
+    // t14 was replaced once: its current run is its second. Simulated, its result is the
+    // server's to compute, and the view has no row of it; scripted, the view shows it.
+    assert!(run(README_QUERIES[5]).is_empty());
+    let script = server
+        .client
+        .request("PUT", "/store/v1/traceflows/t14/result")
+        .header("content-type", "application/json")
+        .body(
+            json!({"status": {"phase": "FAILED", "reason": "dropped by policy"},
+                   "observations": [
+                       {"component_type": "ANTREA_SPOOFGUARD", "container_node_id": "node-1",
+                        "observation_type": "AntreaTraceflowObservationForwarded",
+                        "timestamp": 5},
+                       {"component_type": "ANTREA_DFW", "container_node_id": "node-1",
+                        "observation_type": "AntreaTraceflowObservationDropped",
+                        "timestamp": 7}]})
+            .to_string(),
+        );
+    assert_eq!(server.client.send(script).await.status, 200);
     let path = run(README_QUERIES[5]);
+    assert_eq!(path.len(), 2);
     let served = server
         .client
         .get_path("/policy/api/v1/infra/antrea/traceflows/t14/observations")
