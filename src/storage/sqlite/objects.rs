@@ -70,33 +70,48 @@ pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<
     let path = object.path.as_str();
     let meta = &object.meta;
     let unique_id = meta.unique_id.to_string();
-    if applied.operation == Operation::Delete {
-        conn.prepare_cached("DELETE FROM policy_objects WHERE path = ?1")?
-            .execute([&path])?;
-    } else {
-        conn.prepare_cached(
-            "INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id, config,
-                 revision, create_time, create_user, last_modified_time, last_modified_user)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (path) DO UPDATE SET
-                 config = excluded.config,
-                 revision = excluded.revision,
-                 last_modified_time = excluded.last_modified_time,
-                 last_modified_user = excluded.last_modified_user",
-        )?
-        .execute(params![
-            path,
-            object.path.parent().unwrap_or(""),
-            object.id().as_str(),
-            object.resource_type(),
-            unique_id,
-            object.config.to_json(),
-            meta.revision,
-            meta.create_time,
-            meta.create_user,
-            meta.last_modified_time,
-            meta.last_modified_user,
-        ])?;
+    // One statement of the three for each operation: a plain INSERT changes one row of the
+    // table (and its indexes) only, so SQLite keeps no statement journal of it.
+    match applied.operation {
+        Operation::Delete => {
+            conn.prepare_cached("DELETE FROM policy_objects WHERE path = ?1")?
+                .execute([&path])?;
+        }
+        Operation::Create => {
+            conn.prepare_cached(
+                "INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id,
+                     config, revision, create_time, create_user, last_modified_time,
+                     last_modified_user)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                path,
+                object.path.parent().unwrap_or(""),
+                object.id().as_str(),
+                object.resource_type(),
+                unique_id,
+                object.config.to_json(),
+                meta.revision,
+                meta.create_time,
+                meta.create_user,
+                meta.last_modified_time,
+                meta.last_modified_user,
+            ])?;
+        }
+        Operation::Replace | Operation::Patch => {
+            conn.prepare_cached(
+                "UPDATE policy_objects SET config = ?2, revision = ?3, last_modified_time = ?4,
+                     last_modified_user = ?5
+                 WHERE path = ?1",
+            )?
+            .execute(params![
+                path,
+                object.config.to_json(),
+                meta.revision,
+                meta.last_modified_time,
+                meta.last_modified_user,
+            ])?;
+        }
     }
     // A create's path has no references yet, nor has a traceflow's ever (its config names
     // no objects); every other write replaces them.

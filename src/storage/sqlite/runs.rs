@@ -35,6 +35,7 @@ pub(super) fn start(
     };
     let path = object.path.as_str();
     let unique_id = object.meta.unique_id.to_string();
+    let first = number == RunNumber::First;
     let current = match number {
         RunNumber::First => None,
         RunNumber::Next | RunNumber::Same => current(conn, path, &unique_id)?,
@@ -56,19 +57,25 @@ pub(super) fn start(
             Some(serde_json::to_string(&result.observations).expect("observations serialize")),
         ),
     };
-    conn.prepare_cached(
-        "INSERT INTO antrea_traceflow_runs
+    // A new object's first run is a plain INSERT (no statement journal); any other replaces
+    // the current run's row, or writes the first of a traceflow stored before runs existed.
+    const INSERT: &str = "INSERT INTO antrea_traceflow_runs
              (path, id, unique_id, run, started_at, ready_at, seed, status, observations)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (path) DO UPDATE SET
-             unique_id = excluded.unique_id,
-             run = excluded.run,
-             started_at = excluded.started_at,
-             ready_at = excluded.ready_at,
-             seed = excluded.seed,
-             status = excluded.status,
-             observations = excluded.observations",
-    )
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    static UPSERT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{INSERT}
+             ON CONFLICT (path) DO UPDATE SET
+                 unique_id = excluded.unique_id,
+                 run = excluded.run,
+                 started_at = excluded.started_at,
+                 ready_at = excluded.ready_at,
+                 seed = excluded.seed,
+                 status = excluded.status,
+                 observations = excluded.observations"
+        )
+    });
+    conn.prepare_cached(if first { INSERT } else { &UPSERT })
     .and_then(|mut insert| {
         insert.execute(params![
             path,
