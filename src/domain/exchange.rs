@@ -40,10 +40,10 @@ impl ImportLine {
         let kept = self.kept;
         let create_time = kept.create_time.or(kept.last_modified_time).unwrap_or(now);
         let create_user = kept.create_user.unwrap_or_else(|| user.to_owned());
-        PolicyObject {
-            path: self.path,
-            config: self.config,
-            meta: Metadata {
+        PolicyObject::new(
+            self.path,
+            self.config,
+            Metadata {
                 unique_id: kept.unique_id.unwrap_or(unique_id),
                 revision: kept.revision.unwrap_or(0),
                 create_time,
@@ -54,7 +54,7 @@ impl ImportLine {
                 create_user,
                 marked_for_delete: false,
             },
-        }
+        )
     }
 }
 

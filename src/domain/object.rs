@@ -103,9 +103,50 @@ pub struct PolicyObject {
     pub path: ObjectPath,
     pub config: Config,
     pub meta: Metadata,
+    rendered: Rendered,
+}
+
+/// The object as the API serves it, rendered the first time it is asked for
+/// ([`PolicyObject::rendered`]): the writer renders a new revision for its history row, and
+/// the answer to its request and every GET the cache serves take that very text. An object
+/// is not changed once rendered (the store shares it behind an `Arc`); a clone, which may
+/// be, starts unrendered.
+#[derive(Default)]
+struct Rendered(std::sync::OnceLock<bytes::Bytes>);
+
+impl Clone for Rendered {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Rendered {
+    /// Two objects are equal by what they hold, rendered or not.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "rendered"
+        } else {
+            "unrendered"
+        })
+    }
 }
 
 impl PolicyObject {
+    pub fn new(path: ObjectPath, config: Config, meta: Metadata) -> Self {
+        Self {
+            path,
+            config,
+            meta,
+            rendered: Rendered::default(),
+        }
+    }
+
     pub fn id(&self) -> &ObjectId {
         self.path.id()
     }
@@ -124,7 +165,25 @@ impl PolicyObject {
 
     /// The object as the API serves it: the client's fields, then the server's.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&self.wire()).expect("an object always serializes")
+        self.json().to_owned()
+    }
+
+    /// [`PolicyObject::to_json`], rendered once and shared.
+    pub fn rendered(&self) -> bytes::Bytes {
+        self.rendered_once().clone()
+    }
+
+    /// [`PolicyObject::to_json`], without a copy.
+    pub fn json(&self) -> &str {
+        std::str::from_utf8(self.rendered_once()).expect("serde_json writes UTF-8")
+    }
+
+    fn rendered_once(&self) -> &bytes::Bytes {
+        self.rendered.0.get_or_init(|| {
+            serde_json::to_vec(&self.wire())
+                .expect("an object always serializes")
+                .into()
+        })
     }
 
     fn wire(&self) -> Wire<'_> {

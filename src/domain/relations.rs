@@ -253,19 +253,16 @@ fn shipped(
     let mut members = Map::new();
     members.insert("display_name".into(), Value::from(display_name));
     let config = CatalogConfig::complete(resource_type, members, path.id());
-    let object = PolicyObject {
-        meta: Metadata {
-            unique_id,
-            revision: 0,
-            create_time: now,
-            create_user: SYSTEM_USER.to_owned(),
-            last_modified_time: now,
-            last_modified_user: SYSTEM_USER.to_owned(),
-            marked_for_delete: false,
-        },
-        config: Config::Catalog(config),
-        path,
+    let meta = Metadata {
+        unique_id,
+        revision: 0,
+        create_time: now,
+        create_user: SYSTEM_USER.to_owned(),
+        last_modified_time: now,
+        last_modified_user: SYSTEM_USER.to_owned(),
+        marked_for_delete: false,
     };
+    let object = PolicyObject::new(path, Config::Catalog(config), meta);
     Applied {
         operation: Operation::Create,
         object: Arc::new(object),

@@ -250,10 +250,10 @@ fn check_revision(stored: &PolicyObject, requested: i64) -> Result<(), WriteReje
 }
 
 fn created(path: ObjectPath, config: Config, stamp: Stamp<'_>) -> PolicyObject {
-    PolicyObject {
+    PolicyObject::new(
         path,
         config,
-        meta: Metadata {
+        Metadata {
             unique_id: stamp.unique_id,
             revision: 0,
             create_time: stamp.now,
@@ -262,7 +262,7 @@ fn created(path: ObjectPath, config: Config, stamp: Stamp<'_>) -> PolicyObject {
             last_modified_user: stamp.user.to_owned(),
             marked_for_delete: false,
         },
-    }
+    )
 }
 
 /// The next revision of `stored`: `unique_id` and `_create_*` kept, `_revision` + 1, and a
@@ -286,11 +286,7 @@ fn changed(
         last_modified_user: stamp.user.to_owned(),
         ..stored.meta
     };
-    Ok(PolicyObject {
-        path: stored.path,
-        config,
-        meta,
-    })
+    Ok(PolicyObject::new(stored.path, config, meta))
 }
 
 #[cfg(test)]

@@ -47,25 +47,32 @@ impl FromRequest for CatalogPath {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let not_allowed = || ApiError::method_not_allowed(req.method().as_str(), req.path());
-        let collection = segments(req).map(|segments| catalog().locate_collection(&segments));
-        ready(locate(req).and_then(|path| {
-            let route = catalog().route(path.route());
-            // An id in place of a collection's name: the collection wins.
-            if matches!(collection, Ok(Some(_))) && route.is_collection_member() {
-                return Err(not_allowed());
-            }
-            if allows(route.methods, req.method()) {
-                Ok(CatalogPath(path))
-            } else {
-                Err(not_allowed())
-            }
-        }))
+        ready(segments(req).and_then(|segments| catalog_path(req, &segments)))
+    }
+}
+
+/// The [`CatalogPath`] of `req`, whose path's segments are `segments`.
+fn catalog_path(req: &HttpRequest, segments: &[String]) -> Result<CatalogPath, ApiError> {
+    let not_allowed = || ApiError::method_not_allowed(req.method().as_str(), req.path());
+    let path = locate_segments(req, segments)?;
+    let route = catalog().route(path.route());
+    // An id in place of a collection's name: the collection wins.
+    if route.is_collection_member() && catalog().locate_collection(segments).is_some() {
+        return Err(not_allowed());
+    }
+    if allows(route.methods, req.method()) {
+        Ok(CatalogPath(path))
+    } else {
+        Err(not_allowed())
     }
 }
 
 fn locate(req: &HttpRequest) -> Result<ObjectPath, ApiError> {
-    ObjectPath::locate(&segments(req)?)?.ok_or_else(|| ApiError::uri_not_found(req.path()))
+    locate_segments(req, &segments(req)?)
+}
+
+fn locate_segments(req: &HttpRequest, segments: &[String]) -> Result<ObjectPath, ApiError> {
+    ObjectPath::locate(segments)?.ok_or_else(|| ApiError::uri_not_found(req.path()))
 }
 
 /// The request's path below `/policy/api/v1`, its segments percent-decoded.
@@ -124,7 +131,7 @@ pub async fn read(
     if let Some(route) = catalog().locate_collection(&segments) {
         return list(&store, &req, &segments, route).await;
     }
-    let CatalogPath(path) = CatalogPath::extract(&req).await?;
+    let CatalogPath(path) = catalog_path(&req, &segments)?;
     if let Some(root) = Root::container(&path) {
         return hierarchy::read(reader, &store, &req, &root).await;
     }
@@ -290,5 +297,5 @@ async fn other_method(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 pub(super) fn object_response(object: &PolicyObject) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::json())
-        .body(object.to_json())
+        .body(object.rendered())
 }

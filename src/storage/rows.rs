@@ -46,19 +46,16 @@ impl ObjectRow {
         }
         .map_err(|err| corrupt(err.to_string()))?;
         let unique_id = Uuid::from_str(&self.unique_id).map_err(|err| corrupt(err.to_string()))?;
-        Ok(PolicyObject {
-            path,
-            config,
-            meta: Metadata {
-                unique_id,
-                revision: self.revision,
-                create_time: self.create_time,
-                create_user: self.create_user,
-                last_modified_time: self.last_modified_time,
-                last_modified_user: self.last_modified_user,
-                marked_for_delete: false,
-            },
-        })
+        let meta = Metadata {
+            unique_id,
+            revision: self.revision,
+            create_time: self.create_time,
+            create_user: self.create_user,
+            last_modified_time: self.last_modified_time,
+            last_modified_user: self.last_modified_user,
+            marked_for_delete: false,
+        };
+        Ok(PolicyObject::new(path, config, meta))
     }
 }
 

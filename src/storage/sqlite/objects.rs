@@ -135,7 +135,7 @@ pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<
         unique_id,
         meta.revision,
         applied.operation.as_str(),
-        object.to_json(),
+        object.json(),
         meta.last_modified_time,
         meta.last_modified_user,
     ])?;
