@@ -8,6 +8,7 @@
 //! module holds the queries.
 
 mod checkpointer;
+mod counts;
 mod errors;
 mod lifecycle;
 pub(super) mod migrations;

@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::checkpointer::WalPace;
 use super::errors::{self, Classified};
 use super::objects::{delete_tree, fetch, seed_defaults, write_checked};
-use super::{runs, whole};
+use super::{counts, runs, whole};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
 use crate::domain::exchange::ImportLine;
@@ -503,6 +503,12 @@ fn commit_batch(
         }
         answered.push((job.reply, outcome));
     }
+    if rolled_back.is_none() {
+        // What the batch's writes created and deleted, counted once for the batch.
+        if let Err(err) = counts::add(&tx, answered.iter().flat_map(|(_, outcome)| written(outcome))) {
+            rolled_back = Some(errors::from_rusqlite(err));
+        }
+    }
     let applied = started.elapsed();
     // Alone, a task's transaction is its savepoint: one that failed is rolled back.
     let failed_alone = alone && answered.iter().all(|(_, outcome)| outcome.is_err());
@@ -542,13 +548,18 @@ fn commit_batch(
         // nor a default an import replaced.
         cache.clear();
     }
-    cache.committed(answered.iter().flat_map(|(_, outcome)| match outcome {
+    cache.committed(answered.iter().flat_map(|(_, outcome)| written(outcome)));
+    for (reply, outcome) in answered {
+        let _ = reply.send(outcome);
+    }
+}
+
+/// Every object a task's write changed: its object and its companions, or a tree's.
+fn written(outcome: &Result<Done, WriteError>) -> impl Iterator<Item = &Applied> {
+    match outcome {
         Ok(Done::Written(applied, companions)) => applied.as_slice().iter().chain(companions),
         Ok(Done::Tree(written)) => written.iter().chain(&[]),
         _ => [].iter().chain(&[]),
-    }));
-    for (reply, outcome) in answered {
-        let _ = reply.send(outcome);
     }
 }
 
@@ -681,29 +692,40 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             .classified()?;
             Done::Scripted
         }
-        Task::Reset => Done::Reset {
-            removed: whole::reset(conn, now).classified()?,
-        },
+        Task::Reset => {
+            let removed = whole::reset(conn, now).classified()?;
+            counts::recount(conn).classified()?;
+            Done::Reset { removed }
+        }
         Task::SaveSnapshot { name } => {
             Done::Snapshot(Some(whole::save(conn, &name, now).classified()?))
         }
-        Task::RestoreSnapshot { name } => Done::Restored(whole::restore(conn, &name).classified()?),
+        Task::RestoreSnapshot { name } => {
+            let restored = whole::restore(conn, &name).classified()?;
+            counts::recount(conn).classified()?;
+            Done::Restored(restored)
+        }
         Task::DeleteSnapshot { name } => {
             whole::delete(conn, &name).classified()?;
             Done::Snapshot(None)
         }
-        Task::Import { lines, user } => Done::Imported(whole::import(
-            conn,
-            lines,
-            &user,
-            (&results, &mut context.unique_ids),
-            at,
-        )?),
+        Task::Import { lines, user } => {
+            let imported = whole::import(
+                conn,
+                lines,
+                &user,
+                (&results, &mut context.unique_ids),
+                at,
+            )?;
+            counts::recount(conn).classified()?;
+            Done::Imported(imported)
+        }
         Task::Probe => Done::Probed,
         Task::CatchUp => {
             let mut done = CaughtUp::default();
             if whole::pending(conn, PENDING_DEFAULTS).classified()? {
                 done.defaults = seed_defaults(conn, now).classified()?;
+                counts::recount(conn).classified()?;
                 whole::done(conn, PENDING_DEFAULTS).classified()?;
             }
             // Once, after the migration that brought runs: a scan of every object.
