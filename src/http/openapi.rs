@@ -8,17 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::operations::{operations, Access, Content, Doc, Document, Operation};
-use super::spec::ApiDocuments;
-
-/// Both documents, from the operations table.
-pub fn documents() -> ApiDocuments {
-    let operations = operations();
-    ApiDocuments {
-        nsx: document(Document::Nsx, &operations),
-        store: document(Document::Store, &operations),
-    }
-}
+use super::operations::{Access, Content, Doc, Document, Operation};
 
 /// The document of the operations that belong to `which`.
 pub fn document(which: Document, operations: &[Operation]) -> Value {

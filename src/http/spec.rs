@@ -1,31 +1,60 @@
-//! Where the API documents are served, and the handlers that serve them: the documents
-//! themselves are built once at start-up ([`super::openapi::documents`]) and handed to the
-//! handlers as app data, so that serving them needs nothing of the operations table.
+//! Where the API documents are served, and the handlers that serve them: each document is
+//! built and rendered the first time it is asked for ([`super::openapi::document`]), and
+//! kept as its text. Built, the NSX document of every catalog type is a tree of some tens of
+//! megabytes before it is rendered (3.7 MB of text): a server nobody asks for it never holds
+//! it.
 
+use std::sync::OnceLock;
+
+use actix_web::http::header::ContentType;
 use actix_web::{web, HttpResponse};
-use serde_json::Value;
+use bytes::Bytes;
 
 use super::auth::Reader;
-use super::responses::json_response;
+use super::openapi::document;
+use super::operations::{operations, Document};
 
 pub const NSX_DOCUMENT_PATH: &str = "/api/v1/spec/openapi/nsx_policy_api.json";
 pub const NSX_POLICY_DOCUMENT_PATH: &str = "/policy/api/v1/spec/openapi/nsx_policy_api.json";
 pub const STORE_DOCUMENT_PATH: &str = "/store/v1/openapi.json";
 
-/// The two OpenAPI documents the service serves.
+/// The two OpenAPI documents the service serves, rendered once asked for.
+#[derive(Default)]
 pub struct ApiDocuments {
     /// NSX's operations.
-    pub nsx: Value,
+    nsx: OnceLock<Bytes>,
     /// The store's extensions under `/store/v1`.
-    pub store: Value,
+    store: OnceLock<Bytes>,
+}
+
+impl ApiDocuments {
+    fn rendered(&self, which: Document) -> Bytes {
+        let kept = match which {
+            Document::Nsx => &self.nsx,
+            Document::Store => &self.store,
+        };
+        kept.get_or_init(|| {
+            let built = document(which, &operations());
+            serde_json::to_vec(&built)
+                .expect("a document serializes")
+                .into()
+        })
+        .clone()
+    }
+
+    fn response(&self, which: Document) -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .body(self.rendered(which))
+    }
 }
 
 /// `GET` of either NSX spec path.
 pub async fn nsx_document(_: Reader, documents: web::Data<ApiDocuments>) -> HttpResponse {
-    json_response(&documents.nsx)
+    documents.response(Document::Nsx)
 }
 
 /// `GET /store/v1/openapi.json`.
 pub async fn store_document(_: Reader, documents: web::Data<ApiDocuments>) -> HttpResponse {
-    json_response(&documents.store)
+    documents.response(Document::Store)
 }
