@@ -25,18 +25,22 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 /// The integration tests' harness; the benchmark takes its constants and the seed's body.
-#[path = "../tests/api/support.rs"]
+#[path = "../../tests/api/support.rs"]
 #[allow(dead_code)]
 mod support;
 
 /// The harness's PostgreSQL cluster, which it refers to.
-#[path = "../tests/api/postgres_cluster.rs"]
+#[path = "../../tests/api/postgres_cluster.rs"]
 #[allow(dead_code)]
 mod postgres_cluster;
 
+mod baseline;
+mod ceiling;
+mod engine;
+
+use ceiling::Kind as CeilingKind;
 use support::{BIN, TRACEFLOWS};
 
-const CEILING_ROLE: &str = "NSX_BENCH_CEILING_LISTEN";
 const CLIENT_COUNTS: [usize; 3] = [1, 16, 64];
 const USER: &str = "admin";
 const PASSWORD: &str = "bench-password";
@@ -59,9 +63,37 @@ fn config_file() -> &'static Path {
     path
 }
 
+/// The two builds measured side by side: the baseline (an earlier commit's release binary)
+/// and this one.
+struct Builds {
+    baseline: Option<baseline::Baseline>,
+}
+
+impl Builds {
+    /// `(label, binary)` of each build, the baseline first.
+    fn each(&self) -> Vec<(String, &Path)> {
+        let mut builds = Vec::new();
+        if let Some(baseline) = &self.baseline {
+            builds.push((
+                format!("baseline {}", &baseline.commit[..7]),
+                baseline.binary.as_path(),
+            ));
+        }
+        builds.push(("this build".to_owned(), Path::new(BIN)));
+        builds
+    }
+}
+
 fn main() {
-    if let Ok(listen) = std::env::var(CEILING_ROLE) {
-        ceiling::serve(&listen);
+    if let Ok(listen) = std::env::var(ceiling::LISTEN) {
+        let kind = match std::env::var(ceiling::KIND).as_deref() {
+            Ok("value") => CeilingKind::Value,
+            _ => CeilingKind::Typed,
+        };
+        let stored: Value =
+            serde_json::from_str(&ceiling::typed_object("read-0", body().to_string().as_bytes()).to_json())
+                .unwrap();
+        ceiling::serve(&listen, kind, stored);
         return;
     }
     let sections: Vec<String> = std::env::args()
@@ -77,111 +109,240 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let builds = Builds {
+        baseline: (wanted("writes") || wanted("sustained") || wanted("reads"))
+            .then(baseline::build)
+            .flatten(),
+    };
     println!("# nsx-policy-store HTTP benchmark\n");
     println!("{}\n", machine());
     println!(
-        "Load phases of {seconds} s; keep-alive connections; Basic credentials on every request.\n"
+        "Load phases of {seconds} s; keep-alive connections; Basic credentials on every request to the store."
     );
+    match &builds.baseline {
+        Some(baseline) => println!("Baseline: {} (`BENCH_BASELINE`).\n", baseline.commit),
+        None => println!("No baseline.\n"),
+    }
 
-    // Each store phase runs right after a ceiling phase with the same clients, so that a
-    // ratio compares two measurements taken moments apart on a machine whose speed drifts.
-    let ceiling =
-        (wanted("writes") || wanted("reads") || wanted("postgres")).then(Process::ceiling);
-    let against_ceiling = |clients: usize, label: String, server: &Process, op: Operation| {
-        let ceiling = ceiling
-            .as_ref()
-            .expect("the ceiling runs with writes and reads");
-        let base = runtime.block_on(load(&ceiling.url, clients, phase, Operation::Create));
-        base.row(
-            &format!("ceiling PUT, {clients} clients"),
-            None,
-            ceiling.peak_rss_mb(),
-        );
-        let stats = runtime.block_on(load(&server.url, clients, phase, op));
-        stats.row(
-            &label,
-            Some(stats.rate() / base.rate()),
-            server.peak_rss_mb(),
-        );
-        stats
+    // Each store phase runs right after the ceilings' phases with the same clients, so that a
+    // ratio compares measurements taken moments apart on a machine whose speed drifts.
+    let ceilings = (wanted("writes") || wanted("reads") || wanted("postgres")).then(|| {
+        (
+            Process::ceiling(CeilingKind::Typed),
+            Process::ceiling(CeilingKind::Value),
+        )
+    });
+    // The ceilings of one round, then each store phase of it: a row each, the store's with
+    // its ratio to both ceilings (a GET's to the value ceiling's GET only).
+    let round = |clients: usize, phases: Vec<(String, &str, Operation)>| -> Vec<Stats> {
+        let (typed, value) = ceilings.as_ref().expect("the ceilings run");
+        let reading = phases.iter().all(|(_, _, op)| matches!(op, Operation::Get(..)));
+        let typed_rate = (!reading).then(|| {
+            let stats = runtime.block_on(load(&typed.url, clients, phase, Operation::Create(Kind::Traceflow)));
+            stats.row(&format!("ceiling, typed PUT, {clients} clients"), [None, None], typed.peak_rss_mb());
+            stats.rate()
+        });
+        let value_op = if reading {
+            Operation::Get(Kind::Traceflow, 1000)
+        } else {
+            Operation::Create(Kind::Traceflow)
+        };
+        let value_stats = runtime.block_on(load(&value.url, clients, phase, value_op));
+        let what = if reading { "GET" } else { "PUT" };
+        value_stats.row(&format!("ceiling, value {what}, {clients} clients"), [None, None], value.peak_rss_mb());
+        phases
+            .into_iter()
+            .map(|(label, url, op)| {
+                let stats = runtime.block_on(load(url, clients, phase, op));
+                let ratios = [
+                    typed_rate.map(|rate| stats.rate() / rate),
+                    Some(stats.rate() / value_stats.rate()),
+                ];
+                stats.row(&format!("{label}, {clients} clients"), ratios, f64::NAN);
+                stats
+            })
+            .collect()
     };
 
     if wanted("writes") {
-        println!("## Durable creates (synchronous=FULL), each after its ceiling\n");
+        println!("## Durable creates (synchronous=FULL), each round after its ceilings\n");
         table_header();
         let dir = tempfile::tempdir().unwrap();
-        let server = Process::store(dir.path().join("writes.db"));
+        let servers: Vec<(String, Process)> = builds
+            .each()
+            .into_iter()
+            .enumerate()
+            .map(|(n, (label, binary))| {
+                (label, Process::store_of(binary, dir.path().join(format!("writes-{n}.db"))))
+            })
+            .collect();
         let mut written = Vec::new();
+        let mut traceflows_at_64 = 0.0;
         for clients in CLIENT_COUNTS {
-            let before = server.bytes_written();
-            let label = format!("PUT create, {clients} clients");
-            let stats = against_ceiling(clients, label, &server, Operation::Create);
-            let per_create = (server.bytes_written() - before) / stats.requests.max(1);
-            written.push((clients, per_create));
+            let before: Vec<u64> = servers.iter().map(|(_, s)| s.bytes_written()).collect();
+            let phases = servers
+                .iter()
+                .map(|(label, server)| {
+                    (format!("{label}: traceflow create"), server.url.as_str(), Operation::Create(Kind::Traceflow))
+                })
+                .collect();
+            let stats = round(clients, phases);
+            for (((label, server), before), stats) in servers.iter().zip(before).zip(&stats) {
+                let per_create = (server.bytes_written() - before) / stats.requests.max(1);
+                written.push((label.clone(), clients, per_create));
+            }
+            traceflows_at_64 = stats.last().map_or(0.0, Stats::rate);
         }
         println!();
-        println!(
-            "Bytes the server passed to write calls per create (`wchar` of /proc/PID/io): WAL"
-        );
+        println!("Creates of catalog types on this build, 64 clients, right after the round above:\n");
+        println!("| phase | throughput | ratio to this build's traceflow creates | p50 | p99 | p99.9 | max | errors |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+        let this = &servers.last().unwrap().1;
+        for kind in [Kind::Segment, Kind::Group] {
+            let stats = runtime.block_on(load(&this.url, 64, phase, Operation::Create(kind)));
+            println!(
+                "| {} create, 64 clients | {:.0}/s | {:.2} | {} |",
+                kind.name(),
+                stats.rate(),
+                stats.rate() / traceflows_at_64,
+                stats.latencies(),
+            );
+        }
+        println!();
+        println!("Bytes each server passed to write calls per create (`wchar` of /proc/PID/io): WAL");
         println!("frames, checkpoint copies into the database file, and the ~1 KB HTTP answer.\n");
-        println!("| clients | written per create |");
-        println!("|---:|---:|");
-        for (clients, per_create) in written {
-            println!("| {clients} | {:.1} KB |", per_create as f64 / 1024.0);
+        println!("| build | clients | written per create |");
+        println!("|---|---:|---:|");
+        for (label, clients, per_create) in written {
+            println!("| {label} | {clients} | {:.1} KB |", per_create as f64 / 1024.0);
         }
         println!();
     }
 
     if wanted("sustained") {
         let seconds = env_number("BENCH_SUSTAINED", 60) as u64;
-        runtime.block_on(sustained_creates(Duration::from_secs(seconds)));
+        let duration = Duration::from_secs(seconds);
+        println!("## Sustained creates: {seconds} s at 64 connections, each build on a fresh store\n");
+        println!("| build | throughput | p50 | p99 | p99.9 | max | errors | commits | slowest commit | over 10 ms | over 20 ms | mean batch | largest WAL | peak RSS |");
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let mut this_build = None;
+        for (label, binary) in builds.each() {
+            this_build = Some(runtime.block_on(sustained_creates(&label, binary, duration)));
+        }
+        let (rate, batch) = this_build.expect("this build ran");
+        println!();
+        let batch = batch.round().max(1.0) as usize;
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("engine.db");
+        let template = {
+            let server = Process::store(&database);
+            runtime.block_on(create_objects(&server.url, Kind::Traceflow, 1));
+            format!("{}/read-0", Kind::Traceflow.stored_path())
+        };
+        let engine = engine::engine_alone(&database, &template, "read-0", batch, duration);
+        println!(
+            "The engine alone ({seconds} s, batches of {batch}, this build's mean batch above): {:.0}/s; \
+             {} commits, the slowest {:.1} ms, {} over 20 ms; largest WAL {:.0} MB. \
+             This build's creates are {:.2} of it.\n",
+            engine.rate(),
+            engine.commits,
+            ms(engine.slowest_commit),
+            engine.commits_over_20ms,
+            engine.largest_wal as f64 / f64::from(1 << 20),
+            rate / engine.rate(),
+        );
     }
 
     if wanted("reads") {
-        println!("## GET by id (1,000 stored objects), each after its ceiling\n");
+        println!("## GET by id (1,000 stored objects of each type), each round after its ceilings\n");
         table_header();
         let dir = tempfile::tempdir().unwrap();
-        let server = Process::store(dir.path().join("reads.db"));
-        runtime.block_on(create_objects(&server.url, 1000));
+        let servers: Vec<(String, Process)> = builds
+            .each()
+            .into_iter()
+            .enumerate()
+            .map(|(n, (label, binary))| {
+                let server = Process::store_of(binary, dir.path().join(format!("reads-{n}.db")));
+                runtime.block_on(create_objects(&server.url, Kind::Traceflow, 1000));
+                (label, server)
+            })
+            .collect();
+        let this = &servers.last().unwrap().1;
+        runtime.block_on(create_objects(&this.url, Kind::Segment, 1000));
         for clients in CLIENT_COUNTS {
-            let label = format!("GET, {clients} clients");
-            against_ceiling(clients, label, &server, Operation::Get(1000));
+            let mut phases: Vec<(String, &str, Operation)> = servers
+                .iter()
+                .map(|(label, server)| {
+                    (format!("{label}: traceflow GET"), server.url.as_str(), Operation::Get(Kind::Traceflow, 1000))
+                })
+                .collect();
+            phases.push((
+                "this build: Segment GET".into(),
+                this.url.as_str(),
+                Operation::Get(Kind::Segment, 1000),
+            ));
+            round(clients, phases);
         }
         println!();
     }
 
+    if wanted("engine") {
+        let seconds = env_number("BENCH_SUSTAINED", 60) as u64;
+        let batch = env_number("BENCH_BATCH", 32);
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("engine.db");
+        {
+            let server = Process::store(&database);
+            runtime.block_on(create_objects(&server.url, Kind::Traceflow, 1));
+        }
+        let template = format!("{}/read-0", Kind::Traceflow.stored_path());
+        let run = engine::engine_alone(&database, &template, "read-0", batch, Duration::from_secs(seconds));
+        println!(
+            "The engine alone, {seconds} s in batches of {batch}: {:.0}/s; {} commits, the slowest {:.1} ms, {} over 20 ms; largest WAL {:.0} MB.\n",
+            run.rate(),
+            run.commits,
+            ms(run.slowest_commit),
+            run.commits_over_20ms,
+            run.largest_wal as f64 / f64::from(1 << 20),
+        );
+    }
+
     if wanted("postgres") {
-        println!("## PostgreSQL: one instance and three on one database, each after its ceiling\n");
+        println!("## PostgreSQL: one instance and three on one database, each round after its ceilings\n");
         let cluster = postgres_cluster::Cluster::private();
         let url = cluster.new_database();
         table_header();
         let one = Process::store(&url);
         let mut creates = Vec::new();
         for clients in [16, 64] {
-            let label = format!("PUT create, {clients} clients, 1 instance");
-            creates.push((
-                clients,
-                against_ceiling(clients, label, &one, Operation::Create),
-            ));
+            let phases = vec![("PUT create, 1 instance".to_owned(), one.url.as_str(), Operation::Create(Kind::Traceflow))];
+            creates.push((clients, round(clients, phases).remove(0)));
         }
-        runtime.block_on(create_objects(&one.url, 1000));
-        let gets = against_ceiling(
+        let segments = round(
             64,
-            "GET, 64 clients, 1 instance".into(),
-            &one,
-            Operation::Get(1000),
+            vec![("Segment create, 1 instance".to_owned(), one.url.as_str(), Operation::Create(Kind::Segment))],
+        )
+        .remove(0);
+        runtime.block_on(create_objects(&one.url, Kind::Traceflow, 1000));
+        runtime.block_on(create_objects(&one.url, Kind::Segment, 1000));
+        let gets = round(
+            64,
+            vec![
+                ("traceflow GET, 1 instance".to_owned(), one.url.as_str(), Operation::Get(Kind::Traceflow, 1000)),
+                ("Segment GET, 1 instance".to_owned(), one.url.as_str(), Operation::Get(Kind::Segment, 1000)),
+            ],
         );
         let three = [Process::store(&url), Process::store(&url)];
         let urls: Vec<String> = std::iter::once(one.url.clone())
             .chain(three.iter().map(|process| process.url.clone()))
             .collect();
-        let ceiling = ceiling.as_ref().unwrap();
-        let base = runtime.block_on(load(&ceiling.url, 64, phase, Operation::Create));
-        base.row("ceiling PUT, 64 clients", None, ceiling.peak_rss_mb());
-        let spread = runtime.block_on(load_spread(&urls, 64, phase, Operation::Create));
+        let (typed, _) = ceilings.as_ref().unwrap();
+        let base = runtime.block_on(load(&typed.url, 64, phase, Operation::Create(Kind::Traceflow)));
+        base.row("ceiling, typed PUT, 64 clients", [None, None], typed.peak_rss_mb());
+        let spread = runtime.block_on(load_spread(&urls, 64, phase, Operation::Create(Kind::Traceflow)));
         spread.row(
             "PUT create, 64 clients over 3 instances",
-            Some(spread.rate() / base.rate()),
+            [Some(spread.rate() / base.rate()), None],
             one.peak_rss_mb(),
         );
         println!();
@@ -204,20 +365,12 @@ fn main() {
                 store / bench
             );
         };
-        row(
-            "create, 1 instance",
-            16,
-            pgbench_create_16,
-            creates[0].1.rate(),
-        );
-        row(
-            "create, 1 instance",
-            64,
-            pgbench_create,
-            creates[1].1.rate(),
-        );
-        row("create, 3 instances", 64, pgbench_create, spread.rate());
-        row("GET by path, 1 instance", 64, pgbench_get, gets.rate());
+        row("traceflow create, 1 instance", 16, pgbench_create_16, creates[0].1.rate());
+        row("traceflow create, 1 instance", 64, pgbench_create, creates[1].1.rate());
+        row("Segment create, 1 instance", 64, pgbench_create, segments.rate());
+        row("traceflow create, 3 instances", 64, pgbench_create, spread.rate());
+        row("traceflow GET by path, 1 instance", 64, pgbench_get, gets[0].rate());
+        row("Segment GET by path, 1 instance", 64, pgbench_get, gets[1].rate());
         println!();
     }
 
@@ -307,19 +460,29 @@ impl Process {
     /// The store on `database` (a SQLite file or a PostgreSQL URL), its log at
     /// `BENCH_SERVER_LOG` (default `warn`).
     fn store(database: impl AsRef<std::ffi::OsStr>) -> Self {
+        Self::store_of(Path::new(BIN), database)
+    }
+
+    /// The store of the build whose binary is `binary`.
+    fn store_of(binary: &Path, database: impl AsRef<std::ffi::OsStr>) -> Self {
         let filter = std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into());
-        Self::spawn(Self::store_command(database, &filter))
+        Self::spawn(Self::store_command(binary, database, &filter))
     }
 
     /// A store whose log, at `filter`, goes to `log`.
-    fn store_logging(database: impl AsRef<std::ffi::OsStr>, filter: &str, log: &Path) -> Self {
-        let mut command = Self::store_command(database, filter);
+    fn store_logging(
+        binary: &Path,
+        database: impl AsRef<std::ffi::OsStr>,
+        filter: &str,
+        log: &Path,
+    ) -> Self {
+        let mut command = Self::store_command(binary, database, filter);
         command.stderr(std::fs::File::create(log).unwrap());
         Self::spawn(command)
     }
 
-    fn store_command(database: impl AsRef<std::ffi::OsStr>, filter: &str) -> Command {
-        let mut command = Command::new(BIN);
+    fn store_command(binary: &Path, database: impl AsRef<std::ffi::OsStr>, filter: &str) -> Command {
+        let mut command = Command::new(binary);
         command
             .args(["--listen", "127.0.0.1:0", "--database"])
             .arg(database)
@@ -329,9 +492,11 @@ impl Process {
         command
     }
 
-    fn ceiling() -> Self {
+    fn ceiling(kind: CeilingKind) -> Self {
         let mut command = Command::new(std::env::current_exe().unwrap());
-        command.env(CEILING_ROLE, "127.0.0.1:0");
+        command
+            .env(ceiling::LISTEN, "127.0.0.1:0")
+            .env(ceiling::KIND, kind.name());
         Self::spawn(command)
     }
 
@@ -394,15 +559,59 @@ impl Drop for Process {
 // ---------------------------------------------------------------------------------------------
 // Load
 
+/// The types the benchmark writes and reads: traceflows, and two of the catalog's.
+#[derive(Clone, Copy)]
+enum Kind {
+    Traceflow,
+    Segment,
+    Group,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Traceflow => "traceflow",
+            Kind::Segment => "Segment",
+            Kind::Group => "Group",
+        }
+    }
+
+    /// The collection's path.
+    fn path(self) -> &'static str {
+        match self {
+            Kind::Traceflow => TRACEFLOWS,
+            Kind::Segment => "/policy/api/v1/infra/segments",
+            Kind::Group => "/policy/api/v1/infra/domains/default/groups",
+        }
+    }
+
+    /// The collection's path as the store keeps it (below `/policy/api/v1`).
+    fn stored_path(self) -> &'static str {
+        self.path().trim_start_matches("/policy/api/v1")
+    }
+
+    /// What a create sends.
+    fn body(self) -> Value {
+        match self {
+            Kind::Traceflow => body(),
+            Kind::Segment => json!({"description": "a benchmark's segment",
+                                    "subnets": [{"gateway_address": "10.1.1.1/24"}]}),
+            Kind::Group => json!({"description": "a benchmark's group",
+                                  "expression": [{"resource_type": "IPAddressExpression",
+                                                  "ip_addresses": ["10.1.1.0/24"]}]}),
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Operation {
     /// PUT of a new id each time.
-    Create,
-    /// GET of a random id among `n` stored ones.
-    Get(usize),
+    Create(Kind),
+    /// GET of a random id among `n` stored ones (`read-0` to `read-{n-1}`).
+    Get(Kind, usize),
 }
 
-/// The seed's example request, as every create sends it.
+/// The seed's example request, as every traceflow create sends it.
 fn body() -> Value {
     support::seed_request()
 }
@@ -414,12 +623,13 @@ fn http_client(connections: usize) -> reqwest::Client {
         .unwrap()
 }
 
-async fn create_objects(url: &str, count: usize) {
+/// Creates `read-0` to `read-{count-1}` of `kind`.
+async fn create_objects(url: &str, kind: Kind, count: usize) {
     let client = http_client(16);
-    let body = body().to_string();
+    let body = kind.body().to_string();
     for n in 0..count {
         let reply = client
-            .put(format!("{url}{TRACEFLOWS}/read-{n}"))
+            .put(format!("{url}{}/read-{n}", kind.path()))
             .basic_auth(USER, Some(PASSWORD))
             .header("content-type", "application/json")
             .body(body.clone())
@@ -446,26 +656,40 @@ impl Stats {
         self.requests.saturating_sub(self.errors) as f64 / self.elapsed.as_secs_f64()
     }
 
-    fn row(&self, label: &str, ratio: Option<f64>, peak_rss_mb: f64) {
-        let ratio = ratio.map_or("—".to_owned(), |r| format!("{r:.2}"));
+    /// p50, p99, p99.9 and max, and the errors, as table cells.
+    fn latencies(&self) -> String {
         let ms = |us: u64| us as f64 / 1000.0;
-        println!(
-            "| {label} | {:.0}/s | {ratio} | {:.2} ms | {:.2} ms | {:.2} ms | {:.1} ms | {} | {peak_rss_mb:.0} MB |",
-            self.rate(),
+        format!(
+            "{:.2} ms | {:.2} ms | {:.2} ms | {:.1} ms | {}",
             ms(self.p50_us),
             ms(self.p99_us),
             ms(self.p999_us),
             ms(self.max_us),
             self.errors,
+        )
+    }
+
+    /// A row of [`table_header`]'s table: `ratios` to the typed and the value ceilings.
+    fn row(&self, label: &str, ratios: [Option<f64>; 2], peak_rss_mb: f64) {
+        let [typed, value] = ratios.map(|r| r.map_or("—".to_owned(), |r| format!("{r:.2}")));
+        let rss = if peak_rss_mb.is_nan() {
+            "".to_owned()
+        } else {
+            format!("{peak_rss_mb:.0} MB")
+        };
+        println!(
+            "| {label} | {:.0}/s | {typed} | {value} | {} | {rss} |",
+            self.rate(),
+            self.latencies(),
         );
     }
 }
 
 fn table_header() {
     println!(
-        "| phase | throughput | ratio to ceiling | p50 | p99 | p99.9 | max | errors | server peak RSS |"
+        "| phase | throughput | ÷ typed ceiling | ÷ value ceiling | p50 | p99 | p99.9 | max | errors | ceiling's peak RSS |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 }
 
 fn ms(d: Duration) -> f64 {
@@ -482,21 +706,23 @@ fn wrk_script(op: Operation, spread: &[String]) -> tempfile::NamedTempFile {
         format!("{USER}:{PASSWORD}"),
     );
     let request = match op {
-        Operation::Create => format!(
+        Operation::Create(kind) => format!(
             r#"wrk.method = "PUT"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = [==[{}]==]
 local counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format(nil, "{TRACEFLOWS}/" .. prefix .. "-" .. id .. "-" .. counter)
+  return wrk.format(nil, "{}/" .. prefix .. "-" .. id .. "-" .. counter)
 end"#,
-            body()
+            kind.body(),
+            kind.path(),
         ),
-        Operation::Get(stored) => format!(
+        Operation::Get(kind, stored) => format!(
             r#"request = function()
-  return wrk.format("GET", "{TRACEFLOWS}/read-" .. math.random(0, {stored} - 1))
-end"#
+  return wrk.format("GET", "{}/read-" .. math.random(0, {stored} - 1))
+end"#,
+            kind.path(),
         ),
     };
     let instances: Vec<String> = spread
@@ -609,13 +835,15 @@ fn xorshift(mut x: u64) -> u64 {
 // ---------------------------------------------------------------------------------------------
 // Sustained creates
 
-/// Creates at 64 connections for `duration` on a fresh store whose writer logs every batch:
-/// the latency tail, the slowest commits the writer saw, and the WAL file's largest size.
-async fn sustained_creates(duration: Duration) {
+/// Creates at 64 connections for `duration` on a fresh store of `binary` whose writer logs
+/// every batch: a row of the latency tail, the slowest commits the writer saw, its mean batch
+/// and the WAL file's largest size. Answers the rate and the mean batch.
+async fn sustained_creates(label: &str, binary: &Path, duration: Duration) -> (f64, f64) {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("sustained.db");
     let log = dir.path().join("writer.log");
     let server = Process::store_logging(
+        binary,
         &database,
         "warn,nsx_policy_store::storage::sqlite::writer=debug",
         &log,
@@ -634,36 +862,33 @@ async fn sustained_creates(duration: Duration) {
             largest
         })
     };
-    let stats = load(&server.url, 64, duration, Operation::Create).await;
+    let stats = load(&server.url, 64, duration, Operation::Create(Kind::Traceflow)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let largest_wal = sampler.join().unwrap();
     let log = std::fs::read_to_string(&log).unwrap();
-    let durations = |field: &str| -> Vec<u64> {
-        let mut found: Vec<u64> = log
-            .lines()
+    let field = |field: &str| -> Vec<u64> {
+        log.lines()
             .filter_map(|line| line.split(field).nth(1))
             .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
-            .collect();
-        found.sort_unstable();
-        found
+            .collect()
     };
-    let commits = durations("commit_us=");
+    let mut commits = field("commit_us=");
+    commits.sort_unstable();
+    let writes = field("writes=");
+    let mean_batch = writes.iter().sum::<u64>() as f64 / writes.len().max(1) as f64;
     let over = |ms: u64| commits.iter().filter(|&&us| us > ms * 1000).count();
     println!(
-        "## Sustained creates: {} s at 64 connections\n",
-        duration.as_secs()
-    );
-    table_header();
-    stats.row("PUT create, 64 clients", None, server.peak_rss_mb());
-    println!();
-    println!(
-        "Commits: {}; slowest {:.1} ms; over 10 ms: {}; over 20 ms: {}. Largest WAL file: {:.0} MB.\n",
+        "| {label} | {:.0}/s | {} | {} | {:.1} ms | {} | {} | {mean_batch:.1} | {:.0} MB | {:.0} MB |",
+        stats.rate(),
+        stats.latencies(),
         commits.len(),
         commits.last().copied().unwrap_or(0) as f64 / 1000.0,
         over(10),
         over(20),
-        largest_wal as f64 / (1 << 20) as f64,
+        largest_wal as f64 / f64::from(1 << 20),
+        server.peak_rss_mb(),
     );
+    (stats.rate(), mean_batch)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -781,6 +1006,14 @@ fn fill(database: &Path, count: usize) {
                 .unwrap();
         }
     }
+    // The store's writer keeps the counts a list's result_count comes from.
+    tx.execute_batch(
+        "DELETE FROM policy_object_counts_by_parent;
+         INSERT INTO policy_object_counts_by_parent (resource_type, parent_path, count)
+             SELECT resource_type, parent_path, count(*) FROM policy_objects
+             GROUP BY resource_type, parent_path;",
+    )
+    .unwrap();
     tx.commit().unwrap();
 }
 
@@ -848,62 +1081,6 @@ fn startup_table(database: &Path, size: usize, fill_time: Duration) {
             ms(server.started_in),
             server.peak_rss_mb()
         );
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The ceiling server
-
-mod ceiling {
-    use actix_web::{web, App, HttpResponse, HttpServer};
-    use nsx_policy_store::domain::{
-        Config, Metadata, ObjectId, ObjectPath, PolicyObject, TraceflowConfig, TraceflowDocument,
-    };
-
-    /// What a PUT costs without a store: parse the same body into the same typed config and
-    /// render the same answer.
-    async fn put(path: web::Path<String>, body: web::Bytes) -> HttpResponse {
-        let id = ObjectId::parse(&path.into_inner()).unwrap();
-        let document = TraceflowDocument::parse(&body, &id).unwrap();
-        let config = TraceflowConfig::complete(document.fields, &id).unwrap();
-        let now = chrono::Utc::now().timestamp_millis();
-        let object = PolicyObject {
-            path: ObjectPath::traceflow(&id),
-            config: Config::Traceflow(Box::new(config)),
-            meta: Metadata {
-                unique_id: uuid::Uuid::new_v4(),
-                revision: 0,
-                create_time: now,
-                create_user: "admin".into(),
-                last_modified_time: now,
-                last_modified_user: "admin".into(),
-                marked_for_delete: false,
-            },
-        };
-        HttpResponse::Ok()
-            .content_type("application/json")
-            .body(object.to_json())
-    }
-
-    pub fn serve(listen: &str) {
-        actix_web::rt::System::new().block_on(async {
-            let listener = std::net::TcpListener::bind(listen).unwrap();
-            println!(
-                "ceiling listening on http://{}",
-                listener.local_addr().unwrap()
-            );
-            HttpServer::new(|| {
-                App::new().route(
-                    "/policy/api/v1/infra/antrea/traceflows/{id}",
-                    web::put().to(put),
-                )
-            })
-            .listen(listener)
-            .unwrap()
-            .run()
-            .await
-            .unwrap();
-        });
     }
 }
 
