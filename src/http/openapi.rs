@@ -832,6 +832,7 @@ pub fn described(document: &Value) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::operations::operations;
 
     /// Every schema a document refers to is in it, and every named schema renders.
     #[test]
