@@ -122,10 +122,7 @@ pub fn engine_alone(
 ) -> EngineRun {
     let mut conn = Connection::open(database).unwrap();
     let tables = template_rows(&conn, template);
-    assert!(
-        !tables.is_empty(),
-        "the store wrote no rows for {template}"
-    );
+    assert!(!tables.is_empty(), "the store wrote no rows for {template}");
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
     conn.pragma_update(None, "temp_store", "MEMORY").unwrap();
     conn.pragma_update(None, "cache_size", CACHE_KIB).unwrap();
@@ -156,17 +153,16 @@ pub fn engine_alone(
             for table in &tables {
                 let mut insert = tx.prepare_cached(&table.insert).unwrap();
                 for row in &table.rows {
-                    let values = row.iter().zip(&table.columns).map(|(value, column)| {
-                        match column.as_str() {
+                    let values = row
+                        .iter()
+                        .zip(&table.columns)
+                        .map(|(value, column)| match column.as_str() {
                             "path" => Sql::Text(path.clone()),
                             "id" => Sql::Text(id.clone()),
                             "unique_id" => Sql::Text(unique_id.clone()),
                             _ => value.clone(),
-                        }
-                    });
-                    insert
-                        .execute(rusqlite::params_from_iter(values))
-                        .unwrap();
+                        });
+                    insert.execute(rusqlite::params_from_iter(values)).unwrap();
                 }
             }
         }

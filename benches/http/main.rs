@@ -1,20 +1,24 @@
 //! The HTTP benchmark: `cargo bench --bench http [-- SECTION...]`.
 //!
 //! Drives the real release binary, started as its own process on an ephemeral port with a
-//! database in a temp folder, from this process over keep-alive connections. Beside it, in the
-//! same run, it measures the ceiling: a separate actix-web process (this binary, re-executed)
-//! whose handler parses the same body into the same typed config and renders the same answer,
-//! storing nothing. Every throughput is reported with its ratio to the ceiling, measured just
-//! before it with the same number of clients.
+//! database in a temp folder, through wrk over keep-alive connections. The writes, sustained
+//! and reads sections run a second build beside it, the baseline ([`baseline`]: an earlier
+//! commit's release binary), so that a regression shows in the same table. Each round of
+//! store phases runs right after the ceilings' phases with the same number of clients
+//! ([`ceiling`]: actix-web processes that store nothing), and every store throughput is given
+//! as a ratio to both ceilings. The sustained section ends with the engine alone
+//! ([`engine`]): the rows a create writes, straight through rusqlite.
 //!
 //! Sections (default: all): `writes`, `sustained`, `reads`, `list`, `startup`, `snapshots`,
-//! `postgres` (creates and GETs on PostgreSQL, one instance and three, beside pgbench).
-//! Environment: `BENCH_SECONDS` (per load phase, default 5), `BENCH_LARGE` (objects in the
-//! large list and start-up store, default 1,000,000), `BENCH_SUSTAINED` (seconds of the
-//! sustained create phase, default 60), `BENCH_SNAPSHOT` (objects in the store
-//! the snapshots section saves and restores, default 100,000), `BENCH_SERVER_LOG` (the server's log
-//! filter, default `warn`; `warn,nsx_policy_store::storage::sqlite::writer=debug` prints one
-//! line per committed batch: its size, and the time spent applying and committing it).
+//! `postgres` (creates and GETs on PostgreSQL, one instance and three, beside pgbench), and
+//! `engine` (the engine alone, by itself, in batches of `BENCH_BATCH`, default 32).
+//! Environment: `BENCH_BASELINE` (the baseline's commit, or `none`), `BENCH_SECONDS` (per
+//! load phase, default 5), `BENCH_LARGE` (objects in the large list and start-up store,
+//! default 1,000,000), `BENCH_SUSTAINED` (seconds of the sustained create phase and of the
+//! engine alone, default 60), `BENCH_SNAPSHOT` (objects in the store the snapshots section
+//! saves and restores, default 100,000), `BENCH_SERVER_LOG` (the server's log filter, default
+//! `warn`; `warn,nsx_policy_store::storage::sqlite::writer=debug` prints one line per
+//! committed batch: its size, and the time spent applying and committing it).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -90,9 +94,10 @@ fn main() {
             Ok("value") => CeilingKind::Value,
             _ => CeilingKind::Typed,
         };
-        let stored: Value =
-            serde_json::from_str(&ceiling::typed_object("read-0", body().to_string().as_bytes()).to_json())
-                .unwrap();
+        let stored: Value = serde_json::from_str(
+            &ceiling::typed_object("read-0", body().to_string().as_bytes()).to_json(),
+        )
+        .unwrap();
         ceiling::serve(&listen, kind, stored);
         return;
     }
@@ -136,10 +141,21 @@ fn main() {
     // its ratio to both ceilings (a GET's to the value ceiling's GET only).
     let round = |clients: usize, phases: Vec<(String, &str, Operation)>| -> Vec<Stats> {
         let (typed, value) = ceilings.as_ref().expect("the ceilings run");
-        let reading = phases.iter().all(|(_, _, op)| matches!(op, Operation::Get(..)));
+        let reading = phases
+            .iter()
+            .all(|(_, _, op)| matches!(op, Operation::Get(..)));
         let typed_rate = (!reading).then(|| {
-            let stats = runtime.block_on(load(&typed.url, clients, phase, Operation::Create(Kind::Traceflow)));
-            stats.row(&format!("ceiling, typed PUT, {clients} clients"), [None, None], typed.peak_rss_mb());
+            let stats = runtime.block_on(load(
+                &typed.url,
+                clients,
+                phase,
+                Operation::Create(Kind::Traceflow),
+            ));
+            stats.row(
+                &format!("ceiling, typed PUT, {clients} clients"),
+                [None, None],
+                typed.peak_rss_mb(),
+            );
             stats.rate()
         });
         let value_op = if reading {
@@ -149,7 +165,11 @@ fn main() {
         };
         let value_stats = runtime.block_on(load(&value.url, clients, phase, value_op));
         let what = if reading { "GET" } else { "PUT" };
-        value_stats.row(&format!("ceiling, value {what}, {clients} clients"), [None, None], value.peak_rss_mb());
+        value_stats.row(
+            &format!("ceiling, value {what}, {clients} clients"),
+            [None, None],
+            value.peak_rss_mb(),
+        );
         phases
             .into_iter()
             .map(|(label, url, op)| {
@@ -173,7 +193,10 @@ fn main() {
             .into_iter()
             .enumerate()
             .map(|(n, (label, binary))| {
-                (label, Process::store_of(binary, dir.path().join(format!("writes-{n}.db"))))
+                (
+                    label,
+                    Process::store_of(binary, dir.path().join(format!("writes-{n}.db"))),
+                )
             })
             .collect();
         let mut written = Vec::new();
@@ -183,7 +206,11 @@ fn main() {
             let phases = servers
                 .iter()
                 .map(|(label, server)| {
-                    (format!("{label}: traceflow create"), server.url.as_str(), Operation::Create(Kind::Traceflow))
+                    (
+                        format!("{label}: traceflow create"),
+                        server.url.as_str(),
+                        Operation::Create(Kind::Traceflow),
+                    )
                 })
                 .collect();
             let stats = round(clients, phases);
@@ -194,7 +221,9 @@ fn main() {
             traceflows_at_64 = stats.last().map_or(0.0, Stats::rate);
         }
         println!();
-        println!("Creates of catalog types on this build, 64 clients, right after the round above:\n");
+        println!(
+            "Creates of catalog types on this build, 64 clients, right after the round above:\n"
+        );
         println!("| phase | throughput | ratio to this build's traceflow creates | p50 | p99 | p99.9 | max | errors |");
         println!("|---|---:|---:|---:|---:|---:|---:|---:|");
         let this = &servers.last().unwrap().1;
@@ -209,12 +238,17 @@ fn main() {
             );
         }
         println!();
-        println!("Bytes each server passed to write calls per create (`wchar` of /proc/PID/io): WAL");
+        println!(
+            "Bytes each server passed to write calls per create (`wchar` of /proc/PID/io): WAL"
+        );
         println!("frames, checkpoint copies into the database file, and the ~1 KB HTTP answer.\n");
         println!("| build | clients | written per create |");
         println!("|---|---:|---:|");
         for (label, clients, per_create) in written {
-            println!("| {label} | {clients} | {:.1} KB |", per_create as f64 / 1024.0);
+            println!(
+                "| {label} | {clients} | {:.1} KB |",
+                per_create as f64 / 1024.0
+            );
         }
         println!();
     }
@@ -222,7 +256,9 @@ fn main() {
     if wanted("sustained") {
         let seconds = env_number("BENCH_SUSTAINED", 60) as u64;
         let duration = Duration::from_secs(seconds);
-        println!("## Sustained creates: {seconds} s at 64 connections, each build on a fresh store\n");
+        println!(
+            "## Sustained creates: {seconds} s at 64 connections, each build on a fresh store\n"
+        );
         println!("| build | throughput | p50 | p99 | p99.9 | max | errors | commits | slowest commit | over 10 ms | over 20 ms | mean batch | largest WAL | peak RSS |");
         println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         let mut this_build = None;
@@ -254,7 +290,9 @@ fn main() {
     }
 
     if wanted("reads") {
-        println!("## GET by id (1,000 stored objects of each type), each round after its ceilings\n");
+        println!(
+            "## GET by id (1,000 stored objects of each type), each round after its ceilings\n"
+        );
         table_header();
         let dir = tempfile::tempdir().unwrap();
         let servers: Vec<(String, Process)> = builds
@@ -273,7 +311,11 @@ fn main() {
             let mut phases: Vec<(String, &str, Operation)> = servers
                 .iter()
                 .map(|(label, server)| {
-                    (format!("{label}: traceflow GET"), server.url.as_str(), Operation::Get(Kind::Traceflow, 1000))
+                    (
+                        format!("{label}: traceflow GET"),
+                        server.url.as_str(),
+                        Operation::Get(Kind::Traceflow, 1000),
+                    )
                 })
                 .collect();
             phases.push((
@@ -296,7 +338,13 @@ fn main() {
             runtime.block_on(create_objects(&server.url, Kind::Traceflow, 1));
         }
         let template = format!("{}/read-0", Kind::Traceflow.stored_path());
-        let run = engine::engine_alone(&database, &template, "read-0", batch, Duration::from_secs(seconds));
+        let run = engine::engine_alone(
+            &database,
+            &template,
+            "read-0",
+            batch,
+            Duration::from_secs(seconds),
+        );
         println!(
             "The engine alone, {seconds} s in batches of {batch}: {:.0}/s; {} commits, the slowest {:.1} ms, {} over 20 ms; largest WAL {:.0} MB.\n",
             run.rate(),
@@ -315,12 +363,20 @@ fn main() {
         let one = Process::store(&url);
         let mut creates = Vec::new();
         for clients in [16, 64] {
-            let phases = vec![("PUT create, 1 instance".to_owned(), one.url.as_str(), Operation::Create(Kind::Traceflow))];
+            let phases = vec![(
+                "PUT create, 1 instance".to_owned(),
+                one.url.as_str(),
+                Operation::Create(Kind::Traceflow),
+            )];
             creates.push((clients, round(clients, phases).remove(0)));
         }
         let segments = round(
             64,
-            vec![("Segment create, 1 instance".to_owned(), one.url.as_str(), Operation::Create(Kind::Segment))],
+            vec![(
+                "Segment create, 1 instance".to_owned(),
+                one.url.as_str(),
+                Operation::Create(Kind::Segment),
+            )],
         )
         .remove(0);
         runtime.block_on(create_objects(&one.url, Kind::Traceflow, 1000));
@@ -328,8 +384,16 @@ fn main() {
         let gets = round(
             64,
             vec![
-                ("traceflow GET, 1 instance".to_owned(), one.url.as_str(), Operation::Get(Kind::Traceflow, 1000)),
-                ("Segment GET, 1 instance".to_owned(), one.url.as_str(), Operation::Get(Kind::Segment, 1000)),
+                (
+                    "traceflow GET, 1 instance".to_owned(),
+                    one.url.as_str(),
+                    Operation::Get(Kind::Traceflow, 1000),
+                ),
+                (
+                    "Segment GET, 1 instance".to_owned(),
+                    one.url.as_str(),
+                    Operation::Get(Kind::Segment, 1000),
+                ),
             ],
         );
         let three = [Process::store(&url), Process::store(&url)];
@@ -337,9 +401,23 @@ fn main() {
             .chain(three.iter().map(|process| process.url.clone()))
             .collect();
         let (typed, _) = ceilings.as_ref().unwrap();
-        let base = runtime.block_on(load(&typed.url, 64, phase, Operation::Create(Kind::Traceflow)));
-        base.row("ceiling, typed PUT, 64 clients", [None, None], typed.peak_rss_mb());
-        let spread = runtime.block_on(load_spread(&urls, 64, phase, Operation::Create(Kind::Traceflow)));
+        let base = runtime.block_on(load(
+            &typed.url,
+            64,
+            phase,
+            Operation::Create(Kind::Traceflow),
+        ));
+        base.row(
+            "ceiling, typed PUT, 64 clients",
+            [None, None],
+            typed.peak_rss_mb(),
+        );
+        let spread = runtime.block_on(load_spread(
+            &urls,
+            64,
+            phase,
+            Operation::Create(Kind::Traceflow),
+        ));
         spread.row(
             "PUT create, 64 clients over 3 instances",
             [Some(spread.rate() / base.rate()), None],
@@ -365,12 +443,42 @@ fn main() {
                 store / bench
             );
         };
-        row("traceflow create, 1 instance", 16, pgbench_create_16, creates[0].1.rate());
-        row("traceflow create, 1 instance", 64, pgbench_create, creates[1].1.rate());
-        row("Segment create, 1 instance", 64, pgbench_create, segments.rate());
-        row("traceflow create, 3 instances", 64, pgbench_create, spread.rate());
-        row("traceflow GET by path, 1 instance", 64, pgbench_get, gets[0].rate());
-        row("Segment GET by path, 1 instance", 64, pgbench_get, gets[1].rate());
+        row(
+            "traceflow create, 1 instance",
+            16,
+            pgbench_create_16,
+            creates[0].1.rate(),
+        );
+        row(
+            "traceflow create, 1 instance",
+            64,
+            pgbench_create,
+            creates[1].1.rate(),
+        );
+        row(
+            "Segment create, 1 instance",
+            64,
+            pgbench_create,
+            segments.rate(),
+        );
+        row(
+            "traceflow create, 3 instances",
+            64,
+            pgbench_create,
+            spread.rate(),
+        );
+        row(
+            "traceflow GET by path, 1 instance",
+            64,
+            pgbench_get,
+            gets[0].rate(),
+        );
+        row(
+            "Segment GET by path, 1 instance",
+            64,
+            pgbench_get,
+            gets[1].rate(),
+        );
         println!();
     }
 
@@ -481,7 +589,11 @@ impl Process {
         Self::spawn(command)
     }
 
-    fn store_command(binary: &Path, database: impl AsRef<std::ffi::OsStr>, filter: &str) -> Command {
+    fn store_command(
+        binary: &Path,
+        database: impl AsRef<std::ffi::OsStr>,
+        filter: &str,
+    ) -> Command {
         let mut command = Command::new(binary);
         command
             .args(["--listen", "127.0.0.1:0", "--database"])
@@ -862,7 +974,13 @@ async fn sustained_creates(label: &str, binary: &Path, duration: Duration) -> (f
             largest
         })
     };
-    let stats = load(&server.url, 64, duration, Operation::Create(Kind::Traceflow)).await;
+    let stats = load(
+        &server.url,
+        64,
+        duration,
+        Operation::Create(Kind::Traceflow),
+    )
+    .await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let largest_wal = sampler.join().unwrap();
     let log = std::fs::read_to_string(&log).unwrap();
