@@ -11,9 +11,7 @@ use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::results::Script;
 use crate::domain::run::{Outcome, ResultsPolicy, Run, RunNumber, RunStart, StartedRun};
 use crate::domain::{ObjectId, PolicyObject, TraceflowConfig};
-use crate::storage::rows::{
-    script_from_row, ObjectRow, RunRow, OBJECT_COLUMNS, RUN_COLUMNS,
-};
+use crate::storage::rows::{script_from_row, ObjectRow, RunRow, OBJECT_COLUMNS, RUN_COLUMNS};
 use crate::storage::StoreError;
 
 /// Starts a run of `object`, replacing its current one: its result is the script's for the
@@ -44,7 +42,12 @@ pub(super) fn start(
     // A new run replaces the current one, which joins the earlier runs; the same run
     // restarted (a script set meanwhile) replaces nothing.
     if let Some(replaced) = current.filter(|current| current.number != number) {
-        keep(conn, path, &unique_id, replaced.resolve(ran_with.unwrap_or(config)))?;
+        keep(
+            conn,
+            path,
+            &unique_id,
+            replaced.resolve(ran_with.unwrap_or(config)),
+        )?;
     }
     let script = script(conn, object.id())?;
     let run = StartedRun::start(number, config, script.as_ref(), results, at);
@@ -76,20 +79,20 @@ pub(super) fn start(
         )
     });
     conn.prepare_cached(if first { INSERT } else { &UPSERT })
-    .and_then(|mut insert| {
-        insert.execute(params![
-            path,
-            object.id().as_str(),
-            unique_id,
-            run.number,
-            run.started,
-            run.ready_at,
-            seed,
-            status,
-            observations,
-        ])
-    })
-    .classified()?;
+        .and_then(|mut insert| {
+            insert.execute(params![
+                path,
+                object.id().as_str(),
+                unique_id,
+                run.number,
+                run.started,
+                run.ready_at,
+                seed,
+                status,
+                observations,
+            ])
+        })
+        .classified()?;
     Ok(())
 }
 
@@ -101,7 +104,9 @@ fn current(
     unique_id: &str,
 ) -> Result<Option<StartedRun>, StoreError> {
     static CURRENT: LazyLock<String> = LazyLock::new(|| {
-        format!("SELECT {RUN_COLUMNS} FROM antrea_traceflow_runs WHERE path = ?1 AND unique_id = ?2")
+        format!(
+            "SELECT {RUN_COLUMNS} FROM antrea_traceflow_runs WHERE path = ?1 AND unique_id = ?2"
+        )
     });
     let row = conn
         .prepare_cached(&CURRENT)

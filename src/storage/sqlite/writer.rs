@@ -505,7 +505,10 @@ fn commit_batch(
     }
     if rolled_back.is_none() {
         // What the batch's writes created and deleted, counted once for the batch.
-        if let Err(err) = counts::add(&tx, answered.iter().flat_map(|(_, outcome)| written(outcome))) {
+        if let Err(err) = counts::add(
+            &tx,
+            answered.iter().flat_map(|(_, outcome)| written(outcome)),
+        ) {
             rolled_back = Some(errors::from_rusqlite(err));
         }
     }
@@ -593,10 +596,7 @@ fn write_one(
 ) -> Result<(Option<Applied>, Vec<Applied>), WriteError> {
     let current = fetch(conn, &path)?;
     // The config the current run ran with, for the earlier runs if a new run replaces it.
-    let ran_with = current
-        .as_ref()
-        .and_then(PolicyObject::traceflow)
-        .cloned();
+    let ran_with = current.as_ref().and_then(PolicyObject::traceflow).cloned();
     let applied = write::apply(current, path, change, stamp)?;
     let mut companions = Vec::new();
     if let Some(applied) = &applied {
@@ -710,13 +710,8 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             Done::Snapshot(None)
         }
         Task::Import { lines, user } => {
-            let imported = whole::import(
-                conn,
-                lines,
-                &user,
-                (&results, &mut context.unique_ids),
-                at,
-            )?;
+            let imported =
+                whole::import(conn, lines, &user, (&results, &mut context.unique_ids), at)?;
             counts::recount(conn).classified()?;
             Done::Imported(imported)
         }
@@ -918,7 +913,10 @@ mod tests {
 
         let (again, again_answer) = job("a", create("a"));
         commit_batch(&mut conn, vec![again], &mut context, &cache);
-        assert!(again_answer.blocking_recv().unwrap().is_ok(), "the store goes on");
+        assert!(
+            again_answer.blocking_recv().unwrap().is_ok(),
+            "the store goes on"
+        );
     }
 
     /// SQLite may roll the whole transaction back under a failing statement (here a trigger
