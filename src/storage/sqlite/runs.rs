@@ -1,5 +1,5 @@
 //! The writer's side of runs and scripts: what a task writes to `antrea_traceflow_runs` and
-//! `antrea_traceflow_scripts`, inside the task's savepoint.
+//! `antrea_traceflow_scripts`, inside the task's transaction.
 
 use std::sync::LazyLock;
 
@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::errors::Classified;
 use super::objects::object_row;
 use crate::domain::object::RESOURCE_TYPE;
-use crate::domain::results::Script;
+use crate::domain::results::{RunResult, Script};
 use crate::domain::run::{Outcome, ResultsPolicy, Run, RunNumber, RunStart, StartedRun};
 use crate::domain::{ObjectId, PolicyObject, TraceflowConfig};
 use crate::storage::rows::{script_from_row, ObjectRow, RunRow, OBJECT_COLUMNS, RUN_COLUMNS};
@@ -54,11 +54,10 @@ pub(super) fn start(
     let (seed, status, observations) = match &run.outcome {
         // Stored as SQLite stores integers: the seed's 64 bits, read back as they were.
         Outcome::Simulated { seed } => (Some(*seed as i64), None, None),
-        Outcome::Decided(result) => (
-            None,
-            Some(serde_json::to_string(&result.status).expect("a status serializes")),
-            Some(serde_json::to_string(&result.observations).expect("observations serialize")),
-        ),
+        Outcome::Decided(result) => {
+            let (status, observations) = stored(result);
+            (None, Some(status), Some(observations))
+        }
     };
     // A new object's first run is a plain INSERT (no statement journal); any other replaces
     // the current run's row, or writes the first of a traceflow stored before runs existed.
@@ -133,9 +132,7 @@ fn current(
 
 /// Keeps `run`, the current run of `path` that a new one replaces, among its earlier runs.
 fn keep(conn: &Connection, path: &str, unique_id: &str, run: Run) -> Result<(), StoreError> {
-    let status = serde_json::to_string(&run.result.status).expect("a status serializes");
-    let observations =
-        serde_json::to_string(&run.result.observations).expect("observations serialize");
+    let (status, observations) = stored(&run.result);
     conn.prepare_cached(
         "INSERT INTO antrea_traceflow_run_history
              (path, run, unique_id, started_at, ready_at, status, observations)
@@ -154,6 +151,14 @@ fn keep(conn: &Connection, path: &str, unique_id: &str, run: Run) -> Result<(), 
     })
     .classified()?;
     Ok(())
+}
+
+/// A result's status and observations, as their columns keep them.
+fn stored(result: &RunResult) -> (String, String) {
+    (
+        serde_json::to_string(&result.status).expect("a status serializes"),
+        serde_json::to_string(&result.observations).expect("observations serialize"),
+    )
 }
 
 /// Removes the runs of a deleted object, its earlier runs too.
