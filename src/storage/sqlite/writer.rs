@@ -875,20 +875,18 @@ mod tests {
         );
     }
 
-    /// A PUT has no savepoint of its own: a store failure in its middle (here its run's row
-    /// is refused after its object's row was written) fails the whole batch, which is rolled
-    /// back, rather than leaving half of the write in it.
-    #[test]
-    fn a_store_failure_inside_a_write_without_savepoint_fails_the_whole_batch() {
+    /// Commits a batch of three creates on a new store, the middle one refused by `trigger`
+    /// (SQL creating a trigger on `poison`'s rows), and checks that every write of the batch
+    /// failed with the store and that nothing of it is stored, in the database or the cache,
+    /// with the transaction over. Answers the store, for what a test checks next.
+    fn poisoned_batch(
+        trigger: &str,
+    ) -> (tempfile::TempDir, Connection, WriterContext, ObjectCache) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("unguarded.db");
+        let path = dir.path().join("poisoned.db");
         crate::storage::sqlite::migrations::migrate(&path).unwrap();
         let mut conn = Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TRIGGER poison BEFORE INSERT ON antrea_traceflow_runs WHEN NEW.id = 'poison'
-             BEGIN SELECT RAISE(ABORT, 'refused'); END;",
-        )
-        .unwrap();
+        conn.execute_batch(trigger).unwrap();
         let cache = ObjectCache::new(10);
         let mut context = context();
         let (first, first_answer) = job("a", create("a"));
@@ -909,8 +907,21 @@ mod tests {
             count(&conn, "SELECT count(*) FROM policy_object_revisions"),
             0
         );
-        assert!(cache.get("/infra/antrea/traceflows/a").is_none());
+        for path in ["/infra/antrea/traceflows/a", "/infra/antrea/traceflows/b"] {
+            assert!(cache.get(path).is_none());
+        }
+        (dir, conn, context, cache)
+    }
 
+    /// A PUT has no savepoint of its own: a store failure in its middle (here its run's row
+    /// is refused after its object's row was written) fails the whole batch, which is rolled
+    /// back, rather than leaving half of the write in it. The store goes on.
+    #[test]
+    fn a_store_failure_inside_a_write_without_savepoint_fails_the_whole_batch() {
+        let (_dir, mut conn, mut context, cache) = poisoned_batch(
+            "CREATE TRIGGER poison BEFORE INSERT ON antrea_traceflow_runs WHEN NEW.id = 'poison'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        );
         let (again, again_answer) = job("a", create("a"));
         commit_batch(&mut conn, vec![again], &mut context, &cache);
         assert!(
@@ -924,35 +935,9 @@ mod tests {
     /// one commit each, and none of the batch is answered as written.
     #[test]
     fn a_transaction_rolled_back_by_sqlite_fails_the_whole_batch() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rollback.db");
-        crate::storage::sqlite::migrations::migrate(&path).unwrap();
-        let mut conn = Connection::open(&path).unwrap();
-        conn.execute_batch(
+        poisoned_batch(
             "CREATE TRIGGER poison BEFORE INSERT ON policy_objects WHEN NEW.id = 'poison'
              BEGIN SELECT RAISE(ROLLBACK, 'rolled back'); END;",
-        )
-        .unwrap();
-        let cache = ObjectCache::new(10);
-        let mut context = context();
-        let (first, first_answer) = job("a", create("a"));
-        let (poison, poison_answer) = job("poison", create("poison"));
-        let (last, last_answer) = job("b", create("b"));
-        commit_batch(&mut conn, vec![first, poison, last], &mut context, &cache);
-
-        for answer in [first_answer, poison_answer, last_answer] {
-            let outcome = answer.blocking_recv().unwrap();
-            assert!(
-                matches!(outcome, Err(WriteError::Store(_))),
-                "every write failed"
-            );
-        }
-        assert_eq!(count(&conn, "SELECT count(*) FROM policy_objects"), 0);
-        assert_eq!(
-            count(&conn, "SELECT count(*) FROM policy_object_revisions"),
-            0
         );
-        assert!(conn.is_autocommit());
-        assert!(cache.get("/infra/antrea/traceflows/b").is_none());
     }
 }
