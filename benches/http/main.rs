@@ -86,6 +86,18 @@ impl Builds {
         builds.push(("this build".to_owned(), Path::new(BIN)));
         builds
     }
+
+    /// Each build's store, on a new database `<name>-<n>.db` in `dir`, with its label.
+    fn start(&self, dir: &Path, name: &str) -> Vec<(String, Process)> {
+        self.each()
+            .into_iter()
+            .enumerate()
+            .map(|(n, (label, binary))| {
+                let database = dir.join(format!("{name}-{n}.db"));
+                (label, Process::store_of(binary, database))
+            })
+            .collect()
+    }
 }
 
 fn main() {
@@ -188,17 +200,7 @@ fn main() {
         println!("## Durable creates (synchronous=FULL), each round after its ceilings\n");
         table_header();
         let dir = tempfile::tempdir().unwrap();
-        let servers: Vec<(String, Process)> = builds
-            .each()
-            .into_iter()
-            .enumerate()
-            .map(|(n, (label, binary))| {
-                (
-                    label,
-                    Process::store_of(binary, dir.path().join(format!("writes-{n}.db"))),
-                )
-            })
-            .collect();
+        let servers = builds.start(dir.path(), "writes");
         let mut written = Vec::new();
         let mut traceflows_at_64 = 0.0;
         for clients in CLIENT_COUNTS {
@@ -295,16 +297,10 @@ fn main() {
         );
         table_header();
         let dir = tempfile::tempdir().unwrap();
-        let servers: Vec<(String, Process)> = builds
-            .each()
-            .into_iter()
-            .enumerate()
-            .map(|(n, (label, binary))| {
-                let server = Process::store_of(binary, dir.path().join(format!("reads-{n}.db")));
-                runtime.block_on(create_objects(&server.url, Kind::Traceflow, 1000));
-                (label, server)
-            })
-            .collect();
+        let servers = builds.start(dir.path(), "reads");
+        for (_, server) in &servers {
+            runtime.block_on(create_objects(&server.url, Kind::Traceflow, 1000));
+        }
         let this = &servers.last().unwrap().1;
         runtime.block_on(create_objects(&this.url, Kind::Segment, 1000));
         for clients in CLIENT_COUNTS {
