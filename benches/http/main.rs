@@ -151,7 +151,7 @@ fn main() {
     });
     // The ceilings of one round, then each store phase of it: a row each, the store's with
     // its ratio to both ceilings (a GET's to the value ceiling's GET only).
-    let round = |clients: usize, phases: Vec<(String, &str, Operation)>| -> Vec<Stats> {
+    let round = |clients: usize, phases: Vec<(String, &Process, Operation)>| -> Vec<Stats> {
         let (typed, value) = ceilings.as_ref().expect("the ceilings run");
         let reading = phases
             .iter()
@@ -184,13 +184,14 @@ fn main() {
         );
         phases
             .into_iter()
-            .map(|(label, url, op)| {
-                let stats = runtime.block_on(load(url, clients, phase, op));
+            .map(|(label, server, op)| {
+                let stats = runtime.block_on(load(&server.url, clients, phase, op));
                 let ratios = [
                     typed_rate.map(|rate| stats.rate() / rate),
                     Some(stats.rate() / value_stats.rate()),
                 ];
-                stats.row(&format!("{label}, {clients} clients"), ratios, f64::NAN);
+                let label = format!("{label}, {clients} clients");
+                stats.row(&label, ratios, server.peak_rss_mb());
                 stats
             })
             .collect()
@@ -210,7 +211,7 @@ fn main() {
                 .map(|(label, server)| {
                     (
                         format!("{label}: traceflow create"),
-                        server.url.as_str(),
+                        server,
                         Operation::Create(Kind::Traceflow),
                     )
                 })
@@ -304,19 +305,19 @@ fn main() {
         let this = &servers.last().unwrap().1;
         runtime.block_on(create_objects(&this.url, Kind::Segment, 1000));
         for clients in CLIENT_COUNTS {
-            let mut phases: Vec<(String, &str, Operation)> = servers
+            let mut phases: Vec<(String, &Process, Operation)> = servers
                 .iter()
                 .map(|(label, server)| {
                     (
                         format!("{label}: traceflow GET"),
-                        server.url.as_str(),
+                        server,
                         Operation::Get(Kind::Traceflow, 1000),
                     )
                 })
                 .collect();
             phases.push((
                 "this build: Segment GET".into(),
-                this.url.as_str(),
+                this,
                 Operation::Get(Kind::Segment, 1000),
             ));
             round(clients, phases);
@@ -361,7 +362,7 @@ fn main() {
         for clients in [16, 64] {
             let phases = vec![(
                 "PUT create, 1 instance".to_owned(),
-                one.url.as_str(),
+                &one,
                 Operation::Create(Kind::Traceflow),
             )];
             creates.push((clients, round(clients, phases).remove(0)));
@@ -370,7 +371,7 @@ fn main() {
             64,
             vec![(
                 "Segment create, 1 instance".to_owned(),
-                one.url.as_str(),
+                &one,
                 Operation::Create(Kind::Segment),
             )],
         )
@@ -382,12 +383,12 @@ fn main() {
             vec![
                 (
                     "traceflow GET, 1 instance".to_owned(),
-                    one.url.as_str(),
+                    &one,
                     Operation::Get(Kind::Traceflow, 1000),
                 ),
                 (
                     "Segment GET, 1 instance".to_owned(),
-                    one.url.as_str(),
+                    &one,
                     Operation::Get(Kind::Segment, 1000),
                 ),
             ],
@@ -780,13 +781,8 @@ impl Stats {
     /// A row of [`table_header`]'s table: `ratios` to the typed and the value ceilings.
     fn row(&self, label: &str, ratios: [Option<f64>; 2], peak_rss_mb: f64) {
         let [typed, value] = ratios.map(|r| r.map_or("—".to_owned(), |r| format!("{r:.2}")));
-        let rss = if peak_rss_mb.is_nan() {
-            "".to_owned()
-        } else {
-            format!("{peak_rss_mb:.0} MB")
-        };
         println!(
-            "| {label} | {:.0}/s | {typed} | {value} | {} | {rss} |",
+            "| {label} | {:.0}/s | {typed} | {value} | {} | {peak_rss_mb:.0} MB |",
             self.rate(),
             self.latencies(),
         );
@@ -795,7 +791,7 @@ impl Stats {
 
 fn table_header() {
     println!(
-        "| phase | throughput | ÷ typed ceiling | ÷ value ceiling | p50 | p99 | p99.9 | max | errors | ceiling's peak RSS |"
+        "| phase | throughput | ÷ typed ceiling | ÷ value ceiling | p50 | p99 | p99.9 | max | errors | server's peak RSS |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 }
