@@ -122,6 +122,10 @@ fn main() {
     let large = env_number("BENCH_LARGE", 1_000_000);
     let phase = Duration::from_secs(seconds);
 
+    // Every store of the load sections is kept until the benchmark ends: removing a gigabyte
+    // (and discarding its blocks, on a disk mounted with `discard`) slows the flushes of
+    // whatever runs next.
+    let scratch = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -200,8 +204,7 @@ fn main() {
     if wanted("writes") {
         println!("## Durable creates (synchronous=FULL), each round after its ceilings\n");
         table_header();
-        let dir = tempfile::tempdir().unwrap();
-        let servers = builds.start(dir.path(), "writes");
+        let servers = builds.start(scratch.path(), "writes");
         let mut written = Vec::new();
         let mut traceflows_at_64 = 0.0;
         for clients in CLIENT_COUNTS {
@@ -264,15 +267,17 @@ fn main() {
         );
         println!("| build | throughput | p50 | p99 | p99.9 | max | errors | commits | slowest commit | over 10 ms | over 20 ms | mean batch | largest WAL | peak RSS |");
         println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let dir = scratch.path();
         let mut this_build = None;
-        for (label, binary) in builds.each() {
-            this_build = Some(runtime.block_on(sustained_creates(&label, binary, duration)));
+        for (n, (label, binary)) in builds.each().into_iter().enumerate() {
+            let database = dir.join(format!("sustained-{n}.db"));
+            let run = sustained_creates(&label, binary, &database, duration);
+            this_build = Some(runtime.block_on(run));
         }
         let (rate, batch) = this_build.expect("this build ran");
         println!();
         let batch = batch.round().max(1.0) as usize;
-        let dir = tempfile::tempdir().unwrap();
-        let database = dir.path().join("engine.db");
+        let database = dir.join("engine.db");
         let template = {
             let server = Process::store(&database);
             runtime.block_on(create_objects(&server.url, Kind::Traceflow, 1));
@@ -297,8 +302,7 @@ fn main() {
             "## GET by id (1,000 stored objects of each type), each round after its ceilings\n"
         );
         table_header();
-        let dir = tempfile::tempdir().unwrap();
-        let servers = builds.start(dir.path(), "reads");
+        let servers = builds.start(scratch.path(), "reads");
         for (_, server) in &servers {
             runtime.block_on(create_objects(&server.url, Kind::Traceflow, 1000));
         }
@@ -939,20 +943,23 @@ fn xorshift(mut x: u64) -> u64 {
 // ---------------------------------------------------------------------------------------------
 // Sustained creates
 
-/// Creates at 64 connections for `duration` on a fresh store of `binary` whose writer logs
+/// Creates at 64 connections for `duration` on a fresh store of `binary` at `database`, whose writer logs
 /// every batch: a row of the latency tail, the slowest commits the writer saw, its mean batch
 /// and the WAL file's largest size. Answers the rate and the mean batch.
-async fn sustained_creates(label: &str, binary: &Path, duration: Duration) -> (f64, f64) {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("sustained.db");
-    let log = dir.path().join("writer.log");
+async fn sustained_creates(
+    label: &str,
+    binary: &Path,
+    database: &Path,
+    duration: Duration,
+) -> (f64, f64) {
+    let log = database.with_extension("log");
     let server = Process::store_logging(
         binary,
-        &database,
+        database,
         "warn,nsx_policy_store::storage::sqlite::writer=debug",
         &log,
     );
-    let mut wal = database.clone().into_os_string();
+    let mut wal = database.as_os_str().to_owned();
     wal.push("-wal");
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = {
