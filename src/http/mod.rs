@@ -44,6 +44,11 @@ const NSX_HEALTH_PATH: &str = "/api/v1/reverse-proxy/node/health";
 /// Registers every operation of [`operations::operations`], one resource per path, in the
 /// table's order, then the catalog's objects ([`objects`]) below every other Policy route.
 /// Each handler's extractors say which permission it needs (`auth::Reader`, `auth::Writer`).
+///
+/// The store's own operations sit in one scope, `/store/v1`: a request elsewhere passes them
+/// with one comparison of its path's start, instead of one regular expression for each of
+/// their patterns with a parameter (a tenth of a catalog GET's time when they were tried one
+/// by one).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let mut resources: Vec<(String, Vec<actix_web::Route>)> = Vec::new();
     for operation in operations::operations() {
@@ -55,13 +60,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             None => resources.push((operation.path, vec![operation.route])),
         }
     }
+    let mut store = web::scope(STORE_API).default_service(web::to(not_found));
     for (path, routes) in resources {
-        cfg.service(
-            routes
-                .into_iter()
-                .fold(resource(path), actix_web::Resource::route),
-        );
+        let (below_store, path) = match path.strip_prefix(STORE_API) {
+            Some(rest) if rest.starts_with('/') => (true, rest.to_owned()),
+            _ => (false, path),
+        };
+        let resource = routes
+            .into_iter()
+            .fold(resource(path), actix_web::Resource::route);
+        if below_store {
+            store = store.service(resource);
+        } else {
+            cfg.service(resource);
+        }
     }
+    cfg.service(store);
     objects::routes(cfg);
     cfg.default_service(web::to(not_found));
 }
