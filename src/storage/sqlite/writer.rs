@@ -488,14 +488,15 @@ fn commit_batch(
             answered.push((job.reply, Err(err.clone().into())));
             continue;
         }
-        let unguarded = !alone && job.task.refused_before_writing();
-        let outcome = apply_task(&mut tx, job.task, context, alone);
+        // Alone in its batch, a task's savepoint is the transaction itself.
+        let guarded = !alone && !job.task.refused_before_writing();
+        let outcome = apply_task(&mut tx, job.task, context, guarded);
         if outcome.as_ref().is_ok_and(Done::changed_something) {
             context.clock.advance();
         }
         // SQLite rolled the transaction back itself, or the store failed in the middle of a
         // task that has no savepoint: the batch cannot be committed.
-        let failed_unguarded = unguarded && matches!(outcome, Err(WriteError::Store(_)));
+        let failed_unguarded = !alone && !guarded && matches!(outcome, Err(WriteError::Store(_)));
         if outcome.is_err() && (tx.is_autocommit() || failed_unguarded) {
             rolled_back = Some(StoreError::Unavailable(
                 "the store rolled the batch's transaction back; nothing in it was written".into(),
@@ -566,16 +567,16 @@ fn written(outcome: &Result<Done, WriteError>) -> impl Iterator<Item = &Applied>
     }
 }
 
-/// One task inside the batch's transaction: in a savepoint of its own, so that one that fails
-/// is undone alone, unless it is `alone` in its batch (then the transaction undoes it) or is
-/// refused, if at all, before it writes ([`Task::refused_before_writing`]).
+/// One task inside the batch's transaction, `guarded` by a savepoint of its own so that one
+/// that fails is undone alone; unguarded when it is alone in its batch (the transaction undoes
+/// it) or is refused, if at all, before it writes ([`Task::refused_before_writing`]).
 fn apply_task(
     tx: &mut Transaction<'_>,
     task: Task,
     context: &mut WriterContext,
-    alone: bool,
+    guarded: bool,
 ) -> Result<Done, WriteError> {
-    if alone || task.refused_before_writing() {
+    if !guarded {
         return apply(tx, task, context);
     }
     let savepoint = tx.savepoint().classified()?;
@@ -595,23 +596,30 @@ fn write_one(
     at: RunStart,
 ) -> Result<(Option<Applied>, Vec<Applied>), WriteError> {
     let current = fetch(conn, &path)?;
-    // The config the current run ran with, for the earlier runs if a new run replaces it.
-    let ran_with = current.as_ref().and_then(PolicyObject::traceflow).cloned();
+    // The config the current run ran with, for the earlier runs when a replace or a patch
+    // starts a new one.
+    let ran_with = match change {
+        Change::Delete => None,
+        Change::Put(_) | Change::Patch(_) => {
+            current.as_ref().and_then(PolicyObject::traceflow).cloned()
+        }
+    };
     let applied = write::apply(current, path, change, stamp)?;
     let mut companions = Vec::new();
     if let Some(applied) = &applied {
         companions = write_checked(conn, applied, stamp)?;
-        let number = match applied.operation {
-            Operation::Delete => None,
-            Operation::Create => Some(RunNumber::First),
-            Operation::Replace | Operation::Patch => Some(RunNumber::Next),
-        };
-        match number {
-            Some(number) => {
-                let ran_with = ran_with.as_ref();
-                runs::start(conn, &applied.object, ran_with, results, at, number)?;
-            }
-            None => runs::remove(conn, &applied.object).classified()?,
+        let object = &applied.object;
+        match applied.operation {
+            Operation::Delete => runs::remove(conn, object).classified()?,
+            Operation::Create => runs::start(conn, object, None, results, at, RunNumber::First)?,
+            Operation::Replace | Operation::Patch => runs::start(
+                conn,
+                object,
+                ran_with.as_ref(),
+                results,
+                at,
+                RunNumber::Next,
+            )?,
         }
     }
     Ok((applied, companions))
