@@ -9,7 +9,8 @@
 //! checkpoint inside a commit) and a checkpointer beside it as the store's: a PASSIVE pass
 //! at most every 5 ms after a commit, and, once the WAL is past its bound, the next batch
 //! held until a pass has copied every commit (so that it starts the WAL over). Every index
-//! and trigger of the schema applies, as it does to the store's writes.
+//! and trigger of the schema applies, as it does to the store's writes; the one statement per
+//! batch with which the store's writer keeps its counts is left out.
 
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
@@ -39,6 +40,18 @@ pub struct EngineRun {
 impl EngineRun {
     pub fn rate(&self) -> f64 {
         self.creates as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// The rate, the commits, the slowest of them and the WAL's largest size, in words.
+    pub fn summary(&self) -> String {
+        format!(
+            "{:.0}/s; {} commits, the slowest {:.1} ms, {} over 20 ms; largest WAL {:.0} MB",
+            self.rate(),
+            self.commits,
+            self.slowest_commit.as_secs_f64() * 1000.0,
+            self.commits_over_20ms,
+            self.largest_wal as f64 / f64::from(1 << 20),
+        )
     }
 }
 

@@ -277,22 +277,11 @@ fn main() {
         let (rate, batch) = this_build.expect("this build ran");
         println!();
         let batch = batch.round().max(1.0) as usize;
-        let database = dir.join("engine.db");
-        let template = {
-            let server = Process::store(&database);
-            runtime.block_on(create_objects(&server.url, Kind::Traceflow, 1));
-            format!("{}/read-0", Kind::Traceflow.stored_path())
-        };
-        let engine = engine::engine_alone(&database, &template, "read-0", batch, duration);
+        let engine = runtime.block_on(engine_alone(dir, batch, duration));
         println!(
-            "The engine alone ({seconds} s, batches of {batch}, this build's mean batch above): {:.0}/s; \
-             {} commits, the slowest {:.1} ms, {} over 20 ms; largest WAL {:.0} MB. \
+            "The engine alone ({seconds} s, batches of {batch}, this build's mean batch above): {}. \
              This build's creates are {:.2} of it.\n",
-            engine.rate(),
-            engine.commits,
-            ms(engine.slowest_commit),
-            engine.commits_over_20ms,
-            engine.largest_wal as f64 / f64::from(1 << 20),
+            engine.summary(),
             rate / engine.rate(),
         );
     }
@@ -332,27 +321,11 @@ fn main() {
     if wanted("engine") {
         let seconds = env_number("BENCH_SUSTAINED", 60) as u64;
         let batch = env_number("BENCH_BATCH", 32);
-        let dir = tempfile::tempdir().unwrap();
-        let database = dir.path().join("engine.db");
-        {
-            let server = Process::store(&database);
-            runtime.block_on(create_objects(&server.url, Kind::Traceflow, 1));
-        }
-        let template = format!("{}/read-0", Kind::Traceflow.stored_path());
-        let run = engine::engine_alone(
-            &database,
-            &template,
-            "read-0",
-            batch,
-            Duration::from_secs(seconds),
-        );
+        let duration = Duration::from_secs(seconds);
+        let engine = runtime.block_on(engine_alone(scratch.path(), batch, duration));
         println!(
-            "The engine alone, {seconds} s in batches of {batch}: {:.0}/s; {} commits, the slowest {:.1} ms, {} over 20 ms; largest WAL {:.0} MB.\n",
-            run.rate(),
-            run.commits,
-            ms(run.slowest_commit),
-            run.commits_over_20ms,
-            run.largest_wal as f64 / f64::from(1 << 20),
+            "The engine alone, {seconds} s in batches of {batch}: {}.\n",
+            engine.summary()
         );
     }
 
@@ -1006,6 +979,22 @@ async fn sustained_creates(
         server.peak_rss_mb(),
     );
     (stats.rate(), mean_batch)
+}
+
+/// The engine alone ([`engine`]) on a new store in `dir`, copying the rows of a traceflow
+/// this build created.
+async fn engine_alone(dir: &Path, batch: usize, duration: Duration) -> engine::EngineRun {
+    let database = dir.join("engine.db");
+    {
+        let server = Process::store(&database);
+        create_objects(&server.url, Kind::Traceflow, 1).await;
+    }
+    let template = format!("{}/read-0", Kind::Traceflow.stored_path());
+    tokio::task::spawn_blocking(move || {
+        engine::engine_alone(&database, &template, "read-0", batch, duration)
+    })
+    .await
+    .unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------
