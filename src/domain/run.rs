@@ -199,6 +199,36 @@ mod tests {
         real: 10_000,
     };
 
+    /// A simulated run keeps only the seed in force when it started; resolved with its
+    /// config, it is the simulation, whatever seed the policy has by then.
+    #[test]
+    fn a_simulated_run_keeps_its_seed_and_resolves_to_the_simulation() {
+        let object =
+            traceflow_config(json!({"container_cluster_id": "c", "source_external_id": "s"}));
+        let policy = ResultsPolicy {
+            mode: ResultsMode::Simulate,
+            delay_ms: 250,
+            seed: 7,
+        };
+        let started = StartedRun::start(4, &object, None, &policy, AT);
+        assert_eq!(started.outcome, Outcome::Simulated { seed: 7 });
+        assert_eq!(started.ready_at, 10_250);
+        let run = started.resolve(&object);
+        assert_eq!(run.result, simulate(&object, AT.stamp, 7));
+        assert!(
+            (0..20).any(|seed| simulate(&object, AT.stamp, seed) != run.result),
+            "the seed counts"
+        );
+        assert_eq!((run.number, run.started), (4, 5_000));
+
+        let scripted = Script::parse(br#"{"status": {"phase": "SUCCEEDED"}}"#).unwrap();
+        let decided = StartedRun::start(1, &object, Some(&scripted), &policy, AT);
+        assert!(
+            matches!(decided.outcome, Outcome::Decided(_)),
+            "a script's result is kept"
+        );
+    }
+
     #[test]
     fn a_script_wins_over_the_policy_and_appears_after_its_delay() {
         let object =
