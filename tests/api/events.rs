@@ -13,14 +13,14 @@ use crate::support::{minimal, Client, Workspace, AUDITOR};
 const EVENT_FIELDS: [&str; 6] = ["operation", "path", "position", "revision", "time", "user"];
 
 /// A reader of `/store/v1/events`: the response's body, read as it arrives.
-struct Events {
+pub(crate) struct Events {
     body: futures_util::stream::BoxStream<'static, reqwest::Result<actix_web::web::Bytes>>,
     buffer: String,
 }
 
 impl Events {
     /// Opens the stream with `query` (`?after=N`, or none) and, if given, `Last-Event-ID`.
-    async fn open(client: &Client, query: &str, last_id: Option<i64>) -> Self {
+    pub(crate) async fn open(client: &Client, query: &str, last_id: Option<i64>) -> Self {
         let mut request = client.request("GET", &format!("/store/v1/events{query}"));
         if let Some(id) = last_id {
             request = request.header("last-event-id", id.to_string());
@@ -57,7 +57,7 @@ impl Events {
     }
 
     /// The next `count` change events' data, each checked against its id.
-    async fn changes(&mut self, count: usize, within: Duration) -> Vec<Value> {
+    pub(crate) async fn changes(&mut self, count: usize, within: Duration) -> Vec<Value> {
         let deadline = Instant::now() + within;
         let mut changes = Vec::new();
         while changes.len() < count {
@@ -105,7 +105,7 @@ impl Events {
     }
 
     /// No change event comes within `within`.
-    async fn quiet(&mut self, within: Duration) {
+    pub(crate) async fn quiet(&mut self, within: Duration) {
         let deadline = Instant::now() + within;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.block(left).await {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::events::Events;
 use crate::postgres_cluster::Cluster;
 use crate::support::{minimal, Client, Server, Workspace, TRACEFLOWS};
 
@@ -242,6 +243,62 @@ async fn gets_asked_together_see_every_write_acknowledged_before_them() {
     for read in futures_util::future::join_all(reads).await {
         assert_eq!(read.status, 404);
     }
+}
+
+/// Two writes of other instances, held open here on connections of their own: the first to
+/// take its transaction id takes the later position and commits first, while the other,
+/// the newest transaction, still holds the earlier position. A reader of the events stream
+/// tells neither until both have committed, and then both, in position order: the change
+/// that committed last is not skipped.
+#[tokio::test]
+async fn a_change_committed_after_a_later_position_is_told_in_its_place() {
+    use sqlx::{Connection, PgConnection};
+
+    async fn begin_with_an_id(url: &str) -> PgConnection {
+        let mut conn = PgConnection::connect(url).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+        sqlx::query("SELECT pg_current_xact_id()")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn
+    }
+    async fn change(conn: &mut PgConnection, path: &str) {
+        sqlx::query(
+            "INSERT INTO policy_object_revisions
+                 (path, unique_id, revision, operation, object, change_time, change_user)
+             VALUES ($1, gen_random_uuid()::text, 0, 'create', '{}', 0, 'elsewhere')",
+        )
+        .bind(path)
+        .execute(conn)
+        .await
+        .unwrap();
+    }
+    async fn commit(mut conn: PgConnection) {
+        sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
+    }
+
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let url = workspace.store();
+    let mut live = Events::open(&server.client, "", None).await;
+
+    let mut older = begin_with_an_id(&url).await;
+    let mut newest = begin_with_an_id(&url).await;
+    change(&mut newest, "/infra/segments/earlier-position").await;
+    change(&mut older, "/infra/segments/later-position").await;
+    commit(older).await;
+    // The later position has committed, the earlier one not yet: nothing may be told.
+    live.quiet(Duration::from_millis(600)).await;
+
+    commit(newest).await;
+    let told = live.changes(2, Duration::from_secs(10)).await;
+    let paths: Vec<&str> = told.iter().map(|c| c["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        ["/infra/segments/earlier-position", "/infra/segments/later-position"]
+    );
+    live.quiet(Duration::from_millis(300)).await;
 }
 
 /// Writers spread over three instances create objects until one instance is killed; the

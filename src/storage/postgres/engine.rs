@@ -536,10 +536,15 @@ impl Engine {
     /// The changes after `position` that have settled: on PostgreSQL a history row's number
     /// is taken when its transaction inserts it, not when it commits, so a row numbered
     /// below one already committed may still be in flight. Read the last number handed out
-    /// (`S`), then the first transaction id not yet started (`M`): every transaction that
-    /// holds a number up to `S` had its id before `S` was read (a write's first change
-    /// takes the id, its history row the number), so once no transaction below `M` is
-    /// running, the rows up to `S` are all committed or gone. Only those are answered.
+    /// (`S`), then take a transaction id of one's own (`X`, in a statement that commits at
+    /// once): every transaction that holds a number up to `S` had its id before `S` was read
+    /// (a write's first change takes the id, its history row the number), so below `X`.
+    /// Once no transaction with an id up to `X` is running (the oldest running one is above
+    /// it), the rows up to `S` are all committed or gone. Only those are answered.
+    ///
+    /// A snapshot's `xmax` cannot stand in for `X`: it is one past the newest *completed*
+    /// transaction, so a running transaction newer than every completed one is neither
+    /// below it nor in the snapshot's list of running ones.
     pub(super) async fn changes(
         &self,
         position: i64,
@@ -559,11 +564,10 @@ impl Engine {
         let Some(horizon) = handed_out.filter(|horizon| *horizon > position) else {
             return Ok(Vec::new());
         };
-        let not_started: String =
-            sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text")
-                .fetch_one(&mut *conn)
-                .await
-                .classified()?;
+        let own: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text")
+            .fetch_one(&mut *conn)
+            .await
+            .classified()?;
         let began = Instant::now();
         loop {
             let oldest_running: String =
@@ -572,7 +576,7 @@ impl Engine {
                     .await
                     .classified()?;
             let number = |text: &str| text.parse::<u64>().unwrap_or(u64::MAX);
-            if number(&oldest_running) >= number(&not_started) {
+            if number(&oldest_running) > number(&own) {
                 break;
             }
             if began.elapsed() > SETTLED_BY {
