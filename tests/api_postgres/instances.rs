@@ -296,7 +296,10 @@ async fn a_change_committed_after_a_later_position_is_told_in_its_place() {
     let paths: Vec<&str> = told.iter().map(|c| c["path"].as_str().unwrap()).collect();
     assert_eq!(
         paths,
-        ["/infra/segments/earlier-position", "/infra/segments/later-position"]
+        [
+            "/infra/segments/earlier-position",
+            "/infra/segments/later-position"
+        ]
     );
     live.quiet(Duration::from_millis(300)).await;
 }

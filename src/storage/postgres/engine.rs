@@ -39,9 +39,10 @@ use crate::storage::rows::{ChangeRow, ObjectRow, RevisionRow, RunRow, OBJECT_COL
 use crate::storage::{ChildCount, StoreError, WriteError};
 use crate::telemetry::metrics;
 
-/// How often a write that lost its first race tries again holding its object's row: once
-/// is enough but when a create of the same object comes between (there is no row to hold
-/// until one is created).
+/// How many transactions a write that lost its first race (or may check its relations)
+/// takes at most: the first holds the object's row, which is enough where one is stored; the
+/// next ones also queue behind the path's other writes ([`writes::queue_for`]), where none
+/// of them can come between.
 const LOCKED_ATTEMPTS: usize = 3;
 
 /// One object by its path, with the version of its row.
@@ -383,15 +384,19 @@ impl Engine {
     }
 
     /// The write in a transaction that holds the object's row (and, through
-    /// [`writes::check_relations`], its parent's) until it commits: retried while another
-    /// write keeps creating the object first.
+    /// [`writes::check_relations`], its parent's) until it commits. Where no row is stored,
+    /// another write may create the object first: the write then tries again queued behind
+    /// the path's other writes ([`writes::queue_for`]), where none of them lands before it.
     async fn write_locked(
         &self,
         context: &WriteContext,
         request: &Request<'_>,
     ) -> Result<Option<Applied>, WriteError> {
-        for _ in 0..LOCKED_ATTEMPTS {
+        for attempt in 0..LOCKED_ATTEMPTS {
             let (_, _, mut tx) = self.begin_write().await?;
+            if attempt > 0 {
+                writes::queue_for(&mut tx, &[request.path.as_str()]).await?;
+            }
             writes::hold_row(&mut tx, request.path).await?;
             let current = writes::current(&mut tx, request.path).await?;
             match self.attempt(context, &mut tx, request, current).await? {
@@ -458,7 +463,8 @@ impl Engine {
     /// The writes of one hierarchical request in one transaction, each as a locked write
     /// ([`Self::write_locked`]): the rows of the objects it patches are locked first, in path
     /// order, so that two trees never wait for each other in a circle on them. Retried, as a
-    /// whole, while another write keeps creating one of its objects first.
+    /// whole, when another write created one of its objects first, then queued behind the
+    /// other writes of the paths it patches, in the same order.
     pub(super) async fn write_tree(
         &self,
         writes: &[TreeWrite],
@@ -474,8 +480,11 @@ impl Engine {
             })
             .collect();
         patched.sort_unstable();
-        for _ in 0..LOCKED_ATTEMPTS {
+        for attempt in 0..LOCKED_ATTEMPTS {
             let (context, at, mut tx) = self.begin_write().await?;
+            if attempt > 0 {
+                writes::queue_for(&mut tx, &patched).await?;
+            }
             sqlx::query(LOCK_ROWS)
                 .bind(&patched)
                 .execute(&mut *tx)

@@ -24,9 +24,11 @@ use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 
 /// Takes the lock of `path`'s object row until the transaction ends (when there is a row):
-/// the locked retry of a write that lost a race ([`persist`]), so that it cannot lose the
-/// next one. It also waits for a whole-store operation in flight and holds off the next,
-/// as the row lock takes the table's lock in a mode [`lock_store`]'s excludes.
+/// a write that may check its relations, or a retry of one that lost a race ([`persist`]),
+/// so that no other write changes the row meanwhile. It also waits for a whole-store
+/// operation in flight and holds off the next, as the row lock takes the table's lock in a
+/// mode [`lock_store`]'s excludes. Where no row is stored, it holds nothing: another write
+/// may still create the object first, which [`queue_for`] prevents.
 pub(super) async fn hold_row(tx: &mut PgConnection, path: &ObjectPath) -> Result<(), StoreError> {
     sqlx::query("SELECT FROM policy_objects WHERE path = $1 FOR UPDATE")
         .bind(path.as_str())
@@ -34,6 +36,39 @@ pub(super) async fn hold_row(tx: &mut PgConnection, path: &ObjectPath) -> Result
         .await
         .classified()
         .map(|_| ())
+}
+
+/// The class of the advisory locks that queue the writes of one path, the first of their
+/// two keys (the second is the path's `hashtext`). The migrations' lock has one key: the
+/// two never meet.
+const QUEUE_CLASS: i32 = 0x4E53_5850;
+
+/// Queues the transaction behind the other writes of `paths` that queued before it, in the
+/// order given (every caller gives its paths sorted, so that two never wait for each other
+/// in a circle), and holds each path's place until the transaction ends: a write that lost
+/// a race queues before it tries again. No other write of those paths lands meanwhile,
+/// whether or not the object is stored: every statement of [`persist`] writes only while it
+/// can share the path's lock, and a write that cannot counts as raced and queues in turn.
+/// So a write that queued loses no race to another write of its object.
+///
+/// The queued write also takes the shared lock its own statements ask for: PostgreSQL would
+/// refuse them that while the next write waits in the queue, as a request that conflicts
+/// with a waiting one is not granted, even to the holder of the exclusive lock; one already
+/// held is.
+pub(super) async fn queue_for(tx: &mut PgConnection, paths: &[&str]) -> Result<(), StoreError> {
+    // `unnest` answers the array's elements in their order; each row's locks are taken as
+    // it is answered, the exclusive one first.
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock($1, hashtext(path)),
+                pg_advisory_xact_lock_shared($1, hashtext(path))
+         FROM unnest($2::text[]) AS path",
+    )
+    .bind(QUEUE_CLASS)
+    .bind(paths)
+    .execute(&mut *tx)
+    .await
+    .classified()
+    .map(|_| ())
 }
 
 /// What a write of one path reads, in one query: the object, the number of its current
@@ -168,16 +203,23 @@ fn run_json(run: &Run) -> (String, String) {
 // committed before it, or waits for it. A concurrent write of the same object is caught by
 // the object's own row: an update or a delete that waited for another's lock checks the
 // version again on the row that other left, and of two creates one finds the path taken.
+// While a write that lost a race holds its path's place in the queue ([`queue_for`]),
+// `unchanged` is empty for every other write of the path: it counts as raced, and queues.
 
-const UNCHANGED: &str = "unchanged AS (
-     SELECT WHERE
-         (SELECT xmin::text::bigint FROM policy_objects WHERE path = $1)
-             IS NOT DISTINCT FROM $8
-     AND (SELECT xmin::text::bigint FROM antrea_traceflow_runs WHERE path = $1)
-             IS NOT DISTINCT FROM $9
-     AND (SELECT xmin::text::bigint FROM antrea_traceflow_scripts
-          WHERE id = $11 AND $1 = '/infra/antrea/traceflows/' || $11)
-             IS NOT DISTINCT FROM $10)";
+static UNCHANGED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "unchanged AS (
+             SELECT WHERE
+                 (SELECT xmin::text::bigint FROM policy_objects WHERE path = $1)
+                     IS NOT DISTINCT FROM $8
+             AND (SELECT xmin::text::bigint FROM antrea_traceflow_runs WHERE path = $1)
+                     IS NOT DISTINCT FROM $9
+             AND (SELECT xmin::text::bigint FROM antrea_traceflow_scripts
+                  WHERE id = $11 AND $1 = '/infra/antrea/traceflows/' || $11)
+                     IS NOT DISTINCT FROM $10
+             AND pg_try_advisory_xact_lock_shared({QUEUE_CLASS}, hashtext($1)))"
+    )
+});
 
 const REVISION: &str = "revision AS (
      INSERT INTO policy_object_revisions
@@ -193,7 +235,7 @@ static RUN: LazyLock<String> = LazyLock::new(|| {
 
 static DELETE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH {UNCHANGED},
+        "WITH {unchanged},
               changed AS (
                   DELETE FROM policy_objects
                   WHERE path = $1 AND xmin::text::bigint = $8 AND EXISTS (SELECT FROM unchanged)
@@ -205,13 +247,14 @@ static DELETE: LazyLock<String> = LazyLock::new(|| {
               unreferenced AS (
                   DELETE FROM policy_references WHERE path IN (SELECT path FROM changed)),
               {REVISION}
-         SELECT count(*) FROM changed"
+         SELECT count(*) FROM changed",
+        unchanged = *UNCHANGED
     )
 });
 
 static CREATE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH {UNCHANGED},
+        "WITH {unchanged},
               changed AS (
                   INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id,
                       config, revision, create_time, create_user, last_modified_time,
@@ -226,13 +269,14 @@ static CREATE: LazyLock<String> = LazyLock::new(|| {
               {REVISION},
               {run}
          SELECT count(*) FROM changed",
+        unchanged = *UNCHANGED,
         run = *RUN
     )
 });
 
 static UPDATE: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH {UNCHANGED},
+        "WITH {unchanged},
               changed AS (
                   UPDATE policy_objects
                   SET config = $17, revision = $3, last_modified_time = $6,
@@ -255,6 +299,7 @@ static UPDATE: LazyLock<String> = LazyLock::new(|| {
               {REVISION},
               {run}
          SELECT count(*) FROM changed",
+        unchanged = *UNCHANGED,
         run = *RUN
     )
 });
