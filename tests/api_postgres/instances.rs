@@ -1,7 +1,8 @@
 //! What only several instances on one PostgreSQL database can show: concurrent creates and
 //! `_revision` races spread over instances, a write read back at once through another, a
-//! SIGKILL of one instance under load with nothing acknowledged lost, and PostgreSQL itself
-//! stopped and started under load: 503/99 while it is down, healed by itself after.
+//! change committed after a later one told in its place by the events stream, a SIGKILL of
+//! one instance under load with nothing acknowledged lost, and PostgreSQL itself stopped and
+//! started under load: 503/99 while it is down, healed by itself after.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
