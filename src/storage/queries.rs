@@ -175,20 +175,6 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 7] = [
     ),
 ];
 
-/// Keeps the current run of parameter 1 (a path) among its earlier runs, where its
-/// `unique_id` is parameter 2 (the object's, not an earlier object's of the same path): what a
-/// run that replaces it does first.
-pub(in crate::storage) fn keep_current_run(param: impl Fn(u8) -> String) -> String {
-    format!(
-        "INSERT INTO antrea_traceflow_run_history
-             (path, run, unique_id, started_at, ready_at, status, observations)
-         SELECT path, run, unique_id, started_at, ready_at, status, observations
-         FROM antrea_traceflow_runs WHERE path = {} AND unique_id = {}",
-        param(1),
-        param(2)
-    )
-}
-
 /// The earlier runs of parameter 1 (a path), newest first.
 pub(in crate::storage) fn earlier_runs(param: impl Fn(u8) -> String) -> String {
     format!(

@@ -110,11 +110,20 @@ pub(in crate::storage) struct RunRow {
     pub(in crate::storage) config: Option<String>,
 }
 
-impl RunRow {
-    fn corrupt(&self, what: impl std::fmt::Display) -> StoreError {
-        StoreError::Internal(format!("run of {}: {what}", self.path))
-    }
+/// A run row that cannot be read as a run: an internal error naming its path.
+fn corrupt_run(path: &str, what: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("run of {path}: {what}"))
+}
 
+/// A result's status and observations, as the columns of a run row keep them.
+pub(in crate::storage) fn result_columns(result: &RunResult) -> (String, String) {
+    (
+        serde_json::to_string(&result.status).expect("a status serializes"),
+        serde_json::to_string(&result.observations).expect("observations serialize"),
+    )
+}
+
+impl RunRow {
     /// The run as it was started, its result still to be computed where it is simulated;
     /// and the config read beside it, if any.
     pub(in crate::storage) fn into_started_run(
@@ -125,15 +134,15 @@ impl RunRow {
             (Some(seed), None, None) => Outcome::Simulated { seed: seed as u64 },
             (None, Some(status), Some(observations)) => {
                 let status: TraceflowStatus =
-                    serde_json::from_str(status).map_err(|err| self.corrupt(err))?;
-                let observations: Vec<Observation> =
-                    serde_json::from_str(observations).map_err(|err| self.corrupt(err))?;
+                    serde_json::from_str(status).map_err(|err| corrupt_run(&self.path, err))?;
+                let observations: Vec<Observation> = serde_json::from_str(observations)
+                    .map_err(|err| corrupt_run(&self.path, err))?;
                 Outcome::Decided(RunResult {
                     status,
                     observations,
                 })
             }
-            _ => return Err(self.corrupt("neither a seed nor a result")),
+            _ => return Err(corrupt_run(&self.path, "neither a seed nor a result")),
         };
         let run = StartedRun {
             number: self.run,
@@ -147,13 +156,12 @@ impl RunRow {
     /// The run with its result: a simulated one's computed from its traceflow's config.
     pub(in crate::storage) fn into_run(self) -> Result<Run, StoreError> {
         let path = self.path.clone();
-        let corrupt = |what: String| StoreError::Internal(format!("run of {path}: {what}"));
+        let corrupt = |what: &dyn std::fmt::Display| corrupt_run(&path, what);
         let (run, config) = self.into_started_run()?;
         run.resolve_with(|| {
-            let config = config.ok_or_else(|| corrupt("simulated, without its config".into()))?;
-            let object = ObjectPath::from_stored(&path).map_err(|e| corrupt(e.to_string()))?;
-            TraceflowConfig::from_stored_json(&config, object.id())
-                .map_err(|e| corrupt(e.to_string()))
+            let config = config.ok_or_else(|| corrupt(&"simulated, without its config"))?;
+            let object = ObjectPath::from_stored(&path).map_err(|e| corrupt(&e))?;
+            TraceflowConfig::from_stored_json(&config, object.id()).map_err(|e| corrupt(&e))
         })
     }
 }

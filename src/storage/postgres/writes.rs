@@ -20,7 +20,7 @@ use crate::domain::{
     Applied, Change, FieldError, ObjectId, ObjectPath, Operation, PolicyObject, WriteRejection,
 };
 use crate::storage::queries::{self, CLIENT_OBJECTS, SNAPSHOT_TABLES as TABLES};
-use crate::storage::rows::{script_from_row, ObjectRow, OBJECT_COLUMNS};
+use crate::storage::rows::{result_columns, script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 
 /// Takes the lock of `path`'s object row until the transaction ends (when there is a row):
@@ -180,14 +180,6 @@ const RUN_REPLACES: &str = "ON CONFLICT (path) DO UPDATE SET
          status = excluded.status,
          observations = excluded.observations";
 
-/// A run's status and observations, as stored.
-fn run_json(run: &Run) -> (String, String) {
-    let status = serde_json::to_string(&run.result.status).expect("a status serializes");
-    let observations =
-        serde_json::to_string(&run.result.observations).expect("observations serialize");
-    (status, observations)
-}
-
 // The statements of `persist`. Each changes the object's row only while the rows the write
 // read are unchanged (`unchanged`: $8 to $10 their versions, $11 the object's id); from the
 // changed row (`changed` answers its path) it appends the revision ($1 the path, $2 the
@@ -346,7 +338,7 @@ pub(super) async fn persist(
                     operation.as_str()
                 )));
             }
-            let (status, observations) = run.map(run_json).unzip();
+            let (status, observations) = run.map(|run| result_columns(&run.result)).unzip();
             let statement = statement
                 .bind(run.map(|run| run.number))
                 .bind(run.map(|run| run.started))
@@ -384,16 +376,20 @@ pub(super) async fn start_run(
     // A new run replaces the current one, which joins the earlier runs; the same run
     // restarted (a script set meanwhile) replaces nothing.
     if current.is_some_and(|current| current != run.number) {
-        static KEEP: LazyLock<String> =
-            LazyLock::new(|| queries::keep_current_run(|n| format!("${n}")));
-        sqlx::query(&KEEP)
+        // The current run joins the earlier runs where its `unique_id` is the object's (not
+        // an earlier object's of the same path).
+        const KEEP: &str = "INSERT INTO antrea_traceflow_run_history
+                 (path, run, unique_id, started_at, ready_at, status, observations)
+             SELECT path, run, unique_id, started_at, ready_at, status, observations
+             FROM antrea_traceflow_runs WHERE path = $1 AND unique_id = $2";
+        sqlx::query(KEEP)
             .bind(object.path.as_str())
             .bind(object.meta.unique_id.to_string())
             .execute(&mut *tx)
             .await
             .classified()?;
     }
-    let (status, observations) = run_json(run);
+    let (status, observations) = result_columns(&run.result);
     sqlx::query(&format!(
         "{RUN_INTO} VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {RUN_REPLACES}"
     ))

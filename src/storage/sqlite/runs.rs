@@ -8,10 +8,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::errors::Classified;
 use super::objects::object_row;
 use crate::domain::object::RESOURCE_TYPE;
-use crate::domain::results::{RunResult, Script};
+use crate::domain::results::Script;
 use crate::domain::run::{Outcome, ResultsPolicy, Run, RunNumber, RunStart, StartedRun};
 use crate::domain::{ObjectId, PolicyObject, TraceflowConfig};
-use crate::storage::rows::{script_from_row, ObjectRow, RunRow, OBJECT_COLUMNS, RUN_COLUMNS};
+use crate::storage::rows::{
+    result_columns, script_from_row, ObjectRow, RunRow, OBJECT_COLUMNS, RUN_COLUMNS,
+};
 use crate::storage::StoreError;
 
 /// Starts a run of `object`, replacing its current one: its result is the script's for the
@@ -55,7 +57,7 @@ pub(super) fn start(
         // Stored as SQLite stores integers: the seed's 64 bits, read back as they were.
         Outcome::Simulated { seed } => (Some(*seed as i64), None, None),
         Outcome::Decided(result) => {
-            let (status, observations) = stored(result);
+            let (status, observations) = result_columns(result);
             (None, Some(status), Some(observations))
         }
     };
@@ -132,7 +134,7 @@ fn current(
 
 /// Keeps `run`, the current run of `path` that a new one replaces, among its earlier runs.
 fn keep(conn: &Connection, path: &str, unique_id: &str, run: Run) -> Result<(), StoreError> {
-    let (status, observations) = stored(&run.result);
+    let (status, observations) = result_columns(&run.result);
     conn.prepare_cached(
         "INSERT INTO antrea_traceflow_run_history
              (path, run, unique_id, started_at, ready_at, status, observations)
@@ -151,14 +153,6 @@ fn keep(conn: &Connection, path: &str, unique_id: &str, run: Run) -> Result<(), 
     })
     .classified()?;
     Ok(())
-}
-
-/// A result's status and observations, as their columns keep them.
-fn stored(result: &RunResult) -> (String, String) {
-    (
-        serde_json::to_string(&result.status).expect("a status serializes"),
-        serde_json::to_string(&result.observations).expect("observations serialize"),
-    )
 }
 
 /// Removes the runs of a deleted object, its earlier runs too.
