@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{minimal, Client, Server, SpawnServer, Workspace, ADMIN, AUDITOR};
+use crate::support::{
+    ensure_installed, minimal, Client, Server, SpawnServer, Workspace, ADMIN, AUDITOR,
+};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -35,35 +37,6 @@ fn ensure_browser() {
 fn ensure_firefox() {
     static INSTALLED: Once = Once::new();
     INSTALLED.call_once(|| ensure_installed(&[FIREFOX], &["firefox-esr"]));
-}
-
-/// Installs `packages` with `apt-get` unless every one of `files` is there: as root, as on
-/// the CI machine; elsewhere the test fails, naming what to install.
-fn ensure_installed(files: &[&str], packages: &[&str]) {
-    if files.iter().all(|file| Path::new(file).exists()) {
-        return;
-    }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
-    assert!(
-        root,
-        "the browser tests need Debian's {} (apt-get install {})",
-        packages.join(", "),
-        packages.join(" ")
-    );
-    let install: Vec<&str> = ["install", "-y"].iter().chain(packages).copied().collect();
-    for args in [&["update"][..], &install] {
-        let status = Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdout(Stdio::null())
-            .status()
-            .expect("run apt-get");
-        assert!(status.success(), "apt-get {args:?} failed");
-    }
-    for file in files {
-        assert!(Path::new(file).exists(), "{file} installed");
-    }
 }
 
 fn free_port() -> u16 {

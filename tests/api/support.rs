@@ -13,6 +13,60 @@ use serde_json::{json, Value};
 pub const BIN: &str = env!("CARGO_BIN_EXE_nsx-policy-store");
 pub const TRACEFLOWS: &str = "/policy/api/v1/infra/antrea/traceflows";
 
+/// Debian's own `sqlite3`, the command the README points people to (3.40 on Debian 12, an
+/// older SQLite than the one the binary bundles).
+pub const SYSTEM_SQLITE3: &str = "/usr/bin/sqlite3";
+
+/// Installs `packages` with `apt-get` unless every one of `files` is there: as root, as on
+/// the CI machine; elsewhere the test fails, naming what to install.
+pub fn ensure_installed(files: &[&str], packages: &[&str]) {
+    if files.iter().all(|file| Path::new(file).exists()) {
+        return;
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    assert!(
+        root,
+        "the suite needs Debian's {} (apt-get install {})",
+        packages.join(", "),
+        packages.join(" ")
+    );
+    let install: Vec<&str> = ["install", "-y"].iter().chain(packages).copied().collect();
+    for args in [&["update"][..], &install] {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(Stdio::null())
+            .status()
+            .expect("run apt-get");
+        assert!(status.success(), "apt-get {args:?} failed");
+    }
+    for file in files {
+        assert!(Path::new(file).exists(), "{file} installed");
+    }
+}
+
+/// Runs `sql` on the SQLite file `database` with the machine's own `sqlite3` (installed
+/// where missing); answers what it printed, or panics with what it said on failing.
+pub fn system_sqlite3(database: &Path, sql: &str) -> String {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| ensure_installed(&[SYSTEM_SQLITE3], &["sqlite3"]));
+    let output = Command::new(SYSTEM_SQLITE3)
+        .args(["-batch", "-bail"])
+        .arg(database)
+        .arg(sql)
+        .output()
+        .expect("run sqlite3");
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert!(
+        output.status.success(),
+        "sqlite3 {}: {sql}\n{stdout}\n{}",
+        database.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
 /// The users every test server knows (`Workspace::command` writes them into its config).
 pub const ADMIN: (&str, &str) = ("admin", "admin-secret");
 pub const AUDITOR: (&str, &str) = ("audrey", "auditor-secret");
@@ -98,6 +152,9 @@ pub struct Workspace {
     dir: tempfile::TempDir,
     /// The store's `--database`: the file, or the URL of a database made for it.
     location: OnceLock<String>,
+    /// Set by a test that damages its SQLite file on purpose: the file is not checked when
+    /// the workspace goes.
+    damaged_on_purpose: std::sync::atomic::AtomicBool,
 }
 
 impl Workspace {
@@ -105,6 +162,7 @@ impl Workspace {
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
             location: OnceLock::new(),
+            damaged_on_purpose: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -215,8 +273,20 @@ impl Workspace {
         wal.into()
     }
 
+    /// This test damages its SQLite file on purpose (or leaves it where no one can open it):
+    /// the workspace does not check it when it goes.
+    #[allow(
+        dead_code,
+        reason = "for the SQLite crate's own tests; this file is compiled into both crates"
+    )]
+    pub fn damages_its_file(&self) {
+        self.damaged_on_purpose
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// The engine's own check of its storage, for after a kill. SQLite: `PRAGMA
-    /// integrity_check` finds no damage. PostgreSQL (which keeps its own files sound): once
+    /// integrity_check` finds no damage, with the bundled library and with the machine's own
+    /// `sqlite3`. PostgreSQL (which keeps its own files sound): once
     /// the killed instance's last transactions have ended, no object without its history, and
     /// the count the lists answer is the rows'.
     pub fn check_storage(&self) {
@@ -227,6 +297,8 @@ impl Workspace {
                     .query_row("PRAGMA integrity_check", [], |r| r.get(0))
                     .unwrap();
                 assert_eq!(integrity, "ok");
+                let system = system_sqlite3(&self.database(), "PRAGMA integrity_check");
+                assert_eq!(system, "ok", "the machine's sqlite3 finds the file sound");
             }
             Engine::Postgres => {
                 self.wait_for_transactions_of_the_dead();
@@ -272,6 +344,27 @@ impl Workspace {
         if engine() == Engine::Sqlite {
             let wal_size = std::fs::metadata(self.wal()).map_or(0, |m| m.len());
             assert_eq!(wal_size, 0, "the WAL was checkpointed into the database");
+        }
+    }
+}
+
+impl Drop for Workspace {
+    /// Every SQLite file the suite leaves, after writes, kills and restarts, is sound to the
+    /// machine's own `sqlite3` (an older SQLite than the bundled one, as the people who
+    /// inspect the file have): its `PRAGMA integrity_check` answers `ok`. The servers of a
+    /// test are gone by now (they were declared after their workspace).
+    fn drop(&mut self) {
+        let sqlite_file = self.database().display().to_string();
+        let checked = engine() == Engine::Sqlite
+            && self.location.get() == Some(&sqlite_file)
+            && self.database().exists()
+            && !self
+                .damaged_on_purpose
+                .load(std::sync::atomic::Ordering::Relaxed)
+            && !std::thread::panicking();
+        if checked {
+            let integrity = system_sqlite3(&self.database(), "PRAGMA integrity_check");
+            assert_eq!(integrity, "ok", "the machine's sqlite3 on {sqlite_file}");
         }
     }
 }

@@ -279,6 +279,7 @@ async fn an_unclean_shutdown_is_recovered_and_checked() {
     server.terminate();
 
     // Damage a page in the middle of the file; leave a WAL so the next start checks.
+    workspace.damages_its_file();
     let database = workspace.database();
     let size = std::fs::metadata(&database).unwrap().len();
     let mut bytes = std::fs::read(&database).unwrap();

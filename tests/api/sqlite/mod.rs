@@ -3,5 +3,6 @@
 //! through HTTP and the command line alone.
 
 mod faults;
+mod machine_sqlite3;
 mod schema;
 mod wal;

@@ -12,7 +12,7 @@ use crate::support::{seed_request, Workspace, BIN};
 const PATH: &str = "/infra/antrea/traceflows/t14";
 
 /// The README's ready-to-paste queries, run verbatim against the test database.
-const README_QUERIES: &[&str] = &[
+pub(super) const README_QUERIES: &[&str] = &[
     // All revisions of t14
     "SELECT revision, operation, changed_at, changed_by, object FROM policy_object_history
       WHERE path = '/infra/antrea/traceflows/t14' ORDER BY seq",
