@@ -1,11 +1,13 @@
 //! A throwaway PostgreSQL cluster for the suite's PostgreSQL run, made from the machine's own
-//! binaries (`initdb`, `postgres`) in a temp folder, once per test process, on a free port.
-//! As root, the server runs as the `postgres` user, as PostgreSQL requires. It dies with the
-//! test process, and its folder is removed when the next test process starts one.
+//! binaries (`initdb`, `postgres`) in a private folder of the machine's temp folder, once per
+//! test process, on a free port. As root, the server runs as the `postgres` user, as
+//! PostgreSQL requires. It dies with the test process, and its folder is removed when the
+//! next test process starts one.
 //! `NSX_TEST_POSTGRES_URL` (a URL of a role that may create databases) uses a
 //! server of one's own instead. Each workspace gets a database of its own.
 
 use std::net::TcpListener;
+use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -111,7 +113,11 @@ impl Cluster {
 
     fn pg_ctl(&self, args: &[&str]) {
         let mut command = Command::new(self.bin.join("pg_ctl"));
-        command.arg("-D").arg(self.data()).args(args);
+        command
+            .arg("-D")
+            .arg(self.data())
+            .args(args)
+            .current_dir(self.data().parent().expect("the cluster's folder"));
         if let Some((uid, gid)) = self.owner {
             command.uid(uid).gid(gid);
         }
@@ -163,20 +169,30 @@ fn binaries() -> PathBuf {
         )
 }
 
+/// The prefix of the clusters' folders in the machine's temp folder.
+const CLUSTER_FOLDER: &str = "nsx-policy-store-test-postgres-";
+
 impl Cluster {
-    /// Makes and starts a cluster in a folder of its own under `target/test-postgres/`.
+    /// Makes and starts a cluster in a private folder of its own in the machine's temp
+    /// folder (`$TMPDIR`, else `/tmp`): not under the checkout, which the server's user
+    /// may not be able to enter (a clone in a folder only its owner may enter, run as root).
+    /// As root the folder is the `postgres` user's, mode 0700, and every PostgreSQL command
+    /// runs from it.
     fn start() -> Cluster {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let bin = binaries();
-        let clusters = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-postgres");
-        remove_ended(&clusters);
-        let root = clusters.join(format!(
-            "{}-{}",
+        let temp = std::env::temp_dir();
+        remove_ended(&temp);
+        let root = temp.join(format!(
+            "{CLUSTER_FOLDER}{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(&root).expect("make the cluster's folder");
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&root)
+            .expect("make the cluster's folder");
         let data = root.join("data");
         // SAFETY: geteuid has no preconditions and cannot fail.
         let owner = (unsafe { libc::geteuid() } == 0).then(postgres_user);
@@ -195,6 +211,7 @@ impl Cluster {
                 "--encoding=UTF8",
                 "--locale=C",
             ])
+            .current_dir(&root)
             .stdout(Stdio::null());
         if let Some((uid, gid)) = owner {
             initdb.uid(uid).gid(gid);
@@ -214,19 +231,20 @@ impl Cluster {
     }
 }
 
-/// Removes the clusters under `clusters` of test processes that have ended (each folder is
-/// named after its process): their servers died with them, and their folders, a benchmark's
-/// WAL among them, would otherwise pile up run after run. A failed run's server log stays
+/// Removes the clusters in `temp` of test processes that have ended (each folder is named
+/// after its process): their servers died with them, and their folders, a benchmark's WAL
+/// among them, would otherwise pile up run after run. A failed run's server log stays
 /// until the next run starts.
-fn remove_ended(clusters: &Path) {
-    let Ok(folders) = std::fs::read_dir(clusters) else {
+fn remove_ended(temp: &Path) {
+    let Ok(folders) = std::fs::read_dir(temp) else {
         return;
     };
     for folder in folders.flatten() {
         let name = folder.file_name();
         let pid = name
             .to_str()
-            .and_then(|name| name.split('-').next())
+            .and_then(|name| name.strip_prefix(CLUSTER_FOLDER))
+            .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<u32>().ok());
         if let Some(pid) = pid {
             if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
@@ -248,6 +266,7 @@ fn run_server(bin: &Path, data: &Path, port: u16, owner: Option<(u32, u32)>) {
         .args(["-c", "listen_addresses=127.0.0.1"])
         .args(["-c", "unix_socket_directories="])
         .args(["-c", "max_connections=400"])
+        .current_dir(data.parent().expect("the cluster's folder"))
         .stdout(Stdio::null())
         .stderr(
             std::fs::OpenOptions::new()
@@ -293,7 +312,8 @@ fn wait_until_ready(cluster: &Cluster) {
         }
         assert!(
             Instant::now() < deadline,
-            "PostgreSQL did not start; see its server.log under target/test-postgres"
+            "PostgreSQL did not start; see the server.log of its folder, {}*",
+            std::env::temp_dir().join(CLUSTER_FOLDER).display()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
