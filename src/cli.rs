@@ -7,8 +7,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::configuration::Overrides;
 
-/// A local stand-in for the VMware NSX Policy API (Antrea traceflow configs), keeping every
-/// object and every past revision in a SQLite file.
+/// A local stand-in for the VMware NSX Policy API: every Policy type (segments, gateways,
+/// groups, security policies, Antrea traceflows with their runs, ...), with the Hierarchical
+/// API, search and realized state, keeping every object and every past revision in a SQLite
+/// file (or in PostgreSQL).
 ///
 /// Settings come from the compiled-in defaults, then --config FILE, then the environment
 /// (NSX_POLICY_STORE__SECTION__KEY), then flags; the README lists every key.
@@ -84,6 +86,9 @@ pub enum Command {
     Reset {
         #[command(flatten)]
         store: StoreArgs,
+        /// Who the events stream says reset the store.
+        #[arg(long = "as", value_name = "USER", default_value = "admin")]
+        as_user: String,
     },
     /// Write every object of a stopped store's database, one JSON object a line, in path
     /// order, as GET /store/v1/export does.

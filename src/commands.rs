@@ -37,8 +37,8 @@ fn with_store<T>(
     })
 }
 
-pub fn reset(settings: &Settings) -> anyhow::Result<()> {
-    let removed = with_store(settings, async |store| Ok(store.reset().await?))?;
+pub fn reset(settings: &Settings, user: &str) -> anyhow::Result<()> {
+    let removed = with_store(settings, async |store| Ok(store.reset(user).await?))?;
     println!(
         "removed {removed} objects from {}",
         settings.storage.database

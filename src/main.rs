@@ -56,7 +56,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("backed up {objects} objects to {}", file.display());
             Ok(())
         }
-        Some(Command::Reset { store }) => commands::reset(&settings(&store.overrides())?),
+        Some(Command::Reset { store, as_user }) => {
+            commands::reset(&settings(&store.overrides())?, &as_user)
+        }
         Some(Command::Export { store, file }) => {
             commands::export(&settings(&store.overrides())?, &file)
         }

@@ -1,4 +1,5 @@
-//! The history of an object: every committed revision, as `policy_object_revisions` keeps it.
+//! The history of an object: every committed revision, as `policy_object_revisions` keeps it;
+//! and the events stream's events: those revisions, and the operations on the whole store.
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -36,6 +37,80 @@ pub struct ChangeEvent {
     pub user: String,
     /// Epoch milliseconds.
     pub time: i64,
+}
+
+/// An operation on the whole store, as the events stream tells it: a reader that shows the
+/// store's state reads it anew, as what it holds may differ in anything.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WholeStoreEvent {
+    /// Its position, from the history's own sequence: in commit order with the changes.
+    pub position: i64,
+    pub operation: WholeOperation,
+    pub user: String,
+    /// Epoch milliseconds.
+    pub time: i64,
+    /// What the operation answered its caller (`objects_removed`; `name`, `created`,
+    /// `objects`; `imported`).
+    #[serde(flatten)]
+    pub detail: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The operations on the whole store that the events stream tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WholeOperation {
+    Reset,
+    Restore,
+    Import,
+}
+
+impl WholeOperation {
+    pub const ALL: [Self; 3] = [Self::Reset, Self::Restore, Self::Import];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reset => "reset",
+            Self::Restore => "restore",
+            Self::Import => "import",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.as_str() == text)
+    }
+}
+
+/// One event of the stream, at its position.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreEvent {
+    Change(ChangeEvent),
+    Whole(WholeStoreEvent),
+}
+
+impl StoreEvent {
+    pub fn position(&self) -> i64 {
+        match self {
+            Self::Change(change) => change.position,
+            Self::Whole(whole) => whole.position,
+        }
+    }
+
+    /// The event's name on the stream: `change`, or the whole-store operation's.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Change(_) => "change",
+            Self::Whole(whole) => whole.operation.as_str(),
+        }
+    }
+
+    /// The event's data, as JSON.
+    pub fn data(&self) -> String {
+        match self {
+            Self::Change(change) => serde_json::to_string(change),
+            Self::Whole(whole) => serde_json::to_string(whole),
+        }
+        .expect("an event serializes")
+    }
 }
 
 fn operation_name<S: Serializer>(op: &Operation, serializer: S) -> Result<S::Ok, S::Error> {

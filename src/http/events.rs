@@ -1,7 +1,7 @@
 //! The events stream (the README's "Events"): `GET /store/v1/events` streams every committed
-//! change, in commit order, as Server-Sent Events, from a given position, so that a test
-//! suite (or the inspector page) waits on changes instead of polling, and a reconnecting
-//! reader misses none.
+//! change, and every reset, restore and import, in commit order, as Server-Sent Events, from
+//! a given position, so that a test suite (or the inspector page) waits on changes instead of
+//! polling, and a reconnecting reader misses none.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::auth::Reader;
 use super::pages::query_pairs;
 use super::ApiError;
-use crate::domain::history::ChangeEvent;
+use crate::domain::history::StoreEvent;
 use crate::domain::paging::Params;
 use crate::domain::FieldError;
 
@@ -86,7 +86,7 @@ struct Stream {
     /// The last position sent.
     position: i64,
     /// Read, not sent yet.
-    pending: VecDeque<ChangeEvent>,
+    pending: VecDeque<StoreEvent>,
     idle: Duration,
     opened: bool,
 }
@@ -108,9 +108,13 @@ impl Stream {
                 return None;
             }
             if let Some(event) = self.pending.pop_front() {
-                self.position = event.position;
-                let data = serde_json::to_string(&event).expect("an event serializes");
-                let chunk = format!("id: {}\nevent: change\ndata: {data}\n\n", event.position);
+                self.position = event.position();
+                let chunk = format!(
+                    "id: {}\nevent: {}\ndata: {}\n\n",
+                    self.position,
+                    event.name(),
+                    event.data()
+                );
                 return Some((Ok(Bytes::from(chunk)), self));
             }
             match self.store.changes(self.position, BATCH).await {

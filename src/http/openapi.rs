@@ -288,7 +288,9 @@ const SCHEMA_NAMES: &[&str] = &[
     "SegmentConfigurationState",
     "RealizationScript",
     "SearchResponse",
+    "StoreEvent",
     "ChangeEvent",
+    "WholeStoreEvent",
     "WhoAmI",
     "TreeNode",
     "DeterminismState",
@@ -602,6 +604,44 @@ fn schema(name: &str) -> Value {
                 "clock_step_ms": {"type": "integer", "minimum": 0},
                 "seed": {"type": "integer", "nullable": true},
                 "deterministic": {"type": "boolean"},
+            },
+        }),
+        "StoreEvent" => json!({
+            "type": "object",
+            "description": "One event of the stream, as Server-Sent Events frame it: its name \
+                            (`change` for a change of one object; `reset`, `restore` or \
+                            `import` for an operation on the whole store), its id (its \
+                            position) and its data, one JSON object.",
+            "required": ["event", "id", "data"],
+            "properties": {
+                "event": {"type": "string", "enum": ["change", "reset", "restore", "import"]},
+                "id": {"type": "string", "pattern": "^[0-9]+$"},
+                "retry": {"type": "integer", "minimum": 0},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"oneOf": [reference("ChangeEvent"), reference("WholeStoreEvent")]},
+                },
+            },
+        }),
+        "WholeStoreEvent" => json!({
+            "type": "object",
+            "description": "The data of a `reset`, `restore` or `import` event: who and when, \
+                            and what the operation answered (`objects_removed`; the \
+                            snapshot's `name`, `created` and `objects`; `imported`). A reader \
+                            that shows the store's state reads it anew.",
+            "additionalProperties": false,
+            "required": ["position", "operation", "user", "time"],
+            "properties": {
+                "position": {"type": "integer", "minimum": 1},
+                "operation": {"type": "string", "enum": ["reset", "restore", "import"]},
+                "user": {"type": "string"},
+                "time": {"type": "integer", "description": "Epoch milliseconds."},
+                "objects_removed": {"type": "integer", "minimum": 0},
+                "name": {"type": "string"},
+                "created": {"type": "integer", "description": "Epoch milliseconds."},
+                "objects": {"type": "integer", "minimum": 0},
+                "imported": {"type": "integer", "minimum": 0},
             },
         }),
         "ChangeEvent" => json!({

@@ -39,7 +39,8 @@ pub enum Content {
     Json(&'static str),
     Ndjson(&'static str),
     Form(&'static str),
-    /// Server-Sent Events (`text/event-stream`), each event's data of this schema.
+    /// Server-Sent Events (`text/event-stream`), each event (its name, id and data) of this
+    /// schema, as OpenAPI 3.0 documents describe a stream.
     EventStream(&'static str),
     /// A file of this media type (the inspector's page).
     Static(&'static str),
@@ -715,8 +716,9 @@ pub fn operations() -> Vec<Operation> {
             Doc {
                 operation_id: "StreamEvents",
                 summary: "Server-Sent Events: every committed change (position, path, \
-                          operation, revision, user, time) in commit order, after `after` or \
-                          Last-Event-ID; from now on without either.",
+                          operation, revision, user, time), reset, restore and import, in \
+                          commit order, after `after` or Last-Event-ID; from now on without \
+                          either.",
                 access: Read,
                 query: &[Param {
                     name: "after",
@@ -726,7 +728,7 @@ pub fn operations() -> Vec<Operation> {
                         "The position to go on from (an event's id); 0: from the first change kept.",
                 }],
                 body: None,
-                answer: Some(EventStream("ChangeEvent")),
+                answer: Some(EventStream("StoreEvent")),
                 errors: &[400],
             },
             events::events,

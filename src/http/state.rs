@@ -17,12 +17,12 @@ use crate::storage::Store;
 type Stores = web::Data<dyn Store>;
 
 /// `POST /store/v1/reset`.
-pub async fn reset(_: Writer, store: Stores) -> Result<HttpResponse, ApiError> {
+pub async fn reset(Writer(actor): Writer, store: Stores) -> Result<HttpResponse, ApiError> {
     #[derive(Serialize)]
     struct Reset {
         objects_removed: u64,
     }
-    let objects_removed = store.reset().await?;
+    let objects_removed = store.reset(&actor.name).await?;
     Ok(json_response(&Reset { objects_removed }))
 }
 
@@ -63,14 +63,14 @@ pub async fn read(
 
 /// `POST /store/v1/snapshots/{name}?action=restore`: the state becomes the snapshot's.
 pub async fn restore(
-    _: Writer,
+    Writer(actor): Writer,
     store: Stores,
     req: HttpRequest,
     PathName(name): PathName,
 ) -> Result<HttpResponse, ApiError> {
     require_action(&req, "restore")?;
     let path = snapshot_path(name.as_str());
-    match store.restore_snapshot(name).await? {
+    match store.restore_snapshot(name, &actor.name).await? {
         Some(info) => Ok(json_response(&info)),
         None => Err(ApiError::object_not_found(&path)),
     }

@@ -20,7 +20,7 @@ use crate::domain::run::ResultsPolicy;
 
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::history::{ChangeEvent, RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
@@ -95,17 +95,18 @@ pub trait ObjectStore: Send + Sync + 'static {
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError>;
 
-    /// At most `limit` changes committed after `position` (a history row's sequence number),
-    /// in commit order: each only once every change before it is committed or gone, so that
-    /// a reader that goes on from the last position it saw misses none.
-    async fn changes(&self, position: i64, limit: u32) -> Result<Vec<ChangeEvent>, StoreError>;
+    /// At most `limit` events committed after `position` (a history row's sequence number, or
+    /// a whole-store operation's, from the same sequence), in commit order: each only once
+    /// every event before it is committed or gone, so that a reader that goes on from the
+    /// last position it saw misses none.
+    async fn changes(&self, position: i64, limit: u32) -> Result<Vec<StoreEvent>, StoreError>;
 
     /// How many objects hang from `parent` (or from its `Infra` container), by their
     /// `parent_path` and type, counting at most `cap` objects in all: a tree node's
     /// collections, at a bounded cost.
     async fn child_counts(&self, parent: &str, cap: u32) -> Result<Vec<ChildCount>, StoreError>;
 
-    /// The position of the last committed change; 0 when there is none.
+    /// The position of the last committed event; 0 when there is none.
     async fn last_change(&self) -> Result<i64, StoreError>;
 
     /// The key that this store's list and history cursors are sealed with: kept with the
@@ -167,8 +168,9 @@ pub trait RealizationStore: Send + Sync + 'static {
 /// or after it.
 #[async_trait]
 pub trait StateStore: Send + Sync + 'static {
-    /// Removes every object, revision, run and script; answers how many objects it held.
-    async fn reset(&self) -> Result<u64, StoreError>;
+    /// Removes every object, revision, run and script; answers how many objects it held. The
+    /// events stream tells it as done by `user`.
+    async fn reset(&self, user: &str) -> Result<u64, StoreError>;
 
     /// Saves the whole state as `name`, replacing a snapshot of that name.
     async fn save_snapshot(&self, name: SnapshotName) -> Result<SnapshotInfo, StoreError>;
@@ -177,10 +179,12 @@ pub trait StateStore: Send + Sync + 'static {
 
     async fn snapshot(&self, name: &SnapshotName) -> Result<Option<SnapshotInfo>, StoreError>;
 
-    /// Makes the state the snapshot's; `None` when there is no such snapshot.
+    /// Makes the state the snapshot's; `None` when there is no such snapshot. The events
+    /// stream tells it as done by `user`.
     async fn restore_snapshot(
         &self,
         name: SnapshotName,
+        user: &str,
     ) -> Result<Option<SnapshotInfo>, StoreError>;
 
     async fn delete_snapshot(&self, name: SnapshotName) -> Result<(), StoreError>;
@@ -190,6 +194,7 @@ pub trait StateStore: Send + Sync + 'static {
     async fn export(&self) -> Result<Vec<PolicyObject>, StoreError>;
 
     /// Creates every object of `lines` (made by `user` where a line does not say), or none.
+    /// The events stream tells each object's create, then the import as done by `user`.
     async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError>;
 }
 

@@ -229,20 +229,40 @@ pub(in crate::storage) fn first_referrer(param: impl Fn(u8) -> String) -> String
     )
 }
 
-/// The changes after parameter 1, in sequence order, at most parameter 2 of them (and, with
-/// `bounded`, none after parameter 3): the events stream's rows, through the primary key.
+/// The events after parameter 1 in position order, at most parameter 2 of them (and, with
+/// `bounded`, none after parameter 3): the events stream's rows ([`super::rows::EventRow`]),
+/// the history's and the whole-store operations', each through its primary key.
 pub(in crate::storage) fn changes(param: impl Fn(u8) -> String, bounded: bool) -> String {
-    let bound = match bounded {
-        true => format!("AND seq <= {}", param(3)),
+    let bound = |column: &str| match bounded {
+        true => format!("AND {column} <= {}", param(3)),
         false => String::new(),
     };
     format!(
-        "SELECT seq, path, operation, revision, change_user, change_time
-         FROM policy_object_revisions WHERE seq > {} {bound} ORDER BY seq LIMIT {}",
-        param(1),
-        param(2)
+        "SELECT seq AS position, path, operation, revision, change_user, change_time,
+                NULL AS detail
+         FROM policy_object_revisions WHERE seq > {after} {revisions_bound}
+         UNION ALL
+         SELECT position, NULL, operation, NULL, change_user, change_time, detail
+         FROM store_events WHERE position > {after} {events_bound}
+         ORDER BY position LIMIT {limit}",
+        after = param(1),
+        limit = param(2),
+        revisions_bound = bound("seq"),
+        events_bound = bound("position"),
     )
 }
+
+/// The position of the last event (0 when there is none): where a stream that starts from
+/// now goes on from.
+pub(in crate::storage) const LAST_EVENT: &str = "SELECT coalesce(max(position), 0) FROM (
+         SELECT max(seq) AS position FROM policy_object_revisions
+         UNION ALL SELECT max(position) FROM store_events) AS positions";
+
+/// Keeps the newest thousand rows of `store_events`: enough for any reader that goes on
+/// from a position (what is older went with the history that a reset removed).
+pub(in crate::storage) const PRUNE_WHOLE_EVENTS: &str =
+    "DELETE FROM store_events WHERE position < (
+         SELECT position FROM store_events ORDER BY position DESC LIMIT 1 OFFSET 999)";
 
 /// How many objects hang from parameter 1 (or from its `Infra` container, a project's
 /// `/infra`), by where and of which type, counting at most parameter 2 of them: a tree

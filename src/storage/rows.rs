@@ -8,7 +8,9 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::domain::generic::CatalogConfig;
-use crate::domain::history::{ChangeEvent, RevisionRecord};
+use crate::domain::history::{
+    ChangeEvent, RevisionRecord, StoreEvent, WholeOperation, WholeStoreEvent,
+};
 use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::results::{Observation, RunResult, Script, TraceflowStatus};
 use crate::domain::run::{Outcome, Run, StartedRun};
@@ -172,29 +174,44 @@ pub(in crate::storage) fn script_from_row(id: &str, json: &str) -> Result<Script
         .map_err(|err| StoreError::Internal(format!("stored script of {id:?}: {err}")))
 }
 
-/// A history row as the events stream reads it (`queries::changes`).
+/// A row of the events stream (`queries::changes`): a history row, or a row of
+/// `store_events` (no path or revision; the operation's answer in `detail`).
 #[derive(FromRow)]
-pub(in crate::storage) struct ChangeRow {
-    seq: i64,
-    path: String,
+pub(in crate::storage) struct EventRow {
+    position: i64,
+    path: Option<String>,
     operation: String,
-    revision: i64,
+    revision: Option<i64>,
     change_user: String,
     change_time: i64,
+    detail: Option<String>,
 }
 
-impl ChangeRow {
-    pub(in crate::storage) fn into_event(self) -> Result<ChangeEvent, StoreError> {
-        let operation = Operation::parse(&self.operation).ok_or_else(|| {
-            StoreError::Internal(format!("history row {}: unknown operation", self.seq))
-        })?;
-        Ok(ChangeEvent {
-            position: self.seq,
-            path: self.path,
+impl EventRow {
+    pub(in crate::storage) fn into_event(self) -> Result<StoreEvent, StoreError> {
+        let corrupt = |what: &str| StoreError::Internal(format!("event {}: {what}", self.position));
+        if let (Some(path), Some(revision)) = (self.path, self.revision) {
+            let operation =
+                Operation::parse(&self.operation).ok_or_else(|| corrupt("unknown operation"))?;
+            return Ok(StoreEvent::Change(ChangeEvent {
+                position: self.position,
+                path,
+                operation,
+                revision,
+                user: self.change_user,
+                time: self.change_time,
+            }));
+        }
+        let operation =
+            WholeOperation::parse(&self.operation).ok_or_else(|| corrupt("unknown operation"))?;
+        let detail = serde_json::from_str(self.detail.as_deref().unwrap_or("{}"))
+            .map_err(|_| corrupt("its detail is not a JSON object"))?;
+        Ok(StoreEvent::Whole(WholeStoreEvent {
+            position: self.position,
             operation,
-            revision: self.revision,
             user: self.change_user,
             time: self.change_time,
-        })
+            detail,
+        }))
     }
 }

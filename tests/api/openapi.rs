@@ -177,7 +177,10 @@ fn schemathesis_holds_the_nsx_api_to_its_document() {
 
 /// Every operation of the extension API but the creation of fault rules (a generated rule
 /// injects errors into the requests that follow, by design, and the run would report the
-/// very 5xx it asked for) and the events stream (it never ends; `events.rs` tests it).
+/// very 5xx it asked for) and the events stream, which a second run drives alone: each of
+/// its answers is read up to schemathesis's twenty events or its request time-out, so it
+/// would take the first run's time. The store it reads has an event of every kind (changes,
+/// a restore, an import, a reset), each checked against the document's event schema.
 #[test]
 fn schemathesis_holds_the_store_api_to_its_document() {
     let workspace = Workspace::new();
@@ -189,4 +192,46 @@ fn schemathesis_holds_the_store_api_to_its_document() {
         &["CreateFaultRule", "StreamEvents"],
         &[],
     );
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(an_event_of_every_kind(&server.client));
+    fuzz(
+        &workspace,
+        &server,
+        STORE_DOCUMENT,
+        &[],
+        &[
+            "--include-operation-id",
+            "StreamEvents",
+            "--request-timeout",
+            "2",
+            "--max-examples",
+            "12",
+        ],
+    );
+}
+
+async fn an_event_of_every_kind(client: &Client) {
+    let ok = |reply: crate::support::Reply| assert_eq!(reply.status, 200, "{reply:#?}");
+    ok(client.call("PUT", "/store/v1/snapshots/events", None).await);
+    ok(client
+        .policy("PATCH", "/infra/segments/s1", Some(&serde_json::json!({})))
+        .await);
+    ok(client
+        .call("POST", "/store/v1/snapshots/events?action=restore", None)
+        .await);
+    ok(client
+        .policy("PATCH", "/infra/segments/s2", Some(&serde_json::json!({})))
+        .await);
+    let export = client.export().await;
+    ok(client.call("POST", "/store/v1/reset", None).await);
+    let imported = client
+        .send(
+            client
+                .request("POST", "/store/v1/import")
+                .header("content-type", "application/x-ndjson")
+                .body(export),
+        )
+        .await;
+    ok(imported);
 }

@@ -12,6 +12,7 @@ use lru::LruCache;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
 use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Transaction};
 
@@ -23,7 +24,9 @@ use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock, DeterminismSettings, Stream};
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::history::{ChangeEvent, RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::history::{
+    RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent, WholeOperation,
+};
 use crate::domain::list::{ListPosition, ListQuery, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
@@ -35,7 +38,7 @@ use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, ObjectPath, Operation, PolicyObject};
 use crate::storage::queries;
-use crate::storage::rows::{ChangeRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
+use crate::storage::rows::{EventRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use crate::storage::{ChildCount, StoreError, WriteError};
 use crate::telemetry::metrics;
 
@@ -558,7 +561,7 @@ impl Engine {
         &self,
         position: i64,
         limit: u32,
-    ) -> Result<Vec<ChangeEvent>, StoreError> {
+    ) -> Result<Vec<StoreEvent>, StoreError> {
         static CHANGES: LazyLock<String> =
             LazyLock::new(|| queries::changes(|n| format!("${n}"), true));
         const SETTLED_BY: Duration = Duration::from_secs(5);
@@ -595,14 +598,14 @@ impl Engine {
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        let rows: Vec<ChangeRow> = sqlx::query_as(&CHANGES)
+        let rows: Vec<EventRow> = sqlx::query_as(&CHANGES)
             .bind(position)
             .bind(i64::from(limit))
             .bind(horizon)
             .fetch_all(&mut *conn)
             .await
             .classified()?;
-        rows.into_iter().map(ChangeRow::into_event).collect()
+        rows.into_iter().map(EventRow::into_event).collect()
     }
 
     pub(super) async fn child_counts(
@@ -622,7 +625,7 @@ impl Engine {
 
     /// The position of the last committed change.
     pub(super) async fn last_change(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM policy_object_revisions")
+        sqlx::query_scalar(queries::LAST_EVENT)
             .fetch_one(&self.pool)
             .await
             .classified()
@@ -875,9 +878,11 @@ impl Engine {
 
 /// What [`StateStore`](crate::storage::StateStore) asks, on the store's runtime.
 impl Engine {
-    pub(super) async fn reset(&self) -> Result<u64, StoreError> {
+    pub(super) async fn reset(&self, user: &str) -> Result<u64, StoreError> {
         let (_, at, mut tx) = self.begin_write().await?;
         let removed = writes::reset(&mut tx, at.stamp).await?;
+        let answer = json!({ "objects_removed": removed });
+        writes::tell(&mut tx, WholeOperation::Reset, user, at.stamp, &answer).await?;
         self.commit(tx, true).await?;
         Ok(removed)
     }
@@ -919,9 +924,14 @@ impl Engine {
     pub(super) async fn restore_snapshot(
         &self,
         name: SnapshotName,
+        user: &str,
     ) -> Result<Option<SnapshotInfo>, StoreError> {
-        let (_, _, mut tx) = self.begin_write().await?;
+        let (_, at, mut tx) = self.begin_write().await?;
         let restored = writes::restore_snapshot(&mut tx, &name).await?;
+        if let Some(info) = &restored {
+            let answer = serde_json::to_value(info).expect("a snapshot's answer serializes");
+            writes::tell(&mut tx, WholeOperation::Restore, user, at.stamp, &answer).await?;
+        }
         self.commit(tx, restored.is_some()).await?;
         Ok(restored)
     }
@@ -964,6 +974,8 @@ impl Engine {
             at,
         )
         .await?;
+        let answer = json!({ "imported": imported });
+        writes::tell(&mut tx, WholeOperation::Import, user, at.stamp, &answer).await?;
         self.commit(tx, imported > 0).await?;
         Ok(imported)
     }

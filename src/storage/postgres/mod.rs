@@ -50,7 +50,7 @@ use crate::configuration::StorageSettings;
 use crate::determinism::DeterminismSettings;
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::history::{ChangeEvent, RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
@@ -189,7 +189,7 @@ impl ObjectStore for PostgresStore {
             .await
     }
 
-    async fn changes(&self, position: i64, limit: u32) -> Result<Vec<ChangeEvent>, StoreError> {
+    async fn changes(&self, position: i64, limit: u32) -> Result<Vec<StoreEvent>, StoreError> {
         self.run(|engine| async move { engine.changes(position, limit).await })
             .await
     }
@@ -301,8 +301,10 @@ impl RealizationStore for PostgresStore {
 
 #[async_trait]
 impl StateStore for PostgresStore {
-    async fn reset(&self) -> Result<u64, StoreError> {
-        self.run(|engine| async move { engine.reset().await }).await
+    async fn reset(&self, user: &str) -> Result<u64, StoreError> {
+        let user = user.to_owned();
+        self.run(|engine| async move { engine.reset(&user).await })
+            .await
     }
 
     async fn save_snapshot(&self, name: SnapshotName) -> Result<SnapshotInfo, StoreError> {
@@ -324,8 +326,10 @@ impl StateStore for PostgresStore {
     async fn restore_snapshot(
         &self,
         name: SnapshotName,
+        user: &str,
     ) -> Result<Option<SnapshotInfo>, StoreError> {
-        self.run(|engine| async move { engine.restore_snapshot(name).await })
+        let user = user.to_owned();
+        self.run(|engine| async move { engine.restore_snapshot(name, &user).await })
             .await
     }
 

@@ -11,6 +11,7 @@ use sqlx::{FromRow, PgConnection, Row};
 use super::errors::Classified;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
+use crate::domain::history::WholeOperation;
 use crate::domain::relations::{self, Check, Companion};
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, Run, RunStart};
@@ -19,7 +20,9 @@ use crate::domain::write::{self, Stamp};
 use crate::domain::{
     Applied, Change, FieldError, ObjectId, ObjectPath, Operation, PolicyObject, WriteRejection,
 };
-use crate::storage::queries::{self, CLIENT_OBJECTS, SNAPSHOT_TABLES as TABLES};
+use crate::storage::queries::{
+    self, CLIENT_OBJECTS, PRUNE_WHOLE_EVENTS, SNAPSHOT_TABLES as TABLES,
+};
 use crate::storage::rows::{result_columns, script_from_row, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::{StoreError, WriteError};
 
@@ -783,6 +786,35 @@ pub(super) async fn import(
         check_relations(tx, applied).await?;
     }
     Ok(written.len() as u64)
+}
+
+/// Tells the events stream of an operation on the whole store, done by `user` at `time`,
+/// with what it answered: a row of `store_events` at the next number of the history's own
+/// sequence.
+pub(super) async fn tell(
+    tx: &mut PgConnection,
+    operation: WholeOperation,
+    user: &str,
+    time: i64,
+    answer: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO store_events (position, operation, change_user, change_time, detail)
+         VALUES (nextval(pg_get_serial_sequence('policy_object_revisions', 'seq')),
+                 $1, $2, $3, $4)",
+    )
+    .bind(operation.as_str())
+    .bind(user)
+    .bind(time)
+    .bind(answer.to_string())
+    .execute(&mut *tx)
+    .await
+    .classified()?;
+    sqlx::query(PRUNE_WHOLE_EVENTS)
+        .execute(&mut *tx)
+        .await
+        .classified()?;
+    Ok(())
 }
 
 /// The objects clients wrote: every stored object but the store's own defaults.

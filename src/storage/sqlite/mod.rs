@@ -29,14 +29,14 @@ use self::objects::OBJECT_BY_PATH;
 use self::writer::Writer;
 use super::cache::ObjectCache;
 use super::queries;
-use super::rows::{script_from_row, ChangeRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
+use super::rows::{script_from_row, EventRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use super::{
     ChildCount, HealthStore, ObjectStore, RealizationStore, RunStore, StateStore, StoreError,
     WriteError,
 };
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::history::{ChangeEvent, RevisionPosition, RevisionQuery, RevisionRecord};
+use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
 use crate::domain::list::{Collection, ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
@@ -103,18 +103,18 @@ impl ObjectStore for SqliteStore {
         rows.into_iter().map(ObjectRow::into_object).collect()
     }
 
-    async fn changes(&self, position: i64, limit: u32) -> Result<Vec<ChangeEvent>, StoreError> {
+    async fn changes(&self, position: i64, limit: u32) -> Result<Vec<StoreEvent>, StoreError> {
         // The one writer numbers history rows as it commits them: their order is commit order,
         // and a reader sees a batch's rows all at once.
         static CHANGES: LazyLock<String> =
             LazyLock::new(|| queries::changes(|n| format!("?{n}"), false));
-        let rows: Vec<ChangeRow> = sqlx::query_as(&CHANGES)
+        let rows: Vec<EventRow> = sqlx::query_as(&CHANGES)
             .bind(position)
             .bind(i64::from(limit))
             .fetch_all(&self.readers)
             .await
             .classified()?;
-        rows.into_iter().map(ChangeRow::into_event).collect()
+        rows.into_iter().map(EventRow::into_event).collect()
     }
 
     async fn child_counts(&self, parent: &str, cap: u32) -> Result<Vec<ChildCount>, StoreError> {
@@ -129,7 +129,7 @@ impl ObjectStore for SqliteStore {
     }
 
     async fn last_change(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM policy_object_revisions")
+        sqlx::query_scalar(queries::LAST_EVENT)
             .fetch_one(&self.readers)
             .await
             .classified()
@@ -341,8 +341,8 @@ impl RunStore for SqliteStore {
 
 #[async_trait]
 impl StateStore for SqliteStore {
-    async fn reset(&self) -> Result<u64, StoreError> {
-        self.writer()?.reset().await
+    async fn reset(&self, user: &str) -> Result<u64, StoreError> {
+        self.writer()?.reset(user).await
     }
 
     async fn save_snapshot(&self, name: SnapshotName) -> Result<SnapshotInfo, StoreError> {
@@ -371,8 +371,9 @@ impl StateStore for SqliteStore {
     async fn restore_snapshot(
         &self,
         name: SnapshotName,
+        user: &str,
     ) -> Result<Option<SnapshotInfo>, StoreError> {
-        self.writer()?.restore_snapshot(name).await
+        self.writer()?.restore_snapshot(name, user).await
     }
 
     async fn delete_snapshot(&self, name: SnapshotName) -> Result<(), StoreError> {

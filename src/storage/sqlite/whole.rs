@@ -12,11 +12,12 @@ use super::objects::{check_relations, create_companions, fetch, persist, seed_de
 use super::runs;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
+use crate::domain::history::WholeOperation;
 use crate::domain::relations;
 use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, FieldError, Operation, WriteRejection};
-use crate::storage::queries::{CLIENT_OBJECTS, SNAPSHOT_TABLES as TABLES};
+use crate::storage::queries::{CLIENT_OBJECTS, PRUNE_WHOLE_EVENTS, SNAPSHOT_TABLES as TABLES};
 use crate::storage::WriteError;
 
 /// Empties the store's objects, revisions, runs and scripts and writes the defaults anew;
@@ -26,6 +27,42 @@ pub(super) fn reset(conn: &Connection, now: i64) -> rusqlite::Result<u64> {
     clear(conn)?;
     seed_defaults(conn, now)?;
     Ok(removed)
+}
+
+/// Tells the events stream of an operation on the whole store, done by `user` at `time`,
+/// with what it answered: a row of `store_events` at the next position of the history's
+/// sequence, which the history's next row then follows (AUTOINCREMENT numbers a row after
+/// the larger of `sqlite_sequence`'s number and the table's largest).
+pub(super) fn tell(
+    conn: &Connection,
+    operation: WholeOperation,
+    user: &str,
+    time: i64,
+    answer: &serde_json::Value,
+) -> rusqlite::Result<()> {
+    let position: i64 = conn.query_row(
+        "SELECT 1 + max(
+             coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'policy_object_revisions'), 0),
+             coalesce((SELECT max(position) FROM store_events), 0))",
+        [],
+        |row| row.get(0),
+    )?;
+    conn.execute(
+        "INSERT INTO store_events (position, operation, change_user, change_time, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![position, operation.as_str(), user, time, answer.to_string()],
+    )?;
+    let moved = conn.execute(
+        "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'policy_object_revisions'",
+        [position],
+    )?;
+    if moved == 0 {
+        conn.execute(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES ('policy_object_revisions', ?1)",
+            [position],
+        )?;
+    }
+    conn.execute(PRUNE_WHOLE_EVENTS, []).map(|_| ())
 }
 
 /// Whether the mark `name` of one-off work owed at the next start is in `store_pending`.

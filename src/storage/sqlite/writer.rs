@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
+use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer::WalPace;
@@ -31,6 +32,7 @@ use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
+use crate::domain::history::WholeOperation;
 use crate::domain::realization::RealizationScript;
 use crate::domain::results::Script;
 use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
@@ -99,12 +101,15 @@ enum Task {
     /// readiness probe.
     Probe,
     /// Removes every object, revision, run and script.
-    Reset,
+    Reset {
+        user: String,
+    },
     SaveSnapshot {
         name: SnapshotName,
     },
     RestoreSnapshot {
         name: SnapshotName,
+        user: String,
     },
     DeleteSnapshot {
         name: SnapshotName,
@@ -135,7 +140,7 @@ impl Task {
     fn is_whole_store(&self) -> bool {
         matches!(
             self,
-            Task::Reset
+            Task::Reset { .. }
                 | Task::SaveSnapshot { .. }
                 | Task::RestoreSnapshot { .. }
                 | Task::Import { .. }
@@ -299,8 +304,13 @@ impl Writer {
     }
 
     /// Empties the store; answers how many objects it held.
-    pub async fn reset(&self) -> Result<u64, StoreError> {
-        match self.submit(Task::Reset).await.map_err(store_error)? {
+    pub async fn reset(&self, user: &str) -> Result<u64, StoreError> {
+        let user = user.to_owned();
+        match self
+            .submit(Task::Reset { user })
+            .await
+            .map_err(store_error)?
+        {
             Done::Reset { removed } => Ok(removed),
             _ => unreachable!("a reset answers what it removed"),
         }
@@ -320,9 +330,11 @@ impl Writer {
     pub async fn restore_snapshot(
         &self,
         name: SnapshotName,
+        user: &str,
     ) -> Result<Option<SnapshotInfo>, StoreError> {
+        let user = user.to_owned();
         match self
-            .submit(Task::RestoreSnapshot { name })
+            .submit(Task::RestoreSnapshot { name, user })
             .await
             .map_err(store_error)?
         {
@@ -700,17 +712,23 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             .classified()?;
             Done::Scripted
         }
-        Task::Reset => {
+        Task::Reset { user } => {
             let removed = whole::reset(conn, now).classified()?;
             counts::recount(conn).classified()?;
+            let answer = json!({ "objects_removed": removed });
+            whole::tell(conn, WholeOperation::Reset, &user, now, &answer).classified()?;
             Done::Reset { removed }
         }
         Task::SaveSnapshot { name } => {
             Done::Snapshot(Some(whole::save(conn, &name, now).classified()?))
         }
-        Task::RestoreSnapshot { name } => {
+        Task::RestoreSnapshot { name, user } => {
             let restored = whole::restore(conn, &name).classified()?;
             counts::recount(conn).classified()?;
+            if let Some(info) = &restored {
+                let answer = serde_json::to_value(info).expect("a snapshot's answer serializes");
+                whole::tell(conn, WholeOperation::Restore, &user, now, &answer).classified()?;
+            }
             Done::Restored(restored)
         }
         Task::DeleteSnapshot { name } => {
@@ -721,6 +739,8 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             let imported =
                 whole::import(conn, lines, &user, (&results, &mut context.unique_ids), at)?;
             counts::recount(conn).classified()?;
+            let answer = json!({ "imported": imported });
+            whole::tell(conn, WholeOperation::Import, &user, now, &answer).classified()?;
             Done::Imported(imported)
         }
         Task::Probe => Done::Probed,
