@@ -56,16 +56,16 @@ impl Events {
         }
     }
 
-    /// The next `count` change events' data, each checked against its id.
-    pub(crate) async fn changes(&mut self, count: usize, within: Duration) -> Vec<Value> {
+    /// The next `count` events, each its name and its data, checked against its id.
+    pub(crate) async fn events(&mut self, count: usize, within: Duration) -> Vec<(String, Value)> {
         let deadline = Instant::now() + within;
-        let mut changes = Vec::new();
-        while changes.len() < count {
+        let mut events = Vec::new();
+        while events.len() < count {
             let left = deadline
                 .checked_duration_since(Instant::now())
-                .unwrap_or_else(|| panic!("{} of {count} events came", changes.len()));
+                .unwrap_or_else(|| panic!("{} of {count} events came", events.len()));
             let Some(block) = self.block(left).await else {
-                panic!("the stream ended after {} of {count} events", changes.len());
+                panic!("the stream ended after {} of {count} events", events.len());
             };
             if block.starts_with(':') {
                 continue; // a comment: the opening, or a keep-alive
@@ -76,9 +76,34 @@ impl Events {
                     .find_map(|line| line.strip_prefix(&format!("{name}: ")))
                     .unwrap_or_else(|| panic!("no {name} in {block:?}"))
             };
-            assert_eq!(field("event"), "change");
             let data: Value = serde_json::from_str(field("data")).unwrap();
             assert_eq!(field("id"), data["position"].to_string(), "{block}");
+            events.push((field("event").to_owned(), data));
+        }
+        events
+    }
+
+    /// The events up to the change of `last`, leaving out those nobody reads any more: the
+    /// defaults' creates by `system` (which follow a reset) and the changes of `forgotten`.
+    async fn up_to(&mut self, last: &str, forgotten: &str) -> Vec<(String, Value)> {
+        let mut told = Vec::new();
+        loop {
+            let (name, data) = self.events(1, Duration::from_secs(10)).await.remove(0);
+            let path = data["path"].as_str().unwrap_or_default().to_owned();
+            if data["user"] != "system" && !path.ends_with(forgotten) {
+                told.push((name, data));
+            }
+            if path.ends_with(last) {
+                return told;
+            }
+        }
+    }
+
+    /// The next `count` change events' data.
+    pub(crate) async fn changes(&mut self, count: usize, within: Duration) -> Vec<Value> {
+        let mut changes = Vec::new();
+        for (name, data) in self.events(count, within).await {
+            assert_eq!(name, "change");
             let mut keys: Vec<&str> = data
                 .as_object()
                 .unwrap()
@@ -247,6 +272,71 @@ async fn a_reader_going_on_from_a_position_misses_none() {
     let deleted = live.changes(1, Duration::from_secs(10)).await;
     assert_eq!(deleted[0]["operation"], "delete");
     assert_eq!(deleted[0]["revision"], 1);
+}
+
+/// A reset, a restore and an import are events of their own, in commit order with the
+/// changes (a reset's before the defaults it writes anew, an import's after its objects'
+/// creates), told to a live reader and to one that goes on from a position alike; the
+/// changes after them come at later positions. A change whose history a restore removed
+/// before the reader read it is not told: the restore is, and says to read the store anew.
+#[tokio::test]
+async fn a_reset_a_restore_and_an_import_are_events_of_their_own() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let ok = |reply: crate::support::Reply| assert_eq!(reply.status, 200, "{reply:#?}");
+    let mut live = Events::open(client, "", None).await;
+    ok(client.put("t1", &minimal()).await);
+    let created = live.changes(1, Duration::from_secs(10)).await;
+    ok(client.call("PUT", "/store/v1/snapshots/one", None).await);
+    ok(client.put("t2", &minimal()).await);
+    ok(client
+        .call("POST", "/store/v1/snapshots/one?action=restore", None)
+        .await);
+    let export = client.export().await;
+    ok(client.call("POST", "/store/v1/reset", None).await);
+    let import = client
+        .request("POST", "/store/v1/import")
+        .header("content-type", "application/x-ndjson")
+        .body(export);
+    ok(client.send(import).await);
+    ok(client.put("t3", &minimal()).await);
+
+    let told = live.up_to("/t3", "/t2").await;
+    live.quiet(Duration::from_millis(300)).await;
+    let names: Vec<&str> = told.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["restore", "reset", "change", "import", "change"]);
+    let positions: Vec<i64> = told
+        .iter()
+        .map(|(_, data)| data["position"].as_i64().unwrap())
+        .collect();
+    assert!(
+        positions.windows(2).all(|pair| pair[0] < pair[1]),
+        "{positions:?}"
+    );
+    let data = |index: usize| {
+        let mut data = told[index].1.clone();
+        let object = data.as_object_mut().unwrap();
+        assert_eq!(object.remove("user"), Some(json!("admin")));
+        assert!(object.remove("time").unwrap().is_i64());
+        object.remove("position");
+        data
+    };
+    let restored = data(0);
+    assert_eq!(restored["operation"], "restore");
+    assert_eq!(restored["name"], "one");
+    assert_eq!(restored["objects"], 1);
+    assert_eq!(data(1), json!({"operation": "reset", "objects_removed": 1}));
+    assert_eq!(told[2].1["path"], "/infra/antrea/traceflows/t1");
+    assert!(positions[0] > created[0]["position"].as_i64().unwrap());
+    assert_eq!(data(3), json!({"operation": "import", "imported": 1}));
+    assert_eq!(told[4].1["path"], "/infra/antrea/traceflows/t3");
+
+    // A reader going on from before them all is told the same, from the store: the history
+    // of t1's first life went with the reset.
+    let before = created[0]["position"].as_i64().unwrap() - 1;
+    let mut resumed = Events::open(client, &format!("?after={before}"), None).await;
+    assert_eq!(resumed.up_to("/t3", "/t2").await, told);
 }
 
 #[tokio::test]

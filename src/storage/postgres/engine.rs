@@ -880,9 +880,7 @@ impl Engine {
 impl Engine {
     pub(super) async fn reset(&self, user: &str) -> Result<u64, StoreError> {
         let (_, at, mut tx) = self.begin_write().await?;
-        let removed = writes::reset(&mut tx, at.stamp).await?;
-        let answer = json!({ "objects_removed": removed });
-        writes::tell(&mut tx, WholeOperation::Reset, user, at.stamp, &answer).await?;
+        let removed = writes::reset(&mut tx, at.stamp, user).await?;
         self.commit(tx, true).await?;
         Ok(removed)
     }

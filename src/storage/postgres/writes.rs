@@ -465,12 +465,15 @@ pub(super) async fn lock_store(tx: &mut PgConnection) -> Result<(), StoreError> 
         .map(|_| ())
 }
 
-/// Empties the store's objects, revisions, runs and scripts and writes the defaults anew;
-/// answers how many objects clients had written. Snapshots and the store's keys stay.
-pub(super) async fn reset(tx: &mut PgConnection, now: i64) -> Result<u64, StoreError> {
+/// Empties the store's objects, revisions, runs and scripts, tells the events stream that
+/// `user` did, and writes the defaults anew; answers how many objects clients had written.
+/// Snapshots and the store's keys stay.
+pub(super) async fn reset(tx: &mut PgConnection, now: i64, user: &str) -> Result<u64, StoreError> {
     lock_store(tx).await?;
     let removed = count_objects(tx).await?;
     clear(tx).await?;
+    let answer = serde_json::json!({ "objects_removed": removed });
+    tell(tx, WholeOperation::Reset, user, now, &answer).await?;
     seed_defaults(tx, now).await?;
     Ok(removed)
 }

@@ -20,11 +20,14 @@ use crate::domain::{Applied, FieldError, Operation, WriteRejection};
 use crate::storage::queries::{CLIENT_OBJECTS, PRUNE_WHOLE_EVENTS, SNAPSHOT_TABLES as TABLES};
 use crate::storage::WriteError;
 
-/// Empties the store's objects, revisions, runs and scripts and writes the defaults anew;
-/// answers how many objects clients had written. Snapshots and the store's keys stay.
-pub(super) fn reset(conn: &Connection, now: i64) -> rusqlite::Result<u64> {
+/// Empties the store's objects, revisions, runs and scripts, tells the events stream that
+/// `user` did, and writes the defaults anew; answers how many objects clients had written.
+/// Snapshots and the store's keys stay.
+pub(super) fn reset(conn: &Connection, now: i64, user: &str) -> rusqlite::Result<u64> {
     let removed = count_objects(conn)?;
     clear(conn)?;
+    let answer = serde_json::json!({ "objects_removed": removed });
+    tell(conn, WholeOperation::Reset, user, now, &answer)?;
     seed_defaults(conn, now)?;
     Ok(removed)
 }

@@ -713,10 +713,8 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             Done::Scripted
         }
         Task::Reset { user } => {
-            let removed = whole::reset(conn, now).classified()?;
+            let removed = whole::reset(conn, now, &user).classified()?;
             counts::recount(conn).classified()?;
-            let answer = json!({ "objects_removed": removed });
-            whole::tell(conn, WholeOperation::Reset, &user, now, &answer).classified()?;
             Done::Reset { removed }
         }
         Task::SaveSnapshot { name } => {
