@@ -19,6 +19,7 @@ use crate::auth::Role;
 use crate::determinism::DeterminismSettings;
 use crate::domain::fault::{FaultRule, FaultSpec};
 use crate::domain::run::{ResultsMode, ResultsPolicy};
+use crate::telemetry::journal::JournalSettings;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 const ENV_PREFIX: &str = "NSX_POLICY_STORE__";
@@ -35,6 +36,7 @@ pub struct Settings {
     pub traceflow: TraceflowSettings,
     pub nsx: NsxSettings,
     pub determinism: DeterminismSettings,
+    pub journal: JournalSettings,
     /// `[[faults]]`: rules in force from the start, in the shape `POST /store/v1/faults`
     /// takes. Read through [`Settings::fault_rules`].
     #[serde(default)]

@@ -18,6 +18,7 @@ use crate::http::faults::{inject, remember_socket, Faults};
 use crate::http::probes::NodeInfo;
 use crate::http::{self, extractors::BodyLimits};
 use crate::storage::{self, Store};
+use crate::telemetry::journal::Journal;
 use crate::telemetry::metrics;
 use crate::tls;
 
@@ -125,8 +126,9 @@ impl Application {
             settings.determinism.rng(Stream::Faults),
         ));
         let determinism = web::Data::new(settings.determinism.clone());
+        let journal = web::Data::new(Journal::new(settings.journal.clone()));
         let (stop_streams, stopping) = tokio::sync::watch::channel(false);
-        let stopping = web::Data::new(http::events::Stopping(stopping));
+        let stopping = web::Data::new(http::sse::Stopping(stopping));
         let request_timeout = Duration::from_millis(settings.server.request_timeout_ms);
         let body_limits = BodyLimits {
             max_bytes: settings.server.body_limit,
@@ -135,12 +137,13 @@ impl Application {
         };
         let server = HttpServer::new(move || {
             // The story of a request, innermost first: fault rules (they match the user, so
-            // they run after authentication), authentication, the ApiError catch-all, and
-            // the request's id, span, log line and metrics.
+            // they run after authentication), authentication, the ApiError catch-all, the
+            // request journal, and the request's id, span, log line and metrics.
             App::new()
                 .wrap(from_fn(inject))
                 .wrap(from_fn(authenticate))
                 .wrap(ErrorHandlers::new().default_handler(http::ensure_api_error))
+                .wrap(from_fn(http::journal::record))
                 .wrap(from_fn(http::observe::observe))
                 .app_data(data.clone())
                 .app_data(authenticator.clone())
@@ -149,6 +152,7 @@ impl Application {
                 .app_data(faults.clone())
                 .app_data(stopping.clone())
                 .app_data(determinism.clone())
+                .app_data(journal.clone())
                 .app_data(body_limits)
                 .configure(http::routes)
         })

@@ -258,6 +258,11 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// The `error_code` of an error answer, in the response's extensions: what the request
+/// journal says of it.
+#[derive(Debug, Clone, Copy)]
+pub struct AnsweredErrorCode(pub u32);
+
 #[derive(Serialize)]
 struct Body<'a> {
     #[serde(rename = "httpStatus")]
@@ -285,12 +290,16 @@ impl ResponseError for ApiError {
             // The rest of a late body may never come: do not wait for it.
             response.force_close();
         }
-        response.json(Body {
+        let mut response = response.json(Body {
             http_status,
             error_code: self.error_code,
             module_name: &self.module_name,
             error_message: &self.message,
-        })
+        });
+        response
+            .extensions_mut()
+            .insert(AnsweredErrorCode(self.error_code));
+        response
     }
 }
 

@@ -26,8 +26,8 @@ use crate::auth::Actor;
 use crate::domain::fault::{FaultRule, FaultSpec, Request, When};
 use crate::telemetry::metrics;
 
-/// Where the rules are managed; requests to it and below (and to the events stream, which
-/// a harness must be able to trust) never match a rule, so that a
+/// Where the rules are managed; requests to it and below (and to the events stream and the
+/// request journal, which a harness must be able to trust) never match a rule, so that a
 /// harness can always clear them.
 pub const FAULTS_PATH: &str = "/store/v1/faults";
 
@@ -176,6 +176,15 @@ impl Faults {
     }
 }
 
+/// The rule that shaped a request's answer, in its extensions: what the request journal
+/// says of it.
+#[derive(Debug, Clone)]
+pub struct FaultApplied {
+    pub rule: String,
+    /// Whether the rule closed the connection instead of answering.
+    pub dropped: bool,
+}
+
 /// The socket of a request's connection, kept at connect so that a rule can drop it.
 #[derive(Clone, Copy)]
 pub struct ConnectionSocket(RawFd);
@@ -197,7 +206,14 @@ pub async fn inject<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if req.path().starts_with(FAULTS_PATH) || req.path().starts_with(super::events::EVENTS_PATH) {
+    if [
+        FAULTS_PATH,
+        super::events::EVENTS_PATH,
+        super::journal::REQUESTS_PATH,
+    ]
+    .iter()
+    .any(|exempt| req.path().starts_with(exempt))
+    {
         return next
             .call(req)
             .await
@@ -237,6 +253,10 @@ pub async fn inject<B: MessageBody + 'static>(
         "injecting a fault"
     );
     metrics::fault_injected(&injection.rule);
+    req.extensions_mut().insert(FaultApplied {
+        rule: injection.rule.clone(),
+        dropped: injection.drop_connection,
+    });
     let socket = req.conn_data::<ConnectionSocket>().copied();
     let answer = |req: actix_web::HttpRequest, injection: Injection| {
         if injection.drop_connection {

@@ -10,6 +10,7 @@ pub mod health;
 mod hierarchy;
 mod history;
 pub mod inspector;
+pub mod journal;
 mod objects;
 pub mod observe;
 pub mod openapi;
@@ -22,6 +23,7 @@ mod responses;
 mod results;
 mod search;
 pub mod spec;
+pub mod sse;
 mod state;
 mod traceflows;
 

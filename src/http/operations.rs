@@ -6,8 +6,8 @@ use actix_web::http::Method;
 use actix_web::{web, Handler, Responder, Route};
 
 use super::{
-    auth, events, faults, hierarchy, history, inspector, probes, realization, results, search,
-    spec, state, traceflows,
+    auth, events, faults, hierarchy, history, inspector, journal, probes, realization, results,
+    search, spec, state, traceflows,
 };
 use super::{NODE_PATH, NODE_VERSION_PATH, NSX_HEALTH_PATH, POLICY_API, STORE_API};
 use crate::domain::object::COLLECTION_PATH;
@@ -112,6 +112,71 @@ const CURSOR: Param = Param {
     schema: r#"{"type": "string"}"#,
     description: "Opaque; from the previous page's answer.",
 };
+/// The request journal's filters.
+const JOURNAL_FILTERS: [Param; 5] = [
+    Param {
+        name: "path",
+        required: false,
+        schema: r#"{"type": "string"}"#,
+        description: "A glob on the path: `*` any characters but `/`, `**` any characters.",
+    },
+    Param {
+        name: "method",
+        required: false,
+        schema: r#"{"type": "string"}"#,
+        description: "GET, PUT, ... (any case).",
+    },
+    Param {
+        name: "status",
+        required: false,
+        schema: r#"{"type": "string", "pattern": "^([1-5][0-9][0-9]|[1-5]xx)$"}"#,
+        description: "A status (404) or a class of them (4xx).",
+    },
+    Param {
+        name: "user",
+        required: false,
+        schema: r#"{"type": "string"}"#,
+        description: "The authenticated user.",
+    },
+    Param {
+        name: "since",
+        required: false,
+        schema: r#"{"type": "string"}"#,
+        description: "Arrived at or after: epoch milliseconds, or an RFC 3339 time.",
+    },
+];
+const JOURNAL_FILTERS_AND_PAGES: [Param; 7] = [
+    JOURNAL_FILTERS[0],
+    JOURNAL_FILTERS[1],
+    JOURNAL_FILTERS[2],
+    JOURNAL_FILTERS[3],
+    JOURNAL_FILTERS[4],
+    Param {
+        name: "page_size",
+        required: false,
+        schema: r#"{"type": "integer", "minimum": 0, "maximum": 1000, "default": 100}"#,
+        description: "Requests per page.",
+    },
+    Param {
+        name: "cursor",
+        required: false,
+        schema: r#"{"type": "string", "pattern": "^[0-9]+$"}"#,
+        description: "From the previous page's answer: the id its next page starts at.",
+    },
+];
+const JOURNAL_STREAM: [Param; 6] = [
+    JOURNAL_FILTERS[0],
+    JOURNAL_FILTERS[1],
+    JOURNAL_FILTERS[2],
+    JOURNAL_FILTERS[3],
+    JOURNAL_FILTERS[4],
+    Param {
+        name: "after",
+        required: false,
+        schema: r#"{"type": "integer", "minimum": 0}"#,
+        description: "The entry to go on after (an event's id); 0: from the oldest kept.",
+    },
+];
 const ENFORCEMENT_POINT: Param = Param {
     name: "enforcement_point_path",
     required: false,
@@ -732,6 +797,56 @@ pub fn operations() -> Vec<Operation> {
                 errors: &[400],
             },
             events::events,
+        ),
+        operation(
+            Method::GET,
+            journal::REQUESTS_PATH,
+            Store,
+            Doc {
+                operation_id: "ListRequests",
+                summary: "The request journal: the last requests the API answered (time, \
+                          method, path and query, user, request id, status, error_code, \
+                          duration, fault rule; the bodies, when kept, for enterprise_admin \
+                          only), newest first, filtered and paged.",
+                access: Read,
+                query: &JOURNAL_FILTERS_AND_PAGES,
+                body: None,
+                answer: Some(Json("RequestEntryListResult")),
+                errors: &[400],
+            },
+            journal::list,
+        ),
+        operation(
+            Method::DELETE,
+            journal::REQUESTS_PATH,
+            Store,
+            Doc {
+                operation_id: "ClearRequests",
+                summary: "Forgets every request of the journal (ids go on).",
+                access: Crud,
+                query: &[],
+                body: None,
+                answer: None,
+                errors: &[],
+            },
+            journal::clear,
+        ),
+        operation(
+            Method::GET,
+            journal::REQUESTS_STREAM_PATH,
+            Store,
+            Doc {
+                operation_id: "StreamRequests",
+                summary: "Server-Sent Events: each request the filters keep, as the journal \
+                          keeps it, after `after` or Last-Event-ID; from now on without \
+                          either.",
+                access: Read,
+                query: &JOURNAL_STREAM,
+                body: None,
+                answer: Some(EventStream("RequestEvent")),
+                errors: &[400],
+            },
+            journal::stream,
         ),
         operation(
             Method::PUT,

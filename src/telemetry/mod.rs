@@ -1,7 +1,8 @@
-//! Telemetry: the log (`tracing` events to standard error, as text or JSON lines) and the
-//! Prometheus metrics ([`metrics`]). Standard output is kept for the start-up lines that
+//! Telemetry: the log (`tracing` events to standard error, as text or JSON lines), the
+//! Prometheus metrics ([`metrics`]) and the request journal ([`journal`]). Standard output is kept for the start-up lines that
 //! harnesses read.
 
+pub mod journal;
 pub mod metrics;
 
 use std::io::IsTerminal;

@@ -16,6 +16,7 @@ mod faults;
 mod hierarchy;
 mod history;
 mod hostile;
+mod journal;
 mod list;
 mod objects;
 mod openapi;

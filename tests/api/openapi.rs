@@ -177,9 +177,9 @@ fn schemathesis_holds_the_nsx_api_to_its_document() {
 
 /// Every operation of the extension API but the creation of fault rules (a generated rule
 /// injects errors into the requests that follow, by design, and the run would report the
-/// very 5xx it asked for) and the events stream, which a second run drives alone: each of
-/// its answers is read up to schemathesis's twenty events or its request time-out, so it
-/// would take the first run's time. The store it reads has an event of every kind (changes,
+/// very 5xx it asked for) and the two event streams, which a second run drives alone: each
+/// of their answers is read up to schemathesis's twenty events or its request time-out, so
+/// they would take the first run's time. The store it reads has an event of every kind (changes,
 /// a restore, an import, a reset), each checked against the document's event schema.
 #[test]
 fn schemathesis_holds_the_store_api_to_its_document() {
@@ -189,7 +189,7 @@ fn schemathesis_holds_the_store_api_to_its_document() {
         &workspace,
         &server,
         STORE_DOCUMENT,
-        &["CreateFaultRule", "StreamEvents"],
+        &["CreateFaultRule", "StreamEvents", "StreamRequests"],
         &[],
     );
     tokio::runtime::Runtime::new()
@@ -203,6 +203,8 @@ fn schemathesis_holds_the_store_api_to_its_document() {
         &[
             "--include-operation-id",
             "StreamEvents",
+            "--include-operation-id",
+            "StreamRequests",
             "--request-timeout",
             "2",
             "--max-examples",

@@ -1,0 +1,266 @@
+//! The request journal over HTTP (the README's "Request journal"): the middleware that keeps
+//! each answered request in [`Journal`], and `/store/v1/requests`, which pages it, streams it
+//! and clears it. Readers with the `read` permission see every entry; only an
+//! `enterprise_admin` sees the bodies, when the journal keeps them.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use futures_util::Stream;
+use serde::Serialize;
+
+use super::auth::{Reader, Writer};
+use super::error::AnsweredErrorCode;
+use super::events::resume_from;
+use super::faults::FaultApplied;
+use super::observe::RequestId;
+use super::pages::query_pairs;
+use super::responses::{empty_response, json_response};
+use super::sse::{self, Event, Feed, Stopping};
+use super::ApiError;
+use crate::auth::{Actor, Role};
+use crate::domain::paging::Params;
+use crate::telemetry::journal::{
+    cursor, page_size, redact_pairs, BodyView, Captured, Entry, Filter, Journal, MAX_PAGE_SIZE,
+};
+
+pub const REQUESTS_PATH: &str = "/store/v1/requests";
+pub const REQUESTS_STREAM_PATH: &str = "/store/v1/requests/stream";
+
+/// Requests the journal does not keep: its own (reading it would fill it), and the page's
+/// static files.
+fn is_kept(path: &str) -> bool {
+    !path.starts_with(REQUESTS_PATH) && !path.starts_with(super::inspector::UI_PATH)
+}
+
+/// Middleware, just inside the outermost one (which gave the request its id): keeps the
+/// request in the journal once it is answered, with its bodies when the journal keeps them.
+pub async fn record<B: MessageBody + 'static>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let journal = req
+        .app_data::<web::Data<Journal>>()
+        .filter(|journal| journal.is_on() && is_kept(req.path()))
+        .cloned();
+    let Some(journal) = journal else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let started = Instant::now();
+    let arrived = chrono::Utc::now().timestamp_millis();
+    let limit = journal.body_limit();
+    let request_body = limit.map(|limit| tap_request(&mut req, limit));
+    let res = next.call(req).await?;
+    let duration = started.elapsed();
+    let mut entry = entry(&res, arrived, duration);
+    let res = match limit {
+        Some(limit) => {
+            let (res, answer) = tap_answer(res, limit);
+            entry.response_body = answer;
+            entry.request_body = request_body.and_then(|(captured, content_type)| {
+                let captured = captured.lock().expect("journal capture lock");
+                BodyView::of(&captured.bytes, captured.size, content_type)
+            });
+            res
+        }
+        None => res.map_into_left_body(),
+    };
+    journal.record(entry);
+    Ok(res)
+}
+
+/// The entry for an answered request, without bodies.
+fn entry<B>(res: &ServiceResponse<B>, arrived: i64, duration: Duration) -> Entry {
+    let request = res.request();
+    let extensions = request.extensions();
+    let fault = extensions.get::<FaultApplied>();
+    let query = request.query_string();
+    Entry {
+        id: 0,
+        time: arrived,
+        method: request.method().as_str().to_owned(),
+        path: request.path().to_owned(),
+        query: (!query.is_empty()).then(|| redact_pairs(query)),
+        user: extensions.get::<Actor>().map(|actor| actor.name.clone()),
+        request_id: extensions
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        status: res.status().as_u16(),
+        error_code: res
+            .response()
+            .extensions()
+            .get::<AnsweredErrorCode>()
+            .map(|code| code.0),
+        duration_ms: duration.as_micros() as f64 / 1000.0,
+        fault_rule: fault.map(|fault| fault.rule.clone()),
+        connection_dropped: fault.is_some_and(|fault| fault.dropped),
+        request_body: None,
+        response_body: None,
+    }
+}
+
+type Shared = Arc<Mutex<Captured>>;
+
+/// Copies what of the request's body passes, up to `limit` bytes, as the handler reads it:
+/// the body is read once, by the handler, with its own limits and time-outs.
+fn tap_request(req: &mut ServiceRequest, limit: usize) -> (Shared, Option<String>) {
+    let captured = Shared::default();
+    let tee = Tee {
+        inner: req.take_payload(),
+        captured: Arc::clone(&captured),
+        limit,
+    };
+    req.set_payload(Payload::from(
+        Box::pin(tee) as Pin<Box<dyn Stream<Item = _>>>
+    ));
+    (captured, content_type(req.headers()))
+}
+
+fn content_type(headers: &header::HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The answer's body as kept, when it is whole in memory (every answer but the streams').
+fn tap_answer<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+    limit: usize,
+) -> (ServiceResponse<EitherBody<B>>, Option<BodyView>) {
+    let content_type = content_type(res.headers());
+    let mut kept = None;
+    let res = res.map_body(|_, body| match body.try_into_bytes() {
+        Ok(bytes) => {
+            let shown = &bytes[..bytes.len().min(limit)];
+            kept = BodyView::of(shown, bytes.len(), content_type);
+            EitherBody::right(BoxBody::new(bytes))
+        }
+        Err(body) => EitherBody::left(body),
+    });
+    (res, kept)
+}
+
+/// A request body that copies what passes through it.
+struct Tee {
+    inner: Payload,
+    captured: Shared,
+    limit: usize,
+}
+
+impl Stream for Tee {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = Pin::new(&mut self.inner).poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &polled {
+            let limit = self.limit;
+            self.captured
+                .lock()
+                .expect("journal capture lock")
+                .take(chunk, limit);
+        }
+        polled
+    }
+}
+
+/// What the reader may see of an entry: the bodies are an `enterprise_admin`'s.
+fn shown(entry: &Entry, reader: &Actor) -> Entry {
+    match reader.role {
+        Role::EnterpriseAdmin => entry.clone(),
+        Role::Auditor => entry.without_bodies(),
+    }
+}
+
+/// `GET /store/v1/requests`: the entries the filters keep, newest first, a page at a time.
+pub async fn list(
+    Reader(reader): Reader,
+    journal: web::Data<Journal>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    #[derive(Serialize)]
+    struct Requests {
+        results: Vec<Entry>,
+        result_count: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cursor: Option<String>,
+    }
+    let pairs = query_pairs(&req)?;
+    let params = Params::new(&pairs);
+    let filter = Filter::parse(&params)?;
+    let page = journal.page(&filter, cursor(&params)?, page_size(&params)?);
+    Ok(json_response(&Requests {
+        results: page.results.iter().map(|e| shown(e, &reader)).collect(),
+        result_count: page.result_count,
+        cursor: page.cursor.map(|id| id.to_string()),
+    }))
+}
+
+/// `GET /store/v1/requests/stream[?after=N]` (or `Last-Event-ID: N`): each entry the filters
+/// keep as it is answered, as a `request` event; from after entry `N`, or from now on.
+pub async fn stream(
+    Reader(reader): Reader,
+    journal: web::Data<Journal>,
+    stopping: web::Data<Stopping>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&req)?;
+    let filter = Filter::parse(&Params::new(&pairs))?;
+    let start = resume_from(&req)?.unwrap_or_else(|| journal.last_id());
+    let feed = Requests {
+        latest: journal.subscribe(),
+        journal: journal.into_inner(),
+        filter,
+        reader,
+    };
+    let opening = format!("requests after {start}");
+    Ok(sse::response(feed, start, opening, &stopping))
+}
+
+/// The journal's entries, as they are kept.
+struct Requests {
+    journal: Arc<Journal>,
+    latest: tokio::sync::watch::Receiver<u64>,
+    filter: Filter,
+    reader: Actor,
+}
+
+#[async_trait::async_trait]
+impl Feed for Requests {
+    async fn read(&mut self, after: u64) -> Vec<Event> {
+        self.latest.mark_unchanged();
+        self.journal
+            .after(&self.filter, after, MAX_PAGE_SIZE)
+            .iter()
+            .map(|entry| Event {
+                id: entry.id,
+                name: "request",
+                data: serde_json::to_string(&shown(entry, &self.reader))
+                    .expect("an entry serializes"),
+            })
+            .collect()
+    }
+
+    async fn wait(&mut self, idle: Duration) {
+        let _ = tokio::time::timeout(idle, self.latest.changed()).await;
+    }
+}
+
+/// `DELETE /store/v1/requests`: forgets every entry (ids go on).
+pub async fn clear(_: Writer, journal: web::Data<Journal>) -> HttpResponse {
+    journal.clear();
+    empty_response()
+}
