@@ -169,6 +169,7 @@ mod tests {
     #[test]
     fn help_states_the_real_defaults() {
         let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("every Policy type"), "{help}");
         let defaults = Settings::load(&Overrides::default()).unwrap();
         for default in [
             defaults.server.listen.clone(),

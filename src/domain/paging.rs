@@ -36,8 +36,13 @@ impl<'a> Params<'a> {
 
     /// `page_size`: 0 to [`MAX_PAGE_SIZE`], default [`MAX_PAGE_SIZE`].
     pub fn page_size(&self) -> Result<u32, FieldError> {
+        self.page_size_or(MAX_PAGE_SIZE)
+    }
+
+    /// `page_size`: 0 to [`MAX_PAGE_SIZE`], default `default`.
+    pub fn page_size_or(&self, default: u32) -> Result<u32, FieldError> {
         match self.get("page_size") {
-            None => Ok(MAX_PAGE_SIZE),
+            None => Ok(default),
             Some(text) => text
                 .parse::<u32>()
                 .ok()

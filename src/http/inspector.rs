@@ -3,9 +3,10 @@
 //! controls. The page is static (compiled in from `ui/`); everything it shows or changes
 //! goes through the API, with the user's own session, as any client's requests do. The few
 //! reads it needs that no other API had are here: who the user is, a tree node's
-//! collections, and the deterministic mode's settings.
+//! collections, which objects have anything below them, and the deterministic mode's
+//! settings.
 
-use actix_web::http::header;
+use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::json;
@@ -46,6 +47,28 @@ const ASSETS: &[(&str, &str, &str)] = &[
 
 /// The most children a tree node's counts read: past it, a count says "at least".
 const COUNT_CAP: u32 = 100_000;
+
+/// Where a browser that opens the server's address (`/`, asking for a page) or the page
+/// without its slash (`/store/ui`) is sent: to the page and its login form, as NSX Manager
+/// sends a browser to its own. An API client's `GET /` (no `text/html` in `Accept`) is
+/// answered as any unknown path.
+pub fn landing(req: &HttpRequest) -> Option<HttpResponse> {
+    let wants_page = || {
+        req.headers()
+            .get(header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    };
+    let landing = match req.path() {
+        "/" => wants_page(),
+        path => path == UI_PATH.trim_end_matches('/'),
+    };
+    (landing && matches!(*req.method(), Method::GET | Method::HEAD)).then(|| {
+        HttpResponse::Found()
+            .insert_header((header::LOCATION, UI_PATH))
+            .finish()
+    })
+}
 
 /// `GET /store/ui/` and its files.
 pub async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -119,6 +142,34 @@ pub async fn tree(_: Reader, store: Store, req: HttpRequest) -> Result<HttpRespo
         "collections": collections,
         "at_least": counted >= i64::from(COUNT_CAP),
     })))
+}
+
+/// The most paths one question of [`branches`] names: a page of a collection, and more.
+const BRANCHES_CAP: usize = 200;
+
+/// `GET /store/v1/tree/branches?path=P&path=Q...`: which of the objects at these paths have
+/// anything below them (in the order asked), so that the tree offers to open those alone.
+pub async fn branches(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&req)?;
+    let paths: Vec<&str> = pairs
+        .iter()
+        .filter(|(name, _)| name == "path")
+        .map(|(_, path)| path.as_str())
+        .collect();
+    if paths.len() > BRANCHES_CAP {
+        let message = format!("names at most {BRANCHES_CAP} paths");
+        return Err(FieldError::new("path", message).into());
+    }
+    let mut branches = Vec::new();
+    for path in paths {
+        if ObjectPath::from_stored(path).is_err() {
+            return Err(FieldError::new("path", format!("{path:?} is not a policy path")).into());
+        }
+        if !store.child_counts(path, 1).await?.is_empty() {
+            branches.push(path);
+        }
+    }
+    Ok(json_response(&json!({ "branches": branches })))
 }
 
 /// `GET /store/v1/determinism`: the deterministic mode's settings, as configured.

@@ -30,7 +30,7 @@ use super::ApiError;
 use crate::auth::{Actor, Role};
 use crate::domain::paging::Params;
 use crate::telemetry::journal::{
-    cursor, page_size, redact_pairs, BodyView, Captured, Entry, Filter, Journal, MAX_PAGE_SIZE,
+    cursor, page_size, redact_pairs, BodyView, Captured, Entry, Filter, Journal, BATCH,
 };
 
 pub const REQUESTS_PATH: &str = "/store/v1/requests";
@@ -243,7 +243,7 @@ impl Feed for Requests {
     async fn read(&mut self, after: u64) -> Vec<Event> {
         self.latest.mark_unchanged();
         self.journal
-            .after(&self.filter, after, MAX_PAGE_SIZE)
+            .after(&self.filter, after, BATCH)
             .iter()
             .map(|entry| Event {
                 id: entry.id,

@@ -297,6 +297,7 @@ const SCHEMA_NAMES: &[&str] = &[
     "RequestBody",
     "WhoAmI",
     "TreeNode",
+    "TreeBranches",
     "DeterminismState",
     "EarlierRun",
     "EarlierRunList",
@@ -571,7 +572,21 @@ fn schema(name: &str) -> Value {
                 "observations": {"type": "array", "items": reference("AntreaTraceflowObservation")},
             },
         }),
-        "EarlierRunList" => list_of("EarlierRun"),
+        "EarlierRunList" => {
+            let mut list = list_of("EarlierRun");
+            list["properties"]["current"] = json!({
+                "type": "object",
+                "description": "The current run, when there is one: its number, its start \
+                                (epoch ms) and whether a script decides its result.",
+                "required": ["run", "started_at", "scripted"],
+                "properties": {
+                    "run": {"type": "integer", "minimum": 1},
+                    "started_at": {"type": "integer"},
+                    "scripted": {"type": "boolean"},
+                },
+            });
+            list
+        }
         "WhoAmI" => json!({
             "type": "object",
             "required": ["name", "role", "may_write"],
@@ -579,6 +594,13 @@ fn schema(name: &str) -> Value {
                 "name": {"type": "string"},
                 "role": {"type": "string", "enum": ["enterprise_admin", "auditor"]},
                 "may_write": {"type": "boolean"},
+            },
+        }),
+        "TreeBranches" => json!({
+            "type": "object",
+            "required": ["branches"],
+            "properties": {
+                "branches": {"type": "array", "items": {"type": "string"}},
             },
         }),
         "TreeNode" => json!({

@@ -761,6 +761,27 @@ pub fn operations() -> Vec<Operation> {
         ),
         operation(
             Method::GET,
+            format!("{STORE_API}/tree/branches"),
+            Store,
+            Doc {
+                operation_id: "ReadTreeBranches",
+                summary: "Which of the objects at the paths `path` names (up to 200) have \
+                          anything below them.",
+                access: Read,
+                query: &[Param {
+                    name: "path",
+                    required: false,
+                    schema: r#"{"type": "array", "items": {"type": "string"}, "maxItems": 200}"#,
+                    description: "A policy path; repeated for each object asked about.",
+                }],
+                body: None,
+                answer: Some(Json("TreeBranches")),
+                errors: &[400],
+            },
+            inspector::branches,
+        ),
+        operation(
+            Method::GET,
             format!("{STORE_API}/determinism"),
             Store,
             Doc {

@@ -117,7 +117,8 @@ pub async fn delete_script(
 
 /// `GET /store/v1/traceflows/{id}/runs`: the runs later ones replaced, newest first, each
 /// with the result it had (`{}` and no observations where it was replaced before its result
-/// appeared).
+/// appeared); and, in `current`, the current run's number, start and whether a script
+/// decides it.
 pub async fn earlier_runs(
     _: Reader,
     store: Stores,
@@ -131,7 +132,8 @@ pub async fn earlier_runs(
         status: serde_json::Value,
         observations: &'a [Observation],
     }
-    current_run(&req, &store, &id).await?;
+    let current = current_run(&req, &store, &id).await?;
+    let scripted = store.script(&id).await?.is_some();
     let runs = store.earlier_runs(&id).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let results: Vec<EarlierRun<'_>> = runs
@@ -148,8 +150,16 @@ pub async fn earlier_runs(
             }
         })
         .collect();
-    Ok(json_response(&serde_json::json!({
+    let mut answer = serde_json::json!({
         "results": results,
         "result_count": results.len(),
-    })))
+    });
+    if let Some(current) = current {
+        answer["current"] = serde_json::json!({
+            "run": current.number,
+            "started_at": current.started,
+            "scripted": scripted,
+        });
+    }
+    Ok(json_response(&answer))
 }

@@ -30,9 +30,10 @@ pub struct JournalSettings {
     pub body_limit: usize,
 }
 
-/// The most entries one page answers, and its default size.
-pub const MAX_PAGE_SIZE: usize = 1000;
-const DEFAULT_PAGE_SIZE: usize = 100;
+/// The most entries one read of the stream answers.
+pub const BATCH: usize = 1000;
+/// A page's size when the reader names none (its most is a list's).
+const DEFAULT_PAGE_SIZE: u32 = 100;
 
 /// What replaces a secret.
 const REDACTED: &str = "[REDACTED]";
@@ -308,21 +309,9 @@ fn parse_time(text: &str) -> Result<i64, FieldError> {
         })
 }
 
-/// `page_size`: 0 to [`MAX_PAGE_SIZE`], default 100.
+/// `page_size`: 0 to 1000 as for lists, default 100.
 pub fn page_size(params: &Params<'_>) -> Result<usize, FieldError> {
-    match params.get("page_size") {
-        None => Ok(DEFAULT_PAGE_SIZE),
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|size| *size <= MAX_PAGE_SIZE)
-            .ok_or_else(|| {
-                FieldError::new(
-                    "page_size",
-                    format!("must be an integer between 0 and {MAX_PAGE_SIZE}"),
-                )
-            }),
-    }
+    Ok(params.page_size_or(DEFAULT_PAGE_SIZE)? as usize)
 }
 
 /// `cursor`: an entry's id, as a page answered it.
@@ -366,7 +355,7 @@ impl Journal {
     pub fn new(settings: JournalSettings) -> Self {
         Self {
             entries: Mutex::new(Entries {
-                kept: VecDeque::with_capacity(settings.capacity.min(MAX_PAGE_SIZE)),
+                kept: VecDeque::with_capacity(settings.capacity.min(BATCH)),
                 next_id: 1,
             }),
             settings,

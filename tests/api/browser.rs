@@ -233,9 +233,10 @@ impl Browser {
         }
     }
 
-    /// Fails on any JavaScript error the page logged (a failed request's console line is
-    /// the API's answer, which the test checks itself).
-    async fn assert_no_script_errors(&self) {
+    /// Fails on any JavaScript error the page logged since the last look, and on any
+    /// request of its own that failed, but those `expected` names (a failed request's
+    /// console line names its URL; some the test makes fail on purpose).
+    async fn assert_no_errors_but(&self, expected: &[&str]) {
         let log = self
             .command(reqwest::Method::POST, "/se/log", json!({"type": "browser"}))
             .await;
@@ -245,13 +246,68 @@ impl Browser {
             .iter()
             .filter(|entry| entry["level"] == "SEVERE")
             .filter(|entry| {
-                !entry["message"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("Failed to load resource")
+                let message = entry["message"].as_str().unwrap_or_default();
+                !expected.iter().any(|expected| message.contains(expected))
             })
             .collect();
-        assert!(errors.is_empty(), "JavaScript errors: {errors:#?}");
+        assert!(errors.is_empty(), "errors on the page: {errors:#?}");
+    }
+
+    /// Fails on any JavaScript error the page logged since the last look (a failed
+    /// request's console line is the API's answer, which the test checks itself).
+    async fn assert_no_script_errors(&self) {
+        self.assert_no_errors_but(&["Failed to load resource"])
+            .await;
+    }
+
+    /// Waits at most `within` for an element `css` selects whose text holds `text` (`""`:
+    /// any) to be there, or, with `absent`, for none to be; answers how long it took.
+    async fn within(&self, within: Duration, css: &str, text: &str, absent: bool) -> Duration {
+        self.within_where(within, css, text, absent, |shown| shown.contains(text))
+            .await
+    }
+
+    /// [`Browser::within`], for an element whose whole text is `text`.
+    async fn within_exact(
+        &self,
+        within: Duration,
+        css: &str,
+        text: &str,
+        absent: bool,
+    ) -> Duration {
+        self.within_where(within, css, text, absent, |shown| shown.trim() == text)
+            .await
+    }
+
+    async fn within_where(
+        &self,
+        within: Duration,
+        css: &str,
+        text: &str,
+        absent: bool,
+        fits: impl Fn(&str) -> bool,
+    ) -> Duration {
+        let began = Instant::now();
+        loop {
+            let mut found = false;
+            for element in self.all(css).await {
+                found |= fits(&self.text(&element).await);
+            }
+            if found != absent {
+                return began.elapsed();
+            }
+            assert!(
+                began.elapsed() < within,
+                "{css} {} {text:?} after {within:?}; the page: {}",
+                if absent {
+                    "still shows"
+                } else {
+                    "does not show"
+                },
+                self.script("return document.body.innerText").await
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     async fn log_in(&self, server: &Server, (user, password): (&str, &str)) {
@@ -361,16 +417,24 @@ async fn the_page_follows_the_store_and_drives_its_test_environment() {
     browser.click(&t1).await;
     browser.wait_for("#run h3", "Current run (simulated)").await;
     browser.wait_for("#run-phase", "SUCCEEDED").await;
-    let observations = browser.all("#observations li").await;
+    let observations = browser.all("#observations td").await;
     assert!(
         !observations.is_empty(),
         "the run's observations are listed"
     );
-    let first = browser.text(&observations[0]).await;
-    assert!(
-        first.starts_with("ANTREA_SPOOFGUARD AntreaTraceflowObservationForwarded"),
-        "{first}"
+    let mut first = Vec::new();
+    for cell in &observations[..5] {
+        first.push(browser.text(cell).await);
+    }
+    assert_eq!(
+        first[..3],
+        ["1", "ANTREA_SPOOFGUARD", "Forwarded"],
+        "{first:?}"
     );
+    assert!(first[4].ends_with('Z'), "an ISO time: {first:?}");
+    // Whether the run is scripted is read without a request that fails (the one failed
+    // request is the wrong password's, above).
+    browser.assert_no_errors_but(&["/api/session/create"]).await;
 
     // A snapshot saved from the page, a change, then a restore from the page: the store's
     // state follows (checked through the API).
@@ -386,6 +450,7 @@ async fn the_page_follows_the_store_and_drives_its_test_environment() {
     write(client, "PUT", "/infra/segments/later", json!({})).await;
     let restore = browser.wait_for("#snapshots button", "Restore").await;
     browser.click(&restore).await;
+    browser.accept_dialog().await;
     until_gone(client, "/infra/segments/later", "the restore").await;
     assert_eq!(
         client
@@ -410,6 +475,8 @@ async fn the_page_follows_the_store_and_drives_its_test_environment() {
     browser.wait_for("#faults td", "from the page").await;
     let refused = client.policy("GET", "/infra/segments/web", None).await;
     assert_eq!(refused.api_error(503, 99), "from the page");
+    // The rule's hits follow without a reload.
+    browser.wait_exact("#faults td.hits", "1").await;
     assert_eq!(
         client
             .policy("GET", "/infra/segments/web", None)
@@ -556,4 +623,290 @@ async fn the_page_works_in_firefox() {
         "the page failed in Firefox:\n{stdout}"
     );
     assert!(stdout.contains("firefox: 8 passed, 0 failed"), "{stdout}");
+}
+
+/// Sends keys to an element, as a person typing on it (WebDriver's key codes for the
+/// arrows and Enter).
+async fn keys(browser: &Browser, element: &str, keys: &str) {
+    browser
+        .on_element(
+            reqwest::Method::POST,
+            element,
+            "value",
+            json!({ "text": keys }),
+        )
+        .await;
+}
+
+const ARROW_DOWN: &str = "\u{E015}";
+const ARROW_RIGHT: &str = "\u{E014}";
+const ENTER: &str = "\u{E007}";
+
+/// What the user opened stays open as the store changes: expanded branches, the paging
+/// position of a long collection and the scroll; the tree is a WAI-ARIA tree, driven by
+/// the keyboard, with a toggle only where something hangs below and the open object marked.
+#[tokio::test]
+async fn live_updates_keep_what_is_open_the_paging_and_the_scroll() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let mut children = vec![
+        json!({"resource_type": "ChildDomain", "Domain": {"id": "d1",
+        "resource_type": "Domain", "children": [{"resource_type": "ChildGroup",
+            "Group": {"id": "web", "resource_type": "Group"}}]}}),
+    ];
+    for n in 0..160 {
+        children.push(json!({"resource_type": "ChildSegment",
+            "Segment": {"id": format!("s{n:03}"), "resource_type": "Segment"}}));
+    }
+    let tree = json!({"resource_type": "Infra", "children": children});
+    write(client, "PATCH", "/infra", tree).await;
+    let browser = Browser::start().await;
+    browser.log_in(&server, ADMIN).await;
+    browser.wait_for("#live", "live").await;
+
+    // Domain › d1 › Group › web, opened by mouse; d1's toggle is there, web has none.
+    let domains = browser
+        .wait_exact("#tree button.collection", "Domain")
+        .await;
+    browser.click(&domains).await;
+    let d1 = "#tree li[data-path='/infra/domains/d1']";
+    let toggle = browser
+        .wait_for(&format!("{d1} > .line > .toggle"), "")
+        .await;
+    browser.click(&toggle).await;
+    let groups = browser
+        .wait_exact(&format!("{d1} button.collection"), "Group")
+        .await;
+    browser.click(&groups).await;
+    browser.wait_exact("#tree button.open-object", "web").await;
+    let web = "#tree li[data-path='/infra/domains/d1/groups/web']";
+    assert!(
+        browser.all(&format!("{web} .toggle")).await.is_empty(),
+        "a leaf"
+    );
+
+    // Segments by the keyboard: focus the collection, open it, go down to the first object,
+    // open it in the pane; it is marked in the tree.
+    let segments = browser
+        .wait_for(
+            "#tree li.collection-line[data-collection='/infra/segments']",
+            "",
+        )
+        .await;
+    browser
+        .script("document.querySelector(\"#tree li[data-collection='/infra/segments']\").focus()")
+        .await;
+    keys(&browser, &segments, ARROW_RIGHT).await;
+    browser.wait_exact("#tree button.open-object", "s000").await;
+    keys(&browser, &segments, ARROW_DOWN).await;
+    let first = browser
+        .wait_for("#tree li[data-path='/infra/segments/s000']", "")
+        .await;
+    keys(&browser, &first, ENTER).await;
+    browser
+        .wait_for("#object-path", "/infra/segments/s000")
+        .await;
+    let selected = browser
+        .script("return document.querySelector(\"#tree li[data-path='/infra/segments/s000']\").getAttribute('aria-selected')")
+        .await;
+    assert_eq!(selected, json!("true"));
+    let roles = browser
+        .script("return [document.querySelector('#tree').getAttribute('role'), document.querySelectorAll('#tree [role=treeitem]').length, document.querySelectorAll('#tree [role=group]').length]")
+        .await;
+    assert_eq!(roles[0], "tree");
+    assert!(
+        roles[1].as_u64().unwrap() > 50 && roles[2].as_u64().unwrap() > 2,
+        "{roles}"
+    );
+
+    // Paged to 150 rows, scrolled down.
+    for shown in [100, 150] {
+        let more = browser.wait_for("#tree button.more", "more").await;
+        browser.click(&more).await;
+        browser
+            .wait_for("#tree button.more", &format!("more ({shown} of 160)"))
+            .await;
+    }
+    let segment_rows =
+        "return document.querySelectorAll(\"#tree li[data-path^='/infra/segments/']\").length";
+    assert_eq!(browser.script(segment_rows).await, json!(150));
+    let scrolled = browser
+        .script("const pane = document.querySelector('#tree-pane'); pane.scrollTop = 1500; return pane.scrollTop")
+        .await;
+    assert!(scrolled.as_f64().unwrap() > 1000.0, "{scrolled}");
+
+    // Live: an object elsewhere, then one in the paged collection.
+    write(
+        client,
+        "PUT",
+        "/infra/domains/default/groups/elsewhere",
+        json!({}),
+    )
+    .await;
+    write(client, "PUT", "/infra/segments/s-new", json!({})).await;
+    browser
+        .wait_exact("#tree button.open-object", "s-new")
+        .await;
+    browser
+        .wait_for("#changes li", "/infra/domains/default/groups/elsewhere")
+        .await;
+    assert_eq!(
+        browser.script(segment_rows).await,
+        json!(150),
+        "the paging position"
+    );
+    browser
+        .wait_for("#tree button.more", "more (150 of 161)")
+        .await;
+    let expanded = browser
+        .script(&format!(
+            "return document.querySelector(\"{d1}\").getAttribute('aria-expanded')"
+        ))
+        .await;
+    assert_eq!(expanded, json!("true"), "d1 stays open");
+    browser.wait_exact("#tree button.open-object", "web").await;
+    let scroll = browser
+        .script("return document.querySelector('#tree-pane').scrollTop")
+        .await;
+    assert_eq!(scroll, scrolled, "the scroll");
+    browser.assert_no_script_errors().await;
+}
+
+/// A restore and a reset made through the API reach the page at once: the tree, and the
+/// object pane of an object they removed.
+#[tokio::test]
+async fn a_restore_and_a_reset_through_the_api_reach_the_page_within_a_second() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    write(client, "PUT", "/infra/segments/kept", json!({})).await;
+    let saved = client.call("PUT", "/store/v1/snapshots/base", None).await;
+    assert_eq!(saved.status, 200);
+    write(client, "PUT", "/infra/segments/later", json!({})).await;
+    let browser = Browser::start().await;
+    browser.log_in(&server, ADMIN).await;
+    browser.wait_for("#live", "live").await;
+    let segments = browser
+        .wait_exact("#tree button.collection", "Segment")
+        .await;
+    browser.click(&segments).await;
+    let later = browser
+        .wait_exact("#tree button.open-object", "later")
+        .await;
+    browser.click(&later).await;
+    browser.wait_for("#server-fields", "\"_revision\": 0").await;
+
+    let restored = client
+        .call("POST", "/store/v1/snapshots/base?action=restore", None)
+        .await;
+    assert_eq!(restored.status, 200);
+    let second = Duration::from_secs(1);
+    browser
+        .within(second, "#tree button.open-object", "later", true)
+        .await;
+    browser
+        .within(second, "#object-gone", "Not stored", false)
+        .await;
+
+    let kept = browser.wait_exact("#tree button.open-object", "kept").await;
+    browser.click(&kept).await;
+    browser
+        .wait_for("#object-path", "/infra/segments/kept")
+        .await;
+    browser.wait_for("#server-fields", "\"_revision\": 0").await;
+    let reset = client.call("POST", "/store/v1/reset", None).await;
+    assert_eq!(reset.status, 200);
+    browser
+        .within_exact(second, "#tree button.collection", "Segment", true)
+        .await;
+    browser
+        .within(second, "#object-gone", "Not stored", false)
+        .await;
+    browser
+        .wait_for("#changes li", "reset of the whole store by admin")
+        .await;
+    browser.assert_no_errors_but(&["/infra/segments/"]).await;
+}
+
+/// The request journal on the page: a request made through the API, with its status and
+/// error code, filtered by status; an auditor sees it too, without bodies.
+#[tokio::test]
+async fn the_requests_tab_shows_the_journal_to_admins_and_auditors() {
+    let workspace = Workspace::new();
+    workspace.configure("[journal]\nbodies = true\n");
+    let server = workspace.start();
+    let client = &server.client;
+    for user in [ADMIN, AUDITOR] {
+        let browser = Browser::start().await;
+        browser.log_in(&server, user).await;
+        let tab = browser.wait_for("#tabs button", "Requests").await;
+        browser.click(&tab).await;
+        let id = format!("from-{}", user.0);
+        let missing = client
+            .policy("GET", &format!("/infra/segments/{id}"), None)
+            .await;
+        missing.api_error(404, 600);
+        let found = format!("/infra/segments/found-by-{}", user.0);
+        write(client, "PUT", &found, json!({})).await;
+        let row = browser
+            .wait_for(
+                "#journal tbody tr",
+                &format!("/policy/api/v1/infra/segments/{id}"),
+            )
+            .await;
+        let shown = browser.text(&row).await;
+        assert!(
+            shown.contains("GET") && shown.contains("404") && shown.contains("600"),
+            "{shown}"
+        );
+        browser.wait_for("#journal tbody tr", &found).await;
+
+        // Filtered by status: the 404 stays, the 200 goes.
+        browser.type_into("#request-status", "404").await;
+        let filter = browser.wait_for("#request-filter button", "Filter").await;
+        browser.click(&filter).await;
+        browser
+            .within(PATIENCE, "#journal tbody tr", &found, true)
+            .await;
+        let row = browser.wait_for("#journal tbody tr", &id).await;
+        browser.click(&row).await;
+        browser.wait_for("#request-detail", "error_code 600").await;
+        let bodies = browser.all("#request-detail pre.request-body").await;
+        match user {
+            AUDITOR => {
+                assert!(bodies.is_empty(), "an auditor sees no body");
+                browser.wait_for("#request-detail", "No body kept").await;
+            }
+            _ => {
+                assert_eq!(bodies.len(), 1, "the admin sees the answer's body");
+                assert!(browser
+                    .text(&bodies[0])
+                    .await
+                    .contains("could not be found"));
+            }
+        }
+        browser.assert_no_script_errors().await;
+    }
+}
+
+/// A browser that opens the server's address, or the page without its slash, lands on the
+/// page's login form; an API client's `GET /` is answered as NSX answers it.
+#[tokio::test]
+async fn a_browser_opening_the_address_lands_on_the_login_form() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let browser = Browser::start().await;
+    for start in ["/", "/store/ui"] {
+        browser.go(&format!("{}{start}", server.url)).await;
+        browser.wait_for("#login button", "Log in").await;
+        let url = browser
+            .command(reqwest::Method::GET, "/url", Value::Null)
+            .await;
+        assert_eq!(url, json!(format!("{}/store/ui/", server.url)), "{start}");
+    }
+    let anonymous = server.client.anonymous();
+    anonymous.get_path("/").await.api_error(403, 403);
+    server.client.get_path("/").await.api_error(404, 600);
+    browser.assert_no_script_errors().await;
 }

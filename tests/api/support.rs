@@ -83,23 +83,10 @@ role = "auditor"
 password = "auditor-secret"
 "#;
 
-/// The example request of the README's "Create".
+/// The example request of the README's "Create": the repository's `example.json`, which
+/// the README's `curl` sends.
 pub fn seed_request() -> Value {
-    json!({
-        "container_cluster_id": "3abe1a62-156c-46be-a70f-ea237344f1c3",
-        "source_external_id": "4abe1a62-156c-46be-a70f-ea237344f1c3",
-        "destination_external_id": "5abe1a62-156c-46be-a70f-ea237344f1c3",
-        "packet": {
-            "ipHeader": {"srcIp": "172.16.14.11", "dstIp": "172.16.16.13",
-                         "protocol": 1, "ttl": 64, "flags": 0},
-            "transportHeader": {"icmpEchoRequestHeader": {"id": 0, "sequence": 0}},
-            "frameSize": 255,
-            "resourceType": "FIELDS_PACKET_DATA",
-            "payload": "123",
-            "transportType": "UNICAST"
-        },
-        "timeout": 10
-    })
+    serde_json::from_str(include_str!("../../example.json")).expect("example.json is JSON")
 }
 
 /// The smallest valid config.
