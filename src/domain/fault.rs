@@ -215,6 +215,15 @@ impl FaultRule {
     }
 }
 
+/// The rule that shaped a request's answer, kept with the request: what the request journal
+/// says of it.
+#[derive(Debug, Clone)]
+pub struct FaultApplied {
+    pub rule: String,
+    /// Whether the rule closed the connection instead of answering.
+    pub dropped: bool,
+}
+
 /// `*` matches within a segment, `**` across segments.
 fn compile(pattern: &str) -> Result<GlobMatcher, FieldError> {
     let glob: Glob = GlobBuilder::new(pattern)

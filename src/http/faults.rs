@@ -23,7 +23,7 @@ use super::extractors::JsonBody;
 use super::responses::{empty_response, json_response};
 use super::{ApiError, STORE_API};
 use crate::auth::Actor;
-use crate::domain::fault::{FaultRule, FaultSpec, Request, When};
+use crate::domain::fault::{FaultApplied, FaultRule, FaultSpec, Request, When};
 use crate::telemetry::metrics;
 
 /// Where the rules are managed; requests to it and below (and to the events stream and the
@@ -174,15 +174,6 @@ impl Faults {
             .collect();
         answer(views)
     }
-}
-
-/// The rule that shaped a request's answer, in its extensions: what the request journal
-/// says of it.
-#[derive(Debug, Clone)]
-pub struct FaultApplied {
-    pub rule: String,
-    /// Whether the rule closed the connection instead of answering.
-    pub dropped: bool,
 }
 
 /// The socket of a request's connection, kept at connect so that a rule can drop it.

@@ -21,13 +21,13 @@ use serde::Serialize;
 use super::auth::{Reader, Writer};
 use super::error::AnsweredErrorCode;
 use super::events::resume_from;
-use super::faults::FaultApplied;
 use super::observe::RequestId;
 use super::pages::query_pairs;
 use super::responses::{empty_response, json_response};
 use super::sse::{self, Event, Feed, Stopping};
 use super::ApiError;
 use crate::auth::{Actor, Role};
+use crate::domain::fault::FaultApplied;
 use crate::domain::paging::Params;
 use crate::telemetry::journal::{
     cursor, page_size, redact_pairs, BodyView, Captured, Entry, Filter, Journal, BATCH,
