@@ -7,8 +7,14 @@
 //! (any item of a list on the way) equals its value, case-insensitively; `*` and `?` are
 //! wildcards unless quoted or escaped. A term without a field matches any value of the
 //! object. Terms next to each other without an operator are joined by `OR`, as Lucene's
-//! default operator joins them.
+//! default operator joins them. A value's wildcards are matched by `globset`.
+//!
+//! The parser is this module's own, some 150 lines: the one Rust crate of Lucene's grammar
+//! that is kept up, `tantivy-query-grammar`, parses tantivy's dialect (its own escapes, no
+//! `?`, `*` only as a whole term or a suffix) into an AST made for tantivy's index, and
+//! would need as much code again to bring to these semantics.
 
+use globset::{Glob, GlobBuilder, GlobMatcher};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -147,13 +153,23 @@ pub enum Query {
     Not(Box<Query>),
 }
 
-/// A term's value: literal text, or text with wildcards.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A term's value: literal text, or text with wildcards, matched case-insensitively as a
+/// glob of `globset` (whose `*` here crosses `/`: a value is not a file's path).
+#[derive(Debug, Clone)]
 pub struct Pattern {
-    /// Its text lowercased, and its wildcards.
-    pieces: Vec<Piece>,
+    glob: Glob,
+    matcher: GlobMatcher,
 }
 
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.glob == other.glob
+    }
+}
+
+impl Eq for Pattern {}
+
+/// A term's value as it is read: literal text and wildcards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
     Text(String),
@@ -161,6 +177,31 @@ enum Piece {
     Any,
     /// `?`: one character.
     One,
+}
+
+impl Pattern {
+    fn new(pieces: &[Piece]) -> Result<Self, FieldError> {
+        let mut glob = String::new();
+        for (at, piece) in pieces.iter().enumerate() {
+            match piece {
+                Piece::Text(text) => glob.push_str(&globset::escape(text)),
+                // One `*` for a run of them: `**` means something else to a glob.
+                Piece::Any if at > 0 && pieces[at - 1] == Piece::Any => {}
+                Piece::Any => glob.push('*'),
+                Piece::One => glob.push('?'),
+            }
+        }
+        let glob = GlobBuilder::new(&glob)
+            .literal_separator(false)
+            .backslash_escape(false)
+            .case_insensitive(true)
+            .build()
+            .map_err(|err| invalid(format!("cannot match {glob:?}: {err}")))?;
+        Ok(Self {
+            matcher: glob.compile_matcher(),
+            glob,
+        })
+    }
 }
 
 impl Query {
@@ -207,49 +248,8 @@ impl Pattern {
     }
 
     fn matches_text(&self, text: &str) -> bool {
-        let text: Vec<char> = text.to_lowercase().chars().collect();
-        let mut pieces = Vec::new();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(part) => pieces.extend(part.chars().map(Some)),
-                Piece::One => pieces.push(None),
-                Piece::Any => pieces.push(Some('\u{0}')),
-            }
-        }
-        glob(&pieces, &text)
+        self.matcher.is_match(text)
     }
-}
-
-/// Whether `text` matches `pattern`: `Some(c)` a character (`'\0'`: any run), `None` any one.
-fn glob(pattern: &[Option<char>], text: &[char]) -> bool {
-    // The classic two-pointer walk, remembering the last `*` to retry from.
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(Some('\u{0}')) => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(None) => {
-                p += 1;
-                t += 1;
-            }
-            Some(Some(c)) if *c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((star_p, star_t)) => {
-                    p = star_p + 1;
-                    t = star_t + 1;
-                    star = Some((star_p, star_t + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|piece| *piece == Some('\u{0}'))
 }
 
 /// Calls `found` with every value at the dotted `path` of `value`, through lists.
@@ -339,8 +339,8 @@ fn term(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Token, F
     let mut raw = String::new();
     let mut plain = true;
     let text = |pieces: &mut Vec<Piece>, c: char| match pieces.last_mut() {
-        Some(Piece::Text(text)) => text.extend(c.to_lowercase()),
-        _ => pieces.push(Piece::Text(c.to_lowercase().collect())),
+        Some(Piece::Text(text)) => text.push(c),
+        _ => pieces.push(Piece::Text(c.into())),
     };
     let escaped = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
         chars.next().ok_or_else(|| invalid("a '\\' ends the query"))
@@ -409,7 +409,7 @@ fn term(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Token, F
             None => "an empty term".into(),
         }));
     }
-    Ok(Token::Term(field, Pattern { pieces }))
+    Ok(Token::Term(field, Pattern::new(&pieces)?))
 }
 
 struct Parser {
@@ -515,6 +515,9 @@ mod tests {
             "NOT resource_type:Segment",
             "tags.nope:*",
             "nothing-here",
+            // A NUL is a character like any other, not a wildcard.
+            "display_name:Web\u{0}",
+            "id:\\[web\\]*",
         ] {
             assert!(!matches(query), "{query}");
         }

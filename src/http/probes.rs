@@ -50,13 +50,7 @@ pub async fn health(_: Reader) -> HttpResponse {
     json_response(&serde_json::json!({"healthy": true}))
 }
 
+/// The machine's name, as `GET /api/v1/node` reports it.
 fn host_name() -> String {
-    let mut buffer = [0u8; 256];
-    // SAFETY: gethostname writes at most `buffer.len()` bytes into the buffer it is given.
-    let done = unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) };
-    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
-    match done {
-        0 => String::from_utf8_lossy(&buffer[..end]).into_owned(),
-        _ => "localhost".to_owned(),
-    }
+    gethostname::gethostname().to_string_lossy().into_owned()
 }
