@@ -237,3 +237,65 @@ async fn an_event_of_every_kind(client: &Client) {
         .await;
     ok(imported);
 }
+
+/// Who may call each operation is what the documents say (`security: []` for anyone,
+/// `x-permission` `read` or `crud`, from the one table of operations), and that is what the
+/// server enforces, for every documented operation: no credentials are refused (403/403)
+/// but where anyone may call; an auditor is refused (403/401) exactly the `crud` ones.
+#[tokio::test]
+async fn the_documents_say_who_may_call_each_operation_as_the_server_enforces_it() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let anonymous = server.client.anonymous();
+    let auditor = server.client.as_user(AUDITOR);
+    for document in [NSX_DOCUMENT, STORE_DOCUMENT] {
+        let document = fetch(&server.client, document).await;
+        for (path, operations) in document["paths"].as_object().unwrap() {
+            for (method, operation) in operations.as_object().unwrap() {
+                let method = method.to_uppercase();
+                let anyone = operation["security"] == serde_json::json!([]);
+                let permission = operation["x-permission"].as_str();
+                assert!(
+                    anyone || matches!(permission, Some("read" | "crud")),
+                    "{method} {path} says who may call it"
+                );
+                let probe = probe_path(path);
+                let code = |client: &Client| {
+                    let mut request = client.request(&method, &probe);
+                    if operation["requestBody"]["content"]
+                        .get("application/x-www-form-urlencoded")
+                        .is_some()
+                    {
+                        // The login: anyone may call it, with the credentials it checks.
+                        request = request.form(&[("j_username", ADMIN.0), ("j_password", ADMIN.1)]);
+                    }
+                    async move { refusal(request).await }
+                };
+                let without = code(&anonymous).await;
+                assert_eq!(
+                    without == Some(403),
+                    !anyone,
+                    "{method} {path} without credentials: {without:?}"
+                );
+                if !anyone {
+                    let as_auditor = code(&auditor).await;
+                    assert_eq!(
+                        as_auditor == Some(401),
+                        permission == Some("crud"),
+                        "{method} {path} as an auditor: {as_auditor:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The `error_code` of a 403 answer; `None` for any other (a stream's body is not read).
+async fn refusal(request: reqwest::RequestBuilder) -> Option<u64> {
+    let response = request.send().await.unwrap();
+    if response.status() != 403 {
+        return None;
+    }
+    let body: Value = response.json().await.unwrap();
+    body["error_code"].as_u64()
+}
