@@ -15,8 +15,9 @@ use serde_json::Value;
 use crate::cli::ImportArgs;
 use crate::configuration::Settings;
 use crate::domain::exchange::{export_lines, parse_import};
-use crate::domain::results::Script;
 use crate::domain::ObjectId;
+use crate::kinds::traceflow::results::Script;
+use crate::kinds::Registry;
 use crate::storage::{self, Store, WriteError};
 
 /// Runs `work` on the store of `settings`, then closes it.
@@ -29,6 +30,7 @@ fn with_store<T>(
             &settings.storage,
             settings.results_policy(),
             &settings.determinism,
+            Registry::from_settings(settings),
         )
         .await?;
         let done = work(store.as_ref()).await;
@@ -72,7 +74,7 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
         }
         (None, None) => bail!("give a FILE to import, or --from URL"),
     };
-    let lines = parse_import(&body).map_err(|err| {
+    let lines = parse_import(&body, &*Registry::from_settings(settings)).map_err(|err| {
         let err = err.into_field_error();
         anyhow::anyhow!("{source}: {}: {}", err.field, err.message)
     })?;

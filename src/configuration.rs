@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::auth::Role;
 use crate::determinism::DeterminismSettings;
 use crate::domain::fault::{FaultRule, FaultSpec};
-use crate::domain::run::{ResultsMode, ResultsPolicy};
+use crate::kinds::traceflow::run::{ResultsMode, ResultsPolicy};
 use crate::telemetry::journal::JournalSettings;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");

@@ -1,8 +1,11 @@
-//! nsx-policy-store: the NSX Policy API for Antrea traceflow configs, on SQLite.
+//! nsx-policy-store: a local stand-in for the VMware NSX Policy API, for every Policy type,
+//! on SQLite or PostgreSQL.
 //!
-//! Layers, outside in: [`http`] (routes, extractors, the ApiError mapping), [`domain`] (the
-//! AntreaTraceflowConfig and the contract's rules), [`storage`] (the repository trait and its
-//! SQLite implementation), with [`auth`] (users, roles, sessions), [`configuration`],
+//! Layers, outside in: [`http`] (routes, extractors, the ApiError mapping), [`kinds`] (what
+//! a type does beyond the catalog: traceflows and their runs, projects and their domain),
+//! [`storage`] (the store's traits, the steps every write takes, and one implementation per
+//! engine), [`domain`] (the catalog, objects, documents and the contract's rules, knowing no
+//! type by its name), with [`auth`] (users, roles, sessions), [`configuration`],
 //! [`telemetry`] and [`tls`] beside them, and [`startup`] putting them together.
 
 pub mod auth;
@@ -12,6 +15,7 @@ pub mod configuration;
 pub mod determinism;
 pub mod domain;
 pub mod http;
+pub mod kinds;
 pub mod startup;
 pub mod storage;
 pub mod telemetry;

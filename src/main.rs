@@ -8,9 +8,10 @@ use nsx_policy_store::auth::hash_password;
 use nsx_policy_store::cli::{Cli, Command, ServeArgs};
 use nsx_policy_store::configuration::{Overrides, Settings};
 use nsx_policy_store::domain::history::RevisionQuery;
-use nsx_policy_store::domain::object::traceflow_path;
+use nsx_policy_store::domain::kind::Kinds;
 use nsx_policy_store::domain::ObjectId;
 use nsx_policy_store::http::{NoExtra, PageBody};
+use nsx_policy_store::kinds::Registry;
 use nsx_policy_store::startup::Application;
 use nsx_policy_store::storage::{self, SqliteStore};
 use nsx_policy_store::{commands, telemetry};
@@ -97,7 +98,9 @@ fn history(settings: Settings, object: &str) -> anyhow::Result<()> {
                  nor a traceflow id ({err})"
             )
         })?;
-        traceflow_path(&id)
+        let kinds = Registry::from_settings(&settings);
+        let path = kinds.path_of_bare_id(&id).expect("a bare id has its kind");
+        path.to_string()
     };
     actix_web::rt::System::new().block_on(async move {
         let store = storage::open_read_only(&settings.storage.database).await?;

@@ -13,10 +13,12 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use crate::auth::{Credentials, Sessions, DEFAULT_PASSWORD};
 use crate::configuration::Settings;
 use crate::determinism::Stream;
+use crate::domain::kind::Kinds;
 use crate::http::auth::{authenticate, Authenticator};
 use crate::http::faults::{inject, remember_socket, Faults};
 use crate::http::probes::NodeInfo;
 use crate::http::{self, extractors::BodyLimits};
+use crate::kinds::Registry;
 use crate::storage::{self, Store};
 use crate::telemetry::journal::Journal;
 use crate::telemetry::metrics;
@@ -103,12 +105,15 @@ impl Application {
                 tls::load_or_generate(&settings.server, &settings.storage.database.local_files())
             })
             .transpose()?;
+        let kinds = Registry::from_settings(settings);
         let store = storage::open(
             &settings.storage,
             settings.results_policy(),
             &settings.determinism,
+            kinds.clone(),
         )
         .await?;
+        let kinds: web::Data<dyn Kinds> = web::Data::from(kinds as Arc<dyn Kinds>);
 
         let data = web::Data::from(Arc::clone(&store));
         let metrics = metrics_listener
@@ -153,6 +158,7 @@ impl Application {
                 .app_data(stopping.clone())
                 .app_data(determinism.clone())
                 .app_data(journal.clone())
+                .app_data(kinds.clone())
                 .app_data(body_limits)
                 .configure(http::routes)
         })

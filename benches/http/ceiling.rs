@@ -2,16 +2,21 @@
 //! the store answers while storing nothing, so that the store's rate can be read as a share
 //! of what HTTP alone allows on the same machine at the same moment.
 //!
-//! - `typed`: parses a PUT's body into the traceflow's typed config and renders the object
-//!   the store would answer, as the store's own handler does (the heavier handler).
+//! - `typed`: parses a PUT's body as the store's handler does (its envelope, then its kind's
+//!   checks: the traceflow's typed fields) and renders the object the store would answer
+//!   (the heavier handler).
 //! - `value`: parses a PUT's body as a `serde_json::Value`, sets `id` and `_revision` and
 //!   renders it; a GET renders a clone of a stored `serde_json::Value` of the same object.
 //!   Neither checks credentials. A ratio to it is what the store keeps of HTTP's own rate.
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use nsx_policy_store::domain::{
-    Config, Metadata, ObjectId, ObjectPath, PolicyObject, TraceflowConfig, TraceflowDocument,
-};
+use std::sync::OnceLock;
+
+use nsx_policy_store::domain::kind::Kinds;
+use nsx_policy_store::domain::{json_object, Config, Metadata, ObjectId, PolicyObject};
+use nsx_policy_store::kinds::traceflow::path_of;
+use nsx_policy_store::kinds::traceflow::run::{ResultsMode, ResultsPolicy};
+use nsx_policy_store::kinds::Registry;
 use serde_json::{json, Value};
 
 /// The environment variables that make this binary a ceiling: where it listens, and which.
@@ -43,13 +48,23 @@ async fn put_typed(path: web::Path<String>, body: web::Bytes) -> HttpResponse {
 
 /// The traceflow `id` as the store would answer its create with `body`.
 pub fn typed_object(id: &str, body: &[u8]) -> PolicyObject {
+    static KINDS: OnceLock<Registry> = OnceLock::new();
+    let kinds = KINDS.get_or_init(|| {
+        Registry::new(ResultsPolicy {
+            mode: ResultsMode::Simulate,
+            delay_ms: 0,
+            seed: 0,
+        })
+    });
     let id = ObjectId::parse(id).unwrap();
-    let document = TraceflowDocument::parse(body, &id).unwrap();
-    let config = TraceflowConfig::complete(document.fields, &id).unwrap();
+    let path = path_of(&id);
+    let document = kinds.document(json_object(body).unwrap(), &path).unwrap();
+    let config = Config::create(document, &id);
+    kinds.at(&path).complete(config.members()).unwrap();
     let now = chrono::Utc::now().timestamp_millis();
     PolicyObject::new(
-        ObjectPath::traceflow(&id),
-        Config::Traceflow(Box::new(config)),
+        path,
+        config,
         Metadata {
             unique_id: uuid::Uuid::new_v4(),
             revision: 0,

@@ -1,16 +1,16 @@
 //! The exchange format (the README's "Export and import"): NDJSON, one object a line, as GET
 //! serves it. An import keeps the server fields a line carries, and fills in the rest as a
-//! create would. A line is a traceflow config, by its `id`, unless its `resource_type` names
+//! create would. A line goes where its `id` alone says, where a kind takes such lines (the
+//! registry's [`Kinds::path_of_bare_id`]: a traceflow's), unless its `resource_type` names
 //! another type: then it is that object, at its `path`.
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::field::without_nul;
-use super::generic::{CatalogConfig, CatalogDocument};
-use super::object::{Config, Metadata, RESOURCE_TYPE};
-use super::traceflow::TraceflowDocument;
-use super::{FieldError, ObjectId, ObjectPath, PolicyObject, TraceflowConfig};
+use super::kind::Kinds;
+use super::object::Metadata;
+use super::{Config, FieldError, ObjectId, ObjectPath, PolicyObject};
 
 /// The server fields an import keeps when a line carries them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub struct ImportLine {
     /// 1 for the first line.
     pub number: usize,
     pub path: ObjectPath,
+    /// The field that said where the line goes: `id`, or `path`.
+    pub located_by: &'static str,
     pub config: Config,
     pub kept: KeptFields,
 }
@@ -66,6 +68,14 @@ pub struct LineError {
 }
 
 impl LineError {
+    /// The refusal of `line`, whose object exists already.
+    pub fn exists(line: &ImportLine) -> Self {
+        Self {
+            line: line.number,
+            error: FieldError::new(line.located_by, "an object with this path exists already"),
+        }
+    }
+
     /// The error as the client sees it: the line number before the field.
     pub fn into_field_error(self) -> FieldError {
         FieldError::new(
@@ -75,8 +85,8 @@ impl LineError {
     }
 }
 
-/// Parses an NDJSON body, line by line; blank lines are skipped. Refuses an id given twice.
-pub fn parse_import(body: &[u8]) -> Result<Vec<ImportLine>, LineError> {
+/// Parses an NDJSON body, line by line; blank lines are skipped. Refuses a path given twice.
+pub fn parse_import(body: &[u8], kinds: &dyn Kinds) -> Result<Vec<ImportLine>, LineError> {
     let text = std::str::from_utf8(body).map_err(|err| {
         let line = body[..err.valid_up_to()]
             .iter()
@@ -95,20 +105,15 @@ pub fn parse_import(body: &[u8]) -> Result<Vec<ImportLine>, LineError> {
         if line.trim().is_empty() {
             continue;
         }
-        let parsed = parse_line(number, line).map_err(|error| LineError {
+        let parsed = parse_line(number, line, kinds).map_err(|error| LineError {
             line: number,
             error,
         })?;
         if !seen.insert(parsed.path.clone()) {
-            let field = if parsed.path.is_traceflow() {
-                "id"
-            } else {
-                "path"
-            };
             return Err(LineError {
                 line: number,
                 error: FieldError::new(
-                    field,
+                    parsed.located_by,
                     format!("{:?} is given on an earlier line", parsed.path.as_str()),
                 ),
             });
@@ -118,14 +123,14 @@ pub fn parse_import(body: &[u8]) -> Result<Vec<ImportLine>, LineError> {
     Ok(lines)
 }
 
-fn parse_line(number: usize, line: &str) -> Result<ImportLine, FieldError> {
+fn parse_line(number: usize, line: &str, kinds: &dyn Kinds) -> Result<ImportLine, FieldError> {
     let value: Value = serde_json::from_str(line)
         .map_err(|err| FieldError::new(".", format!("is not valid JSON: {err}")))?;
     without_nul(&value, "")?;
     let Value::Object(mut object) = value else {
         return Err(FieldError::new(".", "must be a JSON object"));
     };
-    let path = line_path(&object)?;
+    let (path, located_by) = line_path(&object, kinds)?;
     let kept = KeptFields {
         unique_id: take(
             &mut object,
@@ -173,54 +178,52 @@ fn parse_line(number: usize, line: &str) -> Result<ImportLine, FieldError> {
         }
     }
     // The rest is read as a PUT body is: client fields closed, server fields ignored.
-    let config = if path.is_traceflow() {
-        let document = TraceflowDocument::from_object(object, path.id())?;
-        Config::Traceflow(Box::new(TraceflowConfig::complete(
-            document.fields,
-            path.id(),
-        )?))
-    } else {
-        let document = CatalogDocument::from_object(object, &path)?;
-        Config::Catalog(CatalogConfig::complete(
-            document.resource_type,
-            document.members,
-            path.id(),
-        ))
-    };
+    let config = Config::create(kinds.document(object, &path)?, path.id());
+    kinds.at(&path).complete(config.members())?;
     Ok(ImportLine {
         number,
         path,
+        located_by,
         config,
         kept,
     })
 }
 
-/// Removes `name` from `object` and converts it; `null` counts as absent.
-/// Where a line's object goes: a traceflow config by its `id` (its `path`, if any, is
-/// ignored as on a PUT), any other type at its `path`.
-fn line_path(object: &Map<String, Value>) -> Result<ObjectPath, FieldError> {
-    let catalog_type = match object.get("resource_type") {
-        Some(Value::String(name)) => name != RESOURCE_TYPE,
-        _ => false,
+/// Where a line's object goes, and the field that says so: where its `id` alone says, for
+/// the kind that takes such lines (its `path`, if any, is ignored as on a PUT), unless its
+/// `resource_type` names another type: then at its `path`.
+fn line_path(
+    object: &Map<String, Value>,
+    kinds: &dyn Kinds,
+) -> Result<(ObjectPath, &'static str), FieldError> {
+    let named = match object.get("resource_type") {
+        Some(Value::String(name)) => Some(name.as_str()),
+        _ => None,
     };
-    if !catalog_type {
-        return match object.get("id") {
-            Some(Value::String(id)) => Ok(ObjectPath::traceflow(&ObjectId::parse(id)?)),
-            Some(_) => Err(FieldError::new("id", "must be a string")),
-            None => Err(FieldError::new("id", "required property not present")),
-        };
+    if let Some(bare) = kinds.bare_id_type() {
+        if named.is_none_or(|name| name == bare) {
+            let path = match object.get("id") {
+                Some(Value::String(id)) => kinds.path_of_bare_id(&ObjectId::parse(id)?),
+                Some(_) => return Err(FieldError::new("id", "must be a string")),
+                None => return Err(FieldError::new("id", "required property not present")),
+            };
+            return Ok((path.expect("the kind of bare ids places them"), "id"));
+        }
     }
     let Some(Value::String(path)) = object.get("path") else {
         return Err(FieldError::new(
             "path",
-            "required property not present; an object other than a traceflow is imported at its path",
+            "required property not present; an object is imported at its path",
         ));
     };
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or("").split('/').collect();
-    ObjectPath::locate(&segments)?
-        .ok_or_else(|| FieldError::new("path", format!("{path} is not a path the catalog serves")))
+    let path = ObjectPath::locate(&segments)?.ok_or_else(|| {
+        FieldError::new("path", format!("{path} is not a path the catalog serves"))
+    })?;
+    Ok((path, "path"))
 }
 
+/// Removes `name` from `object` and converts it; `null` counts as absent.
 fn take<T>(
     object: &mut Map<String, Value>,
     name: &str,
@@ -243,48 +246,4 @@ pub fn export_lines<'a>(objects: impl IntoIterator<Item = &'a PolicyObject>) -> 
         out.push('\n');
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_line_keeps_the_server_fields_it_carries() {
-        let body = br#"{"id": "t1", "container_cluster_id": "c", "source_external_id": "s", "unique_id": "0b9d6e55-5bd4-4b4f-8b1e-0cf0c1f0a8a1", "_create_time": 5, "_create_user": "ann", "_revision": 3, "path": "/ignored"}
-{"id": "t2", "container_cluster_id": "c", "source_external_id": "s"}
-"#;
-        let lines = parse_import(body).unwrap();
-        let kept = lines[0].clone().into_object(100, "admin", Uuid::nil());
-        assert_eq!(kept.meta.create_time, 5);
-        assert_eq!(kept.meta.last_modified_time, 5);
-        assert_eq!(kept.meta.create_user, "ann");
-        assert_eq!(kept.meta.last_modified_user, "ann");
-        assert_eq!(kept.meta.revision, 3);
-        assert_eq!(
-            kept.meta.unique_id.to_string(),
-            "0b9d6e55-5bd4-4b4f-8b1e-0cf0c1f0a8a1"
-        );
-        let created = lines[1].clone().into_object(100, "admin", Uuid::nil());
-        assert_eq!((created.meta.create_time, created.meta.revision), (100, 0));
-        assert_eq!(created.meta.create_user, "admin");
-    }
-
-    #[test]
-    fn a_bad_line_is_named_with_its_field() {
-        let error = |body: &str| parse_import(body.as_bytes()).unwrap_err();
-        let good = r#"{"id": "t1", "container_cluster_id": "c", "source_external_id": "s"}"#;
-        let err = error(&format!("{good}\n\n{{\"id\": \"t2\", \"container_cluster_id\": \"c\", \"source_external_id\": \"s\", \"timeout\": -1}}"));
-        assert_eq!((err.line, err.error.field.as_str()), (3, "timeout"));
-        assert_eq!(err.into_field_error().field, "line 3: timeout");
-        assert_eq!(error(&format!("{good}\n{good}")).line, 2);
-        assert_eq!(error("{").error.field, ".");
-        assert_eq!(error(r#"{"container_cluster_id": "c"}"#).error.field, "id");
-        assert_eq!(
-            error(r#"{"id": "t1", "source_external_id": "s"}"#)
-                .error
-                .field,
-            "container_cluster_id"
-        );
-    }
 }

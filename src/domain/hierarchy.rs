@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::catalog::{catalog, RouteId};
+use super::kind::Kinds;
 use super::path::ObjectPath;
 use super::schema::check_object;
 use super::{json_object, BodyError, Document, FieldError, PolicyObject};
@@ -83,6 +84,7 @@ pub fn parse(
     body: &[u8],
     root: &Root,
     enforce_revision_check: bool,
+    kinds: &dyn Kinds,
 ) -> Result<Vec<TreeWrite>, BodyError> {
     let mut members = json_object(body)?;
     let children = take_children(&mut members, "")?;
@@ -111,17 +113,19 @@ pub fn parse(
     let mut parser = Parser {
         writes: Vec::new(),
         enforce_revision_check,
+        kinds,
     };
     parser.children(children, &root.path, root.route, "children")?;
     Ok(parser.writes)
 }
 
-struct Parser {
+struct Parser<'k> {
     writes: Vec<TreeWrite>,
     enforce_revision_check: bool,
+    kinds: &'k dyn Kinds,
 }
 
-impl Parser {
+impl Parser<'_> {
     /// The wrappers of `items`, children of the object at `parent` (of route `route`).
     fn children(
         &mut self,
@@ -196,7 +200,7 @@ impl Parser {
             if !self.enforce_revision_check {
                 object.remove("_revision");
             }
-            let document = Document::from_object(object, &path).map_err(within(&at))?;
+            let document = self.kinds.document(object, &path).map_err(within(&at))?;
             self.writes.push(TreeWrite::Patch {
                 path: path.clone(),
                 document,
@@ -543,6 +547,7 @@ fn object_type(object: &PolicyObject) -> super::catalog::TypeId {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::kind::CatalogOnly;
     use serde_json::json;
 
     fn infra() -> Root {
@@ -550,7 +555,8 @@ mod tests {
     }
 
     fn parse_at(root: &Root, body: Value) -> Result<Vec<TreeWrite>, String> {
-        parse(body.to_string().as_bytes(), root, false).map_err(|error| error.to_string())
+        parse(body.to_string().as_bytes(), root, false, &CatalogOnly)
+            .map_err(|error| error.to_string())
     }
 
     fn paths(writes: &[TreeWrite]) -> Vec<String> {
@@ -592,7 +598,7 @@ mod tests {
         let TreeWrite::Patch { document, .. } = &writes[1] else {
             unreachable!()
         };
-        assert_eq!(document.revision(), None);
+        assert_eq!(document.revision, None);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The list of traceflows (the README's "List"): its parameters and orderings.
+//! The lists of the Policy API (the README's "List"): their parameters and orderings.
 
 use serde::{Deserialize, Serialize};
 
@@ -96,21 +96,17 @@ impl ListPosition {
     }
 }
 
-/// Which objects a list holds.
+/// Which objects a list holds: the members of one collection of the catalog's, the objects
+/// whose parent is `parent` and whose path is `path/<id>` (`/infra/domains/default/groups`
+/// under `/infra/domains/default`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Collection {
-    /// Every traceflow config (`/infra/antrea/traceflows`).
-    Traceflows,
-    /// The members of one collection of the catalog's: the objects whose parent is `parent`
-    /// and whose path is `path/<id>` (`/infra/domains/default/groups` under
-    /// `/infra/domains/default`). `counted_types`: the types its members may be, when no
-    /// other collection under the same parent holds objects of them (so that the counts the
-    /// store keeps by parent and type are its size); empty otherwise.
-    Catalog {
-        parent: String,
-        path: String,
-        counted_types: Vec<String>,
-    },
+pub struct Collection {
+    pub parent: String,
+    pub path: String,
+    /// The types its members may be, when no other collection under the same parent holds
+    /// objects of them (so that the counts the store keeps by parent and type are its size);
+    /// empty otherwise.
+    pub counted_types: Vec<String>,
 }
 
 /// A list request, parsed.
@@ -160,12 +156,7 @@ impl ListQuery {
     }
 
     fn scope(collection: &Collection, sort_by: SortBy, ascending: bool) -> String {
-        match collection {
-            Collection::Traceflows => format!("list {} {ascending}", sort_by.as_str()),
-            Collection::Catalog { path, .. } => {
-                format!("list {path} {} {ascending}", sort_by.as_str())
-            }
-        }
+        format!("list {} {} {ascending}", collection.path, sort_by.as_str())
     }
 }
 
@@ -182,7 +173,12 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        ListQuery::parse(Collection::Traceflows, &Params::new(&pairs), &key())
+        let segments = Collection {
+            parent: "/infra".into(),
+            path: "/infra/segments".into(),
+            counted_types: vec!["Segment".into()],
+        };
+        ListQuery::parse(segments, &Params::new(&pairs), &key())
     }
 
     #[test]

@@ -3,18 +3,10 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::generic::CatalogConfig;
+use super::config::Config;
 use super::path::ObjectPath;
 use super::relations::SYSTEM_USER;
-use super::{ObjectId, TraceflowConfig};
-
-/// The `resource_type` of traceflow configs.
-pub const RESOURCE_TYPE: &str = "AntreaTraceflowConfig";
-
-/// Where traceflow configs live in the policy tree.
-pub const PARENT_PATH: &str = "/infra";
-/// The collection of traceflow configs, under the Policy API's root.
-pub const COLLECTION_PATH: &str = "/infra/antrea/traceflows";
+use super::ObjectId;
 
 /// Every field the server sets on an object it serves, `display_name`'s default aside:
 /// exactly what [`PolicyObject::to_json`] adds to the client's config (a root, which has no
@@ -37,11 +29,6 @@ pub const SERVER_FIELDS: [&str; 15] = [
     "_revision",
 ];
 
-/// The policy path of the traceflow config `id`.
-pub fn traceflow_path(id: &ObjectId) -> String {
-    format!("{COLLECTION_PATH}/{id}")
-}
-
 /// Server-set fields of a stored object (the README's "Create" lists them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metadata {
@@ -53,48 +40,6 @@ pub struct Metadata {
     pub last_modified_user: String,
     /// True only in the history row that records a delete.
     pub marked_for_delete: bool,
-}
-
-/// The client's fields of an object, by its kind: traceflow configs have their own typed
-/// module; every other type is checked against the catalog.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Config {
-    /// Boxed: a traceflow's typed config is ten times the size of a catalog object's.
-    Traceflow(Box<TraceflowConfig>),
-    Catalog(CatalogConfig),
-}
-
-impl Config {
-    pub fn resource_type(&self) -> &str {
-        match self {
-            Config::Traceflow(_) => RESOURCE_TYPE,
-            Config::Catalog(config) => config.resource_type_name(),
-        }
-    }
-
-    pub fn display_name(&self) -> &str {
-        match self {
-            Config::Traceflow(config) => config.display_name(),
-            Config::Catalog(config) => config.display_name(),
-        }
-    }
-
-    /// The client's fields as JSON: what the `config` column holds.
-    pub fn to_json(&self) -> String {
-        match self {
-            Config::Traceflow(config) => config.to_json(),
-            Config::Catalog(config) => config.to_json(),
-        }
-    }
-}
-
-impl Serialize for Config {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Config::Traceflow(config) => config.serialize(serializer),
-            Config::Catalog(config) => config.serialize(serializer),
-        }
-    }
 }
 
 /// One policy object as the store holds it.
@@ -151,16 +96,8 @@ impl PolicyObject {
         self.path.id()
     }
 
-    pub fn resource_type(&self) -> &str {
-        self.config.resource_type()
-    }
-
-    /// The config of a traceflow; `None` for an object of another type.
-    pub fn traceflow(&self) -> Option<&TraceflowConfig> {
-        match &self.config {
-            Config::Traceflow(config) => Some(config),
-            Config::Catalog(_) => None,
-        }
+    pub fn resource_type(&self) -> &'static str {
+        self.config.resource_type_name()
     }
 
     /// The object as the API serves it: the client's fields, then the server's.
@@ -241,18 +178,30 @@ struct Wire<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::traceflow;
+    use crate::domain::kind::{CatalogOnly, Kinds};
+    use crate::domain::write::{apply, Change, Stamp};
 
     /// The object served is the client's config plus exactly [`SERVER_FIELDS`].
     #[test]
     fn an_object_is_its_config_and_the_server_fields() {
-        let object =
-            traceflow(serde_json::json!({"container_cluster_id": "c", "source_external_id": "s"}));
+        let path = ObjectPath::from_stored("/infra/domains/d/groups/web").unwrap();
+        let body = serde_json::json!({"description": "the web tier"});
+        let document = CatalogOnly
+            .document(body.as_object().unwrap().clone(), &path)
+            .unwrap();
+        let stamp = Stamp {
+            user: "admin",
+            now: 1,
+            unique_id: Uuid::nil(),
+        };
+        let object = apply(None, path, Change::Put(document), stamp)
+            .unwrap()
+            .unwrap()
+            .object;
         let served: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&object.to_json()).unwrap();
         let config: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&object.config.to_json()).unwrap();
-        assert!(object.traceflow().is_some());
         let mut server_set: Vec<&str> = served
             .keys()
             .map(String::as_str)

@@ -4,11 +4,10 @@
 use std::fmt;
 
 use super::catalog::{catalog, RouteId};
-use super::object::COLLECTION_PATH;
 use super::{FieldError, ObjectId};
 
-/// The path of an object the catalog serves. Only [`ObjectPath::locate`] and
-/// [`ObjectPath::traceflow`] make one, so every id in it is valid and its route is known.
+/// The path of an object the catalog serves. Only [`ObjectPath::locate`] makes one, so every
+/// id in it is valid and its route is known.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectPath {
     text: String,
@@ -46,13 +45,6 @@ impl ObjectPath {
             parent_len,
             route: found.route,
         }))
-    }
-
-    /// The path of the traceflow config `id`.
-    pub fn traceflow(id: &ObjectId) -> Self {
-        Self::locate(&["infra", "antrea", "traceflows", id.as_str()])
-            .expect("a valid id makes a valid traceflow path")
-            .expect("the catalog serves traceflows")
     }
 
     /// Reads back a path this service stored.
@@ -106,13 +98,6 @@ impl ObjectPath {
             .map_or(self.text.len(), |(at, _)| at);
         &self.text[..end]
     }
-
-    /// Whether this is a traceflow config's path.
-    pub fn is_traceflow(&self) -> bool {
-        self.text
-            .strip_prefix(COLLECTION_PATH)
-            .is_some_and(|rest| rest.len() == self.id.as_str().len() + 1)
-    }
 }
 
 impl fmt::Display for ObjectPath {
@@ -134,11 +119,6 @@ mod tests {
         let group = located("/infra/domains/default/groups/web");
         assert_eq!(group.id().as_str(), "web");
         assert_eq!(group.parent(), Some("/infra/domains/default"));
-        let traceflow = ObjectPath::traceflow(&ObjectId::parse("t 14").unwrap());
-        assert_eq!(traceflow.as_str(), "/infra/antrea/traceflows/t 14");
-        assert_eq!(traceflow.parent(), Some("/infra"));
-        assert!(traceflow.is_traceflow());
-        assert!(!group.is_traceflow());
         assert_eq!(located("/infra").parent(), None);
         assert_eq!(
             located("/orgs/default/projects/p/vpcs/v").parent(),

@@ -11,10 +11,9 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::catalog::catalog;
-use super::generic::CatalogConfig;
-use super::object::Config;
-use super::write::{Applied, Change, Document, Operation};
-use super::{Metadata, ObjectPath, PolicyObject};
+use super::kind::Kinds;
+use super::write::{Applied, Change, Operation};
+use super::{Config, Metadata, ObjectPath, PolicyObject};
 
 /// The user the defaults are created by; an object created by it is `_system_owned`.
 pub const SYSTEM_USER: &str = "system";
@@ -36,8 +35,8 @@ pub enum Check<'a> {
 }
 
 /// What `applied` needs: a create its parent, a create or change the objects it refers to,
-/// a delete that nothing hangs below it or refers to it.
-pub fn checks(applied: &Applied) -> Vec<Check<'_>> {
+/// a delete that nothing hangs below it or refers to it (where its kind may be referred to).
+pub fn checks<'a>(applied: &'a Applied, kinds: &dyn Kinds) -> Vec<Check<'a>> {
     let object = &applied.object;
     let path = &object.path;
     let mut checks = Vec::new();
@@ -46,7 +45,7 @@ pub fn checks(applied: &Applied) -> Vec<Check<'_>> {
             if path.may_have_children() {
                 checks.push(Check::Childless(path.as_str()));
             }
-            if may_be_referenced(path) {
+            if kinds.at(path).referable() {
                 checks.push(Check::Unreferenced(path.as_str()));
             }
         }
@@ -69,19 +68,15 @@ pub fn checks(applied: &Applied) -> Vec<Check<'_>> {
 /// applied: a delete of an object that may have children or be referred to, a write that
 /// may create an object whose parent must be stored or that names other objects. A store
 /// that checks under locks takes them only then.
-pub fn may_check(path: &ObjectPath, change: &Change) -> bool {
+pub fn may_check(path: &ObjectPath, change: &Change, kinds: &dyn Kinds) -> bool {
     match change {
-        Change::Delete => path.may_have_children() || may_be_referenced(path),
+        Change::Delete => path.may_have_children() || kinds.at(path).referable(),
         Change::Put(document) | Change::Patch(document) => {
-            path.required_parent().is_some()
-                || match document {
-                    Document::Catalog(document) => {
-                        let mut found = Vec::new();
-                        collect_references(&document.members, &mut found);
-                        !found.is_empty()
-                    }
-                    Document::Traceflow(_) => false,
-                }
+            path.required_parent().is_some() || {
+                let mut found = Vec::new();
+                collect_references(&document.members, &mut found);
+                !found.is_empty()
+            }
         }
     }
 }
@@ -105,9 +100,7 @@ const REFERENCE_FIELDS: &[&str] = &[
 /// its inventory and this store does not keep) are not references it checks.
 pub fn references(object: &PolicyObject) -> Vec<&str> {
     let mut found = Vec::new();
-    if let Config::Catalog(config) = &object.config {
-        collect_references(config.members(), &mut found);
-    }
+    collect_references(object.config.members(), &mut found);
     found.sort_unstable();
     found.dedup();
     found
@@ -161,11 +154,6 @@ fn is_shipped_by_nsx(target: &str) -> bool {
             .name;
         SHIPPED_BY_NSX.contains(&type_name.as_str())
     })
-}
-
-/// Whether another object may refer to the object at `path`: any but a traceflow config.
-fn may_be_referenced(path: &ObjectPath) -> bool {
-    !path.is_traceflow()
 }
 
 /// The objects NSX Manager has before anyone writes, which clients read (or write under)
@@ -240,7 +228,7 @@ pub fn defaults(now: i64) -> Vec<Applied> {
 }
 
 /// An object the system creates: by [`SYSTEM_USER`] at `now`, revision 0.
-fn shipped(
+pub fn shipped(
     path: ObjectPath,
     resource_type: &str,
     display_name: &str,
@@ -252,7 +240,7 @@ fn shipped(
         .expect("a shipped object's type is in the catalog");
     let mut members = Map::new();
     members.insert("display_name".into(), Value::from(display_name));
-    let config = CatalogConfig::complete(resource_type, members, path.id());
+    let config = Config::complete(resource_type, members, path.id());
     let meta = Metadata {
         unique_id,
         revision: 0,
@@ -262,56 +250,23 @@ fn shipped(
         last_modified_user: SYSTEM_USER.to_owned(),
         marked_for_delete: false,
     };
-    let object = PolicyObject::new(path, Config::Catalog(config), meta);
+    let object = PolicyObject::new(path, config, meta);
     Applied {
         operation: Operation::Create,
         object: Arc::new(object),
     }
 }
 
-/// What NSX writes beside a client's write, in the same transaction.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Companion {
-    /// Created after the client's object (whose child it is).
-    Create(Applied),
-    /// Deleted before the client's object, if the system's own object is stored there (its
-    /// delete has the checks of any delete: it may have children of its own).
-    Delete(ObjectPath),
-}
-
-/// What a write brings with it: a project is created with its own default domain
-/// (`<project>/infra/domains/default`, which clients cannot create or delete: its route has
-/// only GET), and deleted with it.
-pub fn companions(applied: &Applied) -> Vec<Companion> {
-    let object = &applied.object;
-    if object.resource_type() != "Project" {
-        return Vec::new();
-    }
-    let domain = ObjectPath::from_stored(&format!("{}/infra/domains/default", object.path))
-        .expect("a project's default domain is served");
-    match applied.operation {
-        Operation::Create => {
-            // Its own unique id, the same for the same project.
-            let unique_id = Uuid::new_v5(&object.meta.unique_id, domain.as_str().as_bytes());
-            let now = object.meta.create_time;
-            vec![Companion::Create(shipped(
-                domain, "Domain", "default", now, unique_id,
-            ))]
-        }
-        Operation::Delete => vec![Companion::Delete(domain)],
-        Operation::Replace | Operation::Patch => Vec::new(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::kind::CatalogOnly;
 
     #[test]
     fn every_default_hangs_from_a_root_or_an_earlier_default() {
         let mut present: Vec<String> = Vec::new();
         for applied in defaults(7) {
-            for check in checks(&applied) {
+            for check in checks(&applied, &CatalogOnly) {
                 match check {
                     Check::ParentExists(parent) => assert!(
                         present.iter().any(|path| path == parent),
@@ -328,46 +283,13 @@ mod tests {
 
     fn object(path: &str, body: Value) -> PolicyObject {
         let path = ObjectPath::from_stored(path).unwrap();
-        let document = crate::domain::generic::CatalogDocument::from_object(
-            body.as_object().unwrap().clone(),
-            &path,
-        )
-        .unwrap();
-        let config = CatalogConfig::complete(document.resource_type, document.members, path.id());
+        let document = CatalogOnly
+            .document(body.as_object().unwrap().clone(), &path)
+            .unwrap();
         let mut object = defaults(0).remove(0).object.as_ref().clone();
-        object.config = Config::Catalog(config);
+        object.config = Config::create(document, path.id());
         object.path = path;
         object
-    }
-
-    #[test]
-    fn a_project_brings_its_default_domain_and_takes_it_away() {
-        let project = object("/orgs/default/projects/p1", serde_json::json!({}));
-        let mut applied = Applied {
-            operation: Operation::Create,
-            object: Arc::new(project),
-        };
-        let Ok::<[_; 1], _>([Companion::Create(domain)]) = companions(&applied).try_into() else {
-            panic!("a create of a project creates its domain");
-        };
-        assert_eq!(
-            domain.object.path.as_str(),
-            "/orgs/default/projects/p1/infra/domains/default"
-        );
-        assert_eq!(domain.object.resource_type(), "Domain");
-        assert!(is_system_owned(&domain.object));
-        // Its parent is the project, which the create writes first.
-        assert_eq!(
-            checks(&domain),
-            [Check::ParentExists("/orgs/default/projects/p1")]
-        );
-        applied.operation = Operation::Delete;
-        assert_eq!(
-            companions(&applied),
-            [Companion::Delete(domain.object.path.clone())]
-        );
-        applied.operation = Operation::Patch;
-        assert_eq!(companions(&applied), []);
     }
 
     #[test]
@@ -398,7 +320,7 @@ mod tests {
         };
         // A shipped service is recorded, not required.
         assert_eq!(
-            checks(&applied),
+            checks(&applied, &CatalogOnly),
             [
                 Check::ReferenceExists("/infra/domains/default/groups/db"),
                 Check::ReferenceExists("/infra/domains/default/groups/web"),

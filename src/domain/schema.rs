@@ -38,6 +38,17 @@ pub fn check_object(
     polymorphic: bool,
 ) -> Result<(TypeId, Map<String, Value>), FieldError> {
     let concrete = concrete_type(catalog, declared, &members, at, polymorphic)?;
+    Ok((concrete, check_members(catalog, concrete, members, at)?))
+}
+
+/// Checks `members` as an object of `concrete`, its type decided: answers the members to
+/// store. `at` is its dotted path (empty for a request's body).
+pub fn check_members(
+    catalog: &Catalog,
+    concrete: TypeId,
+    members: Map<String, Value>,
+    at: &str,
+) -> Result<Map<String, Value>, FieldError> {
     let type_def = catalog.type_def(concrete);
     let mut kept = Map::new();
     for (name, value) in members {
@@ -67,12 +78,12 @@ pub fn check_object(
             ));
         }
     }
-    Ok((concrete, kept))
+    Ok(kept)
 }
 
 /// The type an object declared as `declared` is: the one its `resource_type` names, which
-/// must be `declared` or one of its subtypes.
-fn concrete_type(
+/// must be `declared` or one of its subtypes. `polymorphic`: the object must name its type.
+pub fn concrete_type(
     catalog: &Catalog,
     declared: TypeId,
     members: &Map<String, Value>,

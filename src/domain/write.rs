@@ -2,92 +2,18 @@
 //! "Use it"), in one place.
 //!
 //! [`apply`] is pure: the store calls it inside its transaction with the current object and
-//! persists whatever it returns, so the rules are the same for every storage backend.
+//! persists whatever it returns (once the object's kind has found it whole), so the rules
+//! are the same for every storage backend.
 
 use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::generic::{CatalogConfig, CatalogDocument};
-use super::object::Config;
+use super::config::Config;
+use super::document::Document;
+use super::kind::Kinds;
 use super::path::ObjectPath;
-use super::{FieldError, Metadata, PolicyObject, TraceflowConfig, TraceflowDocument};
-
-/// A PUT or PATCH body, parsed by its kind's module.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Document {
-    /// Boxed, as [`Config::Traceflow`] is.
-    Traceflow(Box<TraceflowDocument>),
-    Catalog(CatalogDocument),
-}
-
-impl Document {
-    /// The document a body's members make for the object at `path`, by its kind's module.
-    pub fn from_object(
-        object: serde_json::Map<String, serde_json::Value>,
-        path: &ObjectPath,
-    ) -> Result<Self, FieldError> {
-        Ok(if path.is_traceflow() {
-            TraceflowDocument::from_object(object, path.id())?.into()
-        } else {
-            CatalogDocument::from_object(object, path)?.into()
-        })
-    }
-
-    pub fn revision(&self) -> Option<i64> {
-        match self {
-            Document::Traceflow(doc) => doc.revision,
-            Document::Catalog(doc) => doc.revision,
-        }
-    }
-
-    /// The config a create makes of this document.
-    fn create(self, path: &ObjectPath) -> Result<Config, FieldError> {
-        Ok(match self {
-            Document::Traceflow(doc) => {
-                Config::Traceflow(Box::new(TraceflowConfig::complete(doc.fields, path.id())?))
-            }
-            Document::Catalog(doc) => Config::Catalog(CatalogConfig::complete(
-                doc.resource_type,
-                doc.members,
-                path.id(),
-            )),
-        })
-    }
-
-    /// The config a PATCH of `stored` with this document makes.
-    fn merge(self, stored: Config, path: &ObjectPath) -> Result<Config, FieldError> {
-        Ok(match (stored, self) {
-            (Config::Traceflow(stored), Document::Traceflow(doc)) => {
-                Config::Traceflow(Box::new(TraceflowConfig::complete(
-                    stored.into_fields().overlaid_with(doc.fields),
-                    path.id(),
-                )?))
-            }
-            (Config::Catalog(stored), Document::Catalog(doc)) => {
-                Config::Catalog(stored.overlaid_with(doc, path.id())?)
-            }
-            (stored, _) => {
-                return Err(FieldError::new(
-                    "resource_type",
-                    format!("must be {:?}", stored.resource_type()),
-                ))
-            }
-        })
-    }
-}
-
-impl From<TraceflowDocument> for Document {
-    fn from(doc: TraceflowDocument) -> Self {
-        Document::Traceflow(Box::new(doc))
-    }
-}
-
-impl From<CatalogDocument> for Document {
-    fn from(doc: CatalogDocument) -> Self {
-        Document::Catalog(doc)
-    }
-}
+use super::{FieldError, Metadata, PolicyObject};
 
 /// A write a client asked for.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +28,7 @@ impl Change {
     /// where nothing is stored, and is refused where something is ([`apply`]); it never
     /// changes a stored object.
     pub fn only_creates(&self) -> bool {
-        matches!(self, Change::Put(doc) if doc.revision().is_none())
+        matches!(self, Change::Put(doc) if doc.revision.is_none())
     }
 }
 
@@ -205,24 +131,24 @@ pub fn apply(
     let (operation, object) = match (current, change) {
         (None, Change::Delete) => return Ok(None),
         (None, Change::Put(doc) | Change::Patch(doc)) => {
-            let config = doc.create(&path)?;
+            let config = Config::create(doc, path.id());
             (Operation::Create, created(path, config, stamp))
         }
         (Some(stored), Change::Put(doc)) => {
-            let Some(requested) = doc.revision() else {
+            let Some(requested) = doc.revision else {
                 return Err(WriteRejection::AlreadyExists {
                     path: path.to_string(),
                 });
             };
             check_revision(&stored, requested)?;
-            let config = doc.create(&path)?;
+            let config = Config::create(doc, path.id());
             (Operation::Replace, changed(stored, config, stamp)?)
         }
         (Some(stored), Change::Patch(doc)) => {
-            if let Some(requested) = doc.revision() {
+            if let Some(requested) = doc.revision {
                 check_revision(&stored, requested)?;
             }
-            let config = doc.merge(stored.config.clone(), &path)?;
+            let config = stored.config.clone().overlaid_with(doc, path.id())?;
             (Operation::Patch, changed(stored, config, stamp)?)
         }
         (Some(stored), Change::Delete) => {
@@ -236,6 +162,21 @@ pub fn apply(
         operation,
         object: Arc::new(object),
     }))
+}
+
+/// `applied`, once its object's kind finds it whole (a create's, a replace's, what a PATCH
+/// left): a write that would leave an incomplete object is refused.
+pub fn complete(
+    applied: Option<Applied>,
+    kinds: &dyn Kinds,
+) -> Result<Option<Applied>, WriteRejection> {
+    if let Some(applied) = &applied {
+        if applied.operation != Operation::Delete {
+            let object = &applied.object;
+            kinds.at(&object.path).complete(object.config.members())?;
+        }
+    }
+    Ok(applied)
 }
 
 fn check_revision(stored: &PolicyObject, requested: i64) -> Result<(), WriteRejection> {
@@ -292,6 +233,7 @@ fn changed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::kind::{CatalogOnly, Kinds};
     use serde_json::json;
 
     const T0: Stamp<'static> = Stamp {
@@ -300,22 +242,22 @@ mod tests {
         unique_id: uuid::Uuid::nil(),
     };
 
-    fn id() -> ObjectPath {
-        ObjectPath::traceflow(&crate::domain::ObjectId::parse("t14").unwrap())
+    fn path() -> ObjectPath {
+        ObjectPath::from_stored("/infra/segments/web").unwrap()
     }
 
     fn doc(body: serde_json::Value) -> Document {
-        TraceflowDocument::parse(body.to_string().as_bytes(), id().id())
+        CatalogOnly
+            .document(body.as_object().unwrap().clone(), &path())
             .unwrap()
-            .into()
     }
 
     fn minimal() -> serde_json::Value {
-        json!({"container_cluster_id": "c", "source_external_id": "s"})
+        json!({"description": "d"})
     }
 
     fn create() -> PolicyObject {
-        let applied = apply(None, id(), Change::Put(doc(minimal())), T0).unwrap();
+        let applied = apply(None, path(), Change::Put(doc(minimal())), T0).unwrap();
         Arc::unwrap_or_clone(applied.unwrap().object)
     }
 
@@ -325,7 +267,7 @@ mod tests {
         let put = Change::Put(doc(minimal()));
         assert!(put.only_creates());
         assert!(matches!(
-            apply(Some(stored.clone()), id(), put, T0),
+            apply(Some(stored.clone()), path(), put, T0),
             Err(WriteRejection::AlreadyExists { .. })
         ));
         let mut body = minimal();
@@ -336,7 +278,7 @@ mod tests {
             Change::Delete,
         ] {
             assert!(!change.only_creates(), "{change:?}");
-            let applied = apply(Some(stored.clone()), id(), change, T0).unwrap();
+            let applied = apply(Some(stored.clone()), path(), change, T0).unwrap();
             assert_ne!(applied.unwrap().operation, Operation::Create);
         }
     }
@@ -351,7 +293,7 @@ mod tests {
             now: 500, // the clock went backwards
             unique_id: Uuid::nil(),
         };
-        let next = apply(Some(stored.clone()), id(), Change::Put(doc(body)), later)
+        let next = apply(Some(stored.clone()), path(), Change::Put(doc(body)), later)
             .unwrap()
             .unwrap();
         assert_eq!(next.operation, Operation::Replace);
@@ -365,14 +307,20 @@ mod tests {
     #[test]
     fn section_three_rejections() {
         let stored = create();
-        let err = apply(Some(stored.clone()), id(), Change::Put(doc(minimal())), T0).unwrap_err();
+        let err = apply(
+            Some(stored.clone()),
+            path(),
+            Change::Put(doc(minimal())),
+            T0,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "Cannot create an object with path=[/infra/antrea/traceflows/t14] as it already exists."
+            "Cannot create an object with path=[/infra/segments/web] as it already exists."
         );
         let err = apply(
             Some(stored),
-            id(),
+            path(),
             Change::Patch(doc(json!({"_revision": 4}))),
             T0,
         )
@@ -384,14 +332,14 @@ mod tests {
                 requested: 4
             }
         );
-        assert_eq!(apply(None, id(), Change::Delete, T0), Ok(None));
+        assert_eq!(apply(None, path(), Change::Delete, T0), Ok(None));
     }
 
     #[test]
     fn the_largest_revision_cannot_grow() {
         let mut stored = create();
         stored.meta.revision = i64::MAX;
-        let err = apply(Some(stored), id(), Change::Delete, T0).unwrap_err();
+        let err = apply(Some(stored), path(), Change::Delete, T0).unwrap_err();
         assert!(matches!(err, WriteRejection::Invalid(ref field) if field.field == "_revision"));
     }
 }

@@ -11,6 +11,7 @@ use futures_util::future::LocalBoxFuture;
 use percent_encoding::percent_decode_str;
 
 use super::ApiError;
+use crate::domain::kind::Kinds;
 use crate::domain::snapshot::SnapshotName;
 use crate::domain::{FieldError, ObjectId};
 
@@ -193,4 +194,11 @@ impl FromRequest for PathName {
                 .map_err(ApiError::from),
         )
     }
+}
+
+/// The registry of kinds the server was built with: which type has which behaviour.
+pub fn kinds(req: &HttpRequest) -> &dyn Kinds {
+    req.app_data::<web::Data<dyn Kinds>>()
+        .expect("the kinds are registered")
+        .get_ref()
 }

@@ -6,7 +6,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::auth::{Reader, Writer};
-use super::extractors::TreeBody;
+use super::extractors::{kinds, TreeBody};
 use super::pages::query_pairs;
 use super::responses::{empty_response, json_response};
 use super::ApiError;
@@ -37,7 +37,7 @@ pub async fn patch(
     TreeBody(body): TreeBody,
 ) -> Result<HttpResponse, ApiError> {
     let enforce_revision_check = enforce_revision_check(req)?;
-    let writes = hierarchy::parse(&body, root, enforce_revision_check)?;
+    let writes = hierarchy::parse(&body, root, enforce_revision_check, kinds(req))?;
     store.write_tree(writes, &actor.name).await?;
     Ok(empty_response())
 }

@@ -11,21 +11,19 @@ mod hierarchy;
 mod history;
 pub mod inspector;
 pub mod journal;
-mod objects;
+pub mod objects;
 pub mod observe;
 pub mod openapi;
 mod openapi_catalog;
 pub mod operations;
-mod pages;
+pub mod pages;
 pub mod probes;
 mod realization;
-mod responses;
-mod results;
+pub mod responses;
 mod search;
 pub mod spec;
 pub mod sse;
 mod state;
-mod traceflows;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 

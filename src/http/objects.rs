@@ -1,8 +1,7 @@
 //! Handlers for every object path of the catalog (the README's "Every Policy type"): GET,
 //! PUT, PATCH and DELETE of `/policy/api/v1/<path>` wherever the catalog serves an object,
-//! with the methods the SDK has for it. Traceflow configs have their own routes
-//! ([`super::traceflows`]), registered before these, for their actions and results. The
-//! `Infra` roots (`/infra`, a project's `/infra`) are no objects: their GET, PUT and PATCH
+//! with the methods the SDK has for it. A kind may register these handlers at routes of its
+//! own too (the traceflow kind does, with its actions and results). The `Infra` roots (`/infra`, a project's `/infra`) are no objects: their GET, PUT and PATCH
 //! are the Hierarchical API's ([`super::hierarchy`]).
 
 use actix_web::dev::Payload;
@@ -16,17 +15,16 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::auth::{Reader, Writer};
-use super::extractors::{JsonBody, TreeBody};
+use super::extractors::{kinds, JsonBody, TreeBody};
 use super::hierarchy;
 use super::pages::{query_pairs, PageBody};
 use super::responses::empty_response;
 use super::{ApiError, POLICY_API};
 use crate::domain::catalog::{catalog, Methods, RouteId};
-use crate::domain::generic::CatalogDocument;
 use crate::domain::hierarchy::Root;
 use crate::domain::list::{Collection, ListQuery};
 use crate::domain::paging::Params;
-use crate::domain::{Change, FieldError, ObjectPath, PolicyObject};
+use crate::domain::{json_object, Change, FieldError, ObjectPath, PolicyObject};
 
 type Store = web::Data<dyn crate::storage::Store>;
 
@@ -166,7 +164,7 @@ async fn list(
         .into_iter()
         .map(str::to_owned)
         .collect();
-    let collection = Collection::Catalog {
+    let collection = Collection {
         parent,
         path,
         counted_types,
@@ -182,7 +180,7 @@ struct ListOrder {
 }
 
 /// One page of `collection`, as the request's query asks: every list of the Policy API.
-pub(super) async fn list_response(
+pub async fn list_response(
     store: &Store,
     req: &HttpRequest,
     collection: Collection,
@@ -242,9 +240,9 @@ pub async fn put(
         WriteBody::Object(JsonBody(body)) => body,
     };
     let Writer(actor) = writer;
-    let document = CatalogDocument::parse(&body, &path)?;
+    let document = kinds(&req).document(json_object(&body)?, &path)?;
     let applied = store
-        .write(path, Change::Put(document.into()), &actor.name)
+        .write(path, Change::Put(document), &actor.name)
         .await?
         .expect("a PUT always writes a revision");
     Ok(object_response(&applied.object))
@@ -267,9 +265,9 @@ pub async fn patch(
         WriteBody::Object(JsonBody(body)) => body,
     };
     let Writer(actor) = writer;
-    let document = CatalogDocument::parse(&body, &path)?;
+    let document = kinds(&req).document(json_object(&body)?, &path)?;
     store
-        .write(path, Change::Patch(document.into()), &actor.name)
+        .write(path, Change::Patch(document), &actor.name)
         .await?;
     Ok(empty_response())
 }
@@ -294,7 +292,7 @@ async fn other_method(req: HttpRequest) -> Result<HttpResponse, ApiError> {
 }
 
 /// 200 with the object as the API serves it.
-pub(super) fn object_response(object: &PolicyObject) -> HttpResponse {
+pub fn object_response(object: &PolicyObject) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(object.rendered())

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 use crate::domain::catalog::{catalog, Catalog, Field, FieldType, ObjectRoute, TypeId};
-use crate::domain::object::COLLECTION_PATH;
+use crate::kinds::traceflow::COLLECTION_PATH;
 
 const API: &str = "/policy/api/v1";
 

@@ -6,11 +6,12 @@ use actix_web::http::Method;
 use actix_web::{web, Handler, Responder, Route};
 
 use super::{
-    auth, events, faults, hierarchy, history, inspector, journal, probes, realization, results,
-    search, spec, state, traceflows,
+    auth, events, faults, hierarchy, history, inspector, journal, objects, probes, realization,
+    search, spec, state,
 };
 use super::{NODE_PATH, NODE_VERSION_PATH, NSX_HEALTH_PATH, POLICY_API, STORE_API};
-use crate::domain::object::COLLECTION_PATH;
+use crate::kinds::traceflow::http as traceflows;
+use crate::kinds::traceflow::COLLECTION_PATH;
 
 /// Which of the two API documents an operation belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -333,7 +334,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("AntreaTraceflowConfigListResult")),
                 errors: &[400],
             },
-            traceflows::list,
+            objects::read,
         ),
         operation(
             Method::GET,
@@ -348,7 +349,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("AntreaTraceflowStatus")),
                 errors: &[400, 404],
             },
-            results::status,
+            traceflows::status,
         ),
         operation(
             Method::GET,
@@ -363,7 +364,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("AntreaTraceflowObservationListResult")),
                 errors: &[400, 404],
             },
-            results::observations,
+            traceflows::observations,
         ),
         operation(
             Method::GET,
@@ -378,7 +379,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("AntreaTraceflowConfig")),
                 errors: &[400, 404],
             },
-            traceflows::read,
+            objects::read,
         ),
         operation(
             Method::PUT,
@@ -394,7 +395,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("AntreaTraceflowConfig")),
                 errors: &[400, 412, 413],
             },
-            traceflows::put,
+            objects::put,
         ),
         operation(
             Method::PATCH,
@@ -410,7 +411,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: None,
                 errors: &[400, 412, 413],
             },
-            traceflows::patch,
+            objects::patch,
         ),
         operation(
             Method::DELETE,
@@ -425,7 +426,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: None,
                 errors: &[400],
             },
-            traceflows::delete,
+            objects::delete,
         ),
         operation(
             Method::POST,
@@ -440,7 +441,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("AntreaTraceflowConfig")),
                 errors: &[400, 404],
             },
-            traceflows::post_action,
+            traceflows::retrace,
         ),
         operation(
             Method::GET,
@@ -929,7 +930,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("EarlierRunList")),
                 errors: &[400, 404],
             },
-            results::earlier_runs,
+            traceflows::earlier_runs,
         ),
         operation(
             Method::PUT,
@@ -944,7 +945,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("TraceflowScript")),
                 errors: &[400, 413],
             },
-            results::put_script,
+            traceflows::put_script,
         ),
         operation(
             Method::GET,
@@ -959,7 +960,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: Some(Json("TraceflowScript")),
                 errors: &[400, 404],
             },
-            results::get_script,
+            traceflows::get_script,
         ),
         operation(
             Method::DELETE,
@@ -974,7 +975,7 @@ pub fn operations() -> Vec<Operation> {
                 answer: None,
                 errors: &[400],
             },
-            results::delete_script,
+            traceflows::delete_script,
         ),
         operation(
             Method::POST,

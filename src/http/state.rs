@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::auth::{Reader, Writer};
-use super::extractors::{NdjsonBody, PathName, NDJSON};
+use super::extractors::{kinds, NdjsonBody, PathName, NDJSON};
 use super::pages::require_action;
 use super::responses::{empty_response, json_response};
 use super::{ApiError, STORE_API};
@@ -98,14 +98,15 @@ pub async fn export(_: Reader, store: Stores) -> Result<HttpResponse, ApiError> 
 pub async fn import(
     Writer(actor): Writer,
     store: Stores,
+    req: HttpRequest,
     NdjsonBody(body): NdjsonBody,
 ) -> Result<HttpResponse, ApiError> {
     #[derive(Serialize)]
     struct Imported {
         imported: u64,
     }
-    let lines =
-        parse_import(&body).map_err(|err| ApiError::invalid_field(&err.into_field_error()))?;
+    let lines = parse_import(&body, kinds(&req))
+        .map_err(|err| ApiError::invalid_field(&err.into_field_error()))?;
     let imported = store.import(lines, &actor.name).await?;
     Ok(json_response(&Imported { imported }))
 }

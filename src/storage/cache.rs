@@ -100,8 +100,9 @@ impl ObjectCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::kind::{CatalogOnly, Kinds};
     use crate::domain::write::{apply, Stamp};
-    use crate::domain::{Change, ObjectId, ObjectPath, TraceflowDocument};
+    use crate::domain::{Change, ObjectPath};
 
     fn applied(id: &str, change: Change, current: Option<PolicyObject>) -> Applied {
         let stamp = Stamp {
@@ -109,16 +110,19 @@ mod tests {
             now: 1,
             unique_id: uuid::Uuid::nil(),
         };
-        let path = ObjectPath::traceflow(&ObjectId::parse(id).unwrap());
-        apply(current, path, change, stamp).unwrap().unwrap()
+        apply(current, segment(id), change, stamp).unwrap().unwrap()
+    }
+
+    fn segment(id: &str) -> ObjectPath {
+        ObjectPath::from_stored(&format!("/infra/segments/{id}")).unwrap()
     }
 
     fn put(id: &str) -> Change {
-        let body = br#"{"container_cluster_id": "c", "source_external_id": "s"}"#;
+        let body = serde_json::json!({"description": "d"});
         Change::Put(
-            TraceflowDocument::parse(body, &ObjectId::parse(id).unwrap())
-                .unwrap()
-                .into(),
+            CatalogOnly
+                .document(body.as_object().unwrap().clone(), &segment(id))
+                .unwrap(),
         )
     }
 
@@ -130,11 +134,11 @@ mod tests {
         let deleted = applied("t1", Change::Delete, Some((*old.object).clone()));
         cache.committed([&deleted]);
         cache.offer(&old.object, start); // found before the delete committed: stale
-        assert_eq!(cache.get("/infra/antrea/traceflows/t1"), None);
+        assert_eq!(cache.get("/infra/segments/t1"), None);
 
         let start = cache.read_start();
         cache.offer(&old.object, start);
-        assert_eq!(cache.get("/infra/antrea/traceflows/t1"), Some(old.object));
+        assert_eq!(cache.get("/infra/segments/t1"), Some(old.object));
     }
 
     #[test]
@@ -142,14 +146,14 @@ mod tests {
         let cache = ObjectCache::new(10);
         let created = applied("t1", put("t1"), None);
         cache.committed([&created]);
-        let cached = cache.get("/infra/antrea/traceflows/t1").unwrap();
+        let cached = cache.get("/infra/segments/t1").unwrap();
         assert!(
             Arc::ptr_eq(&cached, &created.object),
             "the cache holds the committed object itself"
         );
         let deleted = applied("t1", Change::Delete, Some((*created.object).clone()));
         cache.committed([&deleted]);
-        assert_eq!(cache.get("/infra/antrea/traceflows/t1"), None);
+        assert_eq!(cache.get("/infra/segments/t1"), None);
     }
 
     #[test]
@@ -157,6 +161,6 @@ mod tests {
         let cache = ObjectCache::new(0);
         let created = applied("t1", put("t1"), None);
         cache.committed([&created]);
-        assert_eq!(cache.get("/infra/antrea/traceflows/t1"), None);
+        assert_eq!(cache.get("/infra/segments/t1"), None);
     }
 }

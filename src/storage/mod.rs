@@ -16,34 +16,36 @@ use async_trait::async_trait;
 
 use crate::configuration::{Database, StorageSettings};
 use crate::determinism::DeterminismSettings;
-use crate::domain::run::ResultsPolicy;
+use crate::kinds::traceflow::run::ResultsPolicy;
 
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
+use crate::domain::kind::Kinds;
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
-use crate::domain::results::Script;
-use crate::domain::run::Run;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectId, ObjectPath, PolicyObject, WriteRejection};
+use crate::kinds::traceflow::results::Script;
+use crate::kinds::traceflow::run::Run;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
-/// Opens the store `settings.database` names, on its engine.
+/// Opens the store `settings.database` names, on its engine, for objects of `kinds`.
 pub async fn open(
     settings: &StorageSettings,
     results: ResultsPolicy,
     determinism: &DeterminismSettings,
+    kinds: Arc<dyn Kinds>,
 ) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match &settings.database {
         Database::Sqlite(path) => {
-            Arc::new(SqliteStore::open(path, settings, results, determinism).await?)
+            Arc::new(SqliteStore::open(path, settings, results, determinism, kinds).await?)
         }
         Database::Postgres(url) => {
-            Arc::new(PostgresStore::open(url, settings, results, determinism).await?)
+            Arc::new(PostgresStore::open(url, settings, results, determinism, kinds).await?)
         }
     })
 }

@@ -4,91 +4,71 @@ use std::sync::LazyLock;
 
 use super::rows::OBJECT_COLUMNS;
 use crate::domain::list::{Collection, SortBy};
-use crate::domain::object::RESOURCE_TYPE;
 use crate::domain::relations;
 
 /// Which rows a list's collection holds, as a condition on `policy_objects`, with the values
-/// it binds: parameter 1, and for a catalog collection parameter 5 too. Traceflows, and a
-/// collection whose one type is its own under its parent, are a parent and a type: a range
-/// of each ordering's index (parent, type, key, id). Another collection is told by its path.
+/// it binds: parameters 1 and 5. A collection whose one type is its own under its parent is
+/// a parent and a type: a range of each ordering's index (parent, type, key, id). Another
+/// collection is told by its path.
 fn members(collection: &Collection, param: &impl Fn(u8) -> String) -> String {
-    match collection {
-        // Every traceflow config hangs from /infra.
-        Collection::Traceflows => {
-            format!("parent_path = '/infra' AND resource_type = {}", param(1))
-        }
-        Collection::Catalog { counted_types, .. } if counted_types.len() == 1 => {
-            format!(
-                "parent_path = {} AND resource_type = {}",
-                param(1),
-                param(5)
-            )
-        }
-        Collection::Catalog { .. } => {
-            format!(
-                "parent_path = {} AND path = {} || '/' || id",
-                param(1),
-                param(5)
-            )
-        }
+    if collection.counted_types.len() == 1 {
+        format!(
+            "parent_path = {} AND resource_type = {}",
+            param(1),
+            param(5)
+        )
+    } else {
+        format!(
+            "parent_path = {} AND path = {} || '/' || id",
+            param(1),
+            param(5)
+        )
     }
 }
 
-/// The values [`members`] binds: parameter 1, and parameter 5 where there is one.
-pub(in crate::storage) fn member_values(collection: &Collection) -> (&str, Option<&str>) {
-    match collection {
-        Collection::Traceflows => (RESOURCE_TYPE, None),
-        Collection::Catalog {
-            parent,
-            counted_types,
-            ..
-        } if counted_types.len() == 1 => (parent, Some(counted_types[0].as_str())),
-        Collection::Catalog { parent, path, .. } => (parent, Some(path)),
+/// The values [`members`] binds: parameters 1 and 5.
+pub(in crate::storage) fn member_values(collection: &Collection) -> (&str, &str) {
+    match collection.counted_types.as_slice() {
+        [only] => (&collection.parent, only),
+        _ => (&collection.parent, &collection.path),
     }
 }
 
-/// How many objects a list's collection holds, and the values the query binds, in order.
-/// Traceflows, and a catalog collection whose types are its own under its parent, are
-/// counted from the counts the triggers keep (by type and parent): the same cost however
-/// many objects are stored. Another catalog collection's members are counted through the
-/// parent's index.
+/// How many objects a list's collection holds, and the values the query binds, in order. A
+/// collection whose types are its own under its parent is counted from the counts the
+/// writers keep (by type and parent): the same cost however many objects are stored.
+/// Another collection's members are counted through the parent's index.
 pub(in crate::storage) fn list_total(
     collection: &Collection,
     param: impl Fn(u8) -> String,
 ) -> (String, Vec<&str>) {
-    match collection {
-        Collection::Traceflows => (
-            format!(
-                "SELECT coalesce((SELECT count FROM policy_object_counts WHERE resource_type = {}), 0)",
-                param(1)
-            ),
-            vec![RESOURCE_TYPE],
-        ),
-        Collection::Catalog {
-            parent,
-            counted_types,
-            ..
-        } if !counted_types.is_empty() => {
-            let types: Vec<String> = (0..counted_types.len()).map(|n| param(n as u8 + 2)).collect();
-            let sql = format!(
-                "SELECT CAST(coalesce(sum(count), 0) AS BIGINT) FROM policy_object_counts_by_parent
-                 WHERE parent_path = {} AND resource_type IN ({})",
-                param(1),
-                types.join(", ")
-            );
-            let mut binds = vec![parent.as_str()];
-            binds.extend(counted_types.iter().map(String::as_str));
-            (sql, binds)
-        }
-        Collection::Catalog { parent, path, .. } => (
+    let Collection {
+        parent,
+        path,
+        counted_types,
+    } = collection;
+    if counted_types.is_empty() {
+        return (
             format!(
                 "SELECT count(*) FROM policy_objects WHERE parent_path = {} AND path = {} || '/' || id",
                 param(1),
                 param(2)
             ),
             vec![parent.as_str(), path.as_str()],
-        ),
+        );
     }
+    let types: Vec<String> = (0..counted_types.len())
+        .map(|n| param(n as u8 + 2))
+        .collect();
+    let sql = format!(
+        "SELECT CAST(coalesce(sum(count), 0) AS BIGINT) FROM policy_object_counts_by_parent
+         WHERE parent_path = {} AND resource_type IN ({})",
+        param(1),
+        types.join(", ")
+    );
+    let mut binds = vec![parent.as_str()];
+    binds.extend(counted_types.iter().map(String::as_str));
+    (sql, binds)
 }
 
 /// The page query for one ordering: a keyset range over the ordering's index, never OFFSET.

@@ -7,14 +7,13 @@ use serde_json::value::RawValue;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::domain::generic::CatalogConfig;
 use crate::domain::history::{
     ChangeEvent, RevisionRecord, StoreEvent, WholeOperation, WholeStoreEvent,
 };
-use crate::domain::object::RESOURCE_TYPE;
-use crate::domain::results::{Observation, RunResult, Script, TraceflowStatus};
-use crate::domain::run::{Outcome, Run, StartedRun};
-use crate::domain::{Config, Metadata, ObjectPath, Operation, PolicyObject, TraceflowConfig};
+use crate::domain::{Config, Metadata, ObjectPath, Operation, PolicyObject};
+use crate::kinds::traceflow::results::{Observation, RunResult, Script, TraceflowStatus};
+use crate::kinds::traceflow::run::{Outcome, Run, StartedRun};
+use crate::kinds::traceflow::TraceflowConfig;
 use crate::storage::StoreError;
 
 /// The columns of `policy_objects` an object is read from ([`ObjectRow`]).
@@ -40,13 +39,8 @@ impl ObjectRow {
         let corrupt =
             |what: String| StoreError::Internal(format!("stored object {:?}: {what}", self.path));
         let path = ObjectPath::from_stored(&self.path).map_err(|err| corrupt(err.to_string()))?;
-        let config = if self.resource_type == RESOURCE_TYPE {
-            TraceflowConfig::from_stored_json(&self.config, path.id())
-                .map(|config| Config::Traceflow(Box::new(config)))
-        } else {
-            CatalogConfig::from_stored_json(&self.config, &self.resource_type).map(Config::Catalog)
-        }
-        .map_err(|err| corrupt(err.to_string()))?;
+        let config = Config::from_stored_json(&self.config, &self.resource_type)
+            .map_err(|err| corrupt(err.to_string()))?;
         let unique_id = Uuid::from_str(&self.unique_id).map_err(|err| corrupt(err.to_string()))?;
         let meta = Metadata {
             unique_id,
@@ -162,8 +156,7 @@ impl RunRow {
         let (run, config) = self.into_started_run()?;
         run.resolve_with(|| {
             let config = config.ok_or_else(|| corrupt(&"simulated, without its config"))?;
-            let object = ObjectPath::from_stored(&path).map_err(|e| corrupt(&e))?;
-            TraceflowConfig::from_stored_json(&config, object.id()).map_err(|e| corrupt(&e))
+            TraceflowConfig::from_stored_json(&config).map_err(|e| corrupt(&e))
         })
     }
 }

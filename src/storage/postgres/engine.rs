@@ -27,16 +27,17 @@ use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{
     RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent, WholeOperation,
 };
+use crate::domain::kind::Kinds;
 use crate::domain::list::{ListPosition, ListQuery, SortValue};
-use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
 use crate::domain::relations;
-use crate::domain::results::Script;
-use crate::domain::run::{ResultsPolicy, Run, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, ObjectPath, Operation, PolicyObject};
+use crate::kinds::traceflow::results::Script;
+use crate::kinds::traceflow::run::{ResultsPolicy, Run, RunNumber, RunStart};
+use crate::kinds::traceflow::{config_of, path_of as traceflow_path};
 use crate::storage::queries;
 use crate::storage::rows::{EventRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
 use crate::storage::{ChildCount, StoreError, WriteError};
@@ -59,6 +60,7 @@ struct WriteContext {
     results: ResultsPolicy,
     clock: Mutex<Clock>,
     unique_ids: Mutex<ChaCha8Rng>,
+    kinds: Arc<dyn Kinds>,
 }
 
 pub(super) struct Engine {
@@ -84,6 +86,7 @@ impl Engine {
         settings: &StorageSettings,
         results: ResultsPolicy,
         determinism: &DeterminismSettings,
+        kinds: Arc<dyn Kinds>,
     ) -> anyhow::Result<Self> {
         migrations::migrate(url.expose_secret()).await?;
         let synchronous_commit = match settings.durability {
@@ -115,6 +118,7 @@ impl Engine {
                 results,
                 clock: Mutex::new(determinism.clock()),
                 unique_ids: Mutex::new(determinism.rng(Stream::UniqueIds)),
+                kinds,
             }),
         };
         engine
@@ -361,7 +365,7 @@ impl Engine {
         };
         // A write that may need its parent or its lack of children checks them under the
         // locks of a transaction: straight to the locked attempts below.
-        if relations::may_check(&path, &change) {
+        if relations::may_check(&path, &change, &*context.kinds) {
             return self.write_locked(context, &request).await;
         }
         let mut conn = self.pool.acquire().await.classified()?;
@@ -426,26 +430,28 @@ impl Engine {
         request: &Request<'_>,
         current: Current,
     ) -> Result<Attempt, WriteError> {
-        let Some(applied) = write::apply(
+        let kinds = &*context.kinds;
+        let applied = write::apply(
             current.object,
             request.path.clone(),
             request.change.clone(),
             request.stamp,
-        )?
-        else {
+        )?;
+        let Some(applied) = write::complete(applied, kinds)? else {
             return Ok(Attempt::Ended(None));
         };
-        let companions = relations::companions(&applied);
-        writes::delete_companions(conn, &applied, &companions, request.stamp).await?;
-        writes::check_relations(conn, &applied).await?;
+        let companions = kinds.at(request.path).companions(&applied);
+        writes::delete_companions(conn, &applied, &companions, request.stamp, kinds).await?;
+        writes::check_relations(conn, &applied, kinds).await?;
         // A create's object is new: its unique id has no run yet.
         let current_run = match applied.operation {
             Operation::Create => None,
             _ => current.run,
         };
-        let run = applied
-            .object
-            .traceflow()
+        let config =
+            config_of(&applied.object).map_err(|err| StoreError::Internal(err.to_string()))?;
+        let run = config
+            .as_ref()
             .filter(|_| applied.operation != Operation::Delete)
             .map(|config| {
                 let number = RunNumber::Next.after(current_run);
@@ -521,7 +527,7 @@ impl Engine {
                         }
                     }
                     TreeWrite::DeleteTree(path) => {
-                        match writes::delete_tree(&mut tx, path, stamp).await? {
+                        match writes::delete_tree(&mut tx, path, stamp, &*context.kinds).await? {
                             Some(deleted) => written.extend(deleted),
                             None => {
                                 raced = true;
@@ -698,10 +704,7 @@ impl Engine {
             None => page.bind(None::<&str>),
         };
         let page = page.bind(id).bind(i64::from(query.page_size) + 1);
-        let page = match collection_path {
-            Some(path) => page.bind(path),
-            None => page,
-        };
+        let page = page.bind(collection_path);
         let rows = page.fetch_all(&mut *tx).await.classified()?;
         tx.commit().await.classified()?;
         Page::from_fetched(
@@ -764,13 +767,16 @@ impl Engine {
     ) -> Result<Option<Arc<PolicyObject>>, StoreError> {
         let (context, at, mut tx) = self.begin_write().await?;
         writes::lock_store(&mut tx).await?;
-        let current = writes::current(&mut tx, &ObjectPath::traceflow(&id)).await?;
+        let current = writes::current(&mut tx, &traceflow_path(&id)).await?;
         let Some(object) = current.object else {
             return Ok(None);
         };
-        let Some(config) = object.traceflow() else {
+        let Some(config) =
+            config_of(&object).map_err(|err| StoreError::Internal(err.to_string()))?
+        else {
             return Ok(None);
         };
+        let config = &config;
         let number = RunNumber::Next.after(current.run);
         let run = Run::start(
             number,
@@ -789,7 +795,7 @@ impl Engine {
             "SELECT path, run, started_at, ready_at, seed, status, observations
              FROM antrea_traceflow_runs WHERE path = $1",
         )
-        .bind(traceflow_path(id))
+        .bind(traceflow_path(id).to_string())
         .fetch_optional(&self.pool)
         .await
         .classified()?;
@@ -800,7 +806,7 @@ impl Engine {
         static EARLIER: LazyLock<String> =
             LazyLock::new(|| queries::earlier_runs(|n| format!("${n}")));
         let rows: Vec<RunRow> = sqlx::query_as(&EARLIER)
-            .bind(traceflow_path(id))
+            .bind(traceflow_path(id).to_string())
             .fetch_all(&self.pool)
             .await
             .classified()?;
@@ -857,11 +863,13 @@ impl Engine {
         writes::lock_store(&mut tx).await?;
         writes::set_script(&mut tx, &id, &script).await?;
         // The current run takes the script, its clock restarted.
-        let current = writes::current(&mut tx, &ObjectPath::traceflow(&id)).await?;
+        let current = writes::current(&mut tx, &traceflow_path(&id)).await?;
         if let Some(object) = current.object {
-            if let Some(config) = object.traceflow() {
+            if let Some(config) =
+                config_of(&object).map_err(|err| StoreError::Internal(err.to_string()))?
+            {
                 let number = RunNumber::Same.after(current.run);
-                let run = Run::start(number, config, Some(&script), &context.results, at);
+                let run = Run::start(number, &config, Some(&script), &context.results, at);
                 writes::start_run(&mut tx, &object, &run, current.run).await?;
             }
         }
@@ -970,6 +978,7 @@ impl Engine {
             user,
             (&context.results, &context.unique_ids),
             at,
+            &*context.kinds,
         )
         .await?;
         let answer = json!({ "imported": imported });

@@ -51,13 +51,14 @@ use crate::determinism::DeterminismSettings;
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
+use crate::domain::kind::Kinds;
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
-use crate::domain::results::Script;
-use crate::domain::run::{ResultsPolicy, Run};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectId, ObjectPath, PolicyObject};
+use crate::kinds::traceflow::results::Script;
+use crate::kinds::traceflow::run::{ResultsPolicy, Run};
 
 pub struct PostgresStore {
     engine: Arc<Engine>,
@@ -72,11 +73,12 @@ impl PostgresStore {
         settings: &StorageSettings,
         results: ResultsPolicy,
         determinism: &DeterminismSettings,
+        kinds: Arc<dyn Kinds>,
     ) -> anyhow::Result<Self> {
         let (url, settings, determinism) = (url.clone(), settings.clone(), determinism.clone());
-        Self::on_new_runtime(
-            async move { Engine::open(&url, &settings, results, &determinism).await },
-        )
+        Self::on_new_runtime(async move {
+            Engine::open(&url, &settings, results, &determinism, kinds).await
+        })
         .await
     }
 

@@ -12,14 +12,16 @@ use super::errors::Classified;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
 use crate::domain::history::WholeOperation;
-use crate::domain::relations::{self, Check, Companion};
-use crate::domain::results::Script;
-use crate::domain::run::{ResultsPolicy, Run, RunStart};
+use crate::domain::kind::{Companion, Kinds};
+use crate::domain::relations::{self, Check};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::write::{self, Stamp};
 use crate::domain::{
-    Applied, Change, FieldError, ObjectId, ObjectPath, Operation, PolicyObject, WriteRejection,
+    Applied, Change, ObjectId, ObjectPath, Operation, PolicyObject, WriteRejection,
 };
+use crate::kinds::traceflow::config_of;
+use crate::kinds::traceflow::results::Script;
+use crate::kinds::traceflow::run::{ResultsPolicy, Run, RunStart};
 use crate::storage::queries::{
     self, CLIENT_OBJECTS, PRUNE_WHOLE_EVENTS, SNAPSHOT_TABLES as TABLES,
 };
@@ -335,7 +337,7 @@ pub(super) async fn persist(
         Operation::Delete => statement,
         operation => {
             // Only traceflows have runs; the run's parameters are NULL for other objects.
-            if run.is_none() && object.traceflow().is_some() {
+            if run.is_none() && object.resource_type() == crate::kinds::traceflow::RESOURCE_TYPE {
                 return Err(StoreError::Internal(format!(
                     "a {} without its run",
                     operation.as_str()
@@ -486,12 +488,13 @@ pub(super) async fn reset(tx: &mut PgConnection, now: i64, user: &str) -> Result
 pub(super) async fn check_relations(
     conn: &mut PgConnection,
     applied: &Applied,
+    kinds: &dyn Kinds,
 ) -> Result<(), WriteError> {
     static FIRST_CHILD: LazyLock<String> =
         LazyLock::new(|| queries::first_child(|n| format!("${n}")));
     static FIRST_REFERRER: LazyLock<String> =
         LazyLock::new(|| queries::first_referrer(|n| format!("${n}")));
-    for check in relations::checks(applied) {
+    for check in relations::checks(applied, kinds) {
         let (query, path) = match check {
             Check::ParentExists(path) | Check::ReferenceExists(path) => {
                 let found = sqlx::query("SELECT FROM policy_objects WHERE path = $1 FOR SHARE")
@@ -528,6 +531,7 @@ pub(super) async fn delete_companions(
     applied: &Applied,
     companions: &[Companion],
     stamp: Stamp<'_>,
+    kinds: &dyn Kinds,
 ) -> Result<(), WriteError> {
     for companion in companions {
         let Companion::Delete(path) = companion else {
@@ -537,7 +541,7 @@ pub(super) async fn delete_companions(
         let current = current(tx, path).await?;
         let stored = current.object.filter(relations::is_system_owned);
         if let Some(deleted) = write::apply(stored, path.clone(), Change::Delete, stamp)? {
-            check_relations(tx, &deleted)
+            check_relations(tx, &deleted, kinds)
                 .await
                 .map_err(|refused| refused.of_owner(&applied.object.path))?;
             if persist(tx, &deleted, None, &current.versions).await? == Persisted::Raced {
@@ -569,6 +573,7 @@ pub(super) async fn delete_tree(
     tx: &mut PgConnection,
     path: &ObjectPath,
     stamp: Stamp<'_>,
+    kinds: &dyn Kinds,
 ) -> Result<Option<Vec<Applied>>, WriteError> {
     static SUBTREE: LazyLock<String> = LazyLock::new(|| {
         format!(
@@ -594,7 +599,7 @@ pub(super) async fn delete_tree(
         }
     }
     for applied in &deleted {
-        check_relations(tx, applied).await?;
+        check_relations(tx, applied, kinds).await?;
     }
     Ok(Some(deleted))
 }
@@ -739,11 +744,12 @@ pub(super) async fn import(
     user: &str,
     (results, unique_ids): (&ResultsPolicy, &std::sync::Mutex<ChaCha8Rng>),
     at: RunStart,
+    kinds: &dyn Kinds,
 ) -> Result<u64, WriteError> {
     lock_store(tx).await?;
     let mut written = Vec::with_capacity(lines.len());
     for line in lines {
-        let number = line.number;
+        let refused = LineError::exists(&line);
         let unique_id = uuid_v4(&mut unique_ids.lock().expect("unique id lock"));
         let applied = Applied {
             operation: Operation::Create,
@@ -766,27 +772,23 @@ pub(super) async fn import(
             current = Current::nothing();
         }
         // A new object has no run yet.
-        let run = applied
-            .object
-            .traceflow()
+        let config =
+            config_of(&applied.object).map_err(|err| StoreError::Internal(err.to_string()))?;
+        let run = config
+            .as_ref()
             .map(|config| Run::start(1, config, current.script.as_ref(), results, at));
         if current.object.is_some()
             || persist(tx, &applied, run.as_ref(), &current.versions).await? == Persisted::Raced
         {
-            let field = if path.is_traceflow() { "id" } else { "path" };
-            let error = LineError {
-                line: number,
-                error: FieldError::new(field, "an object with this path exists already"),
-            };
-            return Err(WriteRejection::Invalid(error.into_field_error()).into());
+            return Err(WriteRejection::Invalid(refused.into_field_error()).into());
         }
-        create_companions(tx, relations::companions(&applied)).await?;
+        create_companions(tx, kinds.at(path).companions(&applied)).await?;
         written.push(applied);
     }
     // Checked once every line is written: a line's parent or the objects it refers to may
     // be any other line's.
     for applied in &written {
-        check_relations(tx, applied).await?;
+        check_relations(tx, applied, kinds).await?;
     }
     Ok(written.len() as u64)
 }

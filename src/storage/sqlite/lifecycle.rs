@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -15,8 +16,9 @@ use super::writer::{Writer, WriterContext};
 use super::{migrations, SqliteStore};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{DeterminismSettings, Stream};
+use crate::domain::kind::Kinds;
 use crate::domain::paging::CursorKey;
-use crate::domain::run::ResultsPolicy;
+use crate::kinds::traceflow::run::ResultsPolicy;
 use crate::storage::cache::ObjectCache;
 use crate::storage::queries::CLIENT_OBJECTS;
 
@@ -37,6 +39,7 @@ impl SqliteStore {
         settings: &StorageSettings,
         results: ResultsPolicy,
         determinism: &DeterminismSettings,
+        kinds: Arc<dyn Kinds>,
     ) -> anyhow::Result<Self> {
         let sqlite = &settings.sqlite;
         create_folder_of(path)?;
@@ -73,6 +76,7 @@ impl SqliteStore {
             results,
             clock: determinism.clock(),
             unique_ids: determinism.rng(Stream::UniqueIds),
+            kinds,
         };
         let pace = WalPace::new(sqlite.wal_checkpoint_pages);
         let writer = Writer::start(path, settings, context, cache.clone(), pace.clone())

@@ -38,14 +38,14 @@ use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
 use crate::domain::list::{Collection, ListPosition, ListQuery, SortBy, SortValue};
-use crate::domain::object::traceflow_path;
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
 use crate::domain::relations;
-use crate::domain::results::Script;
-use crate::domain::run::Run;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectId, ObjectPath, PolicyObject};
+use crate::kinds::traceflow::path_of as traceflow_path;
+use crate::kinds::traceflow::results::Script;
+use crate::kinds::traceflow::run::Run;
 
 pub struct SqliteStore {
     /// `None` for a store opened read-only.
@@ -183,10 +183,7 @@ impl ObjectStore for SqliteStore {
         };
         // One more than the page holds tells whether another page follows.
         let page = page.bind(id).bind(i64::from(query.page_size) + 1);
-        let page = match collection_path {
-            Some(path) => page.bind(path),
-            None => page,
-        };
+        let page = page.bind(collection_path);
         let rows = page.fetch_all(&mut *tx).await.classified()?;
         tx.commit().await.classified()?;
 
@@ -301,7 +298,7 @@ impl RunStore for SqliteStore {
              FROM antrea_traceflow_runs AS r LEFT JOIN policy_objects AS o ON o.path = r.path
              WHERE r.path = ?1",
         )
-        .bind(traceflow_path(id))
+        .bind(traceflow_path(id).to_string())
         .fetch_optional(&self.readers)
         .await
         .classified()?;
@@ -312,7 +309,7 @@ impl RunStore for SqliteStore {
         static EARLIER: LazyLock<String> =
             LazyLock::new(|| queries::earlier_runs(|n| format!("?{n}")));
         let rows: Vec<RunRow> = sqlx::query_as(&EARLIER)
-            .bind(traceflow_path(id))
+            .bind(traceflow_path(id).to_string())
             .fetch_all(&self.readers)
             .await
             .classified()?;
@@ -443,7 +440,12 @@ mod tests {
         for sort_by in sorts {
             for ascending in [true, false] {
                 for after_cursor in [false, true] {
-                    let sql = list_sql(&Collection::Traceflows, sort_by, ascending, after_cursor);
+                    let segments = Collection {
+                        parent: "/infra".into(),
+                        path: "/infra/segments".into(),
+                        counted_types: vec!["Segment".into()],
+                    };
+                    let sql = list_sql(&segments, sort_by, ascending, after_cursor);
                     let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
                     let unbound = vec![rusqlite::types::Value::Null; statement.parameter_count()];
                     let plan: Vec<String> = statement

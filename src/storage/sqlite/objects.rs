@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::errors::Classified;
-use crate::domain::relations::{self, Check, Companion};
+use crate::domain::kind::{Companion, Kinds};
+use crate::domain::relations::{self, Check};
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectPath, Operation, PolicyObject, WriteRejection};
 use crate::storage::queries;
@@ -113,9 +114,8 @@ pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<
             ])?;
         }
     }
-    // A create's path has no references yet, nor has a traceflow's ever (its config names
-    // no objects); every other write replaces them.
-    if applied.operation != Operation::Create && object.traceflow().is_none() {
+    // A create's path has no references yet; every other write replaces them.
+    if applied.operation != Operation::Create {
         conn.prepare_cached("DELETE FROM policy_references WHERE path = ?1")?
             .execute([&path])?;
     }
@@ -145,7 +145,11 @@ pub(super) fn persist(conn: &Connection, applied: &Applied) -> rusqlite::Result<
 /// Refuses `applied` where what it needs of the objects around it ([`relations::checks`])
 /// is not what is stored: a create's parent or a reference missing, a delete's children or
 /// referrers present.
-pub(super) fn check_relations(conn: &Connection, applied: &Applied) -> Result<(), WriteError> {
+pub(super) fn check_relations(
+    conn: &Connection,
+    applied: &Applied,
+    kinds: &dyn Kinds,
+) -> Result<(), WriteError> {
     static FIRST_CHILD: LazyLock<String> =
         LazyLock::new(|| queries::first_child(|n| format!("?{n}")));
     static FIRST_REFERRER: LazyLock<String> =
@@ -155,7 +159,7 @@ pub(super) fn check_relations(conn: &Connection, applied: &Applied) -> Result<()
             .and_then(|mut lookup| lookup.query_row([path], |row| row.get(0)).optional())
             .classified()
     };
-    for check in relations::checks(applied) {
+    for check in relations::checks(applied, kinds) {
         let rejection = match check {
             Check::ParentExists(path) | Check::ReferenceExists(path) => (!exists(conn, path)?)
                 .then(|| WriteRejection::Missing {
@@ -179,27 +183,28 @@ pub(super) fn check_relations(conn: &Connection, applied: &Applied) -> Result<()
     Ok(())
 }
 
-/// Checks and writes `applied` with what it brings with it ([`relations::companions`]):
-/// answers the companions written, for the cache.
+/// Checks and writes `applied` with what its kind brings with it: answers the companions
+/// written, for the cache.
 pub(super) fn write_checked(
     conn: &Connection,
     applied: &Applied,
     stamp: Stamp<'_>,
+    kinds: &dyn Kinds,
 ) -> Result<Vec<Applied>, WriteError> {
     let mut written = Vec::new();
-    let companions = relations::companions(applied);
+    let companions = kinds.at(&applied.object.path).companions(applied);
     for companion in &companions {
         if let Companion::Delete(path) = companion {
             let stored = fetch(conn, path)?.filter(relations::is_system_owned);
             if let Some(deleted) = write::apply(stored, path.clone(), Change::Delete, stamp)? {
-                check_relations(conn, &deleted)
+                check_relations(conn, &deleted, kinds)
                     .map_err(|refused| refused.of_owner(&applied.object.path))?;
                 persist(conn, &deleted).classified()?;
                 written.push(deleted);
             }
         }
     }
-    check_relations(conn, applied)?;
+    check_relations(conn, applied, kinds)?;
     persist(conn, applied).classified()?;
     written.extend(create_companions(conn, companions)?);
     Ok(written)
@@ -237,6 +242,7 @@ pub(super) fn delete_tree(
     conn: &Connection,
     path: &ObjectPath,
     stamp: Stamp<'_>,
+    kinds: &dyn Kinds,
 ) -> Result<Vec<Applied>, WriteError> {
     let paths: Vec<String> = conn
         .prepare_cached(SUBTREE_PATHS_DEEPEST_FIRST)
@@ -258,7 +264,7 @@ pub(super) fn delete_tree(
         }
     }
     for applied in &deleted {
-        check_relations(conn, applied)?;
+        check_relations(conn, applied, kinds)?;
     }
     Ok(deleted)
 }

@@ -7,10 +7,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::errors::Classified;
 use super::objects::object_row;
-use crate::domain::object::RESOURCE_TYPE;
-use crate::domain::results::Script;
-use crate::domain::run::{Outcome, ResultsPolicy, Run, RunNumber, RunStart, StartedRun};
-use crate::domain::{ObjectId, PolicyObject, TraceflowConfig};
+use crate::domain::{ObjectId, PolicyObject};
+use crate::kinds::traceflow::results::Script;
+use crate::kinds::traceflow::run::{Outcome, ResultsPolicy, Run, RunNumber, RunStart, StartedRun};
+use crate::kinds::traceflow::RESOURCE_TYPE;
+use crate::kinds::traceflow::{config_of, TraceflowConfig};
 use crate::storage::rows::{
     result_columns, script_from_row, ObjectRow, RunRow, OBJECT_COLUMNS, RUN_COLUMNS,
 };
@@ -30,9 +31,11 @@ pub(super) fn start(
     at: RunStart,
     number: RunNumber,
 ) -> Result<(), StoreError> {
-    let Some(config) = object.traceflow() else {
+    let Some(config) = config_of(object).map_err(|err| StoreError::Internal(err.to_string()))?
+    else {
         return Ok(());
     };
+    let config = &config;
     let path = object.path.as_str();
     let unique_id = object.meta.unique_id.to_string();
     let first = number == RunNumber::First;

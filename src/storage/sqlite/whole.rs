@@ -13,10 +13,11 @@ use super::runs;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::{ImportLine, LineError};
 use crate::domain::history::WholeOperation;
+use crate::domain::kind::Kinds;
 use crate::domain::relations;
-use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, FieldError, Operation, WriteRejection};
+use crate::domain::{Applied, Operation, WriteRejection};
+use crate::kinds::traceflow::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::storage::queries::{CLIENT_OBJECTS, PRUNE_WHOLE_EVENTS, SNAPSHOT_TABLES as TABLES};
 use crate::storage::WriteError;
 
@@ -165,6 +166,7 @@ pub(super) fn import(
     user: &str,
     (results, unique_ids): (&ResultsPolicy, &mut ChaCha8Rng),
     at: RunStart,
+    kinds: &dyn Kinds,
 ) -> Result<u64, WriteError> {
     let mut written = Vec::with_capacity(lines.len());
     for line in lines {
@@ -179,18 +181,8 @@ pub(super) fn import(
                 .classified()?;
             }
             Some(_) => {
-                let error = LineError {
-                    line: line.number,
-                    error: FieldError::new(
-                        if line.path.is_traceflow() {
-                            "id"
-                        } else {
-                            "path"
-                        },
-                        "an object with this path exists already",
-                    ),
-                };
-                return Err(WriteRejection::Invalid(error.into_field_error()).into());
+                let error = LineError::exists(&line).into_field_error();
+                return Err(WriteRejection::Invalid(error).into());
             }
             None => {}
         }
@@ -201,13 +193,13 @@ pub(super) fn import(
         };
         persist(conn, &applied).classified()?;
         runs::start(conn, &applied.object, None, results, at, RunNumber::First)?;
-        create_companions(conn, relations::companions(&applied))?;
+        create_companions(conn, kinds.at(&applied.object.path).companions(&applied))?;
         written.push(applied);
     }
     // Checked once every line is written: a line's parent or the objects it refers to may
     // be any other line's.
     for applied in &written {
-        check_relations(conn, applied)?;
+        check_relations(conn, applied, kinds)?;
     }
     Ok(written.len() as u64)
 }

@@ -33,12 +33,14 @@ use crate::determinism::{uuid_v4, Clock};
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::WholeOperation;
+use crate::domain::kind::Kinds;
 use crate::domain::realization::RealizationScript;
-use crate::domain::results::Script;
-use crate::domain::run::{ResultsPolicy, RunNumber, RunStart};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::write::{self, Stamp};
 use crate::domain::{Applied, Change, ObjectId, ObjectPath, Operation, PolicyObject};
+use crate::kinds::traceflow::results::Script;
+use crate::kinds::traceflow::run::{ResultsPolicy, RunNumber, RunStart};
+use crate::kinds::traceflow::{config_of, path_of as traceflow_path};
 use crate::storage::cache::ObjectCache;
 use crate::storage::{StoreError, WriteError};
 use crate::telemetry::metrics;
@@ -58,6 +60,7 @@ pub struct WriterContext {
     pub results: ResultsPolicy,
     pub clock: Clock,
     pub unique_ids: ChaCha8Rng,
+    pub kinds: Arc<dyn Kinds>,
 }
 
 /// What a job asks of the writer. Each is applied in a savepoint of its own inside its
@@ -604,22 +607,25 @@ fn write_one(
     path: ObjectPath,
     change: Change,
     stamp: Stamp<'_>,
-    results: &ResultsPolicy,
-    at: RunStart,
+    (results, at): (&ResultsPolicy, RunStart),
+    kinds: &dyn Kinds,
 ) -> Result<(Option<Applied>, Vec<Applied>), WriteError> {
     let current = fetch(conn, &path)?;
     // The config the current run ran with, for the earlier runs when a replace or a patch
     // starts a new one.
     let ran_with = match change {
         Change::Delete => None,
-        Change::Put(_) | Change::Patch(_) => {
-            current.as_ref().and_then(PolicyObject::traceflow).cloned()
-        }
+        Change::Put(_) | Change::Patch(_) => match current.as_ref() {
+            Some(object) => {
+                config_of(object).map_err(|err| StoreError::Internal(err.to_string()))?
+            }
+            None => None,
+        },
     };
-    let applied = write::apply(current, path, change, stamp)?;
+    let applied = write::complete(write::apply(current, path, change, stamp)?, kinds)?;
     let mut companions = Vec::new();
     if let Some(applied) = &applied {
-        companions = write_checked(conn, applied, stamp)?;
+        companions = write_checked(conn, applied, stamp, kinds)?;
         let object = &applied.object;
         match applied.operation {
             Operation::Delete => runs::remove(conn, object).classified()?,
@@ -653,7 +659,8 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
                 now,
                 unique_id: uuid_v4(&mut context.unique_ids),
             };
-            let (applied, companions) = write_one(conn, path, change, stamp, &results, at)?;
+            let (applied, companions) =
+                write_one(conn, path, change, stamp, (&results, at), &*context.kinds)?;
             Done::Written(applied, companions)
         }
         Task::Tree { writes, user } => {
@@ -668,19 +675,19 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
                     TreeWrite::Patch { path, document } => {
                         let change = Change::Patch(document);
                         let (applied, companions) =
-                            write_one(conn, path, change, stamp, &results, at)?;
+                            write_one(conn, path, change, stamp, (&results, at), &*context.kinds)?;
                         written.extend(applied);
                         written.extend(companions);
                     }
                     TreeWrite::DeleteTree(path) => {
-                        written.extend(delete_tree(conn, &path, stamp)?);
+                        written.extend(delete_tree(conn, &path, stamp, &*context.kinds)?);
                     }
                 }
             }
             Done::Tree(written)
         }
         Task::Retrace { id } => {
-            let object = fetch(conn, &ObjectPath::traceflow(&id))?.map(Arc::new);
+            let object = fetch(conn, &traceflow_path(&id))?.map(Arc::new);
             if let Some(object) = &object {
                 runs::start(conn, object, None, &results, at, RunNumber::Next)?;
             }
@@ -688,7 +695,7 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
         }
         Task::SetScript { id, script } => {
             runs::set_script(conn, &id, &script).classified()?;
-            if let Some(object) = fetch(conn, &ObjectPath::traceflow(&id))? {
+            if let Some(object) = fetch(conn, &traceflow_path(&id))? {
                 runs::start(conn, &object, None, &results, at, RunNumber::Same)?;
             }
             Done::Scripted
@@ -734,8 +741,14 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             Done::Snapshot(None)
         }
         Task::Import { lines, user } => {
-            let imported =
-                whole::import(conn, lines, &user, (&results, &mut context.unique_ids), at)?;
+            let imported = whole::import(
+                conn,
+                lines,
+                &user,
+                (&results, &mut context.unique_ids),
+                at,
+                &*context.kinds,
+            )?;
             counts::recount(conn).classified()?;
             let answer = json!({ "imported": imported });
             whole::tell(conn, WholeOperation::Import, &user, now, &answer).classified()?;
@@ -767,12 +780,13 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{TraceflowDocument, WriteRejection};
+    use crate::domain::WriteRejection;
+    use crate::kinds::Registry;
 
     fn job(id: &str, change: Change) -> (Job, oneshot::Receiver<Result<Done, WriteError>>) {
         let (reply, answer) = oneshot::channel();
         let task = Task::Write {
-            path: ObjectPath::traceflow(&ObjectId::parse(id).unwrap()),
+            path: traceflow_path(&ObjectId::parse(id).unwrap()),
             change,
             user: "admin".into(),
         };
@@ -780,23 +794,27 @@ mod tests {
     }
 
     fn context() -> WriterContext {
+        let results = ResultsPolicy {
+            mode: crate::kinds::traceflow::run::ResultsMode::Simulate,
+            delay_ms: 0,
+            seed: 0,
+        };
         WriterContext {
-            results: ResultsPolicy {
-                mode: crate::domain::run::ResultsMode::Simulate,
-                delay_ms: 0,
-                seed: 0,
-            },
+            results,
             clock: Clock::System,
             unique_ids: rand_chacha::rand_core::SeedableRng::seed_from_u64(1),
+            kinds: Arc::new(Registry::new(results)),
         }
     }
 
     fn create(id: &str) -> Change {
-        let body = br#"{"container_cluster_id": "c", "source_external_id": "s"}"#;
+        let body = serde_json::json!({"container_cluster_id": "c", "source_external_id": "s"});
+        let path = traceflow_path(&ObjectId::parse(id).unwrap());
+        let kinds = context().kinds;
         Change::Put(
-            TraceflowDocument::parse(body, &ObjectId::parse(id).unwrap())
-                .unwrap()
-                .into(),
+            kinds
+                .document(body.as_object().unwrap().clone(), &path)
+                .unwrap(),
         )
     }
 
@@ -837,14 +855,12 @@ mod tests {
         let (existing, _) = job("dup", create("dup"));
         commit_batch(&mut conn, vec![existing], &mut context, &cache);
 
-        let stale = {
-            let body =
-                br#"{"container_cluster_id": "c", "source_external_id": "s", "_revision": 7}"#;
-            Change::Put(
-                TraceflowDocument::parse(body, &ObjectId::parse("dup").unwrap())
-                    .unwrap()
-                    .into(),
-            )
+        let stale = match create("dup") {
+            Change::Put(mut document) => {
+                document.revision = Some(7);
+                Change::Put(document)
+            }
+            _ => unreachable!("a create is a PUT"),
         };
         let (first, first_answer) = job("a", create("a"));
         let (duplicate, duplicate_answer) = job("dup", create("dup"));

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_with::skip_serializing_none;
 
-use super::values::{Ranged, NON_NEGATIVE};
-use super::{json_object, BodyError, FieldError};
+use crate::domain::values::{Ranged, NON_NEGATIVE};
+use crate::domain::{json_object, BodyError, FieldError};
 
 /// AntreaTraceflowStatus: `{"phase": "SUCCEEDED"}` or `{"phase": "FAILED", "reason": ...}`.
 #[skip_serializing_none]

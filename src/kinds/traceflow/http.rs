@@ -1,18 +1,21 @@
-//! A traceflow's results, as NSX serves them: `.../{id}/status` and `.../{id}/observations`
-//! (the README's "PolicyObject results"), and the scripts that decide them,
-//! `/store/v1/traceflows/{id}/result`.
+//! A traceflow's actions and results over HTTP, as NSX serves them: `?action=retrace`,
+//! `.../{id}/status` and `.../{id}/observations` (the README's "Traceflow results"); and the
+//! extension's scripts that decide them, `/store/v1/traceflows/{id}/result`, and its earlier
+//! runs, `/store/v1/traceflows/{id}/runs`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
-use super::auth::{Reader, Writer};
-use super::extractors::{JsonBody, PathId};
-use super::pages::query_pairs;
-use super::responses::{empty_response, json_response};
-use super::{ApiError, STORE_API};
-use crate::domain::results::{Observation, RunResult, Script, TraceflowStatus};
-use crate::domain::run::Run;
-use crate::domain::{ObjectId, ObjectPath};
+use super::path_of;
+use super::results::{Observation, RunResult, Script, TraceflowStatus};
+use super::run::Run;
+use crate::domain::ObjectId;
+use crate::http::auth::{Reader, Writer};
+use crate::http::extractors::{JsonBody, PathId};
+use crate::http::objects::object_response;
+use crate::http::pages::{query_pairs, require_action};
+use crate::http::responses::{empty_response, json_response};
+use crate::http::{ApiError, STORE_API};
 use crate::storage::Store;
 
 type Stores = web::Data<dyn Store>;
@@ -26,11 +29,26 @@ async fn current_run(
     id: &ObjectId,
 ) -> Result<Option<Run>, ApiError> {
     query_pairs(req)?;
-    let path = ObjectPath::traceflow(id);
+    let path = path_of(id);
     if store.get(&path).await?.is_none() {
         return Err(ApiError::object_not_found(path.as_str()));
     }
     Ok(store.current_run(id).await?)
+}
+
+/// POST `?action=retrace`: starts a new run of the traceflow, whose result replaces the
+/// last run's; the config and its `_revision` stay as they are. Answers the object.
+pub async fn retrace(
+    _: Reader,
+    store: Stores,
+    req: HttpRequest,
+    PathId(id): PathId,
+) -> Result<HttpResponse, ApiError> {
+    require_action(&req, "retrace")?;
+    match store.retrace(id.clone()).await? {
+        Some(object) => Ok(object_response(&object)),
+        None => Err(ApiError::object_not_found(path_of(&id).as_str())),
+    }
 }
 
 /// The current run's result, if it has appeared by now.

@@ -16,8 +16,8 @@
 //!   1 to 3 ms, so timestamps never decrease.
 
 use super::results::{ComponentType, Observation, ObservationType, RunResult, TraceflowStatus};
-use super::values::Ranged;
 use super::TraceflowConfig;
+use crate::domain::values::Ranged;
 
 /// Nodes in every simulated cluster.
 pub const NODES: u64 = 3;
@@ -152,7 +152,7 @@ fn hash(parts: &[&[u8]]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::traceflow_config;
+    use crate::kinds::traceflow::testing::traceflow_config;
     use serde_json::json;
 
     fn kinds(result: &RunResult) -> Vec<(ComponentType, ObservationType)> {

@@ -191,7 +191,7 @@ impl Run {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::testing::traceflow_config;
+    use crate::kinds::traceflow::testing::traceflow_config;
     use serde_json::json;
 
     const AT: RunStart = RunStart {

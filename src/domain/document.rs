@@ -1,0 +1,132 @@
+//! A PUT or PATCH body, as every type takes it: the envelope NSX puts around an object's
+//! fields, read here once for every type; the fields are then checked by the object's kind
+//! ([`super::kind::Kinds::document`]).
+//!
+//! The envelope: `id` must be the path's; `_revision` an integer (the concurrency token);
+//! `resource_type` the route's type or a subtype of it (which the fields are then checked
+//! as); the other fields the server sets, and NSX's link fields, are ignored, as a
+//! GET-modify-PUT sends them back.
+
+use serde_json::{Map, Value};
+
+use super::catalog::{catalog, TypeId};
+use super::object::SERVER_FIELDS;
+use super::path::ObjectPath;
+use super::schema::{concrete_type, LINK_FIELDS};
+use super::FieldError;
+
+/// A PUT or PATCH body for an object, checked: its type (the route's, or the subtype its
+/// `resource_type` names), its members as its kind stores them, and the `_revision` it
+/// holds. Made by [`super::kind::Kinds::document`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub resource_type: TypeId,
+    pub members: Map<String, Value>,
+    pub revision: Option<i64>,
+}
+
+/// A body's envelope read: its type decided, its `_revision` taken, the server's fields
+/// gone; its members are still to be checked by the object's kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    pub resource_type: TypeId,
+    pub members: Map<String, Value>,
+    pub revision: Option<i64>,
+}
+
+impl Envelope {
+    /// Reads the envelope of a body's members for the object at `path` (a PUT's body, a
+    /// child of a hierarchical body, a line of an import).
+    pub fn open(mut object: Map<String, Value>, path: &ObjectPath) -> Result<Self, FieldError> {
+        let catalog = catalog();
+        let declared = catalog.route(path.route()).object_type;
+        match object.remove("id") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(given)) if given == path.id().as_str() => {}
+            Some(_) => {
+                let id = serde_json::to_string(path.id().as_str()).expect("a string serializes");
+                let rule = format!("must be the id in the request path, {id}");
+                return Err(FieldError::new("id", rule));
+            }
+        }
+        let revision = revision(object.remove("_revision"))?;
+        for field in SERVER_FIELDS.iter().chain(&LINK_FIELDS) {
+            if *field != "resource_type" {
+                object.remove(*field);
+            }
+        }
+        let polymorphic = !catalog.type_def(declared).subtypes.is_empty();
+        let resource_type = concrete_type(catalog, declared, &object, "", polymorphic)?;
+        object.remove("resource_type");
+        Ok(Self {
+            resource_type,
+            members: object,
+            revision,
+        })
+    }
+}
+
+/// `_revision`: an integer, or absent.
+pub fn revision(value: Option<Value>) -> Result<Option<i64>, FieldError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+        Some(_) => Err(FieldError::new("_revision", "must be an integer")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::kind::{CatalogOnly, Kinds};
+    use crate::domain::{json_object, BodyError};
+    use serde_json::json;
+
+    fn parse(body: Value, at: &str) -> Result<Document, BodyError> {
+        let path = ObjectPath::from_stored(at).unwrap();
+        let object = json_object(body.to_string().as_bytes())?;
+        Ok(CatalogOnly.document(object, &path)?)
+    }
+
+    #[test]
+    fn the_id_and_the_type_must_agree_with_the_path() {
+        let at = "/infra/segments/web";
+        assert!(parse(json!({"id": "web", "resource_type": "Segment"}), at).is_ok());
+        let err = parse(json!({"id": "db"}), at).unwrap_err().to_string();
+        assert_eq!(err, "id: must be the id in the request path, \"web\"");
+        let err = parse(json!({"resource_type": "Group"}), at)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "resource_type: must be one of Segment");
+        let err = parse(json!({"_revision": "1"}), at)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "_revision: must be an integer");
+    }
+
+    #[test]
+    fn server_fields_are_ignored_and_the_revision_kept() {
+        let doc = parse(
+            json!({"path": "/x", "_create_user": 7, "_links": [], "id": "web", "_revision": 3}),
+            "/infra/segments/web",
+        )
+        .unwrap();
+        assert_eq!(doc.revision, Some(3));
+        assert!(doc.members.is_empty(), "{:?}", doc.members);
+    }
+
+    #[test]
+    fn a_polymorphic_route_takes_the_subtype_its_body_names() {
+        let at = "/infra/services/web/service-entries/http";
+        let doc = parse(
+            json!({"resource_type": "L4PortSetServiceEntry", "l4_protocol": "TCP"}),
+            at,
+        )
+        .unwrap();
+        assert_eq!(
+            catalog().type_def(doc.resource_type).name,
+            "L4PortSetServiceEntry"
+        );
+        assert!(parse(json!({"l4_protocol": "TCP"}), at).is_err());
+    }
+}
