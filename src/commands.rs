@@ -20,27 +20,23 @@ use crate::kinds::traceflow::results::Script;
 use crate::kinds::Registry;
 use crate::storage::{self, Store, WriteError};
 
-/// Runs `work` on the store of `settings`, then closes it.
+/// Runs `work` on the store of `settings` (with the kinds it was opened with), then closes
+/// it.
 fn with_store<T>(
     settings: &Settings,
-    work: impl AsyncFnOnce(&dyn Store) -> anyhow::Result<T>,
+    work: impl AsyncFnOnce(&dyn Store, &Registry) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     actix_web::rt::System::new().block_on(async move {
-        let store = storage::open(
-            &settings.storage,
-            settings.results_policy(),
-            &settings.determinism,
-            Registry::from_settings(settings),
-        )
-        .await?;
-        let done = work(store.as_ref()).await;
+        let kinds = Registry::from_settings(settings);
+        let store = storage::open(&settings.storage, &settings.determinism, kinds.clone()).await?;
+        let done = work(store.as_ref(), &kinds).await;
         store.close().await;
         done
     })
 }
 
 pub fn reset(settings: &Settings, user: &str) -> anyhow::Result<()> {
-    let removed = with_store(settings, async |store| Ok(store.reset(user).await?))?;
+    let removed = with_store(settings, async |store, _| Ok(store.reset(user).await?))?;
     println!(
         "removed {removed} objects from {}",
         settings.storage.database
@@ -49,7 +45,7 @@ pub fn reset(settings: &Settings, user: &str) -> anyhow::Result<()> {
 }
 
 pub fn export(settings: &Settings, file: &str) -> anyhow::Result<()> {
-    let objects = with_store(settings, async |store| Ok(store.export().await?))?;
+    let objects = with_store(settings, async |store, _| Ok(store.export().await?))?;
     let bar = progress(objects.len() as u64, "exporting");
     let text = export_lines(objects.iter().inspect(|_| bar.inc(1)));
     bar.finish_and_clear();
@@ -80,7 +76,7 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
     })?;
     let count = lines.len() as u64;
     let bar = progress(count, "importing");
-    let imported = with_store(settings, async |store| {
+    let imported = with_store(settings, async |store, kinds| {
         let imported = store
             .import(lines, &args.as_user)
             .await
@@ -90,7 +86,7 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
             })?;
         bar.set_position(imported);
         for (id, script) in scripts {
-            store.set_script(id, script).await?;
+            store.side_task(kinds.runs.set_script(&id, script)).await?;
         }
         Ok(imported)
     })?;

@@ -13,7 +13,6 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use crate::auth::{Credentials, Sessions, DEFAULT_PASSWORD};
 use crate::configuration::Settings;
 use crate::determinism::Stream;
-use crate::domain::kind::Kinds;
 use crate::http::auth::{authenticate, Authenticator};
 use crate::http::faults::{inject, remember_socket, Faults};
 use crate::http::probes::NodeInfo;
@@ -106,14 +105,7 @@ impl Application {
             })
             .transpose()?;
         let kinds = Registry::from_settings(settings);
-        let store = storage::open(
-            &settings.storage,
-            settings.results_policy(),
-            &settings.determinism,
-            kinds.clone(),
-        )
-        .await?;
-        let kinds: web::Data<dyn Kinds> = web::Data::from(kinds as Arc<dyn Kinds>);
+        let store = storage::open(&settings.storage, &settings.determinism, kinds.clone()).await?;
 
         let data = web::Data::from(Arc::clone(&store));
         let metrics = metrics_listener
@@ -158,8 +150,8 @@ impl Application {
                 .app_data(stopping.clone())
                 .app_data(determinism.clone())
                 .app_data(journal.clone())
-                .app_data(kinds.clone())
                 .app_data(body_limits)
+                .configure(|config| kinds.register(config))
                 .configure(http::routes)
         })
         // The body's own time-out (in JsonBody) answers 408 with an ApiError; this is the hard

@@ -110,6 +110,14 @@ pub struct Applied {
     pub object: Arc<PolicyObject>,
 }
 
+/// When a write happens: the store's clock (what it records, epoch milliseconds) and the
+/// real one (what delays count from: they are real time in every mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    pub stamp: i64,
+    pub real: i64,
+}
+
 /// Who writes, when (epoch milliseconds), and the `unique_id` the object gets if the write
 /// creates it: the store's source of time and chance decides both.
 #[derive(Debug, Clone, Copy)]
@@ -123,7 +131,7 @@ pub struct Stamp<'a> {
 ///
 /// `Ok(None)` means nothing changes: a DELETE of an absent object, which still succeeds.
 pub fn apply(
-    current: Option<PolicyObject>,
+    current: Option<&PolicyObject>,
     path: ObjectPath,
     change: Change,
     stamp: Stamp<'_>,
@@ -140,20 +148,19 @@ pub fn apply(
                     path: path.to_string(),
                 });
             };
-            check_revision(&stored, requested)?;
+            check_revision(stored, requested)?;
             let config = Config::create(doc, path.id());
             (Operation::Replace, changed(stored, config, stamp)?)
         }
         (Some(stored), Change::Patch(doc)) => {
             if let Some(requested) = doc.revision {
-                check_revision(&stored, requested)?;
+                check_revision(stored, requested)?;
             }
             let config = stored.config.clone().overlaid_with(doc, path.id())?;
             (Operation::Patch, changed(stored, config, stamp)?)
         }
         (Some(stored), Change::Delete) => {
-            let config = stored.config.clone();
-            let mut object = changed(stored, config, stamp)?;
+            let mut object = changed(stored, stored.config.clone(), stamp)?;
             object.meta.marked_for_delete = true;
             (Operation::Delete, object)
         }
@@ -211,7 +218,7 @@ fn created(path: ObjectPath, config: Config, stamp: Stamp<'_>) -> PolicyObject {
 ///
 /// An object imported at the largest `_revision` there is cannot change again.
 fn changed(
-    stored: PolicyObject,
+    stored: &PolicyObject,
     config: Config,
     stamp: Stamp<'_>,
 ) -> Result<PolicyObject, WriteRejection> {
@@ -225,9 +232,9 @@ fn changed(
         revision,
         last_modified_time: stamp.now.max(stored.meta.last_modified_time),
         last_modified_user: stamp.user.to_owned(),
-        ..stored.meta
+        ..stored.meta.clone()
     };
-    Ok(PolicyObject::new(stored.path, config, meta))
+    Ok(PolicyObject::new(stored.path.clone(), config, meta))
 }
 
 #[cfg(test)]
@@ -267,7 +274,7 @@ mod tests {
         let put = Change::Put(doc(minimal()));
         assert!(put.only_creates());
         assert!(matches!(
-            apply(Some(stored.clone()), path(), put, T0),
+            apply(Some(&stored), path(), put, T0),
             Err(WriteRejection::AlreadyExists { .. })
         ));
         let mut body = minimal();
@@ -278,7 +285,7 @@ mod tests {
             Change::Delete,
         ] {
             assert!(!change.only_creates(), "{change:?}");
-            let applied = apply(Some(stored.clone()), path(), change, T0).unwrap();
+            let applied = apply(Some(&stored), path(), change, T0).unwrap();
             assert_ne!(applied.unwrap().operation, Operation::Create);
         }
     }
@@ -293,7 +300,7 @@ mod tests {
             now: 500, // the clock went backwards
             unique_id: Uuid::nil(),
         };
-        let next = apply(Some(stored.clone()), path(), Change::Put(doc(body)), later)
+        let next = apply(Some(&stored), path(), Change::Put(doc(body)), later)
             .unwrap()
             .unwrap();
         assert_eq!(next.operation, Operation::Replace);
@@ -307,19 +314,13 @@ mod tests {
     #[test]
     fn section_three_rejections() {
         let stored = create();
-        let err = apply(
-            Some(stored.clone()),
-            path(),
-            Change::Put(doc(minimal())),
-            T0,
-        )
-        .unwrap_err();
+        let err = apply(Some(&stored), path(), Change::Put(doc(minimal())), T0).unwrap_err();
         assert_eq!(
             err.to_string(),
             "Cannot create an object with path=[/infra/segments/web] as it already exists."
         );
         let err = apply(
-            Some(stored),
+            Some(&stored),
             path(),
             Change::Patch(doc(json!({"_revision": 4}))),
             T0,
@@ -339,7 +340,7 @@ mod tests {
     fn the_largest_revision_cannot_grow() {
         let mut stored = create();
         stored.meta.revision = i64::MAX;
-        let err = apply(Some(stored), path(), Change::Delete, T0).unwrap_err();
+        let err = apply(Some(&stored), path(), Change::Delete, T0).unwrap_err();
         assert!(matches!(err, WriteRejection::Invalid(ref field) if field.field == "_revision"));
     }
 }

@@ -10,16 +10,23 @@ pub mod traceflow;
 
 use std::sync::Arc;
 
+use actix_web::web;
+
 use crate::configuration::Settings;
 use crate::domain::catalog::{catalog, TypeId};
 use crate::domain::kind::{Kind, Kinds, CATALOG_KIND};
 use crate::domain::{ObjectId, ObjectPath};
+use crate::storage::side::{SideState, StoreKinds};
 
 use traceflow::run::ResultsPolicy;
+use traceflow::side::Runs;
 
-/// Which kind each type has.
+/// Which kind each type has, and which of them keep rows of their own.
 pub struct Registry {
     kinds: Vec<(TypeId, Box<dyn Kind>)>,
+    sides: Vec<(TypeId, Arc<dyn SideState>)>,
+    /// The traceflows' runs, which their routes start and read.
+    pub runs: Arc<Runs>,
 }
 
 impl Registry {
@@ -30,18 +37,57 @@ impl Registry {
 
     /// Every kind, with its settings: traceflows with where their results come from.
     pub fn new(results: ResultsPolicy) -> Self {
-        let mut registry = Self { kinds: Vec::new() };
-        registry.add(traceflow::RESOURCE_TYPE, traceflow::Traceflows { results });
+        let traceflows = traceflow::Traceflows::new(results);
+        let runs = Arc::clone(&traceflows.runs);
+        let mut registry = Self {
+            kinds: Vec::new(),
+            sides: Vec::new(),
+            runs: Arc::clone(&runs),
+        };
+        registry.add(traceflow::RESOURCE_TYPE, traceflows);
+        registry.keep(traceflow::RESOURCE_TYPE, runs);
         registry.add(project::RESOURCE_TYPE, project::Projects);
         registry
     }
 
     /// `kind` is the kind of the type named `resource_type` (a route's declared type).
     fn add(&mut self, resource_type: &str, kind: impl Kind + 'static) {
-        let id = catalog()
-            .type_named(resource_type)
-            .unwrap_or_else(|| panic!("the catalog has the type {resource_type}"));
-        self.kinds.push((id, Box::new(kind)));
+        self.kinds.push((type_id(resource_type), Box::new(kind)));
+    }
+
+    /// Objects of the type named `resource_type` keep rows of their own: `side`.
+    fn keep(&mut self, resource_type: &str, side: Arc<dyn SideState>) {
+        self.sides.push((type_id(resource_type), side));
+    }
+
+    /// Gives the HTTP handlers the registry (as [`Kinds`]) and what the kinds' own routes
+    /// use (the traceflows' runs).
+    pub fn register(self: &Arc<Self>, config: &mut web::ServiceConfig) {
+        config
+            .app_data(web::Data::<dyn Kinds>::from(
+                Arc::clone(self) as Arc<dyn Kinds>
+            ))
+            .app_data(web::Data::from(Arc::clone(&self.runs)));
+    }
+}
+
+fn type_id(resource_type: &str) -> TypeId {
+    catalog()
+        .type_named(resource_type)
+        .unwrap_or_else(|| panic!("the catalog has the type {resource_type}"))
+}
+
+impl StoreKinds for Registry {
+    fn side_at(&self, path: &ObjectPath) -> Option<&dyn SideState> {
+        let resource_type = catalog().route(path.route()).object_type;
+        self.sides
+            .iter()
+            .find(|(kind_type, _)| *kind_type == resource_type)
+            .map(|(_, side)| side.as_ref())
+    }
+
+    fn side_states(&self) -> Vec<&dyn SideState> {
+        self.sides.iter().map(|(_, side)| side.as_ref()).collect()
     }
 }
 

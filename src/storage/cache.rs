@@ -110,7 +110,9 @@ mod tests {
             now: 1,
             unique_id: uuid::Uuid::nil(),
         };
-        apply(current, segment(id), change, stamp).unwrap().unwrap()
+        apply(current.as_ref(), segment(id), change, stamp)
+            .unwrap()
+            .unwrap()
     }
 
     fn segment(id: &str) -> ObjectPath {

@@ -8,7 +8,10 @@ mod cache;
 mod postgres;
 mod queries;
 mod rows;
+pub mod side;
 mod sqlite;
+pub mod steps;
+pub mod tx;
 
 use std::sync::Arc;
 
@@ -16,36 +19,34 @@ use async_trait::async_trait;
 
 use crate::configuration::{Database, StorageSettings};
 use crate::determinism::DeterminismSettings;
-use crate::kinds::traceflow::run::ResultsPolicy;
 
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
-use crate::domain::kind::Kinds;
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, Change, ObjectId, ObjectPath, PolicyObject, WriteRejection};
-use crate::kinds::traceflow::results::Script;
-use crate::kinds::traceflow::run::Run;
+use crate::domain::{Applied, Change, ObjectPath, PolicyObject, WriteRejection};
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
+use side::{RowsQuery, SideAnswer, SideTask, StoreKinds};
+use tx::Row;
+
 /// Opens the store `settings.database` names, on its engine, for objects of `kinds`.
 pub async fn open(
     settings: &StorageSettings,
-    results: ResultsPolicy,
     determinism: &DeterminismSettings,
-    kinds: Arc<dyn Kinds>,
+    kinds: Arc<dyn StoreKinds>,
 ) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match &settings.database {
         Database::Sqlite(path) => {
-            Arc::new(SqliteStore::open(path, settings, results, determinism, kinds).await?)
+            Arc::new(SqliteStore::open(path, settings, determinism, kinds).await?)
         }
         Database::Postgres(url) => {
-            Arc::new(PostgresStore::open(url, settings, results, determinism, kinds).await?)
+            Arc::new(PostgresStore::open(url, settings, determinism, kinds).await?)
         }
     })
 }
@@ -120,28 +121,17 @@ pub trait ObjectStore: Send + Sync + 'static {
     async fn close(&self);
 }
 
-/// Runs of traceflows and the scripts that shape them (the README's "PolicyObject results").
-/// Every change is as durable as an object's write, and ordered with them.
+/// Rows a kind keeps beside its objects (a traceflow's runs and scripts), read and changed
+/// as the kind says ([`side`]). Every change is as durable as an object's write, and ordered
+/// with them.
 #[async_trait]
-pub trait RunStore: Send + Sync + 'static {
-    /// Starts a new run of the traceflow at `id`; `None` when there is no such traceflow.
-    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<PolicyObject>>, StoreError>;
+pub trait SideStore: Send + Sync + 'static {
+    /// The rows `query` reads, from one snapshot.
+    async fn side_rows(&self, query: RowsQuery) -> Result<Vec<Row>, StoreError>;
 
-    /// The current run of the traceflow at `id`, if it has one.
-    async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError>;
-
-    /// The runs of the traceflow at `id` that later ones replaced, newest first.
-    async fn earlier_runs(&self, id: &ObjectId) -> Result<Vec<Run>, StoreError>;
-
-    /// The script set for `id`, if any.
-    async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError>;
-
-    /// Sets the script of `id`: it shapes the current run (its clock restarted) and every
-    /// later one until deleted. The traceflow need not exist.
-    async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError>;
-
-    /// Deletes the script of `id`, if any; the current run keeps its result.
-    async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError>;
+    /// Carries `task` out in a write transaction of its own, holding off every other write
+    /// meanwhile; answers what the task answered.
+    async fn side_task(&self, task: SideTask) -> Result<SideAnswer, StoreError>;
 }
 
 /// How objects are realized where a script says otherwise (the README's "Realized state").
@@ -211,9 +201,9 @@ pub trait HealthStore: Send + Sync + 'static {
 }
 
 /// Everything the service asks of its storage: one implementation per engine.
-pub trait Store: ObjectStore + RunStore + RealizationStore + StateStore + HealthStore {}
+pub trait Store: ObjectStore + SideStore + RealizationStore + StateStore + HealthStore {}
 
-impl<T: ObjectStore + RunStore + RealizationStore + StateStore + HealthStore> Store for T {}
+impl<T: ObjectStore + SideStore + RealizationStore + StateStore + HealthStore> Store for T {}
 
 /// Objects of one type hanging from one parent ([`ObjectStore::child_counts`]).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -114,9 +114,10 @@ pub(in crate::storage) fn list_page(
     )
 }
 
-/// The tables a snapshot copies, each with the table its copy goes to and its columns, in one
-/// order for the copy and the restore. Every engine has them, with these names and columns.
-pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 7] = [
+/// The core's tables a snapshot copies (a kind's own rows are its [`super::side::SideTable`]s),
+/// each with the table its copy goes to and its columns, in one order for the copy and the
+/// restore. Every engine has them, with these names and columns.
+pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 4] = [
     (
         "policy_objects",
         "store_snapshot_objects",
@@ -129,16 +130,6 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 7] = [
         "seq, path, unique_id, revision, operation, object, change_time, change_user",
     ),
     (
-        "antrea_traceflow_runs",
-        "store_snapshot_runs",
-        "path, id, unique_id, run, started_at, ready_at, seed, status, observations",
-    ),
-    (
-        "antrea_traceflow_scripts",
-        "store_snapshot_scripts",
-        "id, script",
-    ),
-    (
         "policy_references",
         "store_snapshot_references",
         "path, target",
@@ -148,22 +139,7 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 7] = [
         "store_snapshot_realization_scripts",
         "path, script",
     ),
-    (
-        "antrea_traceflow_run_history",
-        "store_snapshot_run_history",
-        "path, run, unique_id, started_at, ready_at, status, observations",
-    ),
 ];
-
-/// The earlier runs of parameter 1 (a path), newest first.
-pub(in crate::storage) fn earlier_runs(param: impl Fn(u8) -> String) -> String {
-    format!(
-        "SELECT path, run, started_at, ready_at, CAST(NULL AS BIGINT) AS seed, status,
-                observations
-         FROM antrea_traceflow_run_history WHERE path = {} ORDER BY run DESC",
-        param(1)
-    )
-}
 
 /// The defaults a reset or the first start wrote that are still stored as the store's own:
 /// what counts of the objects clients wrote leave out.

@@ -11,9 +11,6 @@ use crate::domain::history::{
     ChangeEvent, RevisionRecord, StoreEvent, WholeOperation, WholeStoreEvent,
 };
 use crate::domain::{Config, Metadata, ObjectPath, Operation, PolicyObject};
-use crate::kinds::traceflow::results::{Observation, RunResult, Script, TraceflowStatus};
-use crate::kinds::traceflow::run::{Outcome, Run, StartedRun};
-use crate::kinds::traceflow::TraceflowConfig;
 use crate::storage::StoreError;
 
 /// The columns of `policy_objects` an object is read from ([`ObjectRow`]).
@@ -83,88 +80,6 @@ impl RevisionRow {
             seq,
         })
     }
-}
-
-/// The columns of a run row ([`RunRow`]), of `antrea_traceflow_runs` and of the earlier runs.
-pub(in crate::storage) const RUN_COLUMNS: &str =
-    "path, run, started_at, ready_at, seed, status, observations";
-
-/// One run of one traceflow, as `antrea_traceflow_runs` keeps the current one and
-/// `antrea_traceflow_run_history` the earlier ones: a simulated run keeps its `seed` and no
-/// result, which is computed from `config`, its traceflow's (read beside it), when read.
-#[derive(FromRow)]
-pub(in crate::storage) struct RunRow {
-    pub(in crate::storage) path: String,
-    pub(in crate::storage) run: i64,
-    pub(in crate::storage) started_at: i64,
-    pub(in crate::storage) ready_at: i64,
-    pub(in crate::storage) seed: Option<i64>,
-    pub(in crate::storage) status: Option<String>,
-    pub(in crate::storage) observations: Option<String>,
-    /// The traceflow's config, where the query reads it beside the run.
-    #[sqlx(default)]
-    pub(in crate::storage) config: Option<String>,
-}
-
-/// A run row that cannot be read as a run: an internal error naming its path.
-fn corrupt_run(path: &str, what: impl std::fmt::Display) -> StoreError {
-    StoreError::Internal(format!("run of {path}: {what}"))
-}
-
-/// A result's status and observations, as the columns of a run row keep them.
-pub(in crate::storage) fn result_columns(result: &RunResult) -> (String, String) {
-    (
-        serde_json::to_string(&result.status).expect("a status serializes"),
-        serde_json::to_string(&result.observations).expect("observations serialize"),
-    )
-}
-
-impl RunRow {
-    /// The run as it was started, its result still to be computed where it is simulated;
-    /// and the config read beside it, if any.
-    pub(in crate::storage) fn into_started_run(
-        self,
-    ) -> Result<(StartedRun, Option<String>), StoreError> {
-        let outcome = match (self.seed, &self.status, &self.observations) {
-            // The seed's 64 bits, as they were stored.
-            (Some(seed), None, None) => Outcome::Simulated { seed: seed as u64 },
-            (None, Some(status), Some(observations)) => {
-                let status: TraceflowStatus =
-                    serde_json::from_str(status).map_err(|err| corrupt_run(&self.path, err))?;
-                let observations: Vec<Observation> = serde_json::from_str(observations)
-                    .map_err(|err| corrupt_run(&self.path, err))?;
-                Outcome::Decided(RunResult {
-                    status,
-                    observations,
-                })
-            }
-            _ => return Err(corrupt_run(&self.path, "neither a seed nor a result")),
-        };
-        let run = StartedRun {
-            number: self.run,
-            started: self.started_at,
-            ready_at: self.ready_at,
-            outcome,
-        };
-        Ok((run, self.config))
-    }
-
-    /// The run with its result: a simulated one's computed from its traceflow's config.
-    pub(in crate::storage) fn into_run(self) -> Result<Run, StoreError> {
-        let path = self.path.clone();
-        let corrupt = |what: &dyn std::fmt::Display| corrupt_run(&path, what);
-        let (run, config) = self.into_started_run()?;
-        run.resolve_with(|| {
-            let config = config.ok_or_else(|| corrupt(&"simulated, without its config"))?;
-            TraceflowConfig::from_stored_json(&config).map_err(|e| corrupt(&e))
-        })
-    }
-}
-
-/// A stored script, read back.
-pub(in crate::storage) fn script_from_row(id: &str, json: &str) -> Result<Script, StoreError> {
-    Script::from_stored_json(json)
-        .map_err(|err| StoreError::Internal(format!("stored script of {id:?}: {err}")))
 }
 
 /// A row of the events stream (`queries::changes`): a history row, or a row of

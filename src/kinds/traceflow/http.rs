@@ -6,19 +6,26 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
+use std::sync::Arc;
+
 use super::path_of;
 use super::results::{Observation, RunResult, Script, TraceflowStatus};
 use super::run::Run;
-use crate::domain::ObjectId;
+use super::side::{reads, Runs};
+use crate::domain::{ObjectId, PolicyObject};
 use crate::http::auth::{Reader, Writer};
 use crate::http::extractors::{JsonBody, PathId};
 use crate::http::objects::object_response;
 use crate::http::pages::{query_pairs, require_action};
 use crate::http::responses::{empty_response, json_response};
 use crate::http::{ApiError, STORE_API};
+use crate::storage::side::answered;
 use crate::storage::Store;
 
 type Stores = web::Data<dyn Store>;
+
+/// The traceflows' runs: what starts them.
+type Traceflows = web::Data<Runs>;
 
 /// The current run of an existing traceflow (`None`: it has none yet), after the query's
 /// one parameter, `enforcement_point_path`, accepted and ignored: there is one enforcement
@@ -33,7 +40,7 @@ async fn current_run(
     if store.get(&path).await?.is_none() {
         return Err(ApiError::object_not_found(path.as_str()));
     }
-    Ok(store.current_run(id).await?)
+    Ok(reads::current_run(store.get_ref(), id).await?)
 }
 
 /// POST `?action=retrace`: starts a new run of the traceflow, whose result replaces the
@@ -41,11 +48,13 @@ async fn current_run(
 pub async fn retrace(
     _: Reader,
     store: Stores,
+    runs: Traceflows,
     req: HttpRequest,
     PathId(id): PathId,
 ) -> Result<HttpResponse, ApiError> {
     require_action(&req, "retrace")?;
-    match store.retrace(id.clone()).await? {
+    let retraced = store.side_task(runs.retrace(&id)).await?;
+    match answered::<Option<Arc<PolicyObject>>>(retraced)? {
         Some(object) => Ok(object_response(&object)),
         None => Err(ApiError::object_not_found(path_of(&id).as_str())),
     }
@@ -102,12 +111,13 @@ fn script_path(id: &ObjectId) -> String {
 pub async fn put_script(
     _: Writer,
     store: Stores,
+    runs: Traceflows,
     PathId(id): PathId,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let script = Script::parse(&body)?;
     let answer = json_response(&script);
-    store.set_script(id, script).await?;
+    store.side_task(runs.set_script(&id, script)).await?;
     Ok(answer)
 }
 
@@ -117,7 +127,7 @@ pub async fn get_script(
     store: Stores,
     PathId(id): PathId,
 ) -> Result<HttpResponse, ApiError> {
-    match store.script(&id).await? {
+    match reads::script(store.get_ref(), &id).await? {
         Some(script) => Ok(json_response(&script)),
         None => Err(ApiError::object_not_found(&script_path(&id))),
     }
@@ -127,9 +137,10 @@ pub async fn get_script(
 pub async fn delete_script(
     _: Writer,
     store: Stores,
+    runs: Traceflows,
     PathId(id): PathId,
 ) -> Result<HttpResponse, ApiError> {
-    store.delete_script(id).await?;
+    store.side_task(runs.delete_script(&id)).await?;
     Ok(empty_response())
 }
 
@@ -151,8 +162,8 @@ pub async fn earlier_runs(
         observations: &'a [Observation],
     }
     let current = current_run(&req, &store, &id).await?;
-    let scripted = store.script(&id).await?.is_some();
-    let runs = store.earlier_runs(&id).await?;
+    let scripted = reads::script(store.get_ref(), &id).await?.is_some();
+    let runs = reads::earlier_runs(store.get_ref(), &id).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let results: Vec<EarlierRun<'_>> = runs
         .iter()

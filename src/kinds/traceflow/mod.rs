@@ -9,9 +9,12 @@ pub mod config;
 pub mod http;
 pub mod results;
 pub mod run;
+pub mod side;
 pub mod simulation;
 
 use serde_json::{Map, Value};
+
+use std::sync::Arc;
 
 use crate::domain::catalog::TypeId;
 use crate::domain::kind::Kind;
@@ -19,6 +22,7 @@ use crate::domain::{FieldError, ObjectId, ObjectPath};
 
 pub use config::{TraceflowConfig, TraceflowFields};
 use run::ResultsPolicy;
+use side::Runs;
 
 /// The type of traceflow configs.
 pub const RESOURCE_TYPE: &str = "AntreaTraceflowConfig";
@@ -40,19 +44,17 @@ pub fn is_traceflow(path: &ObjectPath) -> bool {
         .is_some_and(|rest| rest.len() == path.id().as_str().len() + 1)
 }
 
-/// The typed config of `object` when it is a traceflow; `None` for another type.
-pub fn config_of(
-    object: &crate::domain::PolicyObject,
-) -> Result<Option<TraceflowConfig>, FieldError> {
-    if object.resource_type() != RESOURCE_TYPE {
-        return Ok(None);
-    }
-    TraceflowConfig::of(&object.config).map(Some)
+/// The traceflow kind: its checks, and its runs with where their results come from.
+pub struct Traceflows {
+    pub runs: Arc<Runs>,
 }
 
-/// The traceflow kind, with where its runs' results come from.
-pub struct Traceflows {
-    pub results: ResultsPolicy,
+impl Traceflows {
+    pub fn new(results: ResultsPolicy) -> Self {
+        Self {
+            runs: Arc::new(Runs { results }),
+        }
+    }
 }
 
 impl Kind for Traceflows {

@@ -7,6 +7,7 @@
 use super::results::{RunResult, Script, TraceflowStatus};
 use super::simulation::simulate;
 use super::TraceflowConfig;
+use crate::domain::write::Moment;
 
 /// How long a traceflow runs, in seconds, when its config gives no `timeout`.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
@@ -67,13 +68,6 @@ impl RunNumber {
     }
 }
 
-/// When a run starts: the store's clock (for what it records) and the real one (for delays).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RunStart {
-    pub stamp: i64,
-    pub real: i64,
-}
-
 /// Where a run's result comes from, as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -105,7 +99,7 @@ impl StartedRun {
         config: &TraceflowConfig,
         script: Option<&Script>,
         policy: &ResultsPolicy,
-        at: RunStart,
+        at: Moment,
     ) -> Self {
         let after = |delay_ms: u64| {
             at.real
@@ -177,7 +171,7 @@ impl Run {
         config: &TraceflowConfig,
         script: Option<&Script>,
         policy: &ResultsPolicy,
-        at: RunStart,
+        at: Moment,
     ) -> Self {
         StartedRun::start(number, config, script, policy, at).resolve(config)
     }
@@ -194,7 +188,7 @@ mod tests {
     use crate::kinds::traceflow::testing::traceflow_config;
     use serde_json::json;
 
-    const AT: RunStart = RunStart {
+    const AT: Moment = Moment {
         stamp: 5_000,
         real: 10_000,
     };

@@ -1,5 +1,6 @@
 //! What the store does on PostgreSQL: each operation of the store traits as transactions on
-//! a sqlx pool. It runs on the store's own runtime (`mod.rs`).
+//! a sqlx pool, the writes' steps ([`steps`]) on [`PgTx`]. It runs on the store's own
+//! runtime (`mod.rs`).
 
 use std::num::NonZeroUsize;
 use std::ops::{Deref, DerefMut};
@@ -12,40 +13,36 @@ use lru::LruCache;
 use rand_chacha::ChaCha8Rng;
 use rand_core::RngCore;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use super::errors::Classified;
 use super::migrations;
+use super::tx::{self as pg, PgTx};
 use super::versions::RowVersions;
-use super::writes::{self, Current, Persisted};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock, DeterminismSettings, Stream};
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::history::{
-    RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent, WholeOperation,
-};
-use crate::domain::kind::Kinds;
+use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
 use crate::domain::list::{ListPosition, ListQuery, SortValue};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
 use crate::domain::relations;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::write::{self, Stamp};
-use crate::domain::{Applied, Change, ObjectId, ObjectPath, Operation, PolicyObject};
-use crate::kinds::traceflow::results::Script;
-use crate::kinds::traceflow::run::{ResultsPolicy, Run, RunNumber, RunStart};
-use crate::kinds::traceflow::{config_of, path_of as traceflow_path};
+use crate::domain::write::Stamp;
+use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
 use crate::storage::queries;
-use crate::storage::rows::{EventRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
+use crate::storage::rows::{EventRow, ObjectRow, RevisionRow, OBJECT_COLUMNS};
+use crate::storage::side::{RowsQuery, SideAnswer, SideTask, StoreKinds};
+use crate::storage::steps::{self, Attempt, Request};
+use crate::storage::tx::{Current, Moment, Row, Tx};
 use crate::storage::{ChildCount, StoreError, WriteError};
 use crate::telemetry::metrics;
 
 /// How many transactions a write that lost its first race (or may check its relations)
 /// takes at most: the first holds the object's row, which is enough where one is stored; the
-/// next ones also queue behind the path's other writes ([`writes::queue_for`]), where none
+/// next ones also queue behind the path's other writes ([`pg::queue_for`]), where none
 /// of them can come between.
 const LOCKED_ATTEMPTS: usize = 3;
 
@@ -54,13 +51,12 @@ static OBJECT_BY_PATH: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT xmin::text::bigint AS row_version, {OBJECT_COLUMNS} FROM policy_objects WHERE path = $1")
 });
 
-/// What a write decides beside the change itself: where results come from, and the time and
-/// the `unique_id`s it stamps (this instance's source of time and chance).
+/// What a write decides beside the change itself: the time and the `unique_id`s it stamps
+/// (this instance's source of time and chance), and what each type does.
 struct WriteContext {
-    results: ResultsPolicy,
     clock: Mutex<Clock>,
     unique_ids: Mutex<ChaCha8Rng>,
-    kinds: Arc<dyn Kinds>,
+    kinds: Arc<dyn StoreKinds>,
 }
 
 pub(super) struct Engine {
@@ -84,9 +80,8 @@ impl Engine {
     pub(super) async fn open(
         url: &SecretString,
         settings: &StorageSettings,
-        results: ResultsPolicy,
         determinism: &DeterminismSettings,
-        kinds: Arc<dyn Kinds>,
+        kinds: Arc<dyn StoreKinds>,
     ) -> anyhow::Result<Self> {
         migrations::migrate(url.expose_secret()).await?;
         let synchronous_commit = match settings.durability {
@@ -115,7 +110,6 @@ impl Engine {
             )),
             cursors,
             writes: Some(WriteContext {
-                results,
                 clock: Mutex::new(determinism.clock()),
                 unique_ids: Mutex::new(determinism.rng(Stream::UniqueIds)),
                 kinds,
@@ -124,18 +118,25 @@ impl Engine {
         engine
             .catch_up()
             .await
-            .context("cannot write NSX's default objects")?;
+            .context("cannot do the work the migrations left for this start")?;
         Ok(engine)
     }
 
-    /// Writes the defaults a migration marked owed, once whichever instance starts first.
+    /// Does the work a migration marked owed ([`steps::catch_up`]), once whichever instance
+    /// starts first.
     async fn catch_up(&self) -> Result<(), StoreError> {
-        let (_, at, mut tx) = self.begin_write().await?;
-        let seeded = writes::catch_up_defaults(&mut tx, at.stamp).await?;
+        let (context, at, mut tx) = self.begin_write().await?;
+        let done = steps::catch_up(&mut PgTx { conn: &mut tx }, &*context.kinds, at).await?;
         // Not a client's change: the first client's write is at the clock's start too.
         self.commit(tx, false).await?;
-        if seeded > 0 {
-            tracing::info!(objects = seeded, "wrote NSX's default objects");
+        if done.defaults > 0 {
+            tracing::info!(objects = done.defaults, "wrote NSX's default objects");
+        }
+        if done.objects > 0 {
+            tracing::info!(
+                objects = done.objects,
+                "did what the kinds owed their objects"
+            );
         }
         Ok(())
     }
@@ -180,18 +181,18 @@ impl Engine {
         Ok(tx)
     }
 
-    /// Now, for a write: the time it is stamped with (`stamp`), and the real time its run's
-    /// delays count from.
-    fn now(&self, context: &WriteContext) -> RunStart {
-        RunStart {
+    /// Now, for a write: the time it is stamped with (`stamp`), and the real time delays
+    /// count from.
+    fn now(&self, context: &WriteContext) -> Moment {
+        Moment {
             stamp: context.clock.lock().expect("clock lock").now(),
             real: chrono::Utc::now().timestamp_millis(),
         }
     }
 
-    /// A write transaction begun now: the write context, when a run it starts starts, and
-    /// the transaction.
-    async fn begin_write(&self) -> Result<(&WriteContext, RunStart, WriteTx<'_>), StoreError> {
+    /// A write transaction begun now: the write context, the moment it writes at, and the
+    /// transaction.
+    async fn begin_write(&self) -> Result<(&WriteContext, Moment, WriteTx<'_>), StoreError> {
         let context = self.writes()?;
         let at = self.now(context);
         let tx = WriteTx {
@@ -226,22 +227,6 @@ pub(super) enum Kept {
     Current(Arc<PolicyObject>),
     /// A row the copy (if any) is not from: to be read.
     Changed,
-}
-
-/// One write as asked, stamped with the time and the unique id it gets whichever of its
-/// attempts lands (one of each per write, as on SQLite).
-struct Request<'a> {
-    path: &'a ObjectPath,
-    change: &'a Change,
-    stamp: Stamp<'a>,
-    at: RunStart,
-}
-
-/// How one attempt of a write ended: with its answer (what it wrote, or nothing to write),
-/// or having found what it read changed meanwhile (it wrote nothing).
-enum Attempt {
-    Ended(Option<Applied>),
-    Raced,
 }
 
 /// An object's row with the version of the row.
@@ -351,6 +336,7 @@ impl Engine {
         user: &str,
     ) -> Result<Option<Applied>, WriteError> {
         let context = self.writes()?;
+        let kinds = &*context.kinds;
         let began = Instant::now();
         let at = self.now(context);
         let request = Request {
@@ -365,49 +351,46 @@ impl Engine {
         };
         // A write that may need its parent or its lack of children checks them under the
         // locks of a transaction: straight to the locked attempts below.
-        if relations::may_check(&path, &change, &*context.kinds) {
-            return self.write_locked(context, &request).await;
+        if relations::may_check(&path, &change, kinds) {
+            return self.write_locked(kinds, request).await;
         }
         let mut conn = self.pool.acquire().await.classified()?;
+        let mut tx = PgTx { conn: &mut conn };
         if change.only_creates() {
-            match self
-                .attempt(context, &mut conn, &request, Current::nothing())
-                .await
-            {
-                Ok(Attempt::Ended(Some(applied))) => return self.written(Some(applied), began),
+            let nothing = Current::nothing(steps::side_reads(kinds, &path));
+            match steps::attempt(&mut tx, kinds, request, nothing).await {
+                Ok(Attempt::Ended(Some(applied), _)) => return self.written(Some(applied), began),
                 // Something is stored there, or the change is refused where nothing is:
                 // what is stored decides, read below.
                 Ok(_) | Err(WriteError::Rejected(_)) => {}
                 Err(error) => return Err(error),
             }
         }
-        let current = writes::current(&mut conn, &path).await?;
-        if let Attempt::Ended(applied) = self.attempt(context, &mut conn, &request, current).await?
-        {
+        if let Attempt::Ended(applied, _) = steps::write_one(&mut tx, kinds, request).await? {
             return self.written(applied, began);
         }
         drop(conn);
-        self.write_locked(context, &request).await
+        self.write_locked(kinds, request).await
     }
 
-    /// The write in a transaction that holds the object's row (and, through
-    /// [`writes::check_relations`], its parent's) until it commits. Where no row is stored,
-    /// another write may create the object first: the write then tries again queued behind
-    /// the path's other writes ([`writes::queue_for`]), where none of them lands before it.
+    /// The write in a transaction that holds the object's row (and, through the relations'
+    /// checks, its parent's) until it commits. Where no row is stored, another write may
+    /// create the object first: the write then tries again queued behind the path's other
+    /// writes ([`pg::queue_for`]), where none of them lands before it.
     async fn write_locked(
         &self,
-        context: &WriteContext,
-        request: &Request<'_>,
+        kinds: &dyn StoreKinds,
+        request: Request<'_>,
     ) -> Result<Option<Applied>, WriteError> {
         for attempt in 0..LOCKED_ATTEMPTS {
             let (_, _, mut tx) = self.begin_write().await?;
+            let mut conn = PgTx { conn: &mut tx };
             if attempt > 0 {
-                writes::queue_for(&mut tx, &[request.path.as_str()]).await?;
+                pg::queue_for(conn.conn, &[request.path.as_str()]).await?;
             }
-            writes::hold_row(&mut tx, request.path).await?;
-            let current = writes::current(&mut tx, request.path).await?;
-            match self.attempt(context, &mut tx, request, current).await? {
-                Attempt::Ended(applied) => {
+            conn.hold(request.path).await?;
+            match steps::write_one(&mut conn, kinds, request).await? {
+                Attempt::Ended(applied, _) => {
                     tx.tx.commit().await.classified()?;
                     return self.written(applied, tx.began);
                 }
@@ -420,67 +403,16 @@ impl Engine {
         )
     }
 
-    /// Applies the change to `current` (what is stored at the path, as read or as assumed)
-    /// and persists the result on `conn` (in a transaction, or none: then the write commits
-    /// by itself), unless a row `current` came from has changed meanwhile.
-    async fn attempt(
-        &self,
-        context: &WriteContext,
-        conn: &mut PgConnection,
-        request: &Request<'_>,
-        current: Current,
-    ) -> Result<Attempt, WriteError> {
-        let kinds = &*context.kinds;
-        let applied = write::apply(
-            current.object,
-            request.path.clone(),
-            request.change.clone(),
-            request.stamp,
-        )?;
-        let Some(applied) = write::complete(applied, kinds)? else {
-            return Ok(Attempt::Ended(None));
-        };
-        let companions = kinds.at(request.path).companions(&applied);
-        writes::delete_companions(conn, &applied, &companions, request.stamp, kinds).await?;
-        writes::check_relations(conn, &applied, kinds).await?;
-        // A create's object is new: its unique id has no run yet.
-        let current_run = match applied.operation {
-            Operation::Create => None,
-            _ => current.run,
-        };
-        let config =
-            config_of(&applied.object).map_err(|err| StoreError::Internal(err.to_string()))?;
-        let run = config
-            .as_ref()
-            .filter(|_| applied.operation != Operation::Delete)
-            .map(|config| {
-                let number = RunNumber::Next.after(current_run);
-                let script = current.script.as_ref();
-                Run::start(number, config, script, &context.results, request.at)
-            });
-        Ok(
-            match writes::persist(conn, &applied, run.as_ref(), &current.versions).await? {
-                Persisted::Written => {
-                    writes::create_companions(conn, companions).await?;
-                    Attempt::Ended(Some(applied))
-                }
-                Persisted::Raced => Attempt::Raced,
-            },
-        )
-    }
-
-    /// The writes of one hierarchical request in one transaction, each as a locked write
-    /// ([`Self::write_locked`]): the rows of the objects it patches are locked first, in path
-    /// order, so that two trees never wait for each other in a circle on them. Retried, as a
-    /// whole, when another write created one of its objects first, then queued behind the
-    /// other writes of the paths it patches, in the same order.
+    /// The writes of one hierarchical request in one transaction ([`steps::write_tree`]):
+    /// the rows of the objects it patches are held first, in path order, so that two trees
+    /// never wait for each other in a circle on them. Retried, as a whole, when another
+    /// write created one of its objects first, then queued behind the other writes of the
+    /// paths it patches, in the same order.
     pub(super) async fn write_tree(
         &self,
         writes: &[TreeWrite],
         user: &str,
     ) -> Result<Vec<Applied>, WriteError> {
-        const LOCK_ROWS: &str =
-            "SELECT FROM policy_objects WHERE path = ANY($1) ORDER BY path FOR UPDATE";
         let mut patched: Vec<&str> = writes
             .iter()
             .filter_map(|write| match write {
@@ -492,57 +424,23 @@ impl Engine {
         for attempt in 0..LOCKED_ATTEMPTS {
             let (context, at, mut tx) = self.begin_write().await?;
             if attempt > 0 {
-                writes::queue_for(&mut tx, &patched).await?;
+                pg::queue_for(&mut tx, &patched).await?;
             }
-            sqlx::query(LOCK_ROWS)
-                .bind(&patched)
-                .execute(&mut *tx)
-                .await
-                .classified()?;
-            let mut written = Vec::new();
-            let mut raced = false;
-            for write in writes {
-                let stamp = Stamp {
-                    user,
-                    now: at.stamp,
-                    unique_id: uuid_v4(&mut context.unique_ids.lock().expect("unique id lock")),
-                };
-                match write {
-                    TreeWrite::Patch { path, document } => {
-                        let change = Change::Patch(document.clone());
-                        let request = Request {
-                            path,
-                            change: &change,
-                            stamp,
-                            at,
-                        };
-                        writes::hold_row(&mut tx, path).await?;
-                        let current = writes::current(&mut tx, path).await?;
-                        match self.attempt(context, &mut tx, &request, current).await? {
-                            Attempt::Ended(applied) => written.extend(applied),
-                            Attempt::Raced => {
-                                raced = true;
-                                break;
-                            }
-                        }
-                    }
-                    TreeWrite::DeleteTree(path) => {
-                        match writes::delete_tree(&mut tx, path, stamp, &*context.kinds).await? {
-                            Some(deleted) => written.extend(deleted),
-                            None => {
-                                raced = true;
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            if raced {
+            pg::hold_all(&mut tx, &patched).await?;
+            let mut unique_id = || uuid_v4(&mut context.unique_ids.lock().expect("unique id lock"));
+            let written = steps::write_tree(
+                &mut PgTx { conn: &mut tx },
+                &*context.kinds,
+                writes,
+                (user, at.stamp, at),
+                &mut unique_id,
+            )
+            .await?;
+            let Some(written) = written else {
                 tx.tx.rollback().await.classified()?;
                 continue;
-            }
-            let changed = !written.is_empty();
-            self.commit(tx, changed).await?;
+            };
+            self.commit(tx, !written.is_empty()).await?;
             return Ok(written);
         }
         Err(
@@ -644,7 +542,7 @@ impl Engine {
                 "{} SELECT {OBJECT_COLUMNS} FROM policy_objects
                  WHERE $1 = '' OR path IN (SELECT path FROM below)
                  ORDER BY path COLLATE \"C\"",
-                writes::BELOW
+                pg::BELOW
             )
         });
         let mut tx = self.begin_snapshot().await?;
@@ -759,60 +657,27 @@ impl Engine {
     }
 }
 
-/// What [`RunStore`](crate::storage::RunStore) asks, on the store's runtime.
+/// What [`SideStore`](crate::storage::SideStore) asks, on the store's runtime.
 impl Engine {
-    pub(super) async fn retrace(
-        &self,
-        id: ObjectId,
-    ) -> Result<Option<Arc<PolicyObject>>, StoreError> {
-        let (context, at, mut tx) = self.begin_write().await?;
-        writes::lock_store(&mut tx).await?;
-        let current = writes::current(&mut tx, &traceflow_path(&id)).await?;
-        let Some(object) = current.object else {
-            return Ok(None);
-        };
-        let Some(config) =
-            config_of(&object).map_err(|err| StoreError::Internal(err.to_string()))?
-        else {
-            return Ok(None);
-        };
-        let config = &config;
-        let number = RunNumber::Next.after(current.run);
-        let run = Run::start(
-            number,
-            config,
-            current.script.as_ref(),
-            &context.results,
-            at,
-        );
-        writes::start_run(&mut tx, &object, &run, current.run).await?;
-        self.commit(tx, true).await?;
-        Ok(Some(Arc::new(object)))
-    }
-
-    pub(super) async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError> {
-        let row: Option<RunRow> = sqlx::query_as(
-            "SELECT path, run, started_at, ready_at, seed, status, observations
-             FROM antrea_traceflow_runs WHERE path = $1",
-        )
-        .bind(traceflow_path(id).to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .classified()?;
-        row.map(RunRow::into_run).transpose()
-    }
-
-    pub(super) async fn earlier_runs(&self, id: &ObjectId) -> Result<Vec<Run>, StoreError> {
-        static EARLIER: LazyLock<String> =
-            LazyLock::new(|| queries::earlier_runs(|n| format!("${n}")));
-        let rows: Vec<RunRow> = sqlx::query_as(&EARLIER)
-            .bind(traceflow_path(id).to_string())
-            .fetch_all(&self.pool)
+    pub(super) async fn side_rows(&self, query: RowsQuery) -> Result<Vec<Row>, StoreError> {
+        let mut conn = self.pool.acquire().await.classified()?;
+        PgTx { conn: &mut conn }
+            .rows(query.sql, &query.params, query.types)
             .await
-            .classified()?;
-        rows.into_iter().map(RunRow::into_run).collect()
     }
 
+    /// Carries `task` out under the store's lock ([`steps::side_task`]); the virtual clock
+    /// moves on where it changed something.
+    pub(super) async fn side_task(&self, task: SideTask) -> Result<SideAnswer, StoreError> {
+        let (_, at, mut tx) = self.begin_write().await?;
+        let done = steps::side_task(&mut PgTx { conn: &mut tx }, task, at).await?;
+        self.commit(tx, done.changed).await?;
+        Ok(done.answer)
+    }
+}
+
+/// What [`RealizationStore`](crate::storage::RealizationStore) asks, on the store's runtime.
+impl Engine {
     pub(super) async fn realization_script(
         &self,
         path: &str,
@@ -831,64 +696,24 @@ impl Engine {
     /// lock, so that a reset or a restore lands wholly before or after it.
     pub(super) async fn set_realization(
         &self,
-        path: &str,
+        path: &ObjectPath,
         script: Option<RealizationScript>,
     ) -> Result<(), StoreError> {
         let (_, _, mut tx) = self.begin_write().await?;
-        writes::lock_store(&mut tx).await?;
-        let statement = match &script {
-            Some(script) => sqlx::query(
-                "INSERT INTO policy_realization_scripts (path, script) VALUES ($1, $2)
-                 ON CONFLICT (path) DO UPDATE SET script = excluded.script",
-            )
-            .bind(path)
-            .bind(script.to_json()),
-            None => {
-                sqlx::query("DELETE FROM policy_realization_scripts WHERE path = $1").bind(path)
-            }
-        };
-        statement.execute(&mut *tx).await.classified()?;
+        let mut conn = PgTx { conn: &mut tx };
+        conn.lock_store().await?;
+        steps::set_realization(&mut conn, path, script.as_ref()).await?;
         self.commit(tx, false).await
-    }
-
-    pub(super) async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError> {
-        let mut conn = self.pool.acquire().await.classified()?;
-        writes::script(&mut conn, id).await
-    }
-
-    pub(super) async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError> {
-        // Under the store's lock: a write of the object running meanwhile starts its run with
-        // the script or before it (the script then restarts that run), never between.
-        let (context, at, mut tx) = self.begin_write().await?;
-        writes::lock_store(&mut tx).await?;
-        writes::set_script(&mut tx, &id, &script).await?;
-        // The current run takes the script, its clock restarted.
-        let current = writes::current(&mut tx, &traceflow_path(&id)).await?;
-        if let Some(object) = current.object {
-            if let Some(config) =
-                config_of(&object).map_err(|err| StoreError::Internal(err.to_string()))?
-            {
-                let number = RunNumber::Same.after(current.run);
-                let run = Run::start(number, &config, Some(&script), &context.results, at);
-                writes::start_run(&mut tx, &object, &run, current.run).await?;
-            }
-        }
-        self.commit(tx, true).await
-    }
-
-    pub(super) async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
-        let (_, _, mut tx) = self.begin_write().await?;
-        writes::lock_store(&mut tx).await?;
-        writes::delete_script(&mut tx, &id).await?;
-        self.commit(tx, true).await
     }
 }
 
-/// What [`StateStore`](crate::storage::StateStore) asks, on the store's runtime.
+/// What [`StateStore`](crate::storage::StateStore) asks, on the store's runtime: each
+/// operation's steps ([`steps`]) in a transaction of its own.
 impl Engine {
     pub(super) async fn reset(&self, user: &str) -> Result<u64, StoreError> {
-        let (_, at, mut tx) = self.begin_write().await?;
-        let removed = writes::reset(&mut tx, at.stamp, user).await?;
+        let (context, at, mut tx) = self.begin_write().await?;
+        let conn = &mut PgTx { conn: &mut tx };
+        let removed = steps::reset(conn, &*context.kinds, (user, at.stamp)).await?;
         self.commit(tx, true).await?;
         Ok(removed)
     }
@@ -897,8 +722,9 @@ impl Engine {
         &self,
         name: SnapshotName,
     ) -> Result<SnapshotInfo, StoreError> {
-        let (_, at, mut tx) = self.begin_write().await?;
-        let saved = writes::save_snapshot(&mut tx, &name, at.stamp).await?;
+        let (context, at, mut tx) = self.begin_write().await?;
+        let conn = &mut PgTx { conn: &mut tx };
+        let saved = steps::save_snapshot(conn, &*context.kinds, &name, at.stamp).await?;
         self.commit(tx, true).await?;
         Ok(saved)
     }
@@ -924,7 +750,7 @@ impl Engine {
         name: &SnapshotName,
     ) -> Result<Option<SnapshotInfo>, StoreError> {
         let mut conn = self.pool.acquire().await.classified()?;
-        writes::snapshot_info(&mut conn, name).await
+        steps::snapshot_info(&mut PgTx { conn: &mut conn }, name).await
     }
 
     pub(super) async fn restore_snapshot(
@@ -932,19 +758,17 @@ impl Engine {
         name: SnapshotName,
         user: &str,
     ) -> Result<Option<SnapshotInfo>, StoreError> {
-        let (_, at, mut tx) = self.begin_write().await?;
-        let restored = writes::restore_snapshot(&mut tx, &name).await?;
-        if let Some(info) = &restored {
-            let answer = serde_json::to_value(info).expect("a snapshot's answer serializes");
-            writes::tell(&mut tx, WholeOperation::Restore, user, at.stamp, &answer).await?;
-        }
+        let (context, at, mut tx) = self.begin_write().await?;
+        let conn = &mut PgTx { conn: &mut tx };
+        let restored =
+            steps::restore_snapshot(conn, &*context.kinds, &name, (user, at.stamp)).await?;
         self.commit(tx, restored.is_some()).await?;
         Ok(restored)
     }
 
     pub(super) async fn delete_snapshot(&self, name: SnapshotName) -> Result<(), StoreError> {
-        let (_, _, mut tx) = self.begin_write().await?;
-        writes::delete_snapshot(&mut tx, &name).await?;
+        let (context, _, mut tx) = self.begin_write().await?;
+        steps::delete_snapshot(&mut PgTx { conn: &mut tx }, &*context.kinds, &name).await?;
         self.commit(tx, true).await
     }
 
@@ -972,17 +796,11 @@ impl Engine {
         user: &str,
     ) -> Result<u64, WriteError> {
         let (context, at, mut tx) = self.begin_write().await?;
-        let imported = writes::import(
-            &mut tx,
-            lines,
-            user,
-            (&context.results, &context.unique_ids),
-            at,
-            &*context.kinds,
-        )
-        .await?;
-        let answer = json!({ "imported": imported });
-        writes::tell(&mut tx, WholeOperation::Import, user, at.stamp, &answer).await?;
+        let conn = &mut PgTx { conn: &mut tx };
+        let mut unique_id = || uuid_v4(&mut context.unique_ids.lock().expect("unique id lock"));
+        let imported =
+            steps::import(conn, &*context.kinds, lines, (user, at), &mut unique_id).await?;
+        steps::tell_import(conn, imported, (user, at.stamp)).await?;
         self.commit(tx, imported > 0).await?;
         Ok(imported)
     }

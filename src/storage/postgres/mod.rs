@@ -1,24 +1,26 @@
 //! The store on PostgreSQL, for several instances on one database (the README's "Several
 //! instances on PostgreSQL").
 //!
-//! Every request is its own transaction on a pooled connection; PostgreSQL orders them. A
-//! write of an object takes no lock of its own: it reads the object, its run and its script
-//! with the versions of their rows (`xmin`), and writes the object, its history row and its
-//! run in one statement, outside a transaction (it commits by itself), only while those
-//! rows are still the versions it read. `_revision` is checked against the committed row
-//! that way, and of concurrent creates one inserts and the others find the path taken. A
-//! write that finds a row changed meanwhile starts over, then in a transaction holding the
-//! object's row, so that it cannot lose again. A PUT without `_revision` (which creates, or
-//! is refused where an object is stored) skips the read: it is written as a create where
-//! nothing is stored, checked by the same statement, and read and written as above only
-//! when something is. A create is one round trip, a replace two, a write contended by
-//! others a few more. What else changes a path's state (a retrace, a script), and
-//! whole-store operations, lock the objects' table against every write until they commit:
-//! each write lands wholly before one, or reads after it. Every read asks the database: a
-//! GET serves its kept copy of an object only while the row's version is the one it was
-//! read from (concurrent GETs ask in one query, `versions.rs`), so no instance serves a
-//! state another has replaced. What only SQLite has (the writer thread, the checkpointer,
-//! the file lock) is in `storage/sqlite/`.
+//! Every request is its own transaction on a pooled connection; PostgreSQL orders them. The
+//! steps of each write are the storage's own (`storage/steps.rs`); what this engine brings
+//! is their SQL and its strategy against races (`tx.rs`). A write of an object takes no lock
+//! of its own: it reads the object and the rows its kind keeps beside it with the versions
+//! of those rows (`xmin`), and writes the object, its history row and its kind's rows in one
+//! statement, outside a transaction (it commits by itself), only while those rows are still
+//! the versions it read. `_revision` is checked against the committed row that way, and of
+//! concurrent creates one inserts and the others find the path taken. A write that finds a
+//! row changed meanwhile starts over, then in a transaction holding the object's row, so
+//! that it cannot lose again. A PUT without `_revision` (which creates, or is refused where
+//! an object is stored) skips the read: it is written as a create where nothing is stored,
+//! checked by the same statement, and read and written as above only when something is. A
+//! create is one round trip, a replace two, a write contended by others a few more. What
+//! else changes a path's state (a kind's own task, such as a retrace), and whole-store
+//! operations, lock the objects' table against every write until they commit: each write
+//! lands wholly before one, or reads after it. Every read asks the database: a GET serves
+//! its kept copy of an object only while the row's version is the one it was read from
+//! (concurrent GETs ask in one query, `versions.rs`), so no instance serves a state another
+//! has replaced. What only SQLite has (the writer thread, the checkpointer, the file lock)
+//! is in `storage/sqlite/`.
 //!
 //! The queries run on a runtime of the store's own (`engine.rs` is what they do). A
 //! connection answers to the runtime it was made on: made on an HTTP worker's, it would wake
@@ -32,8 +34,8 @@ mod engine;
 mod errors;
 mod lanes;
 mod migrations;
+mod tx;
 mod versions;
-mod writes;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -42,8 +44,10 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 
 use self::engine::{Engine, Kept};
+use super::side::{RowsQuery, SideAnswer, SideTask, StoreKinds};
+use super::tx::Row;
 use super::{
-    ChildCount, HealthStore, ObjectStore, RealizationStore, RunStore, StateStore, StoreError,
+    ChildCount, HealthStore, ObjectStore, RealizationStore, SideStore, StateStore, StoreError,
     WriteError,
 };
 use crate::configuration::StorageSettings;
@@ -51,14 +55,11 @@ use crate::determinism::DeterminismSettings;
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
-use crate::domain::kind::Kinds;
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, Change, ObjectId, ObjectPath, PolicyObject};
-use crate::kinds::traceflow::results::Script;
-use crate::kinds::traceflow::run::{ResultsPolicy, Run};
+use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
 
 pub struct PostgresStore {
     engine: Arc<Engine>,
@@ -71,14 +72,13 @@ impl PostgresStore {
     pub async fn open(
         url: &SecretString,
         settings: &StorageSettings,
-        results: ResultsPolicy,
         determinism: &DeterminismSettings,
-        kinds: Arc<dyn Kinds>,
+        kinds: Arc<dyn StoreKinds>,
     ) -> anyhow::Result<Self> {
         let (url, settings, determinism) = (url.clone(), settings.clone(), determinism.clone());
-        Self::on_new_runtime(async move {
-            Engine::open(&url, &settings, results, &determinism, kinds).await
-        })
+        Self::on_new_runtime(
+            async move { Engine::open(&url, &settings, &determinism, kinds).await },
+        )
         .await
     }
 
@@ -240,37 +240,14 @@ impl ObjectStore for PostgresStore {
 }
 
 #[async_trait]
-impl RunStore for PostgresStore {
-    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<PolicyObject>>, StoreError> {
-        self.run(|engine| async move { engine.retrace(id).await })
+impl SideStore for PostgresStore {
+    async fn side_rows(&self, query: RowsQuery) -> Result<Vec<Row>, StoreError> {
+        self.run(|engine| async move { engine.side_rows(query).await })
             .await
     }
 
-    async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError> {
-        let id = id.clone();
-        self.run(|engine| async move { engine.current_run(&id).await })
-            .await
-    }
-
-    async fn earlier_runs(&self, id: &ObjectId) -> Result<Vec<Run>, StoreError> {
-        let id = id.clone();
-        self.run(|engine| async move { engine.earlier_runs(&id).await })
-            .await
-    }
-
-    async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError> {
-        let id = id.clone();
-        self.run(|engine| async move { engine.script(&id).await })
-            .await
-    }
-
-    async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError> {
-        self.run(|engine| async move { engine.set_script(id, script).await })
-            .await
-    }
-
-    async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
-        self.run(|engine| async move { engine.delete_script(id).await })
+    async fn side_task(&self, task: SideTask) -> Result<SideAnswer, StoreError> {
+        self.run(|engine| async move { engine.side_task(task).await })
             .await
     }
 }
@@ -291,12 +268,12 @@ impl RealizationStore for PostgresStore {
         path: ObjectPath,
         script: RealizationScript,
     ) -> Result<(), StoreError> {
-        self.run(|engine| async move { engine.set_realization(path.as_str(), Some(script)).await })
+        self.run(|engine| async move { engine.set_realization(&path, Some(script)).await })
             .await
     }
 
     async fn delete_realization_script(&self, path: ObjectPath) -> Result<(), StoreError> {
-        self.run(|engine| async move { engine.set_realization(path.as_str(), None).await })
+        self.run(|engine| async move { engine.set_realization(&path, None).await })
             .await
     }
 }

@@ -16,11 +16,10 @@ use super::writer::{Writer, WriterContext};
 use super::{migrations, SqliteStore};
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{DeterminismSettings, Stream};
-use crate::domain::kind::Kinds;
 use crate::domain::paging::CursorKey;
-use crate::kinds::traceflow::run::ResultsPolicy;
 use crate::storage::cache::ObjectCache;
 use crate::storage::queries::CLIENT_OBJECTS;
+use crate::storage::side::StoreKinds;
 
 /// Up to this size the database is checked at every start (`PRAGMA quick_check` reads the
 /// whole file: milliseconds here, seconds with a million objects).
@@ -37,9 +36,8 @@ impl SqliteStore {
     pub async fn open(
         path: &Path,
         settings: &StorageSettings,
-        results: ResultsPolicy,
         determinism: &DeterminismSettings,
-        kinds: Arc<dyn Kinds>,
+        kinds: Arc<dyn StoreKinds>,
     ) -> anyhow::Result<Self> {
         let sqlite = &settings.sqlite;
         create_folder_of(path)?;
@@ -73,7 +71,6 @@ impl SqliteStore {
         let cache = ObjectCache::new(sqlite.cache_objects);
         let open_error = || format!("cannot open database {}", path.display());
         let context = WriterContext {
-            results,
             clock: determinism.clock(),
             unique_ids: determinism.rng(Stream::UniqueIds),
             kinds,
@@ -88,10 +85,10 @@ impl SqliteStore {
         if caught_up.defaults > 0 {
             tracing::info!(objects = caught_up.defaults, "wrote NSX's default objects");
         }
-        if caught_up.runs > 0 {
+        if caught_up.objects > 0 {
             tracing::info!(
-                runs = caught_up.runs,
-                "started a run for each traceflow stored without one"
+                objects = caught_up.objects,
+                "did for stored objects what their kinds owed them"
             );
         }
         let checkpointer = Checkpointer::start(path, pace).with_context(open_error)?;

@@ -12,9 +12,7 @@ mod counts;
 mod errors;
 mod lifecycle;
 pub(super) mod migrations;
-mod objects;
-mod runs;
-mod whole;
+mod tx;
 mod writer;
 
 use std::fs::File;
@@ -25,13 +23,15 @@ use sqlx::sqlite::SqlitePool;
 
 use self::checkpointer::Checkpointer;
 use self::errors::Classified;
-use self::objects::OBJECT_BY_PATH;
+use self::tx::{numbered, OBJECT_BY_PATH, SUBTREE};
 use self::writer::Writer;
 use super::cache::ObjectCache;
 use super::queries;
-use super::rows::{script_from_row, EventRow, ObjectRow, RevisionRow, RunRow, OBJECT_COLUMNS};
+use super::rows::{EventRow, ObjectRow, RevisionRow, OBJECT_COLUMNS};
+use super::side::{RowsQuery, SideAnswer, SideTask};
+use super::tx::{Row, SqlType, SqlValue};
 use super::{
-    ChildCount, HealthStore, ObjectStore, RealizationStore, RunStore, StateStore, StoreError,
+    ChildCount, HealthStore, ObjectStore, RealizationStore, SideStore, StateStore, StoreError,
     WriteError,
 };
 use crate::domain::exchange::ImportLine;
@@ -42,10 +42,7 @@ use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
 use crate::domain::relations;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, Change, ObjectId, ObjectPath, PolicyObject};
-use crate::kinds::traceflow::path_of as traceflow_path;
-use crate::kinds::traceflow::results::Script;
-use crate::kinds::traceflow::run::Run;
+use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
 
 pub struct SqliteStore {
     /// `None` for a store opened read-only.
@@ -95,7 +92,7 @@ impl ObjectStore for SqliteStore {
     }
 
     async fn subtree(&self, path: &str) -> Result<Vec<PolicyObject>, StoreError> {
-        let rows: Vec<ObjectRow> = sqlx::query_as(&objects::SUBTREE)
+        let rows: Vec<ObjectRow> = sqlx::query_as(&SUBTREE)
             .bind(path)
             .fetch_all(&self.readers)
             .await
@@ -285,55 +282,39 @@ impl RealizationStore for SqliteStore {
 }
 
 #[async_trait]
-impl RunStore for SqliteStore {
-    async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<PolicyObject>>, StoreError> {
-        self.writer()?.retrace(id).await
-    }
-
-    async fn current_run(&self, id: &ObjectId) -> Result<Option<Run>, StoreError> {
-        // A simulated run's result is computed from its traceflow's config, read beside it.
-        let row: Option<RunRow> = sqlx::query_as(
-            "SELECT r.path, r.run, r.started_at, r.ready_at, r.seed, r.status, r.observations,
-                    o.config
-             FROM antrea_traceflow_runs AS r LEFT JOIN policy_objects AS o ON o.path = r.path
-             WHERE r.path = ?1",
-        )
-        .bind(traceflow_path(id).to_string())
-        .fetch_optional(&self.readers)
-        .await
-        .classified()?;
-        row.map(RunRow::into_run).transpose()
-    }
-
-    async fn earlier_runs(&self, id: &ObjectId) -> Result<Vec<Run>, StoreError> {
-        static EARLIER: LazyLock<String> =
-            LazyLock::new(|| queries::earlier_runs(|n| format!("?{n}")));
-        let rows: Vec<RunRow> = sqlx::query_as(&EARLIER)
-            .bind(traceflow_path(id).to_string())
+impl SideStore for SqliteStore {
+    async fn side_rows(&self, query: RowsQuery) -> Result<Vec<Row>, StoreError> {
+        let sql = numbered(query.sql);
+        let rows = query
+            .params
+            .iter()
+            .fold(sqlx::query(&sql), |statement, value| match value {
+                SqlValue::Int(value) => statement.bind(*value),
+                SqlValue::Text(value) => statement.bind(value.as_deref()),
+            })
             .fetch_all(&self.readers)
             .await
             .classified()?;
-        rows.into_iter().map(RunRow::into_run).collect()
+        rows.iter().map(|row| read_row(row, query.types)).collect()
     }
 
-    async fn script(&self, id: &ObjectId) -> Result<Option<Script>, StoreError> {
-        let json: Option<String> =
-            sqlx::query_scalar("SELECT script FROM antrea_traceflow_scripts WHERE id = ?1")
-                .bind(id.as_str())
-                .fetch_optional(&self.readers)
-                .await
-                .classified()?;
-        json.map(|json| script_from_row(id.as_str(), &json))
-            .transpose()
+    async fn side_task(&self, task: SideTask) -> Result<SideAnswer, StoreError> {
+        self.writer()?.side_task(task).await
     }
+}
 
-    async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError> {
-        self.writer()?.set_script(id, script).await
-    }
-
-    async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
-        self.writer()?.delete_script(id).await
-    }
+/// A row the readers read, its columns as `types`.
+fn read_row(row: &sqlx::sqlite::SqliteRow, types: &[SqlType]) -> Result<Row, StoreError> {
+    use sqlx::Row as _;
+    types
+        .iter()
+        .enumerate()
+        .map(|(at, ty)| match ty {
+            SqlType::Int => row.try_get(at).map(SqlValue::Int),
+            SqlType::Text => row.try_get(at).map(SqlValue::Text),
+        })
+        .collect::<Result<Row, sqlx::Error>>()
+        .classified()
 }
 
 #[async_trait]

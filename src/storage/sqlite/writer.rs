@@ -21,27 +21,23 @@ use std::time::{Duration, Instant};
 
 use rand_chacha::ChaCha8Rng;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
-use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer::WalPace;
+use super::counts;
 use super::errors::{self, Classified};
-use super::objects::{delete_tree, fetch, seed_defaults, write_checked};
-use super::{counts, runs, whole};
+use super::tx::SqliteTx;
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::history::WholeOperation;
-use crate::domain::kind::Kinds;
 use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::write::{self, Stamp};
-use crate::domain::{Applied, Change, ObjectId, ObjectPath, Operation, PolicyObject};
-use crate::kinds::traceflow::results::Script;
-use crate::kinds::traceflow::run::{ResultsPolicy, RunNumber, RunStart};
-use crate::kinds::traceflow::{config_of, path_of as traceflow_path};
+use crate::domain::write::{Moment, Stamp};
+use crate::domain::{Applied, Change, ObjectPath};
 use crate::storage::cache::ObjectCache;
+use crate::storage::side::{SideAnswer, SideDone, SideTask, StoreKinds};
+use crate::storage::steps::{self, Attempt, CaughtUp, Request};
 use crate::storage::{StoreError, WriteError};
 use crate::telemetry::metrics;
 
@@ -54,13 +50,13 @@ const QUEUE_DEPTH: usize = 4096;
 
 type Outcome = Result<Option<Applied>, WriteError>;
 
-/// What the writer decides beside the tasks themselves: where results come from, and the
-/// time and the `unique_id`s it stamps (the store's one source of time and chance).
+/// What the writer decides beside the tasks themselves: the time and the `unique_id`s it
+/// stamps (the store's one source of time and chance), and the kinds whose rules and rows
+/// the steps follow.
 pub struct WriterContext {
-    pub results: ResultsPolicy,
     pub clock: Clock,
     pub unique_ids: ChaCha8Rng,
-    pub kinds: Arc<dyn Kinds>,
+    pub kinds: Arc<dyn StoreKinds>,
 }
 
 /// What a job asks of the writer. Each is applied in a savepoint of its own inside its
@@ -69,7 +65,7 @@ pub struct WriterContext {
 // would cost an allocation per write for the sake of the rare others.
 #[allow(clippy::large_enum_variant)]
 enum Task {
-    /// A client's write, with the run it starts.
+    /// A client's write, with what its kind brings.
     Write {
         path: ObjectPath,
         change: Change,
@@ -80,30 +76,20 @@ enum Task {
         writes: Vec<TreeWrite>,
         user: String,
     },
-    /// A new run of an existing traceflow.
-    Retrace {
-        id: ObjectId,
-    },
-    /// Sets the script of `id`, and restarts its current run with it.
-    SetScript {
-        id: ObjectId,
-        script: Script,
-    },
-    DeleteScript {
-        id: ObjectId,
-    },
-    /// Sets (or, with `None`, deletes) how the object at `path` is realized.
+    /// A change of a kind's rows (a retrace, a script).
+    Side(SideTask),
+    /// Sets, or with `None` deletes, the realization script of a path.
     Realization {
         path: ObjectPath,
         script: Option<RealizationScript>,
     },
-    /// The one-off work the migrations left for the next start (`store_pending`): the
-    /// defaults of a new store, a run for every traceflow stored before runs existed.
+    /// The one-off work the migrations left for the next start: the defaults of a new
+    /// store, and what kinds owe.
     CatchUp,
     /// Changes nothing: answered once the writer has taken a write transaction, for the
     /// readiness probe.
     Probe,
-    /// Removes every object, revision, run and script.
+    /// Removes every object, revision, kind's row and script.
     Reset {
         user: String,
     },
@@ -152,26 +138,13 @@ impl Task {
     }
 }
 
-/// What a start's catch-up did: how many defaults it wrote, how many runs it started.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct CaughtUp {
-    pub defaults: usize,
-    pub runs: usize,
-}
-
-/// The marks of `store_pending`: a new store's defaults, the runs of traceflows stored
-/// before runs existed.
-const PENDING_DEFAULTS: &str = "seed_defaults";
-const PENDING_RUNS: &str = "start_runs";
-
 /// What a task did.
 enum Done {
-    /// The object's write (`None`: nothing to change), and what it brought with it
-    /// ([`crate::domain::relations::companions`]).
+    /// The object's write (`None`: nothing to change), and what it brought with it.
     Written(Option<Applied>, Vec<Applied>),
     /// Everything a hierarchical request changed, in order.
     Tree(Vec<Applied>),
-    Retraced(Option<Arc<PolicyObject>>),
+    Side(SideDone),
     Scripted,
     CaughtUp(CaughtUp),
     Probed,
@@ -187,16 +160,15 @@ enum Done {
 impl Done {
     /// Whether the store changed: what moves the virtual clock on.
     fn changed_something(&self) -> bool {
-        !matches!(
-            self,
-            Done::Written(None, _)
-                | Done::Probed
-                | Done::Retraced(None)
-                // The store's own start, before any client: the defaults are written at
-                // the clock's start, as is the first client's write.
-                | Done::CaughtUp(_)
-                | Done::Restored(None)
-        ) && !matches!(self, Done::Tree(written) if written.is_empty())
+        match self {
+            Done::Written(None, _) | Done::Probed | Done::Restored(None) => false,
+            // The store's own start, before any client: the defaults are written at the
+            // clock's start, as is the first client's write.
+            Done::CaughtUp(_) => false,
+            Done::Tree(written) => !written.is_empty(),
+            Done::Side(done) => done.changed,
+            _ => true,
+        }
     }
 }
 
@@ -268,30 +240,12 @@ impl Writer {
         }
     }
 
-    /// A new run of the traceflow at `id`; `None` when there is no such traceflow.
-    pub async fn retrace(&self, id: ObjectId) -> Result<Option<Arc<PolicyObject>>, StoreError> {
-        match self
-            .submit(Task::Retrace { id })
-            .await
-            .map_err(store_error)?
-        {
-            Done::Retraced(object) => Ok(object),
-            _ => unreachable!("a retrace answers its object"),
+    /// A change of a kind's rows; answers what the task answered.
+    pub async fn side_task(&self, task: SideTask) -> Result<SideAnswer, StoreError> {
+        match self.submit(Task::Side(task)).await.map_err(store_error)? {
+            Done::Side(done) => Ok(done.answer),
+            _ => unreachable!("a kind's task answers what it did"),
         }
-    }
-
-    pub async fn set_script(&self, id: ObjectId, script: Script) -> Result<(), StoreError> {
-        self.submit(Task::SetScript { id, script })
-            .await
-            .map_err(store_error)
-            .map(|_| ())
-    }
-
-    pub async fn delete_script(&self, id: ObjectId) -> Result<(), StoreError> {
-        self.submit(Task::DeleteScript { id })
-            .await
-            .map_err(store_error)
-            .map(|_| ())
     }
 
     /// Sets, or with `None` deletes, the realization script of `path`.
@@ -600,179 +554,70 @@ fn apply_task(
     Ok(done)
 }
 
-/// A client's write of one object, with what it brings with it and the run it starts or
-/// ends: the object's write (`None`: nothing to change) and its companions.
-fn write_one(
-    conn: &Connection,
-    path: ObjectPath,
-    change: Change,
-    stamp: Stamp<'_>,
-    (results, at): (&ResultsPolicy, RunStart),
-    kinds: &dyn Kinds,
-) -> Result<(Option<Applied>, Vec<Applied>), WriteError> {
-    let current = fetch(conn, &path)?;
-    // The config the current run ran with, for the earlier runs when a replace or a patch
-    // starts a new one.
-    let ran_with = match change {
-        Change::Delete => None,
-        Change::Put(_) | Change::Patch(_) => match current.as_ref() {
-            Some(object) => {
-                config_of(object).map_err(|err| StoreError::Internal(err.to_string()))?
-            }
-            None => None,
-        },
-    };
-    let applied = write::complete(write::apply(current, path, change, stamp)?, kinds)?;
-    let mut companions = Vec::new();
-    if let Some(applied) = &applied {
-        companions = write_checked(conn, applied, stamp, kinds)?;
-        let object = &applied.object;
-        match applied.operation {
-            Operation::Delete => runs::remove(conn, object).classified()?,
-            Operation::Create => runs::start(conn, object, None, results, at, RunNumber::First)?,
-            Operation::Replace | Operation::Patch => runs::start(
-                conn,
-                object,
-                ran_with.as_ref(),
-                results,
-                at,
-                RunNumber::Next,
-            )?,
-        }
-    }
-    Ok((applied, companions))
-}
-
-/// What one task writes, on the connection of its transaction or savepoint.
+/// What one task writes, on the connection of its transaction or savepoint: the steps,
+/// driven on this thread.
 fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<Done, WriteError> {
     let now = context.clock.now();
-    let at = RunStart {
+    let at = Moment {
         stamp: now,
         real: chrono::Utc::now().timestamp_millis(),
     };
-    // Copied out, as `context` itself goes to an import.
-    let results = context.results;
+    let tx = &mut SqliteTx { conn };
+    let kinds = &*Arc::clone(&context.kinds);
     let done = match task {
         Task::Write { path, change, user } => {
-            let stamp = Stamp {
-                user: &user,
-                now,
-                unique_id: uuid_v4(&mut context.unique_ids),
-            };
-            let (applied, companions) =
-                write_one(conn, path, change, stamp, (&results, at), &*context.kinds)?;
-            Done::Written(applied, companions)
-        }
-        Task::Tree { writes, user } => {
-            let mut written = Vec::new();
-            for tree_write in writes {
-                let stamp = Stamp {
+            let request = Request {
+                path: &path,
+                change: &change,
+                stamp: Stamp {
                     user: &user,
                     now,
                     unique_id: uuid_v4(&mut context.unique_ids),
-                };
-                match tree_write {
-                    TreeWrite::Patch { path, document } => {
-                        let change = Change::Patch(document);
-                        let (applied, companions) =
-                            write_one(conn, path, change, stamp, (&results, at), &*context.kinds)?;
-                        written.extend(applied);
-                        written.extend(companions);
-                    }
-                    TreeWrite::DeleteTree(path) => {
-                        written.extend(delete_tree(conn, &path, stamp, &*context.kinds)?);
-                    }
-                }
+                },
+                at,
+            };
+            match SqliteTx::now(steps::write_one(tx, kinds, request))? {
+                Attempt::Ended(applied, companions) => Done::Written(applied, companions),
+                Attempt::Raced => unreachable!("the one writer races no other"),
             }
-            Done::Tree(written)
         }
-        Task::Retrace { id } => {
-            let object = fetch(conn, &traceflow_path(&id))?.map(Arc::new);
-            if let Some(object) = &object {
-                runs::start(conn, object, None, &results, at, RunNumber::Next)?;
-            }
-            Done::Retraced(object)
+        Task::Tree { writes, user } => {
+            let ids = &mut context.unique_ids;
+            let mut unique_id = || uuid_v4(ids);
+            let tree = steps::write_tree(tx, kinds, &writes, (&user, now, at), &mut unique_id);
+            Done::Tree(SqliteTx::now(tree)?.expect("the one writer races no other"))
         }
-        Task::SetScript { id, script } => {
-            runs::set_script(conn, &id, &script).classified()?;
-            if let Some(object) = fetch(conn, &traceflow_path(&id))? {
-                runs::start(conn, &object, None, &results, at, RunNumber::Same)?;
-            }
-            Done::Scripted
-        }
-        Task::DeleteScript { id } => {
-            runs::delete_script(conn, &id).classified()?;
-            Done::Scripted
-        }
+        Task::Side(task) => Done::Side(SqliteTx::now(steps::side_task(tx, task, at))?),
         Task::Realization { path, script } => {
-            match script {
-                Some(script) => conn.execute(
-                    "INSERT INTO policy_realization_scripts (path, script) VALUES (?1, ?2)
-                     ON CONFLICT (path) DO UPDATE SET script = excluded.script",
-                    [path.as_str(), &script.to_json()],
-                ),
-                None => conn.execute(
-                    "DELETE FROM policy_realization_scripts WHERE path = ?1",
-                    [path.as_str()],
-                ),
-            }
-            .classified()?;
+            SqliteTx::now(steps::set_realization(tx, &path, script.as_ref()))?;
             Done::Scripted
         }
         Task::Reset { user } => {
-            let removed = whole::reset(conn, now, &user).classified()?;
-            counts::recount(conn).classified()?;
+            let removed = SqliteTx::now(steps::reset(tx, kinds, (&user, now)))?;
             Done::Reset { removed }
         }
         Task::SaveSnapshot { name } => {
-            Done::Snapshot(Some(whole::save(conn, &name, now).classified()?))
+            let saved = SqliteTx::now(steps::save_snapshot(tx, kinds, &name, now))?;
+            Done::Snapshot(Some(saved))
         }
         Task::RestoreSnapshot { name, user } => {
-            let restored = whole::restore(conn, &name).classified()?;
-            counts::recount(conn).classified()?;
-            if let Some(info) = &restored {
-                let answer = serde_json::to_value(info).expect("a snapshot's answer serializes");
-                whole::tell(conn, WholeOperation::Restore, &user, now, &answer).classified()?;
-            }
-            Done::Restored(restored)
+            let restore = steps::restore_snapshot(tx, kinds, &name, (&user, now));
+            Done::Restored(SqliteTx::now(restore)?)
         }
         Task::DeleteSnapshot { name } => {
-            whole::delete(conn, &name).classified()?;
+            SqliteTx::now(steps::delete_snapshot(tx, kinds, &name))?;
             Done::Snapshot(None)
         }
         Task::Import { lines, user } => {
-            let imported = whole::import(
-                conn,
-                lines,
-                &user,
-                (&results, &mut context.unique_ids),
-                at,
-                &*context.kinds,
-            )?;
-            counts::recount(conn).classified()?;
-            let answer = json!({ "imported": imported });
-            whole::tell(conn, WholeOperation::Import, &user, now, &answer).classified()?;
+            let ids = &mut context.unique_ids;
+            let mut unique_id = || uuid_v4(ids);
+            let import = steps::import(tx, kinds, lines, (&user, at), &mut unique_id);
+            let imported = SqliteTx::now(import)?;
+            SqliteTx::now(steps::tell_import(tx, imported, (&user, now)))?;
             Done::Imported(imported)
         }
         Task::Probe => Done::Probed,
-        Task::CatchUp => {
-            let mut done = CaughtUp::default();
-            if whole::pending(conn, PENDING_DEFAULTS).classified()? {
-                done.defaults = seed_defaults(conn, now).classified()?;
-                counts::recount(conn).classified()?;
-                whole::done(conn, PENDING_DEFAULTS).classified()?;
-            }
-            // Once, after the migration that brought runs: a scan of every object.
-            if whole::pending(conn, PENDING_RUNS).classified()? {
-                let missing = runs::objects_without_run(conn)?;
-                for object in &missing {
-                    runs::start(conn, object, None, &results, at, RunNumber::Next)?;
-                }
-                whole::done(conn, PENDING_RUNS).classified()?;
-                done.runs = missing.len();
-            }
-            Done::CaughtUp(done)
-        }
+        Task::CatchUp => Done::CaughtUp(SqliteTx::now(steps::catch_up(tx, kinds, at))?),
     };
     Ok(done)
 }
@@ -780,8 +625,13 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::WriteRejection;
+    use crate::domain::{ObjectId, Operation, WriteRejection};
+    use crate::kinds::traceflow::run::{ResultsMode, ResultsPolicy};
     use crate::kinds::Registry;
+
+    fn traceflow_path(id: &ObjectId) -> ObjectPath {
+        ObjectPath::from_stored(&format!("/infra/antrea/traceflows/{id}")).unwrap()
+    }
 
     fn job(id: &str, change: Change) -> (Job, oneshot::Receiver<Result<Done, WriteError>>) {
         let (reply, answer) = oneshot::channel();
@@ -795,12 +645,11 @@ mod tests {
 
     fn context() -> WriterContext {
         let results = ResultsPolicy {
-            mode: crate::kinds::traceflow::run::ResultsMode::Simulate,
+            mode: ResultsMode::Simulate,
             delay_ms: 0,
             seed: 0,
         };
         WriterContext {
-            results,
             clock: Clock::System,
             unique_ids: rand_chacha::rand_core::SeedableRng::seed_from_u64(1),
             kinds: Arc::new(Registry::new(results)),
