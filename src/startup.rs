@@ -17,7 +17,7 @@ use crate::http::auth::{authenticate, Authenticator};
 use crate::http::faults::{inject, remember_socket, Faults};
 use crate::http::probes::NodeInfo;
 use crate::http::{self, extractors::BodyLimits};
-use crate::kinds::Registry;
+use crate::kinds::{Registry, API as KINDS_API};
 use crate::storage::{self, Store};
 use crate::telemetry::journal::Journal;
 use crate::telemetry::metrics;
@@ -117,7 +117,7 @@ impl Application {
             secure_cookies: tls.is_some(),
         });
         let node = web::Data::new(NodeInfo::new(&settings.nsx.version));
-        let documents = web::Data::new(http::spec::ApiDocuments::default());
+        let documents = web::Data::new(http::spec::ApiDocuments::new(KINDS_API));
         let faults = web::Data::new(Faults::new(
             settings.fault_rules()?,
             settings.determinism.rng(Stream::Faults),
@@ -152,7 +152,7 @@ impl Application {
                 .app_data(journal.clone())
                 .app_data(body_limits)
                 .configure(|config| kinds.register(config))
-                .configure(http::routes)
+                .configure(|config| http::routes(config, &KINDS_API))
         })
         // The body's own time-out (in JsonBody) answers 408 with an ApiError; this is the hard
         // cap on a whole request, head and body, for connections that never get that far.

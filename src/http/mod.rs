@@ -14,7 +14,6 @@ pub mod journal;
 pub mod objects;
 pub mod observe;
 pub mod openapi;
-mod openapi_catalog;
 pub mod operations;
 pub mod pages;
 pub mod probes;
@@ -41,17 +40,17 @@ const NODE_VERSION_PATH: &str = "/api/v1/node/version";
 const NODE_PATH: &str = "/api/v1/node";
 const NSX_HEALTH_PATH: &str = "/api/v1/reverse-proxy/node/health";
 
-/// Registers every operation of [`operations::operations`], one resource per path, in the
-/// table's order, then the catalog's objects ([`objects`]) below every other Policy route.
+/// Registers every operation of [`operations::operations`] (the core's and the kinds'), one
+/// resource per path, in the table's order, then the catalog's objects ([`objects`]) below every other Policy route.
 /// Each handler's extractors say which permission it needs (`auth::Reader`, `auth::Writer`).
 ///
 /// The store's own operations sit in one scope, `/store/v1`: a request elsewhere passes them
 /// with one comparison of its path's start, instead of one regular expression for each of
 /// their patterns with a parameter (a tenth of a catalog GET's time when they were tried one
 /// by one).
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig, kinds: &operations::KindsApi) {
     let mut resources: Vec<(String, Vec<actix_web::Route>)> = Vec::new();
-    for operation in operations::operations() {
+    for operation in operations::operations(kinds) {
         match resources
             .iter_mut()
             .find(|(path, _)| *path == operation.path)

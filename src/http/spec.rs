@@ -12,15 +12,16 @@ use bytes::Bytes;
 
 use super::auth::Reader;
 use super::openapi::document;
-use super::operations::{operations, Document};
+use super::operations::{operations, Document, KindsApi};
 
 pub const NSX_DOCUMENT_PATH: &str = "/api/v1/spec/openapi/nsx_policy_api.json";
 pub const NSX_POLICY_DOCUMENT_PATH: &str = "/policy/api/v1/spec/openapi/nsx_policy_api.json";
 pub const STORE_DOCUMENT_PATH: &str = "/store/v1/openapi.json";
 
 /// The two OpenAPI documents the service serves, rendered once asked for.
-#[derive(Default)]
 pub struct ApiDocuments {
+    /// What the kinds add to them.
+    kinds: KindsApi,
     /// NSX's operations.
     nsx: OnceLock<Bytes>,
     /// The store's extensions under `/store/v1`.
@@ -28,13 +29,22 @@ pub struct ApiDocuments {
 }
 
 impl ApiDocuments {
+    /// The documents of the core's operations and the kinds'.
+    pub fn new(kinds: KindsApi) -> Self {
+        Self {
+            kinds,
+            nsx: OnceLock::new(),
+            store: OnceLock::new(),
+        }
+    }
+
     fn rendered(&self, which: Document) -> Bytes {
         let kept = match which {
             Document::Nsx => &self.nsx,
             Document::Store => &self.store,
         };
         kept.get_or_init(|| {
-            let built = document(which, &operations());
+            let built = document(which, &operations(&self.kinds), &self.kinds);
             serde_json::to_vec(&built)
                 .expect("a document serializes")
                 .into()

@@ -2,8 +2,9 @@
 //! registry that tells the core which type has which ([`Registry`]). Every type the registry
 //! does not name is of the catalog's own kind.
 //!
-//! A kind with behaviour of its own is a module here and a line in [`Registry::new`]; what it
-//! may override is [`crate::domain::kind::Kind`]'s.
+//! A kind with behaviour of its own is a module here and a line in [`Registry::new`] (and in
+//! [`API`] where it serves operations of its own); what it may override is
+//! [`crate::domain::kind::Kind`]'s.
 
 pub mod project;
 pub mod traceflow;
@@ -11,11 +12,13 @@ pub mod traceflow;
 use std::sync::Arc;
 
 use actix_web::web;
+use serde_json::Value;
 
 use crate::configuration::Settings;
 use crate::domain::catalog::{catalog, TypeId};
 use crate::domain::kind::{Kind, Kinds, CATALOG_KIND};
 use crate::domain::{ObjectId, ObjectPath};
+use crate::http::operations::{KindsApi, Operation};
 use crate::storage::side::{SideState, StoreKinds};
 
 use traceflow::run::ResultsPolicy;
@@ -71,6 +74,20 @@ impl Registry {
     }
 }
 
+/// What the kinds add to the HTTP API: the traceflow's operations and their schemas.
+pub const API: KindsApi = KindsApi {
+    operations: kind_operations,
+    schema: kind_schema,
+};
+
+fn kind_operations() -> Vec<Operation> {
+    traceflow::operations::operations()
+}
+
+fn kind_schema(name: &str) -> Option<Value> {
+    traceflow::schemas::schema(name)
+}
+
 fn type_id(resource_type: &str) -> TypeId {
     catalog()
         .type_named(resource_type)
@@ -107,5 +124,55 @@ impl Kinds for Registry {
 
     fn path_of_bare_id(&self, id: &ObjectId) -> Option<ObjectPath> {
         Some(traceflow::path_of(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::openapi::{described, document};
+    use crate::http::operations::{operations, Document};
+
+    /// Every schema a document refers to is in it.
+    #[test]
+    fn every_reference_resolves() {
+        let operations = operations(&API);
+        for which in [Document::Nsx, Document::Store] {
+            let document = document(which, &operations, &API);
+            let schemas = document["components"]["schemas"].as_object().unwrap();
+            let text = document.to_string();
+            for reference in text.split("\"#/components/schemas/").skip(1) {
+                let name = reference.split('"').next().unwrap();
+                assert!(schemas.contains_key(name), "{which:?} lacks {name}");
+            }
+        }
+    }
+
+    /// Each operation is in exactly one document, with its method and route template.
+    #[test]
+    fn the_documents_describe_every_operation_once() {
+        let operations = operations(&API);
+        let nsx = described(&document(Document::Nsx, &operations, &API));
+        let store = described(&document(Document::Store, &operations, &API));
+        // The catalog's routes are served by the one catalog-wide resource, not the table.
+        let from_table =
+            |(_, path): &(String, String)| operations.iter().any(|op| &op.path == path);
+        let mut all: Vec<_> = nsx
+            .iter()
+            .chain(&store)
+            .filter(|op| from_table(op))
+            .cloned()
+            .collect();
+        all.sort();
+        let mut served: Vec<_> = operations
+            .iter()
+            .map(|op| (op.method.to_string(), op.path.clone()))
+            .collect();
+        served.sort();
+        assert_eq!(all, served);
+        assert!(store
+            .iter()
+            .all(|(_, path)| path.starts_with("/store/v1/") || path.starts_with("/store/ui/")));
+        assert!(nsx.iter().all(|(_, path)| !path.starts_with("/store/")));
     }
 }

@@ -7,8 +7,10 @@
 
 pub mod config;
 pub mod http;
+pub mod operations;
 pub mod results;
 pub mod run;
+pub mod schemas;
 pub mod side;
 pub mod simulation;
 

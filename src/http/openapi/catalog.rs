@@ -1,5 +1,5 @@
 //! The catalog's part of NSX's API document: for every object route the catalog serves (but
-//! traceflows, which the operations table describes), its GET, PUT, PATCH and DELETE and its
+//! those the operations table describes, a kind's), its GET, PUT, PATCH and DELETE and its
 //! collection's list, and a schema for every type they use, rendered from the catalog's own
 //! types (fields, their types, enums, bounds, lengths, read-only fields). The schemas are open
 //! (`additionalProperties` is not closed), as a polymorphic field's value carries its
@@ -10,17 +10,18 @@ use std::collections::BTreeSet;
 use serde_json::{json, Map, Value};
 
 use crate::domain::catalog::{catalog, Catalog, Field, FieldType, ObjectRoute, TypeId};
-use crate::kinds::traceflow::COLLECTION_PATH;
 
 const API: &str = "/policy/api/v1";
 
-/// Adds the catalog's operations to `paths` and the schemas they use to `schemas` (a schema
-/// already there, written by hand, is kept).
+/// Adds the catalog's operations to `paths` and the schemas they use to `schemas`. A path
+/// already there (a kind's, from the operations table), with its collection, and a schema
+/// already there, written by hand, are kept.
 pub fn add_catalog(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
     let catalog = catalog();
+    let described: BTreeSet<String> = paths.keys().map(|path| shape(path)).collect();
     let mut used = BTreeSet::new();
     for (_, route) in catalog.routes() {
-        if route.template.starts_with(COLLECTION_PATH) {
+        if described.contains(&shape(&format!("{API}{}", route.template))) {
             continue;
         }
         let object = catalog.type_def(route.object_type).name.as_str();
@@ -101,6 +102,18 @@ pub fn add_catalog(paths: &mut Map<String, Value>, schemas: &mut Map<String, Val
             schemas.insert(def.name.clone(), type_schema(catalog, id));
         }
     }
+}
+
+/// A route template with its variables unnamed: `/a/{x}/b` and `/a/{y}/b` are one path.
+fn shape(template: &str) -> String {
+    template
+        .split('/')
+        .map(|segment| match segment.starts_with('{') {
+            true => "{}",
+            false => segment,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The names of a template's variables, in order.
