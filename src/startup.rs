@@ -117,7 +117,7 @@ impl Application {
             secure_cookies: tls.is_some(),
         });
         let node = web::Data::new(NodeInfo::new(&settings.nsx.version));
-        let documents = web::Data::new(http::spec::ApiDocuments::new(KINDS_API));
+        let documents = web::Data::new(http::documents(KINDS_API));
         let faults = web::Data::new(Faults::new(
             settings.fault_rules()?,
             settings.determinism.rng(Stream::Faults),

@@ -10,9 +10,9 @@
 use serde_json::{Map, Value};
 
 use super::catalog::{catalog, TypeId};
-use super::object::SERVER_FIELDS;
+use super::fields::{LINK_FIELDS, SERVER_FIELDS};
 use super::path::ObjectPath;
-use super::schema::{concrete_type, LINK_FIELDS};
+use super::schema::concrete_type;
 use super::FieldError;
 
 /// A PUT or PATCH body for an object, checked: its type (the route's, or the subtype its

@@ -8,10 +8,10 @@
 use serde_json::{Map, Value};
 
 use super::catalog::{catalog, TypeId};
+use super::change::Applied;
 use super::document::{Document, Envelope};
 use super::path::ObjectPath;
 use super::schema::check_members;
-use super::write::Applied;
 use super::{FieldError, ObjectId};
 
 /// What a type does beyond the catalog. Every method has the catalog's behaviour as its

@@ -10,11 +10,13 @@
 //! the offending field by its dotted path.
 
 pub mod catalog;
+pub mod change;
 pub mod config;
 pub mod document;
 pub mod exchange;
 pub mod fault;
 pub mod field;
+pub mod fields;
 pub mod hierarchy;
 pub mod history;
 pub mod id;
@@ -31,10 +33,10 @@ pub mod snapshot;
 pub mod values;
 pub mod write;
 
+pub use change::{Applied, Change, Operation, WriteRejection};
 pub use config::Config;
 pub use document::Document;
 pub use field::{json_object, BodyError, FieldError};
 pub use id::ObjectId;
 pub use object::{Metadata, PolicyObject};
 pub use path::ObjectPath;
-pub use write::{Applied, Change, Operation, WriteRejection};

@@ -4,30 +4,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::config::Config;
+use super::fields::SYSTEM_USER;
 use super::path::ObjectPath;
-use super::relations::SYSTEM_USER;
 use super::ObjectId;
-
-/// Every field the server sets on an object it serves, `display_name`'s default aside:
-/// exactly what [`PolicyObject::to_json`] adds to the client's config (a root, which has no
-/// parent, has no `parent_path`).
-pub const SERVER_FIELDS: [&str; 15] = [
-    "resource_type",
-    "id",
-    "path",
-    "relative_path",
-    "parent_path",
-    "unique_id",
-    "marked_for_delete",
-    "overridden",
-    "_create_user",
-    "_create_time",
-    "_last_modified_user",
-    "_last_modified_time",
-    "_system_owned",
-    "_protection",
-    "_revision",
-];
 
 /// Server-set fields of a stored object (the README's "Create" lists them).
 #[derive(Debug, Clone, PartialEq)]
@@ -178,8 +157,10 @@ struct Wire<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::change::{Change, Stamp};
+    use crate::domain::fields::SERVER_FIELDS;
     use crate::domain::kind::{CatalogOnly, Kinds};
-    use crate::domain::write::{apply, Change, Stamp};
+    use crate::domain::write::apply;
 
     /// The object served is the client's config plus exactly [`SERVER_FIELDS`].
     #[test]

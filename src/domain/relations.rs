@@ -11,12 +11,10 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::catalog::catalog;
+use super::change::{Applied, Change, Operation};
+use super::fields::SYSTEM_USER;
 use super::kind::Kinds;
-use super::write::{Applied, Change, Operation};
 use super::{Config, Metadata, ObjectPath, PolicyObject};
-
-/// The user the defaults are created by; an object created by it is `_system_owned`.
-pub const SYSTEM_USER: &str = "system";
 
 /// One thing an applied write needs of the stored objects around it before it may commit.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,11 +17,8 @@
 use serde_json::{Map, Value};
 
 use super::catalog::{Catalog, Field, FieldType, TypeId};
-use super::object::SERVER_FIELDS;
+use super::fields::{LINK_FIELDS, SERVER_FIELDS};
 use super::FieldError;
-
-/// NSX's read-only link fields, which a client may send back from a GET.
-pub const LINK_FIELDS: [&str; 3] = ["_links", "_schema", "_self"];
 
 /// The members kept from a nested object: the server's fields but these two, which a nested
 /// value sets itself (its type and its id within its parent).

@@ -39,12 +39,12 @@ pub async fn authenticate<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     // A browser that opens the server's address goes to the page and its login form.
-    if let Some(redirect) = super::inspector::landing(req.request()) {
+    if let Some(redirect) = super::landing::landing(req.request()) {
         return Ok(req.into_response(redirect).map_into_right_body());
     }
     // The login itself, and the inspector's page: its files hold no data, and its login
     // form is how a user gets a session.
-    if req.path() == LOGIN_PATH || req.path().starts_with(super::inspector::UI_PATH) {
+    if req.path() == LOGIN_PATH || req.path().starts_with(super::landing::UI_PATH) {
         return next
             .call(req)
             .await

@@ -6,12 +6,13 @@
 //! collections, which objects have anything below them, and the deterministic mode's
 //! settings.
 
-use actix_web::http::{header, Method};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::json;
 
 use super::auth::Reader;
+use super::landing::UI_PATH;
 use super::pages::query_pairs;
 use super::responses::json_response;
 use super::ApiError;
@@ -22,9 +23,6 @@ use crate::domain::paging::Params;
 use crate::domain::{FieldError, ObjectPath};
 
 type Store = web::Data<dyn crate::storage::Store>;
-
-/// Where the page is served; no credentials are needed for its files, which hold no data.
-pub const UI_PATH: &str = "/store/ui/";
 
 /// The page's files, compiled in: name, media type, content.
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -47,28 +45,6 @@ const ASSETS: &[(&str, &str, &str)] = &[
 
 /// The most children a tree node's counts read: past it, a count says "at least".
 const COUNT_CAP: u32 = 100_000;
-
-/// Where a browser that opens the server's address (`/`, asking for a page) or the page
-/// without its slash (`/store/ui`) is sent: to the page and its login form, as NSX Manager
-/// sends a browser to its own. An API client's `GET /` (no `text/html` in `Accept`) is
-/// answered as any unknown path.
-pub fn landing(req: &HttpRequest) -> Option<HttpResponse> {
-    let wants_page = || {
-        req.headers()
-            .get(header::ACCEPT)
-            .and_then(|accept| accept.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
-    };
-    let landing = match req.path() {
-        "/" => wants_page(),
-        path => path == UI_PATH.trim_end_matches('/'),
-    };
-    (landing && matches!(*req.method(), Method::GET | Method::HEAD)).then(|| {
-        HttpResponse::Found()
-            .insert_header((header::LOCATION, UI_PATH))
-            .finish()
-    })
-}
 
 /// `GET /store/ui/` and its files.
 pub async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -39,7 +39,7 @@ pub const REQUESTS_STREAM_PATH: &str = "/store/v1/requests/stream";
 /// Requests the journal does not keep: its own (reading it would fill it), and the page's
 /// static files.
 fn is_kept(path: &str) -> bool {
-    !path.starts_with(REQUESTS_PATH) && !path.starts_with(super::inspector::UI_PATH)
+    !path.starts_with(REQUESTS_PATH) && !path.starts_with(super::landing::UI_PATH)
 }
 
 /// Middleware, just inside the outermost one (which gave the request its id): keeps the

@@ -11,9 +11,11 @@ mod hierarchy;
 mod history;
 pub mod inspector;
 pub mod journal;
+pub mod landing;
 pub mod objects;
 pub mod observe;
 pub mod openapi;
+pub mod operation;
 pub mod operations;
 pub mod pages;
 pub mod probes;
@@ -48,7 +50,7 @@ const NSX_HEALTH_PATH: &str = "/api/v1/reverse-proxy/node/health";
 /// with one comparison of its path's start, instead of one regular expression for each of
 /// their patterns with a parameter (a tenth of a catalog GET's time when they were tried one
 /// by one).
-pub fn routes(cfg: &mut web::ServiceConfig, kinds: &operations::KindsApi) {
+pub fn routes(cfg: &mut web::ServiceConfig, kinds: &operation::KindsApi) {
     let mut resources: Vec<(String, Vec<actix_web::Route>)> = Vec::new();
     for operation in operations::operations(kinds) {
         match resources
@@ -77,6 +79,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, kinds: &operations::KindsApi) {
     cfg.service(store);
     objects::routes(cfg);
     cfg.default_service(web::to(not_found));
+}
+
+/// The API documents of every operation, the core's and the kinds'.
+pub fn documents(kinds: operation::KindsApi) -> spec::ApiDocuments {
+    spec::ApiDocuments::new(kinds, operations::operations)
 }
 
 /// A resource: its routes are its methods, and any other method answers 405.

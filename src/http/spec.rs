@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use super::auth::Reader;
 use super::openapi::document;
-use super::operations::{operations, Document, KindsApi};
+use super::operation::{Document, KindsApi, Operation};
 
 pub const NSX_DOCUMENT_PATH: &str = "/api/v1/spec/openapi/nsx_policy_api.json";
 pub const NSX_POLICY_DOCUMENT_PATH: &str = "/policy/api/v1/spec/openapi/nsx_policy_api.json";
@@ -22,6 +22,8 @@ pub const STORE_DOCUMENT_PATH: &str = "/store/v1/openapi.json";
 pub struct ApiDocuments {
     /// What the kinds add to them.
     kinds: KindsApi,
+    /// The table of every operation ([`super::operations::operations`]).
+    table: fn(&KindsApi) -> Vec<Operation>,
     /// NSX's operations.
     nsx: OnceLock<Bytes>,
     /// The store's extensions under `/store/v1`.
@@ -29,10 +31,11 @@ pub struct ApiDocuments {
 }
 
 impl ApiDocuments {
-    /// The documents of the core's operations and the kinds'.
-    pub fn new(kinds: KindsApi) -> Self {
+    /// The documents of the operations of `table`, the core's and the kinds'.
+    pub fn new(kinds: KindsApi, table: fn(&KindsApi) -> Vec<Operation>) -> Self {
         Self {
             kinds,
+            table,
             nsx: OnceLock::new(),
             store: OnceLock::new(),
         }
@@ -44,7 +47,7 @@ impl ApiDocuments {
             Document::Store => &self.store,
         };
         kept.get_or_init(|| {
-            let built = document(which, &operations(&self.kinds), &self.kinds);
+            let built = document(which, &(self.table)(&self.kinds), &self.kinds);
             serde_json::to_vec(&built)
                 .expect("a document serializes")
                 .into()

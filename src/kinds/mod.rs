@@ -18,7 +18,7 @@ use crate::configuration::Settings;
 use crate::domain::catalog::{catalog, TypeId};
 use crate::domain::kind::{Kind, Kinds, CATALOG_KIND};
 use crate::domain::{ObjectId, ObjectPath};
-use crate::http::operations::{KindsApi, Operation};
+use crate::http::operation::{KindsApi, Operation};
 use crate::storage::side::{SideState, StoreKinds};
 
 use traceflow::run::ResultsPolicy;

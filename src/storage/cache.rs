@@ -100,8 +100,9 @@ impl ObjectCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::change::Stamp;
     use crate::domain::kind::{CatalogOnly, Kinds};
-    use crate::domain::write::{apply, Stamp};
+    use crate::domain::write::apply;
     use crate::domain::{Change, ObjectPath};
 
     fn applied(id: &str, change: Change, current: Option<PolicyObject>) -> Applied {

@@ -150,7 +150,7 @@ fn stored_defaults() -> String {
     format!(
         "SELECT count(*) FROM policy_objects WHERE path IN ({}) AND create_user = '{}'",
         paths.join(", "),
-        relations::SYSTEM_USER
+        crate::domain::fields::SYSTEM_USER
     )
 }
 

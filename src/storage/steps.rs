@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use crate::domain::change::Stamp;
 use crate::domain::exchange::{ImportLine, LineError};
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::WholeOperation;
@@ -21,7 +22,7 @@ use crate::domain::kind::Companion;
 use crate::domain::realization::RealizationScript;
 use crate::domain::relations::{self, Check};
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::write::{self, Stamp};
+use crate::domain::write;
 use crate::domain::{Applied, Change, ObjectPath, Operation, WriteRejection};
 
 use super::queries::{CLIENT_OBJECTS, PRUNE_WHOLE_EVENTS, SNAPSHOT_TABLES};

@@ -7,10 +7,9 @@
 //! SQL a step or a kind writes itself names its parameters `$1`, `$2`, ... on both engines,
 //! and its values are [`SqlValue`]s: an integer or a text, either possibly NULL.
 
-pub use crate::domain::write::Moment;
+pub use crate::domain::change::Moment;
 use crate::domain::{Applied, ObjectPath, PolicyObject};
 
-use super::side::{SideRead, SideWrite};
 use super::StoreError;
 
 /// The type of a column a statement reads.
@@ -53,6 +52,100 @@ impl SqlValue {
 
 /// One row a statement read, its columns in order.
 pub type Row = Vec<SqlValue>;
+
+/// A column of a kind's table: its name and type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub ty: SqlType,
+}
+
+/// The row of `table` whose `key` column is `value`, read as `columns`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideRead {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub value: String,
+    pub columns: &'static [Column],
+}
+
+/// What a write does to a kind's rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SideWrite {
+    /// A new row of `table`.
+    Insert {
+        table: &'static str,
+        columns: &'static [&'static str],
+        values: Vec<SqlValue>,
+    },
+    /// The row of `table` whose `key` columns are the first of `values`, inserted or
+    /// replaced.
+    Upsert {
+        table: &'static str,
+        key: &'static [&'static str],
+        columns: &'static [&'static str],
+        values: Vec<SqlValue>,
+    },
+    /// The rows of `table` whose `column` is `value`, deleted.
+    Delete {
+        table: &'static str,
+        column: &'static str,
+        value: SqlValue,
+    },
+}
+
+impl SideWrite {
+    /// The statement, for an engine whose parameters are written by `param` (`$1`, `?1`),
+    /// that carries this write out on its own.
+    pub fn statement(&self, param: impl Fn(usize) -> String) -> String {
+        match self {
+            SideWrite::Insert { table, columns, .. } => {
+                let values: Vec<String> = (1..=columns.len()).map(param).collect();
+                format!(
+                    "INSERT INTO {table} ({}) VALUES ({})",
+                    columns.join(", "),
+                    values.join(", ")
+                )
+            }
+            SideWrite::Upsert {
+                table,
+                key,
+                columns,
+                ..
+            } => {
+                let values: Vec<String> = (1..=columns.len()).map(param).collect();
+                format!(
+                    "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+                    columns.join(", "),
+                    values.join(", "),
+                    key.join(", "),
+                    replaced(key, columns)
+                )
+            }
+            SideWrite::Delete { table, column, .. } => {
+                format!("DELETE FROM {table} WHERE {column} = {}", param(1))
+            }
+        }
+    }
+
+    /// The values the statement binds, in order.
+    pub fn values(&self) -> &[SqlValue] {
+        match self {
+            SideWrite::Insert { values, .. } | SideWrite::Upsert { values, .. } => values,
+            SideWrite::Delete { value, .. } => std::slice::from_ref(value),
+        }
+    }
+}
+
+/// The `SET` list of an upsert: every column but the key, from the row that conflicted.
+pub fn replaced(key: &[&str], columns: &[&str]) -> String {
+    columns
+        .iter()
+        .filter(|column| !key.contains(column))
+        .map(|column| format!("{column} = excluded.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// What a write read before it applied its change: the object at its path, the rows of its
 /// kind's own its kind asked for ([`SideRead`]), and the versions of the rows they came from.

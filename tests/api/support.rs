@@ -97,7 +97,7 @@ pub fn minimal() -> Value {
 /// What remains of an object without the fields the server sets: the client's config.
 pub fn client_fields(object: &Value) -> serde_json::Map<String, Value> {
     let mut fields = object.as_object().expect("an object").clone();
-    for field in nsx_policy_store::domain::object::SERVER_FIELDS {
+    for field in nsx_policy_store::domain::fields::SERVER_FIELDS {
         fields.remove(field);
     }
     fields

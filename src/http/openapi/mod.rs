@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::operations::{Access, Content, Doc, Document, KindsApi, Operation};
+use super::operation::{Access, Content, Doc, Document, KindsApi, Operation};
 
 /// The document of the operations that belong to `which`, with the kinds' schemas.
 pub fn document(which: Document, operations: &[Operation], kinds: &KindsApi) -> Value {

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 
 use super::params::*;
-use super::{operation, Access, Content, Doc, Document, Operation, Param};
+use crate::http::operation::{operation, Access, Content, Doc, Document, Operation, Param};
 use crate::http::{
     auth, hierarchy, probes, realization, search, spec, NODE_PATH, NODE_VERSION_PATH,
     NSX_HEALTH_PATH, POLICY_API,

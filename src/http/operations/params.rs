@@ -1,6 +1,6 @@
 //! The query parameters the operations share, as their documents describe them.
 
-use super::Param;
+use crate::http::operation::Param;
 
 pub const PAGE_SIZE: Param = Param {
     name: "page_size",

@@ -4,8 +4,10 @@
 use actix_web::http::Method;
 
 use super::params::*;
-use super::{operation, Access, Content, Doc, Document, Operation, Param};
-use crate::http::{events, faults, history, inspector, journal, realization, state, STORE_API};
+use crate::http::operation::{operation, Access, Content, Doc, Document, Operation, Param};
+use crate::http::{
+    events, faults, history, inspector, journal, landing, realization, state, STORE_API,
+};
 
 /// The inspector's page and what it reads, and the revisions of every object.
 pub fn inspector() -> Vec<Operation> {
@@ -39,7 +41,7 @@ pub fn inspector() -> Vec<Operation> {
         ),
         operation(
             Method::GET,
-            inspector::UI_PATH,
+            landing::UI_PATH,
             Store,
             Doc {
                 operation_id: "ReadInspectorPage",
@@ -54,7 +56,7 @@ pub fn inspector() -> Vec<Operation> {
         ),
         operation(
             Method::GET,
-            format!("{}app.js", inspector::UI_PATH),
+            format!("{}app.js", landing::UI_PATH),
             Store,
             Doc {
                 operation_id: "ReadInspectorScript",
@@ -69,7 +71,7 @@ pub fn inspector() -> Vec<Operation> {
         ),
         operation(
             Method::GET,
-            format!("{}app.css", inspector::UI_PATH),
+            format!("{}app.css", landing::UI_PATH),
             Store,
             Doc {
                 operation_id: "ReadInspectorStyle",

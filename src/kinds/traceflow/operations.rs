@@ -7,8 +7,8 @@ use actix_web::http::Method;
 use super::http as traceflows;
 use super::COLLECTION_PATH;
 use crate::http::objects;
+use crate::http::operation::{operation, Access, Content, Doc, Document, Operation};
 use crate::http::operations::params::{ENFORCEMENT_POINT, LIST_QUERY, RETRACE};
-use crate::http::operations::{operation, Access, Content, Doc, Document, Operation};
 use crate::http::{POLICY_API, STORE_API};
 
 /// Every operation of the traceflow.

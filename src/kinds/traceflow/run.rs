@@ -7,7 +7,7 @@
 use super::results::{RunResult, Script, TraceflowStatus};
 use super::simulation::simulate;
 use super::TraceflowConfig;
-use crate::domain::write::Moment;
+use crate::domain::change::Moment;
 
 /// How long a traceflow runs, in seconds, when its config gives no `timeout`.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
