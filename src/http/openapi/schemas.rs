@@ -47,6 +47,15 @@ pub fn list_of(item: &str) -> Value {
 
 /// The schema of one of the core's named bodies; `None` for a name it does not know.
 pub fn schema(name: &str) -> Option<Value> {
+    nsx(name)
+        .or_else(|| realized(name))
+        .or_else(|| inspector(name))
+        .or_else(|| streams(name))
+        .or_else(|| state(name))
+}
+
+/// NSX's own bodies: errors, tags, search, the H-API's root, the node, the session.
+fn nsx(name: &str) -> Option<Value> {
     Some(match name {
         "ApiError" => json!({
             "type": "object",
@@ -67,6 +76,83 @@ pub fn schema(name: &str) -> Option<Value> {
                 "tag": {"type": "string", "maxLength": 256},
             },
         }),
+        "SearchResponse" => json!({
+            "type": "object",
+            "required": ["results", "result_count"],
+            "properties": {
+                "results": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["resource_type", "id", "path"],
+                        "properties": {
+                            "resource_type": {"type": "string"},
+                            "id": {"type": "string"},
+                            "path": {"type": "string"},
+                        },
+                    },
+                },
+                "result_count": {"type": "integer", "minimum": 0},
+                "cursor": {"type": "string"},
+            },
+        }),
+        "OrgRoot" => json!({
+            "type": "object",
+            "properties": {
+                "resource_type": {"type": "string", "enum": ["OrgRoot"]},
+                "children": {
+                    "type": "array",
+                    "description": "ChildOrg and ChildResourceReference wrappers.",
+                    "items": {
+                        "type": "object",
+                        "required": ["resource_type"],
+                        "properties": {"resource_type": {"type": "string"}},
+                    },
+                },
+            },
+        }),
+        "NodeVersion" => json!({
+            "type": "object",
+            "required": ["node_version", "product_version"],
+            "properties": {
+                "node_version": {"type": "string"},
+                "product_version": {"type": "string"},
+            },
+        }),
+        "NodeProperties" => json!({
+            "type": "object",
+            "required": ["node_version", "product_version", "hostname"],
+            "properties": {
+                "node_version": {"type": "string"},
+                "product_version": {"type": "string"},
+                "hostname": {"type": "string"},
+            },
+        }),
+        "NodeHealth" => json!({
+            "type": "object",
+            "required": ["healthy"],
+            "properties": {"healthy": {"type": "boolean"}},
+        }),
+        "OpenApiDocument" => json!({
+            "type": "object",
+            "required": ["openapi", "info", "paths"],
+            "description": "An OpenAPI 3.0 document.",
+        }),
+        "SessionCredentials" => json!({
+            "type": "object",
+            "required": ["j_username", "j_password"],
+            "properties": {
+                "j_username": {"type": "string"},
+                "j_password": {"type": "string", "format": "password"},
+            },
+        }),
+        _ => return None,
+    })
+}
+
+/// Realized state, as NSX serves it, and the store's realization scripts.
+fn realized(name: &str) -> Option<Value> {
+    Some(match name {
         "GenericPolicyRealizedResource" => json!({
             "type": "object",
             "required": ["resource_type", "id", "path", "intent_paths", "state"],
@@ -130,6 +216,13 @@ pub fn schema(name: &str) -> Option<Value> {
                 "error_message": {"type": "string"},
             },
         }),
+        _ => return None,
+    })
+}
+
+/// What the inspector's page reads, and the revisions of every object.
+fn inspector(name: &str) -> Option<Value> {
+    Some(match name {
         "WhoAmI" => json!({
             "type": "object",
             "required": ["name", "role", "may_write"],
@@ -175,6 +268,37 @@ pub fn schema(name: &str) -> Option<Value> {
                 "deterministic": {"type": "boolean"},
             },
         }),
+        "Revision" => json!({
+            "type": "object",
+            "required": ["path", "revision", "operation", "change_user", "change_time", "object"],
+            "properties": {
+                "path": {"type": "string"},
+                "revision": {"type": "integer", "minimum": 0},
+                "operation": {"type": "string", "enum": ["create", "replace", "patch", "delete"]},
+                "change_user": {"type": "string"},
+                "change_time": {"type": "integer", "description": "Epoch milliseconds."},
+                "object": {
+                    "type": "object",
+                    "description": "The object as this revision left it (for a delete, as it was).",
+                },
+            },
+        }),
+        "RevisionListResult" => json!({
+            "type": "object",
+            "required": ["results", "result_count"],
+            "properties": {
+                "results": {"type": "array", "items": reference("Revision")},
+                "result_count": {"type": "integer", "minimum": 0},
+                "cursor": {"type": "string"},
+            },
+        }),
+        _ => return None,
+    })
+}
+
+/// The events and requests streams, and the request journal.
+fn streams(name: &str) -> Option<Value> {
+    Some(match name {
         "StoreEvent" => json!({
             "type": "object",
             "description": "One event of the stream, as Server-Sent Events frame it: its name \
@@ -287,100 +411,13 @@ pub fn schema(name: &str) -> Option<Value> {
                 "time": {"type": "integer", "description": "Epoch milliseconds."},
             },
         }),
-        "SearchResponse" => json!({
-            "type": "object",
-            "required": ["results", "result_count"],
-            "properties": {
-                "results": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["resource_type", "id", "path"],
-                        "properties": {
-                            "resource_type": {"type": "string"},
-                            "id": {"type": "string"},
-                            "path": {"type": "string"},
-                        },
-                    },
-                },
-                "result_count": {"type": "integer", "minimum": 0},
-                "cursor": {"type": "string"},
-            },
-        }),
-        "OrgRoot" => json!({
-            "type": "object",
-            "properties": {
-                "resource_type": {"type": "string", "enum": ["OrgRoot"]},
-                "children": {
-                    "type": "array",
-                    "description": "ChildOrg and ChildResourceReference wrappers.",
-                    "items": {
-                        "type": "object",
-                        "required": ["resource_type"],
-                        "properties": {"resource_type": {"type": "string"}},
-                    },
-                },
-            },
-        }),
-        "NodeVersion" => json!({
-            "type": "object",
-            "required": ["node_version", "product_version"],
-            "properties": {
-                "node_version": {"type": "string"},
-                "product_version": {"type": "string"},
-            },
-        }),
-        "NodeProperties" => json!({
-            "type": "object",
-            "required": ["node_version", "product_version", "hostname"],
-            "properties": {
-                "node_version": {"type": "string"},
-                "product_version": {"type": "string"},
-                "hostname": {"type": "string"},
-            },
-        }),
-        "NodeHealth" => json!({
-            "type": "object",
-            "required": ["healthy"],
-            "properties": {"healthy": {"type": "boolean"}},
-        }),
-        "OpenApiDocument" => json!({
-            "type": "object",
-            "required": ["openapi", "info", "paths"],
-            "description": "An OpenAPI 3.0 document.",
-        }),
-        "SessionCredentials" => json!({
-            "type": "object",
-            "required": ["j_username", "j_password"],
-            "properties": {
-                "j_username": {"type": "string"},
-                "j_password": {"type": "string", "format": "password"},
-            },
-        }),
-        "Revision" => json!({
-            "type": "object",
-            "required": ["path", "revision", "operation", "change_user", "change_time", "object"],
-            "properties": {
-                "path": {"type": "string"},
-                "revision": {"type": "integer", "minimum": 0},
-                "operation": {"type": "string", "enum": ["create", "replace", "patch", "delete"]},
-                "change_user": {"type": "string"},
-                "change_time": {"type": "integer", "description": "Epoch milliseconds."},
-                "object": {
-                    "type": "object",
-                    "description": "The object as this revision left it (for a delete, as it was).",
-                },
-            },
-        }),
-        "RevisionListResult" => json!({
-            "type": "object",
-            "required": ["results", "result_count"],
-            "properties": {
-                "results": {"type": "array", "items": reference("Revision")},
-                "result_count": {"type": "integer", "minimum": 0},
-                "cursor": {"type": "string"},
-            },
-        }),
+        _ => return None,
+    })
+}
+
+/// Fault rules, reset, snapshots, export and import.
+fn state(name: &str) -> Option<Value> {
+    Some(match name {
         "FaultRule" => fault_rule(false),
         "FaultRuleInForce" => fault_rule(true),
         "FaultRuleListResult" => list_of("FaultRuleInForce"),

@@ -8,6 +8,11 @@ use crate::http::openapi::schemas::{byte, epoch_ms, list_of, port, read_only, re
 
 /// The schema of the traceflow's body named `name`; `None` for another name.
 pub fn schema(name: &str) -> Option<Value> {
+    config(name).or_else(|| runs(name))
+}
+
+/// The traceflow config and its list.
+fn config(name: &str) -> Option<Value> {
     Some(match name {
         "AntreaTraceflowConfig" => json!({
             "type": "object",
@@ -115,6 +120,13 @@ pub fn schema(name: &str) -> Option<Value> {
                 "cursor": {"type": "string", "description": "Present while more pages remain."},
             },
         }),
+        _ => return None,
+    })
+}
+
+/// A run's status and observations, earlier runs, and result scripts.
+fn runs(name: &str) -> Option<Value> {
+    Some(match name {
         "AntreaTraceflowStatus" => json!({
             "type": "object",
             "additionalProperties": false,
