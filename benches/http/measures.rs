@@ -81,13 +81,25 @@ pub async fn sustained_creates(
     (stats.rate(), mean_batch)
 }
 
-/// The engine alone ([`engine`]) on a new store in `dir`, copying the rows of a traceflow
-/// this build created.
-pub async fn engine_alone(dir: &Path, batch: usize, duration: Duration) -> engine::EngineRun {
-    let database = dir.join("engine.db");
+/// The engine alone on a store of this build's that holds one traceflow, in batches of
+/// `batch` for `duration`; without the index named `dropped`, where one is (to weigh what
+/// the index costs each create).
+pub async fn engine_alone(
+    dir: &Path,
+    batch: usize,
+    duration: Duration,
+    dropped: Option<&'static str>,
+) -> engine::EngineRun {
+    let database = dir.join(format!("engine-{}.db", dropped.unwrap_or("all-indexes")));
     {
         let server = Process::store(&database);
         create_objects(&server.url, Kind::Traceflow, 1).await;
+    }
+    if let Some(index) = dropped {
+        rusqlite::Connection::open(&database)
+            .unwrap()
+            .execute_batch(&format!("DROP INDEX {index}"))
+            .unwrap();
     }
     let template = format!("{}/read-0", Kind::Traceflow.stored_path());
     tokio::task::spawn_blocking(move || {

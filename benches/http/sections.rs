@@ -194,12 +194,25 @@ pub fn sustained(bench: &Bench) {
     let (rate, batch) = this_build.expect("this build ran");
     println!();
     let batch = batch.round().max(1.0) as usize;
-    let engine = bench.runtime.block_on(engine_alone(dir, batch, duration));
+    let engine = bench
+        .runtime
+        .block_on(engine_alone(dir, batch, duration, None));
     println!(
         "The engine alone ({seconds} s, batches of {batch}, this build's mean batch above): {}. \
          This build's creates are {:.2} of it.\n",
         engine.summary(),
         rate / engine.rate(),
+    );
+    // What the index of a lookup by id alone costs a create, where nothing else differs.
+    let index = "policy_objects_by_id_alone";
+    let without = bench
+        .runtime
+        .block_on(engine_alone(dir, batch, duration, Some(index)));
+    println!(
+        "The engine alone without `{index}` (the same run otherwise): {}. With the index, \
+         creates run at {:.3} of that rate.\n",
+        without.summary(),
+        engine.rate() / without.rate(),
     );
 }
 
@@ -245,7 +258,7 @@ pub fn engine(bench: &Bench) {
     let duration = Duration::from_secs(seconds);
     let engine = bench
         .runtime
-        .block_on(engine_alone(bench.scratch.path(), batch, duration));
+        .block_on(engine_alone(bench.scratch.path(), batch, duration, None));
     println!(
         "The engine alone, {seconds} s in batches of {batch}: {}.\n",
         engine.summary()

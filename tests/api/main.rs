@@ -17,6 +17,7 @@ mod hierarchy;
 mod history;
 mod hostile;
 mod journal;
+mod kinds;
 mod list;
 mod objects;
 mod openapi;

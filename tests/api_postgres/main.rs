@@ -29,6 +29,8 @@ mod hierarchy;
 mod history;
 #[path = "../api/hostile.rs"]
 mod hostile;
+#[path = "../api/kinds.rs"]
+mod kinds;
 #[path = "../api/list.rs"]
 mod list;
 #[path = "../api/objects.rs"]
