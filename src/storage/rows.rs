@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::domain::history::{
     ChangeEvent, RevisionRecord, StoreEvent, WholeOperation, WholeStoreEvent,
 };
+use crate::domain::relations;
 use crate::domain::{Config, Metadata, ObjectPath, Operation, PolicyObject};
 use crate::storage::StoreError;
 
@@ -50,6 +51,19 @@ impl ObjectRow {
         };
         Ok(PolicyObject::new(path, config, meta))
     }
+}
+
+/// What an export carries of the rows of every object: every object but the defaults still
+/// as shipped (every store has those).
+pub(in crate::storage) fn exported(rows: Vec<ObjectRow>) -> Result<Vec<PolicyObject>, StoreError> {
+    let mut objects = Vec::with_capacity(rows.len());
+    for row in rows {
+        let object = row.into_object()?;
+        if !relations::is_as_shipped(&object) {
+            objects.push(object);
+        }
+    }
+    Ok(objects)
 }
 
 #[derive(FromRow)]

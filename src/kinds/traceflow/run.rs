@@ -165,17 +165,6 @@ impl StartedRun {
 }
 
 impl Run {
-    /// Run `number` of `config`, started `at`, with its result ([`StartedRun::start`]).
-    pub fn start(
-        number: i64,
-        config: &TraceflowConfig,
-        script: Option<&Script>,
-        policy: &ResultsPolicy,
-        at: Moment,
-    ) -> Self {
-        StartedRun::start(number, config, script, policy, at).resolve(config)
-    }
-
     /// The result a read at real time `now` sees: none before `ready_at`.
     pub fn visible(&self, now: i64) -> Option<&RunResult> {
         (now >= self.ready_at).then_some(&self.result)
@@ -236,13 +225,13 @@ mod tests {
             delay_ms: 0,
             seed: 0,
         };
-        let run = Run::start(2, &object, Some(&script), &policy, AT);
+        let run = StartedRun::start(2, &object, Some(&script), &policy, AT).resolve(&object);
         assert_eq!(run.visible(10_299), None);
         let result = run.visible(10_300).unwrap();
         assert_eq!(result.status, TraceflowStatus::failed("dropped by policy"));
         assert_eq!(run.started, 5_000);
 
-        let simulated = Run::start(3, &object, None, &policy, AT);
+        let simulated = StartedRun::start(3, &object, None, &policy, AT).resolve(&object);
         assert_eq!(
             simulated.visible(10_000).unwrap().status,
             TraceflowStatus::succeeded()
@@ -260,13 +249,16 @@ mod tests {
             json!({"container_cluster_id": "c", "source_external_id": "s",
                                       "timeout": 2}),
         );
-        let run = Run::start(1, &object, None, &policy, AT);
+        let run = StartedRun::start(1, &object, None, &policy, AT).resolve(&object);
         assert_eq!(run.visible(11_999), None);
         let result = run.visible(12_000).unwrap();
         assert_eq!(result.status, TraceflowStatus::failed("Traceflow timeout"));
         assert!(result.observations.is_empty());
         let untimed =
             traceflow_config(json!({"container_cluster_id": "c", "source_external_id": "s"}));
-        assert_eq!(Run::start(1, &untimed, None, &policy, AT).ready_at, 30_000);
+        assert_eq!(
+            StartedRun::start(1, &untimed, None, &policy, AT).ready_at,
+            30_000
+        );
     }
 }

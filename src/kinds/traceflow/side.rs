@@ -419,6 +419,13 @@ const WITHOUT_RUN: &str = "SELECT path, resource_type, config, unique_id, revisi
      WHERE resource_type = 'AntreaTraceflowConfig'
        AND path NOT IN (SELECT path FROM antrea_traceflow_runs)";
 
+/// The columns a run is read from (run, started_at, ready_at, seed, status, observations),
+/// and those with its traceflow's config after them.
+const RUN: &[SqlType] = &[INT, INT, INT, INT, TEXT, TEXT];
+const RUN_AND_CONFIG: &[SqlType] = &[INT, INT, INT, INT, TEXT, TEXT, TEXT];
+const INT: SqlType = SqlType::Int;
+const TEXT: SqlType = SqlType::Text;
+
 /// The reads of a traceflow's runs and script, on the store's readers.
 pub mod reads {
     use super::*;
@@ -440,15 +447,7 @@ pub mod reads {
                       LEFT JOIN policy_objects AS o ON o.path = r.path
                       WHERE r.path = $1",
                 params: vec![SqlValue::text(path.as_str())],
-                types: &[
-                    SqlType::Int,
-                    SqlType::Int,
-                    SqlType::Int,
-                    SqlType::Int,
-                    SqlType::Text,
-                    SqlType::Text,
-                    SqlType::Text,
-                ],
+                types: RUN_AND_CONFIG,
             })
             .await?;
         let Some(row) = rows.first() else {
@@ -478,14 +477,7 @@ pub mod reads {
                 sql: "SELECT run, started_at, ready_at, CAST(NULL AS BIGINT), status, observations
                       FROM antrea_traceflow_run_history WHERE path = $1 ORDER BY run DESC",
                 params: vec![SqlValue::text(path.as_str())],
-                types: &[
-                    SqlType::Int,
-                    SqlType::Int,
-                    SqlType::Int,
-                    SqlType::Int,
-                    SqlType::Text,
-                    SqlType::Text,
-                ],
+                types: RUN,
             })
             .await?;
         rows.iter()

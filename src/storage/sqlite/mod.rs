@@ -27,7 +27,7 @@ use self::tx::{numbered, OBJECT_BY_PATH, SUBTREE};
 use self::writer::Writer;
 use super::cache::ObjectCache;
 use super::queries;
-use super::rows::{EventRow, ObjectRow, RevisionRow, OBJECT_COLUMNS};
+use super::rows::{exported, EventRow, ObjectRow, RevisionRow, OBJECT_COLUMNS};
 use super::side::{RowsQuery, SideAnswer, SideTask};
 use super::tx::{Row, SqlType, SqlValue};
 use super::{
@@ -40,7 +40,6 @@ use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, St
 use crate::domain::list::{Collection, ListPosition, ListQuery, SortBy, SortValue};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
-use crate::domain::relations;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
 
@@ -365,15 +364,7 @@ impl StateStore for SqliteStore {
         .fetch_all(&self.readers)
         .await
         .classified()?;
-        let objects: Vec<PolicyObject> = rows
-            .into_iter()
-            .map(ObjectRow::into_object)
-            .collect::<Result<_, _>>()?;
-        // Every store has the defaults as shipped: an export carries only what changed.
-        Ok(objects
-            .into_iter()
-            .filter(|object| !relations::is_as_shipped(object))
-            .collect())
+        exported(rows)
     }
 
     async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError> {

@@ -5,13 +5,12 @@ use super::Engine;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::ImportLine;
 use crate::domain::realization::RealizationScript;
-use crate::domain::relations;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{ObjectPath, PolicyObject};
 use crate::storage::postgres::errors::Classified;
 use crate::storage::postgres::tx::PgTx;
 use crate::storage::queries;
-use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
+use crate::storage::rows::{exported, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::side::{RowsQuery, SideAnswer, SideTask};
 use crate::storage::steps;
 use crate::storage::tx::{Row, Tx};
@@ -152,15 +151,7 @@ impl Engine {
         .fetch_all(&self.pool)
         .await
         .classified()?;
-        let objects: Vec<PolicyObject> = rows
-            .into_iter()
-            .map(ObjectRow::into_object)
-            .collect::<Result<_, _>>()?;
-        // Every store has the defaults as shipped: an export carries only what changed.
-        Ok(objects
-            .into_iter()
-            .filter(|object| !relations::is_as_shipped(object))
-            .collect())
+        exported(rows)
     }
 
     pub(in crate::storage::postgres) async fn import(
