@@ -46,6 +46,18 @@ async fn realized(
     Ok(Some((object, Realization::of(script.as_ref(), now))))
 }
 
+/// What `render` makes of the object at `path` and its realization, as the answer; `None`
+/// while nothing is stored there.
+async fn answer<T: serde::Serialize>(
+    store: &Store,
+    path: &ObjectPath,
+    render: impl FnOnce(&PolicyObject, &Realization) -> T,
+) -> Result<Option<HttpResponse>, ApiError> {
+    Ok(realized(store, path)
+        .await?
+        .map(|(object, realization)| json_response(&render(&object, &realization))))
+}
+
 /// GenericPolicyRealizedResourceListResult: the realized entity of `intent_path`, or none
 /// while nothing is stored there.
 pub async fn realized_entities(
@@ -80,19 +92,21 @@ pub async fn realized_entity(
     let path = intent_of(realized_path)
         .and_then(|intent| ObjectPath::from_stored(intent).ok())
         .ok_or_else(not_found)?;
-    match realized(&store, &path).await? {
-        Some((object, realization)) => Ok(json_response(&realization.entity(&object))),
-        None => Err(not_found()),
-    }
+    answer(&store, &path, |object, realization| {
+        realization.entity(object)
+    })
+    .await?
+    .ok_or_else(not_found)
 }
 
 /// ConsolidatedRealizedStatus of `intent_path`.
 pub async fn status(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = path_parameter(&req, "intent_path")?;
-    match realized(&store, &path).await? {
-        Some((object, realization)) => Ok(json_response(&realization.status(&object))),
-        None => Err(ApiError::object_not_found(path.as_str())),
-    }
+    answer(&store, &path, |object, realization| {
+        realization.status(object)
+    })
+    .await?
+    .ok_or_else(|| ApiError::object_not_found(path.as_str()))
 }
 
 /// SegmentConfigurationState of `/infra/segments/{id}`.
@@ -102,10 +116,11 @@ pub async fn segment_state(
     PathId(id): PathId,
 ) -> Result<HttpResponse, ApiError> {
     let path = ObjectPath::from_stored(&format!("/infra/segments/{id}"))?;
-    match realized(&store, &path).await? {
-        Some((object, realization)) => Ok(json_response(&realization.segment_state(&object))),
-        None => Err(ApiError::object_not_found(path.as_str())),
-    }
+    answer(&store, &path, |object, realization| {
+        realization.segment_state(object)
+    })
+    .await?
+    .ok_or_else(|| ApiError::object_not_found(path.as_str()))
 }
 
 /// PUT: sets the script of `intent_path`; answers it, its defaults filled in.
