@@ -34,7 +34,9 @@ impl Bench {
     pub fn new(sections: Vec<String>) -> Self {
         let wanted = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
         let builds = Builds {
-            baseline: (wanted("writes") || wanted("sustained") || wanted("reads"))
+            baseline: ["writes", "sustained", "reads", "postgres"]
+                .into_iter()
+                .any(wanted)
                 .then(baseline::build)
                 .flatten(),
         };
@@ -273,47 +275,56 @@ pub fn postgres(bench: &Bench) {
     let cluster = postgres_cluster::Cluster::private();
     let url = cluster.new_database();
     table_header();
+    // The baseline, where there is one, on a database of its own, each of its phases right
+    // before this build's.
+    let baseline = bench.builds.baseline.as_ref().map(|baseline| {
+        let label = format!("baseline {}", &baseline.commit[..7]);
+        (
+            label,
+            Process::store_of(&baseline.binary, cluster.new_database()),
+        )
+    });
     let one = Process::store(&url);
+    let both = |what: &str, op: Operation| -> Vec<(String, &Process, Operation)> {
+        let mut phases: Vec<(String, &Process, Operation)> = baseline
+            .iter()
+            .map(|(label, server)| (format!("{label}: {what}"), server, op))
+            .collect();
+        phases.push((format!("this build: {what}"), &one, op));
+        phases
+    };
     let mut creates = Vec::new();
     for clients in [16, 64] {
-        let phases = vec![(
-            "PUT create, 1 instance".to_owned(),
-            &one,
-            Operation::Create(Kind::Traceflow),
-        )];
-        creates.push((clients, bench.round(clients, phases).remove(0)));
+        let traceflows = both("PUT create, 1 instance", Operation::Create(Kind::Traceflow));
+        let mut stats = bench.round(clients, traceflows);
+        creates.push((clients, stats.pop().expect("this build's phase")));
     }
-    let segments = bench
-        .round(
-            64,
-            vec![(
-                "Segment create, 1 instance".to_owned(),
-                &one,
-                Operation::Create(Kind::Segment),
-            )],
-        )
-        .remove(0);
-    bench
-        .runtime
-        .block_on(create_objects(&one.url, Kind::Traceflow, 1000));
-    bench
-        .runtime
-        .block_on(create_objects(&one.url, Kind::Segment, 1000));
-    let gets = bench.round(
-        64,
-        vec![
-            (
-                "traceflow GET, 1 instance".to_owned(),
-                &one,
-                Operation::Get(Kind::Traceflow, 1000),
-            ),
-            (
-                "Segment GET, 1 instance".to_owned(),
-                &one,
-                Operation::Get(Kind::Segment, 1000),
-            ),
-        ],
+    let segments = both(
+        "Segment create, 1 instance",
+        Operation::Create(Kind::Segment),
     );
+    let segments = bench.round(64, segments).pop().expect("this build's phase");
+    for server in baseline.iter().map(|(_, server)| server).chain([&one]) {
+        for kind in [Kind::Traceflow, Kind::Segment] {
+            bench
+                .runtime
+                .block_on(create_objects(&server.url, kind, 1000));
+        }
+    }
+    let mut phases = both(
+        "traceflow GET, 1 instance",
+        Operation::Get(Kind::Traceflow, 1000),
+    );
+    phases.extend(both(
+        "Segment GET, 1 instance",
+        Operation::Get(Kind::Segment, 1000),
+    ));
+    let all = bench.round(64, phases);
+    // This build's traceflow GET and Segment GET, as the table below reads them.
+    let gets: Vec<&Stats> = match baseline {
+        Some(_) => vec![&all[1], &all[3]],
+        None => vec![&all[0], &all[1]],
+    };
     let three = [Process::store(&url), Process::store(&url)];
     let urls: Vec<String> = std::iter::once(one.url.clone())
         .chain(three.iter().map(|process| process.url.clone()))
