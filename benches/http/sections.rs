@@ -149,7 +149,7 @@ pub fn writes(bench: &Bench) {
     }
     println!();
     println!("Creates of catalog types on this build, 64 clients, right after the round above:\n");
-    println!("| bench.phase | throughput | ratio to this build's traceflow creates | p50 | p99 | p99.9 | max | errors |");
+    println!("| phase | throughput | ratio to this build's traceflow creates | p50 | p99 | p99.9 | max | errors |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let this = &servers.last().unwrap().1;
     for kind in [Kind::Segment, Kind::Group] {

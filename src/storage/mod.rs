@@ -7,6 +7,7 @@
 mod cache;
 mod postgres;
 mod queries;
+mod reads;
 mod rows;
 pub mod side;
 mod sqlite;

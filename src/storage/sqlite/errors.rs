@@ -24,7 +24,7 @@ fn classify(extended_code: i32, message: String) -> StoreError {
     }
 }
 
-fn from_sqlx(err: sqlx::Error) -> StoreError {
+pub(super) fn from_sqlx(err: sqlx::Error) -> StoreError {
     match &err {
         sqlx::Error::Database(db) => {
             let code = db.code().and_then(|code| code.parse().ok()).unwrap_or(0);

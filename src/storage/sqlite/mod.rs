@@ -20,16 +20,17 @@ use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use sqlx::sqlite::SqlitePool;
+use sqlx::Sqlite;
 
 use self::checkpointer::Checkpointer;
-use self::errors::Classified;
+use self::errors::{from_sqlx, Classified};
 use self::tx::{numbered, OBJECT_BY_PATH, SUBTREE};
 use self::writer::Writer;
 use super::cache::ObjectCache;
-use super::queries;
-use super::rows::{exported, EventRow, ObjectRow, RevisionRow, OBJECT_COLUMNS};
+use super::rows::{exported, EventRow, ObjectRow, OBJECT_COLUMNS};
 use super::side::{RowsQuery, SideAnswer, SideTask};
 use super::tx::{Row, SqlType, SqlValue};
+use super::{queries, reads};
 use super::{
     ChildCount, HealthStore, ObjectStore, RealizationStore, SideStore, StateStore, StoreError,
     WriteError,
@@ -37,7 +38,7 @@ use super::{
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
-use crate::domain::list::{Collection, ListPosition, ListQuery, SortBy, SortValue};
+use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
@@ -150,46 +151,10 @@ impl ObjectStore for SqliteStore {
         query: &ListQuery,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let mut tx = self.readers.begin().await.classified()?;
-        let (members, collection_path) = queries::member_values(&query.collection);
-        let (total_sql, total_binds) = queries::list_total(&query.collection, |n| format!("?{n}"));
-        let total: i64 = total_binds
-            .into_iter()
-            .fold(sqlx::query_scalar(&total_sql), |total, value| {
-                total.bind(value)
-            })
-            .fetch_one(&mut *tx)
-            .await
-            .classified()?;
-
-        let sql = list_sql(
-            &query.collection,
-            query.sort_by,
-            query.ascending,
-            query.after.is_some(),
-        );
-        let (key, id) = match &query.after {
-            None => (None, None),
-            Some(after) => (Some(&after.key), Some(after.id.as_str())),
-        };
-        let page = sqlx::query_as::<_, ObjectRow>(&sql).bind(members);
-        let page = match key {
-            Some(SortValue::Time(time)) => page.bind(Some(*time)),
-            Some(SortValue::Text(text)) => page.bind(Some(text.as_str())),
-            None => page.bind(None::<&str>),
-        };
-        // One more than the page holds tells whether another page follows.
-        let page = page.bind(id).bind(i64::from(query.page_size) + 1);
-        let page = page.bind(collection_path);
-        let rows = page.fetch_all(&mut *tx).await.classified()?;
+        let page = reads::list_page::<Sqlite>(&mut tx, query, |n| format!("?{n}"), from_sqlx);
+        let page = page.await?;
         tx.commit().await.classified()?;
-
-        Page::from_fetched(
-            rows,
-            query.page_size,
-            total,
-            ObjectRow::into_object,
-            |last| ListPosition::after(last, query.sort_by),
-        )
+        Ok(page)
     }
 
     async fn revisions(
@@ -197,34 +162,10 @@ impl ObjectStore for SqliteStore {
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
         let mut tx = self.readers.begin().await.classified()?;
-        let total: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM policy_object_revisions WHERE path = ?")
-                .bind(&query.path)
-                .fetch_one(&mut *tx)
-                .await
-                .classified()?;
-        let rows: Vec<RevisionRow> = sqlx::query_as(
-            "SELECT seq, path, revision, operation, object, change_time, change_user
-             FROM policy_object_revisions
-             WHERE path = ?1 AND seq < ?2
-             ORDER BY seq DESC
-             LIMIT ?3",
-        )
-        .bind(&query.path)
-        .bind(query.after.map_or(i64::MAX, |after| after.seq))
-        .bind(i64::from(query.page_size).saturating_add(1))
-        .fetch_all(&mut *tx)
-        .await
-        .classified()?;
+        let page = reads::revisions::<Sqlite>(&mut tx, query, |n| format!("?{n}"), from_sqlx);
+        let page = page.await?;
         tx.commit().await.classified()?;
-
-        Page::from_fetched(
-            rows,
-            query.page_size,
-            total,
-            RevisionRow::into_record,
-            |last| RevisionPosition { seq: last.seq },
-        )
+        Ok(page)
     }
 }
 
@@ -380,21 +321,22 @@ fn snapshot_info((name, created, objects): (String, i64, i64)) -> SnapshotInfo {
     }
 }
 
-/// The page query for one ordering, with SQLite's numbered parameters.
-fn list_sql(
-    collection: &Collection,
-    sort_by: SortBy,
-    ascending: bool,
-    after_cursor: bool,
-) -> String {
-    queries::list_page(collection, sort_by, ascending, after_cursor, |n| {
-        format!("?{n}")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::list::{Collection, SortBy};
+
+    /// The page query for one ordering, with SQLite's numbered parameters.
+    fn list_sql(
+        collection: &Collection,
+        sort_by: SortBy,
+        ascending: bool,
+        after_cursor: bool,
+    ) -> String {
+        queries::list_page(collection, sort_by, ascending, after_cursor, |n| {
+            format!("?{n}")
+        })
+    }
 
     /// Every page query walks an index in order: no scan of the table, no sort in memory.
     #[test]

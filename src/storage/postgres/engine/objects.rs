@@ -4,22 +4,24 @@
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
+use sqlx::Postgres;
+
 use super::{Engine, Kept, VersionedRow, LOCKED_ATTEMPTS, OBJECT_BY_PATH};
 use crate::determinism::uuid_v4;
 use crate::domain::change::Stamp;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
-use crate::domain::list::{ListPosition, ListQuery, SortValue};
+use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::relations;
 use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
-use crate::storage::postgres::errors::Classified;
+use crate::storage::postgres::errors::{from_sqlx, Classified};
 use crate::storage::postgres::tx::{self as pg, PgTx};
-use crate::storage::queries;
-use crate::storage::rows::{EventRow, ObjectRow, RevisionRow, OBJECT_COLUMNS};
+use crate::storage::rows::{EventRow, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::side::StoreKinds;
 use crate::storage::steps::{self, Attempt, Request};
 use crate::storage::tx::{Current, Tx};
+use crate::storage::{queries, reads};
 use crate::storage::{ChildCount, StoreError, WriteError};
 use crate::telemetry::metrics;
 
@@ -318,45 +320,10 @@ impl Engine {
         query: &ListQuery,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let mut tx = self.begin_snapshot().await?;
-        let (members, collection_path) = queries::member_values(&query.collection);
-        let (total_sql, total_binds) = queries::list_total(&query.collection, |n| format!("${n}"));
-        let total: i64 = total_binds
-            .into_iter()
-            .fold(sqlx::query_scalar(&total_sql), |total, value| {
-                total.bind(value)
-            })
-            .fetch_one(&mut *tx)
-            .await
-            .classified()?;
-        let sql = queries::list_page(
-            &query.collection,
-            query.sort_by,
-            query.ascending,
-            query.after.is_some(),
-            |n| format!("${n}"),
-        );
-        let (key, id) = match &query.after {
-            None => (None, None),
-            Some(after) => (Some(&after.key), Some(after.id.as_str())),
-        };
-        let page = sqlx::query_as::<_, ObjectRow>(&sql).bind(members);
-        // The key's parameter is typed by its column: a time, or text.
-        let page = match key {
-            Some(SortValue::Time(time)) => page.bind(Some(*time)),
-            Some(SortValue::Text(text)) => page.bind(Some(text.as_str())),
-            None => page.bind(None::<&str>),
-        };
-        let page = page.bind(id).bind(i64::from(query.page_size) + 1);
-        let page = page.bind(collection_path);
-        let rows = page.fetch_all(&mut *tx).await.classified()?;
+        let page = reads::list_page::<Postgres>(&mut tx, query, |n| format!("${n}"), from_sqlx);
+        let page = page.await?;
         tx.commit().await.classified()?;
-        Page::from_fetched(
-            rows,
-            query.page_size,
-            total,
-            ObjectRow::into_object,
-            |last| ListPosition::after(last, query.sort_by),
-        )
+        Ok(page)
     }
 
     pub(in crate::storage::postgres) async fn revisions(
@@ -364,33 +331,10 @@ impl Engine {
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
         let mut tx = self.begin_snapshot().await?;
-        let total: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM policy_object_revisions WHERE path = $1")
-                .bind(&query.path)
-                .fetch_one(&mut *tx)
-                .await
-                .classified()?;
-        let rows: Vec<RevisionRow> = sqlx::query_as(
-            "SELECT seq, path, revision, operation, object, change_time, change_user
-             FROM policy_object_revisions
-             WHERE path = $1 AND seq < $2
-             ORDER BY seq DESC
-             LIMIT $3",
-        )
-        .bind(&query.path)
-        .bind(query.after.map_or(i64::MAX, |after| after.seq))
-        .bind(i64::from(query.page_size).saturating_add(1))
-        .fetch_all(&mut *tx)
-        .await
-        .classified()?;
+        let page = reads::revisions::<Postgres>(&mut tx, query, |n| format!("${n}"), from_sqlx);
+        let page = page.await?;
         tx.commit().await.classified()?;
-        Page::from_fetched(
-            rows,
-            query.page_size,
-            total,
-            RevisionRow::into_record,
-            |last| RevisionPosition { seq: last.seq },
-        )
+        Ok(page)
     }
 
     pub(in crate::storage::postgres) fn cursor_key(&self) -> &CursorKey {
