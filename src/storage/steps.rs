@@ -86,13 +86,20 @@ pub async fn attempt<T: Tx>(
         return Ok(Attempt::Ended(None, Vec::new()));
     };
     let companions = kinds.at(request.path).companions(&applied);
-    let mut written = delete_companions(tx, kinds, &applied, &companions, request).await?;
+    // What a write brings with it is rare, and its steps are large futures: boxed, they are
+    // not moved along with every write's.
+    let mut written = match companions.is_empty() {
+        true => Vec::new(),
+        false => Box::pin(delete_companions(tx, kinds, &applied, &companions, request)).await?,
+    };
     check_relations(tx, kinds, &applied).await?;
     let side = side_writes(kinds, &applied, &current, request.at)?;
     if tx.persist(&applied, &side, &current).await? == Persisted::Raced {
         return Ok(Attempt::Raced);
     }
-    written.extend(create_companions(tx, kinds, companions, request.at).await?);
+    if !companions.is_empty() {
+        written.extend(Box::pin(create_companions(tx, kinds, companions, request.at)).await?);
+    }
     Ok(Attempt::Ended(Some(applied), written))
 }
 

@@ -69,6 +69,13 @@ pub struct SideRead {
     pub columns: &'static [Column],
 }
 
+/// What tells one statement of a kind's rows from another: a tag for what it does, and
+/// where its table, its key and its columns (static names) are.
+pub type StatementShape = (u8, Place, Place, Place);
+
+/// Where a static value is and how many bytes it takes ([`at`]).
+pub type Place = (usize, usize);
+
 /// What a write does to a kind's rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SideWrite {
@@ -128,6 +135,21 @@ impl SideWrite {
         }
     }
 
+    /// What tells this write's statement from another's: its kind, its table and its
+    /// columns (static names, told by where they are), for an engine that keeps statements.
+    pub fn shape(&self) -> StatementShape {
+        match self {
+            SideWrite::Insert { table, columns, .. } => (1, at(*table), (0, 0), at(*columns)),
+            SideWrite::Upsert {
+                table,
+                key,
+                columns,
+                ..
+            } => (2, at(*table), at(*key), at(*columns)),
+            SideWrite::Delete { table, column, .. } => (3, at(*table), at(*column), (0, 0)),
+        }
+    }
+
     /// The values the statement binds, in order.
     pub fn values(&self) -> &[SqlValue] {
         match self {
@@ -135,6 +157,15 @@ impl SideWrite {
             SideWrite::Delete { value, .. } => std::slice::from_ref(value),
         }
     }
+}
+
+/// Where the static value `value` is and its size: what tells it from another of its type
+/// (a slice of another slice starts where it does, but is shorter).
+pub fn at<T: ?Sized>(value: &'static T) -> Place {
+    (
+        (value as *const T).cast::<u8>() as usize,
+        std::mem::size_of_val(value),
+    )
 }
 
 /// The `SET` list of an upsert: every column but the key, from the row that conflicted.

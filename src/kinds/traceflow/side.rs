@@ -179,7 +179,8 @@ fn stored_script(id: &ObjectId, json: &str) -> Result<Script, StoreError> {
         .map_err(|err| StoreError::Internal(format!("stored script of {id:?}: {err}")))
 }
 
-fn config(object: &PolicyObject) -> Result<TraceflowConfig, StoreError> {
+/// The config of the traceflow `object`, as it was stored.
+fn config_of(object: &PolicyObject) -> Result<TraceflowConfig, StoreError> {
     TraceflowConfig::of(&object.config)
         .map_err(|err| StoreError::Internal(format!("stored traceflow {}: {err}", object.path)))
 }
@@ -195,26 +196,26 @@ fn result_values(result: &RunResult) -> (SqlValue, SqlValue) {
 }
 
 impl Runs {
-    /// Starts run `number` of `object` (whose current run, as read, is `current`): the
-    /// script's result where one is set, else the policy's. A new run replaces the current
-    /// one, which joins the earlier runs with its result computed from `ran_with`, the config
-    /// it ran with; the same run restarted (a script set meanwhile) replaces nothing.
+    /// Starts run `number` of `object`, whose config is `config` (and whose current run, as
+    /// read, is `current`): the script's result where one is set, else the policy's. A new
+    /// run replaces the current one, which joins the earlier runs with its result computed
+    /// from the config it ran with (`ran_with`, where it is not `config`); the same run
+    /// restarted (a script set meanwhile) replaces nothing.
     fn start(
         &self,
-        object: &PolicyObject,
+        (object, config): (&PolicyObject, &TraceflowConfig),
         (number, current): (RunNumber, Option<StartedRun>),
-        ran_with: &TraceflowConfig,
+        ran_with: Option<&TraceflowConfig>,
         script: Option<&Script>,
         at: Moment,
     ) -> Result<Vec<SideWrite>, StoreError> {
-        let config = config(object)?;
         let number = number.after(current.as_ref().map(|run| run.number));
         let path = object.path.as_str();
         let unique_id = object.meta.unique_id.to_string();
         let mut writes = Vec::new();
         let first = current.is_none();
         if let Some(replaced) = current.filter(|current| current.number != number) {
-            let replaced = replaced.resolve(ran_with);
+            let replaced = replaced.resolve(ran_with.unwrap_or(config));
             let (status, observations) = result_values(&replaced.result);
             writes.push(SideWrite::Insert {
                 table: EARLIER_RUNS,
@@ -230,7 +231,7 @@ impl Runs {
                 ],
             });
         }
-        let run = StartedRun::start(number, &config, script, &self.results, at);
+        let run = StartedRun::start(number, config, script, &self.results, at);
         let (seed, status, observations) = match &run.outcome {
             // Stored as the engines store integers: the seed's 64 bits, read back as they were.
             Outcome::Simulated { seed } => (
@@ -295,9 +296,9 @@ impl Runs {
             };
             let run = current_run(object, current.side[0].as_ref())?;
             let script = script(object.id(), current.side[1].as_ref())?;
-            let config = config(object)?;
-            let writes =
-                runs.start(object, (RunNumber::Next, run), &config, script.as_ref(), at)?;
+            let config = config_of(object)?;
+            let next = (RunNumber::Next, run);
+            let writes = runs.start((object, &config), next, None, script.as_ref(), at)?;
             Ok(SideDone {
                 writes,
                 changed: true,
@@ -321,9 +322,9 @@ impl Runs {
             }];
             if let Some(object) = &current.object {
                 let run = current_run(object, current.side[0].as_ref())?;
-                let config = config(object)?;
+                let config = config_of(object)?;
                 let restarted = (RunNumber::Same, run);
-                writes.extend(runs.start(object, restarted, &config, Some(&script), at)?);
+                writes.extend(runs.start((object, &config), restarted, None, Some(&script), at)?);
             }
             Ok(SideDone {
                 writes,
@@ -386,11 +387,20 @@ impl SideState for Runs {
             _ => current_run(object, change.rows[0].as_ref())?,
         };
         let script = script(object.id(), change.rows[1].as_ref())?;
-        let ran_with = match change.before {
-            Some(before) => config(before)?,
-            None => config(object)?,
+        let config = config_of(object)?;
+        // The current run ran with the config before this write, where there is a run.
+        let ran_with = match (&run, change.before) {
+            (Some(_), Some(before)) => Some(config_of(before)?),
+            _ => None,
         };
-        self.start(object, (number, run), &ran_with, script.as_ref(), change.at)
+        let started = (number, run);
+        self.start(
+            (object, &config),
+            started,
+            ran_with.as_ref(),
+            script.as_ref(),
+            change.at,
+        )
     }
 
     fn tables(&self) -> &'static [SideTable] {
@@ -407,8 +417,8 @@ impl SideState for Runs {
     }
 
     fn caught_up(&self, object: &PolicyObject, at: Moment) -> Result<Vec<SideWrite>, StoreError> {
-        let config = config(object)?;
-        self.start(object, (RunNumber::Next, None), &config, None, at)
+        let config = config_of(object)?;
+        self.start((object, &config), (RunNumber::Next, None), None, None, at)
     }
 }
 

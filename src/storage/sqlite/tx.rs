@@ -6,7 +6,10 @@
 //! [`SqliteTx::now`] drives a step to its end on the writer thread.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
+use std::rc::Rc;
 use std::sync::LazyLock;
 use std::task::{Context, Poll, Waker};
 
@@ -19,7 +22,9 @@ use crate::domain::{relations, Applied, ObjectPath, Operation, PolicyObject};
 use crate::storage::queries;
 use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
 use crate::storage::side::{SideRead, SideWrite};
-use crate::storage::tx::{Current, Persisted, Row, SqlType, SqlValue, Tx, Versions};
+use crate::storage::tx::{
+    at, Current, Persisted, Row, SqlType, SqlValue, StatementShape, Tx, Versions,
+};
 use crate::storage::StoreError;
 
 /// One object by its path, as an [`ObjectRow`]: the writer's lookup and the readers' GET.
@@ -74,19 +79,23 @@ impl SqliteTx<'_> {
     }
 
     fn side_row(&self, read: &SideRead) -> Result<Option<Row>, StoreError> {
-        let columns: Vec<&str> = read.columns.iter().map(|column| column.name).collect();
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {} = ?1",
-            columns.join(", "),
-            read.table,
-            read.key
-        );
-        let types: Vec<SqlType> = read.columns.iter().map(|column| column.ty).collect();
+        let key = (0, at(read.table), at(read.key), at(read.columns));
+        let sql = kind_sql(key, || {
+            let columns: Vec<&str> = read.columns.iter().map(|column| column.name).collect();
+            format!(
+                "SELECT {} FROM {} WHERE {} = ?1",
+                columns.join(", "),
+                read.table,
+                read.key
+            )
+        });
         self.conn
             .prepare_cached(&sql)
             .and_then(|mut query| {
                 query
-                    .query_row([&read.value], |row| read_row(row, &types))
+                    .query_row([&read.value], |row| {
+                        read_row(row, read.columns.iter().map(|column| column.ty))
+                    })
                     .optional()
             })
             .classified()
@@ -176,6 +185,20 @@ impl SqliteTx<'_> {
     }
 }
 
+thread_local! {
+    /// The statements of the kinds' row reads and writes, each made once on the writer's
+    /// thread: the same few run for every write, and making one anew costs allocations.
+    static KIND_SQL: RefCell<HashMap<StatementShape, Rc<str>>> = RefCell::default();
+}
+
+/// The statement of shape `shape`, made by `make` the first time it is asked for.
+fn kind_sql(shape: StatementShape, make: impl FnOnce() -> String) -> Rc<str> {
+    KIND_SQL.with(|made| {
+        let mut made = made.borrow_mut();
+        Rc::clone(made.entry(shape).or_insert_with(|| make().into()))
+    })
+}
+
 /// The row of a rusqlite query selecting [`OBJECT_COLUMNS`].
 pub(super) fn object_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectRow> {
     Ok(ObjectRow {
@@ -192,9 +215,12 @@ pub(super) fn object_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectRow>
 }
 
 /// A row's columns, read as `types`.
-fn read_row(row: &rusqlite::Row<'_>, types: &[SqlType]) -> rusqlite::Result<Row> {
+fn read_row(
+    row: &rusqlite::Row<'_>,
+    types: impl IntoIterator<Item = SqlType>,
+) -> rusqlite::Result<Row> {
     types
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(at, ty)| match ty {
             SqlType::Int => row.get(at).map(SqlValue::Int),
@@ -261,7 +287,7 @@ impl Tx for SqliteTx<'_> {
 
     async fn write_side(&mut self, side: &[SideWrite]) -> Result<(), StoreError> {
         for write in side {
-            let sql = write.statement(|n| format!("?{n}"));
+            let sql = kind_sql(write.shape(), || write.statement(|n| format!("?{n}")));
             self.conn
                 .prepare_cached(&sql)
                 .and_then(|mut statement| {
@@ -379,7 +405,7 @@ impl Tx for SqliteTx<'_> {
             .and_then(|mut query| {
                 query
                     .query_map(rusqlite::params_from_iter(params), |row| {
-                        read_row(row, types)
+                        read_row(row, types.iter().copied())
                     })?
                     .collect()
             })
