@@ -1,9 +1,9 @@
 //! The HTTP benchmark: `cargo bench --bench http [-- SECTION...]`.
 //!
 //! Drives the real release binary, started as its own process on an ephemeral port with a
-//! database in a temp folder, through wrk over keep-alive connections. The writes, sustained
-//! and reads sections run a second build beside it, the baseline ([`baseline`]: an earlier
-//! commit's release binary), so that a regression shows in the same table. Each round of
+//! database in a temp folder, through wrk over keep-alive connections. The writes, sustained,
+//! reads and postgres sections run a second build beside it, the baseline ([`baseline`]: an
+//! earlier commit's release binary), so that a regression shows in the same table. Each round of
 //! store phases runs right after the ceilings' phases with the same number of clients
 //! ([`ceiling`]: actix-web processes that store nothing), and every store throughput is given
 //! as a ratio to both ceilings. The sustained section ends with the engine alone
