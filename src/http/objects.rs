@@ -24,7 +24,7 @@ use crate::domain::catalog::{catalog, Methods, RouteId};
 use crate::domain::hierarchy::Root;
 use crate::domain::list::{Collection, ListQuery};
 use crate::domain::paging::Params;
-use crate::domain::{json_object, Change, FieldError, ObjectPath, PolicyObject};
+use crate::domain::{json_object, Change, Document, FieldError, ObjectPath, PolicyObject};
 
 type Store = web::Data<dyn crate::storage::Store>;
 
@@ -232,15 +232,13 @@ pub async fn put(
     CatalogPath(path): CatalogPath,
     body: WriteBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body {
+    let document = match body {
         WriteBody::Tree(tree) => {
-            let root = Root::container(&path).expect("a tree's body is a root's");
-            return hierarchy::put(writer, &store, &req, &root, tree).await;
+            return hierarchy::put(writer, &store, &req, &root(&path), tree).await
         }
-        WriteBody::Object(JsonBody(body)) => body,
+        WriteBody::Object(JsonBody(body)) => document(&req, &body, &path)?,
     };
     let Writer(actor) = writer;
-    let document = kinds(&req).document(json_object(&body)?, &path)?;
     let applied = store
         .write(path, Change::Put(document), &actor.name)
         .await?
@@ -257,19 +255,27 @@ pub async fn patch(
     CatalogPath(path): CatalogPath,
     body: WriteBody,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body {
+    let document = match body {
         WriteBody::Tree(tree) => {
-            let root = Root::container(&path).expect("a tree's body is a root's");
-            return hierarchy::patch(writer, &store, &req, &root, tree).await;
+            return hierarchy::patch(writer, &store, &req, &root(&path), tree).await
         }
-        WriteBody::Object(JsonBody(body)) => body,
+        WriteBody::Object(JsonBody(body)) => document(&req, &body, &path)?,
     };
     let Writer(actor) = writer;
-    let document = kinds(&req).document(json_object(&body)?, &path)?;
     store
         .write(path, Change::Patch(document), &actor.name)
         .await?;
     Ok(empty_response())
+}
+
+/// The root whose tree a write's body is (its path is a root's: the body was read as one).
+fn root(path: &ObjectPath) -> Root {
+    Root::container(path).expect("a tree's body is a root's")
+}
+
+/// The document a write's body makes for the object at `path`, as its kind reads it.
+fn document(req: &HttpRequest, body: &[u8], path: &ObjectPath) -> Result<Document, ApiError> {
+    Ok(kinds(req).document(json_object(body)?, path)?)
 }
 
 /// DELETE: idempotent; any body is ignored. Answers an empty body.

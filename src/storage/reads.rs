@@ -13,13 +13,11 @@ use crate::domain::list::{ListPosition, ListQuery, SortValue};
 use crate::domain::paging::Page;
 use crate::domain::PolicyObject;
 
-/// One page of a list, and how many objects the list holds, read on `conn`.
-pub(in crate::storage) async fn list_page<DB>(
-    conn: &mut DB::Connection,
-    query: &ListQuery,
-    param: impl Fn(u8) -> String,
-    classify: fn(sqlx::Error) -> StoreError,
-) -> Result<Page<PolicyObject, ListPosition>, StoreError>
+/// The reads, on the connections of the database `DB`: what an engine's store calls as
+/// `Reads::<Sqlite>::list_page(...)`.
+pub(in crate::storage) struct Reads<DB>(std::marker::PhantomData<DB>);
+
+impl<DB> Reads<DB>
 where
     DB: Database,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -29,101 +27,101 @@ where
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB> + Decode<'q, DB>,
     for<'r> ObjectRow: FromRow<'r, DB::Row>,
-    for<'r> (i64,): FromRow<'r, DB::Row>,
-{
-    let (members, collection_path) = queries::member_values(&query.collection);
-    let (total_sql, total_binds) = queries::list_total(&query.collection, &param);
-    let total: i64 = total_binds
-        .into_iter()
-        .fold(sqlx::query_scalar::<DB, i64>(&total_sql), |total, value| {
-            total.bind(value)
-        })
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(classify)?;
-
-    let sql = queries::list_page(
-        &query.collection,
-        query.sort_by,
-        query.ascending,
-        query.after.is_some(),
-        &param,
-    );
-    let (key, id) = match &query.after {
-        None => (None, None),
-        Some(after) => (Some(&after.key), Some(after.id.as_str())),
-    };
-    let page = sqlx::query_as::<DB, ObjectRow>(&sql).bind(members);
-    // The key's parameter is typed by its column: a time, or text.
-    let page = match key {
-        Some(SortValue::Time(time)) => page.bind(Some(*time)),
-        Some(SortValue::Text(text)) => page.bind(Some(text.as_str())),
-        None => page.bind(None::<&str>),
-    };
-    // One more than the page holds tells whether another page follows.
-    let page = page.bind(id).bind(i64::from(query.page_size) + 1);
-    let rows = page
-        .bind(collection_path)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(classify)?;
-    Page::from_fetched(
-        rows,
-        query.page_size,
-        total,
-        ObjectRow::into_object,
-        |last| ListPosition::after(last, query.sort_by),
-    )
-}
-
-/// One page of the revisions of an object, newest first, and how many it has, read on
-/// `conn`.
-pub(in crate::storage) async fn revisions<DB>(
-    conn: &mut DB::Connection,
-    query: &RevisionQuery,
-    param: impl Fn(u8) -> String,
-    classify: fn(sqlx::Error) -> StoreError,
-) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError>
-where
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> i64: Encode<'q, DB> + Type<DB> + Decode<'q, DB>,
     for<'r> RevisionRow: FromRow<'r, DB::Row>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
 {
-    let total_sql = format!(
-        "SELECT count(*) FROM policy_object_revisions WHERE path = {}",
-        param(1)
-    );
-    let total: i64 = sqlx::query_scalar::<DB, i64>(&total_sql)
-        .bind(query.path.as_str())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(classify)?;
-    let page_sql = format!(
-        "SELECT seq, path, revision, operation, object, change_time, change_user
-         FROM policy_object_revisions
-         WHERE path = {} AND seq < {}
-         ORDER BY seq DESC
-         LIMIT {}",
-        param(1),
-        param(2),
-        param(3)
-    );
-    let rows = sqlx::query_as::<DB, RevisionRow>(&page_sql)
-        .bind(query.path.as_str())
-        .bind(query.after.map_or(i64::MAX, |after| after.seq))
-        .bind(i64::from(query.page_size).saturating_add(1))
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(classify)?;
-    Page::from_fetched(
-        rows,
-        query.page_size,
-        total,
-        RevisionRow::into_record,
-        |last| RevisionPosition { seq: last.seq },
-    )
+    /// One page of a list, and how many objects the list holds, read on `conn`.
+    pub(in crate::storage) async fn list_page(
+        conn: &mut DB::Connection,
+        query: &ListQuery,
+        param: impl Fn(u8) -> String,
+        classify: fn(sqlx::Error) -> StoreError,
+    ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
+        let (members, collection_path) = queries::member_values(&query.collection);
+        let (total_sql, total_binds) = queries::list_total(&query.collection, &param);
+        let total: i64 = total_binds
+            .into_iter()
+            .fold(sqlx::query_scalar::<DB, i64>(&total_sql), |total, value| {
+                total.bind(value)
+            })
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(classify)?;
+
+        let sql = queries::list_page(
+            &query.collection,
+            query.sort_by,
+            query.ascending,
+            query.after.is_some(),
+            &param,
+        );
+        let (key, id) = match &query.after {
+            None => (None, None),
+            Some(after) => (Some(&after.key), Some(after.id.as_str())),
+        };
+        let page = sqlx::query_as::<DB, ObjectRow>(&sql).bind(members);
+        // The key's parameter is typed by its column: a time, or text.
+        let page = match key {
+            Some(SortValue::Time(time)) => page.bind(Some(*time)),
+            Some(SortValue::Text(text)) => page.bind(Some(text.as_str())),
+            None => page.bind(None::<&str>),
+        };
+        // One more than the page holds tells whether another page follows.
+        let page = page.bind(id).bind(i64::from(query.page_size) + 1);
+        let rows = page
+            .bind(collection_path)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(classify)?;
+        Page::from_fetched(
+            rows,
+            query.page_size,
+            total,
+            ObjectRow::into_object,
+            |last| ListPosition::after(last, query.sort_by),
+        )
+    }
+
+    /// One page of the revisions of an object, newest first, and how many it has, read on
+    /// `conn`.
+    pub(in crate::storage) async fn revisions(
+        conn: &mut DB::Connection,
+        query: &RevisionQuery,
+        param: impl Fn(u8) -> String,
+        classify: fn(sqlx::Error) -> StoreError,
+    ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
+        let total_sql = format!(
+            "SELECT count(*) FROM policy_object_revisions WHERE path = {}",
+            param(1)
+        );
+        let total: i64 = sqlx::query_scalar::<DB, i64>(&total_sql)
+            .bind(query.path.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(classify)?;
+        let page_sql = format!(
+            "SELECT seq, path, revision, operation, object, change_time, change_user
+             FROM policy_object_revisions
+             WHERE path = {} AND seq < {}
+             ORDER BY seq DESC
+             LIMIT {}",
+            param(1),
+            param(2),
+            param(3)
+        );
+        let rows = sqlx::query_as::<DB, RevisionRow>(&page_sql)
+            .bind(query.path.as_str())
+            .bind(query.after.map_or(i64::MAX, |after| after.seq))
+            .bind(i64::from(query.page_size).saturating_add(1))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(classify)?;
+        Page::from_fetched(
+            rows,
+            query.page_size,
+            total,
+            RevisionRow::into_record,
+            |last| RevisionPosition { seq: last.seq },
+        )
+    }
 }

@@ -27,10 +27,11 @@ use self::errors::{from_sqlx, Classified};
 use self::tx::{numbered, OBJECT_BY_PATH, SUBTREE};
 use self::writer::Writer;
 use super::cache::ObjectCache;
+use super::queries;
+use super::reads::Reads;
 use super::rows::{exported, EventRow, ObjectRow, OBJECT_COLUMNS};
 use super::side::{RowsQuery, SideAnswer, SideTask};
 use super::tx::{Row, SqlType, SqlValue};
-use super::{queries, reads};
 use super::{
     ChildCount, HealthStore, ObjectStore, RealizationStore, SideStore, StateStore, StoreError,
     WriteError,
@@ -151,7 +152,7 @@ impl ObjectStore for SqliteStore {
         query: &ListQuery,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let mut tx = self.readers.begin().await.classified()?;
-        let page = reads::list_page::<Sqlite>(&mut tx, query, |n| format!("?{n}"), from_sqlx);
+        let page = Reads::<Sqlite>::list_page(&mut tx, query, |n| format!("?{n}"), from_sqlx);
         let page = page.await?;
         tx.commit().await.classified()?;
         Ok(page)
@@ -162,7 +163,7 @@ impl ObjectStore for SqliteStore {
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
         let mut tx = self.readers.begin().await.classified()?;
-        let page = reads::revisions::<Sqlite>(&mut tx, query, |n| format!("?{n}"), from_sqlx);
+        let page = Reads::<Sqlite>::revisions(&mut tx, query, |n| format!("?{n}"), from_sqlx);
         let page = page.await?;
         tx.commit().await.classified()?;
         Ok(page)

@@ -17,11 +17,12 @@ use crate::domain::relations;
 use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
 use crate::storage::postgres::errors::{from_sqlx, Classified};
 use crate::storage::postgres::tx::{self as pg, PgTx};
+use crate::storage::queries;
+use crate::storage::reads::Reads;
 use crate::storage::rows::{EventRow, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::side::StoreKinds;
 use crate::storage::steps::{self, Attempt, Request};
 use crate::storage::tx::{Current, Tx};
-use crate::storage::{queries, reads};
 use crate::storage::{ChildCount, StoreError, WriteError};
 use crate::telemetry::metrics;
 
@@ -320,7 +321,7 @@ impl Engine {
         query: &ListQuery,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let mut tx = self.begin_snapshot().await?;
-        let page = reads::list_page::<Postgres>(&mut tx, query, |n| format!("${n}"), from_sqlx);
+        let page = Reads::<Postgres>::list_page(&mut tx, query, |n| format!("${n}"), from_sqlx);
         let page = page.await?;
         tx.commit().await.classified()?;
         Ok(page)
@@ -331,7 +332,7 @@ impl Engine {
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
         let mut tx = self.begin_snapshot().await?;
-        let page = reads::revisions::<Postgres>(&mut tx, query, |n| format!("${n}"), from_sqlx);
+        let page = Reads::<Postgres>::revisions(&mut tx, query, |n| format!("${n}"), from_sqlx);
         let page = page.await?;
         tx.commit().await.classified()?;
         Ok(page)
