@@ -96,8 +96,7 @@ fn entry<B>(res: &ServiceResponse<B>, arrived: i64, duration: Duration) -> Entry
         user: extensions.get::<Actor>().map(|actor| actor.name.clone()),
         request_id: extensions
             .get::<RequestId>()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
+            .map_or_else(|| "".into(), RequestId::shared),
         status: res.status().as_u16(),
         error_code: res
             .response()

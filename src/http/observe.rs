@@ -41,6 +41,11 @@ impl RequestId {
         valid.then(|| Self(String::from_utf8_lossy(value).into()))
     }
 
+    /// The id, shared rather than copied.
+    pub fn shared(&self) -> Arc<str> {
+        Arc::clone(&self.0)
+    }
+
     fn header_value(&self) -> HeaderValue {
         HeaderValue::from_str(&self.0).expect("visible ASCII is a valid header value")
     }

@@ -79,7 +79,8 @@ pub struct Entry {
     /// The authenticated user; none when the request did not authenticate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    pub request_id: String,
+    /// Shared with the request's own id (`X-Request-Id`), not copied.
+    pub request_id: Arc<str>,
     pub status: u16,
     /// The ApiError's `error_code` of an error answer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -392,7 +393,11 @@ impl Journal {
             entries.kept.push_back(Arc::new(entry));
             entries.next_id - 1
         };
-        self.latest.send_replace(id);
+        // Only a reader waiting for more needs telling; one that comes later reads the
+        // entries themselves, this one among them.
+        if self.latest.receiver_count() > 0 {
+            self.latest.send_replace(id);
+        }
     }
 
     /// The entries `filter` keeps, newest first, from `cursor` (an entry's id) down.
@@ -428,7 +433,7 @@ impl Journal {
 
     /// The id of the last entry; 0 when none was kept.
     pub fn last_id(&self) -> u64 {
-        *self.latest.borrow()
+        self.entries().next_id - 1
     }
 
     /// Told the id of each entry kept from now on.
