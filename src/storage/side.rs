@@ -34,11 +34,12 @@ pub struct SideChange<'a> {
 }
 
 /// Work owed once at a start after a migration, marked in `store_pending`: for every object
-/// `objects` finds (selecting `OBJECT_COLUMNS`), what [`SideState::caught_up`] writes.
+/// of `policy_objects` that `condition` (SQL on its columns) holds for, what
+/// [`SideState::caught_up`] writes.
 #[derive(Debug, Clone, Copy)]
 pub struct CatchUp {
     pub mark: &'static str,
-    pub objects: &'static str,
+    pub condition: &'static str,
 }
 
 /// A kind's rows beside its objects.

@@ -26,6 +26,7 @@ use crate::domain::write;
 use crate::domain::{Applied, Change, ObjectPath, Operation, WriteRejection};
 
 use super::queries::{CLIENT_OBJECTS, PRUNE_WHOLE_EVENTS, SNAPSHOT_TABLES};
+use super::rows::OBJECT_COLUMNS;
 use super::side::{SideChange, SideDone, SideRead, SideTable, SideTask, SideWrite, StoreKinds};
 use super::tx::{Current, Moment, Persisted, SqlType, SqlValue, Tx};
 use super::{StoreError, WriteError};
@@ -616,7 +617,11 @@ pub async fn catch_up<T: Tx>(
         };
         if take_mark(tx, owed.mark).await? {
             // Once, after the migration that owed it: a scan of the objects it names.
-            for object in tx.objects(owed.objects).await? {
+            let owing = format!(
+                "SELECT {OBJECT_COLUMNS} FROM policy_objects WHERE {}",
+                owed.condition
+            );
+            for object in tx.objects(&owing).await? {
                 tx.write_side(&side.caught_up(&object, at)?).await?;
                 done.objects += 1;
             }

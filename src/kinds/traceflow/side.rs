@@ -412,7 +412,7 @@ impl SideState for Runs {
     fn catch_up(&self) -> Option<CatchUp> {
         Some(CatchUp {
             mark: "start_runs",
-            objects: WITHOUT_RUN,
+            condition: WITHOUT_RUN,
         })
     }
 
@@ -423,11 +423,8 @@ impl SideState for Runs {
 }
 
 /// The traceflows without a run.
-const WITHOUT_RUN: &str = "SELECT path, resource_type, config, unique_id, revision, create_time,
-        create_user, last_modified_time, last_modified_user
-     FROM policy_objects
-     WHERE resource_type = 'AntreaTraceflowConfig'
-       AND path NOT IN (SELECT path FROM antrea_traceflow_runs)";
+const WITHOUT_RUN: &str = "resource_type = 'AntreaTraceflowConfig'
+     AND path NOT IN (SELECT path FROM antrea_traceflow_runs)";
 
 /// The columns a run is read from (run, started_at, ready_at, seed, status, observations),
 /// and those with its traceflow's config after them.
