@@ -10,7 +10,7 @@ use std::any::Any;
 use crate::domain::kind::Kinds;
 use crate::domain::{Applied, ObjectPath, PolicyObject};
 
-pub use super::tx::{replaced, Column, SideRead, SideWrite};
+pub use super::tx::{Column, SideRead, SideWrite};
 use super::tx::{Current, Moment, Row, SqlType, SqlValue};
 use super::StoreError;
 

@@ -342,7 +342,7 @@ fn gated(write: &SideWrite, first: usize) -> String {
                 .collect::<Vec<_>>()
                 .join(", "),
             key.join(", "),
-            crate::storage::side::replaced(key, columns)
+            crate::storage::tx::replaced(key, columns)
         ),
         SideWrite::Delete { table, column, .. } => format!(
             "DELETE FROM {table} WHERE {column} = {} AND EXISTS (SELECT FROM changed)",
