@@ -22,7 +22,6 @@ use crate::telemetry::metrics;
 pub const SESSION_COOKIE: &str = "JSESSIONID";
 pub const XSRF_HEADER: &str = "X-XSRF-TOKEN";
 pub const LOGIN_PATH: &str = "/api/session/create";
-pub const LOGOUT_PATH: &str = "/api/session/destroy";
 
 /// What authentication needs at run time.
 pub struct Authenticator {

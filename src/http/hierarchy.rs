@@ -15,9 +15,6 @@ use crate::domain::{FieldError, ObjectPath, PolicyObject};
 
 type Store = web::Data<dyn crate::storage::Store>;
 
-/// Where the org root's hierarchical API lives.
-pub const ORG_ROOT_PATH: &str = "/policy/api/v1/org-root";
-
 /// `PATCH /policy/api/v1/org-root`: a tree of orgs, projects and VPCs.
 pub async fn patch_org_root(
     writer: Writer,

@@ -37,11 +37,6 @@ pub const POLICY_API: &str = "/policy/api/v1";
 /// Where this service's own extensions live, outside NSX's namespaces.
 pub const STORE_API: &str = "/store/v1";
 
-/// The node endpoints NSX clients probe when they connect (outside `/policy`).
-const NODE_VERSION_PATH: &str = "/api/v1/node/version";
-const NODE_PATH: &str = "/api/v1/node";
-const NSX_HEALTH_PATH: &str = "/api/v1/reverse-proxy/node/health";
-
 /// Registers every operation of [`operations::operations`] (the core's and the kinds'), one
 /// resource per path, in the table's order, then the catalog's objects ([`objects`]) below every other Policy route.
 /// Each handler's extractors say which permission it needs (`auth::Reader`, `auth::Writer`).

@@ -112,8 +112,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource(CATALOG_ROUTE)
             .route(web::get().to(read))
-            .route(web::put().to(put))
-            .route(web::patch().to(patch))
+            .route(web::put().to(write))
+            .route(web::patch().to(write))
             .route(web::delete().to(delete))
             .default_service(web::to(other_method)),
     );
@@ -223,49 +223,36 @@ impl FromRequest for WriteBody {
     }
 }
 
-/// PUT: create, or replace with the stored `_revision`. Answers the stored object. On a
-/// root (`/infra`), the Hierarchical API.
-pub async fn put(
+/// PUT (create, or replace with the stored `_revision`; answers the stored object) and
+/// PATCH (create, or merge the top-level fields given; answers an empty body) of the object
+/// at `path`; on a root (`/infra`), the Hierarchical API's.
+pub async fn write(
     writer: Writer,
     store: Store,
     req: HttpRequest,
     CatalogPath(path): CatalogPath,
     body: WriteBody,
 ) -> Result<HttpResponse, ApiError> {
+    let put = req.method() == Method::PUT;
     let document = match body {
-        WriteBody::Tree(tree) => {
+        WriteBody::Tree(tree) if put => {
             return hierarchy::put(writer, &store, &req, &root(&path), tree).await
         }
-        WriteBody::Object(JsonBody(body)) => document(&req, &body, &path)?,
-    };
-    let Writer(actor) = writer;
-    let applied = store
-        .write(path, Change::Put(document), &actor.name)
-        .await?
-        .expect("a PUT always writes a revision");
-    Ok(object_response(&applied.object))
-}
-
-/// PATCH: create, or merge the top-level fields given. Answers an empty body. On a root
-/// (`/infra`), the Hierarchical API.
-pub async fn patch(
-    writer: Writer,
-    store: Store,
-    req: HttpRequest,
-    CatalogPath(path): CatalogPath,
-    body: WriteBody,
-) -> Result<HttpResponse, ApiError> {
-    let document = match body {
         WriteBody::Tree(tree) => {
             return hierarchy::patch(writer, &store, &req, &root(&path), tree).await
         }
         WriteBody::Object(JsonBody(body)) => document(&req, &body, &path)?,
     };
     let Writer(actor) = writer;
-    store
-        .write(path, Change::Patch(document), &actor.name)
-        .await?;
-    Ok(empty_response())
+    let change = match put {
+        true => Change::Put(document),
+        false => Change::Patch(document),
+    };
+    let applied = store.write(path, change, &actor.name).await?;
+    Ok(match applied {
+        Some(applied) if put => object_response(&applied.object),
+        _ => empty_response(),
+    })
 }
 
 /// The root whose tree a write's body is (its path is a root's: the body was read as one).

@@ -14,10 +14,6 @@ use crate::domain::{FieldError, ObjectPath, PolicyObject};
 
 type Store = web::Data<dyn crate::storage::Store>;
 
-/// Where NSX serves realized state, below a root (`/infra`, a project's `/infra`).
-pub const REALIZED_ENTITIES: &str = "/realized-state/realized-entities";
-pub const REALIZED_ENTITY: &str = "/realized-state/realized-entity";
-pub const REALIZED_STATUS: &str = "/realized-state/status";
 /// Where the extension keeps the scripts, by `intent_path`.
 pub const SCRIPTS_PATH: &str = "/store/v1/realized-state";
 

@@ -12,8 +12,6 @@ use crate::domain::search::Search;
 
 type Store = web::Data<dyn crate::storage::Store>;
 
-pub const SEARCH_PATH: &str = "/policy/api/v1/search/query";
-
 /// One page of the objects the query matches. Every stored object is read and matched:
 /// a search costs a pass over the store, whatever its page.
 pub async fn query(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -14,10 +14,6 @@ use super::auth::Reader;
 use super::openapi::document;
 use super::operation::{Document, KindsApi, Operation};
 
-pub const NSX_DOCUMENT_PATH: &str = "/api/v1/spec/openapi/nsx_policy_api.json";
-pub const NSX_POLICY_DOCUMENT_PATH: &str = "/policy/api/v1/spec/openapi/nsx_policy_api.json";
-pub const STORE_DOCUMENT_PATH: &str = "/store/v1/openapi.json";
-
 /// The two OpenAPI documents the service serves, rendered once asked for.
 pub struct ApiDocuments {
     /// What the kinds add to them.

@@ -597,6 +597,21 @@ pub struct CaughtUp {
     pub objects: usize,
 }
 
+impl CaughtUp {
+    /// Logs what was done, if anything.
+    pub fn log(self) {
+        if self.defaults > 0 {
+            tracing::info!(objects = self.defaults, "wrote NSX's default objects");
+        }
+        if self.objects > 0 {
+            tracing::info!(
+                objects = self.objects,
+                "did for stored objects what their kinds owed them"
+            );
+        }
+    }
+}
+
 /// Does the one-off work the migrations left for this start (`store_pending`): the defaults
 /// of a new store, and what each kind owes (a run for every traceflow stored before runs
 /// existed). Of several instances starting together, the one that takes a mark does its

@@ -125,15 +125,7 @@ impl Engine {
         let done = steps::catch_up(&mut PgTx { conn: &mut tx }, &*context.kinds, at).await?;
         // Not a client's change: the first client's write is at the clock's start too.
         self.commit(tx, false).await?;
-        if done.defaults > 0 {
-            tracing::info!(objects = done.defaults, "wrote NSX's default objects");
-        }
-        if done.objects > 0 {
-            tracing::info!(
-                objects = done.objects,
-                "did what the kinds owed their objects"
-            );
-        }
+        done.log();
         Ok(())
     }
 

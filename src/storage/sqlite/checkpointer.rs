@@ -264,6 +264,17 @@ mod tests {
         returned
     }
 
+    /// A WAL of 100 pages at most, past it after one pass, and the writer holding for a
+    /// restart after its next commit: the receiver hears when the hold returns.
+    fn held_past_the_bound() -> (Arc<WalPace>, std::sync::mpsc::Receiver<()>) {
+        let pace = WalPace::new(100);
+        pace.committed();
+        pace.passed(1, pass(150, 150));
+        pace.committed();
+        let returned = hold(&pace);
+        (pace, returned)
+    }
+
     #[test]
     fn the_writer_goes_on_at_once_while_the_wal_is_small() {
         let pace = WalPace::new(100);
@@ -277,11 +288,7 @@ mod tests {
     /// (its batch starts the WAL over), and does not wait again for the same WAL.
     #[test]
     fn past_the_bound_the_writer_waits_for_everything_to_be_copied() {
-        let pace = WalPace::new(100);
-        pace.committed();
-        pace.passed(1, pass(150, 150));
-        pace.committed();
-        let returned = hold(&pace);
+        let (pace, returned) = held_past_the_bound();
         assert!(returned.recv_timeout(Duration::from_millis(50)).is_err());
         pace.passed(2, pass(170, 170));
         assert!(returned.recv_timeout(LONGEST_HOLD / 2).is_ok());
@@ -296,11 +303,7 @@ mod tests {
     /// reader holds an older snapshot: waiting longer would not help.
     #[test]
     fn the_writer_does_not_wait_while_a_reader_keeps_the_wal() {
-        let pace = WalPace::new(100);
-        pace.committed();
-        pace.passed(1, pass(150, 150));
-        pace.committed();
-        let returned = hold(&pace);
+        let (pace, returned) = held_past_the_bound();
         pace.passed(2, pass(170, 120));
         assert!(returned.recv_timeout(LONGEST_HOLD / 2).is_ok());
 
@@ -312,11 +315,7 @@ mod tests {
     /// The last pass is the one a closing store depends on: no hold outlives it.
     #[test]
     fn stopping_releases_the_writer() {
-        let pace = WalPace::new(100);
-        pace.committed();
-        pace.passed(1, pass(150, 150));
-        pace.committed();
-        let returned = hold(&pace);
+        let (pace, returned) = held_past_the_bound();
         assert!(returned.recv_timeout(Duration::from_millis(50)).is_err());
         pace.stop();
         assert!(returned.recv_timeout(LONGEST_HOLD / 2).is_ok());

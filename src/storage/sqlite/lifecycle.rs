@@ -78,19 +78,11 @@ impl SqliteStore {
         let pace = WalPace::new(sqlite.wal_checkpoint_pages);
         let writer = Writer::start(path, settings, context, cache.clone(), pace.clone())
             .with_context(open_error)?;
-        let caught_up = writer
+        writer
             .catch_up()
             .await
-            .with_context(|| format!("cannot catch up database {}", path.display()))?;
-        if caught_up.defaults > 0 {
-            tracing::info!(objects = caught_up.defaults, "wrote NSX's default objects");
-        }
-        if caught_up.objects > 0 {
-            tracing::info!(
-                objects = caught_up.objects,
-                "did for stored objects what their kinds owed them"
-            );
-        }
+            .with_context(|| format!("cannot catch up database {}", path.display()))?
+            .log();
         let checkpointer = Checkpointer::start(path, pace).with_context(open_error)?;
         Ok(Self {
             writer: Some(writer),
