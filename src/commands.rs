@@ -15,9 +15,7 @@ use serde_json::Value;
 use crate::cli::ImportArgs;
 use crate::configuration::Settings;
 use crate::domain::exchange::{export_lines, parse_import};
-use crate::domain::ObjectId;
-use crate::kinds::traceflow::results::Script;
-use crate::kinds::Registry;
+use crate::kinds::{Progress, Registry};
 use crate::storage::{self, Store, WriteError};
 
 /// Runs `work` on the store of `settings` (with the kinds it was opened with), then closes
@@ -60,23 +58,33 @@ pub fn export(settings: &Settings, file: &str) -> anyhow::Result<()> {
 }
 
 pub fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
-    let (body, scripts, source) = match (&args.file, &args.from) {
+    let kinds = Registry::from_settings(settings);
+    let (body, tasks, source) = match (&args.file, &args.from) {
         (Some(file), _) => (read_input(file)?, Vec::new(), file.clone()),
         (None, Some(url)) => {
             let remote = Remote::connect(url, args)?;
-            let (body, scripts) =
-                actix_web::rt::System::new().block_on(remote.fetch(args.with_results))?;
-            (body, scripts, url.clone())
+            let bar = progress(0, "reading");
+            let fetched = kinds.fetch_remote(
+                async |path| remote.get(path).await,
+                args.with_results,
+                |read| match read {
+                    Progress::Total(total) => bar.set_length(total),
+                    Progress::Read => bar.inc(1),
+                },
+            );
+            let (body, tasks) = actix_web::rt::System::new().block_on(fetched)?;
+            bar.finish_and_clear();
+            (body, tasks, url.clone())
         }
         (None, None) => bail!("give a FILE to import, or --from URL"),
     };
-    let lines = parse_import(&body, &*Registry::from_settings(settings)).map_err(|err| {
+    let lines = parse_import(&body, &*kinds).map_err(|err| {
         let err = err.into_field_error();
         anyhow::anyhow!("{source}: {}: {}", err.field, err.message)
     })?;
     let count = lines.len() as u64;
     let bar = progress(count, "importing");
-    let imported = with_store(settings, async |store, kinds| {
+    let imported = with_store(settings, async |store, _| {
         let imported = store
             .import(lines, &args.as_user)
             .await
@@ -85,8 +93,8 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
                 WriteError::Store(err) => anyhow::Error::new(err),
             })?;
         bar.set_position(imported);
-        for (id, script) in scripts {
-            store.side_task(kinds.runs.set_script(&id, script)).await?;
+        for task in tasks {
+            store.side_task(task).await?;
         }
         Ok(imported)
     })?;
@@ -118,7 +126,7 @@ fn read_input(file: &str) -> anyhow::Result<Vec<u8>> {
     std::fs::read(file).with_context(|| format!("cannot read {file}"))
 }
 
-/// A live NSX Manager, or another nsx-policy-store.
+/// A live NSX Manager, or another nsx-policy-store: what `import --from` reads.
 struct Remote {
     http: reqwest::Client,
     base: String,
@@ -178,68 +186,5 @@ impl Remote {
             bail!("{url} answered {status}: {body}");
         }
         serde_json::from_str(&body).with_context(|| format!("{url} did not answer JSON"))
-    }
-
-    /// Every traceflow, page by page, as import lines; with results, each one's script.
-    async fn fetch(
-        &self,
-        with_results: bool,
-    ) -> anyhow::Result<(Vec<u8>, Vec<(ObjectId, Script)>)> {
-        const LIST: &str = "/policy/api/v1/infra/antrea/traceflows";
-        let bar = progress(0, "reading");
-        let mut body = Vec::new();
-        let mut scripts = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut path = format!("{LIST}?page_size=1000");
-            if let Some(cursor) = &cursor {
-                path.push_str(&format!("&cursor={cursor}"));
-            }
-            let page = self.get(&path).await?;
-            bar.set_length(page["result_count"].as_u64().unwrap_or(0));
-            for object in page["results"].as_array().into_iter().flatten() {
-                body.extend_from_slice(object.to_string().as_bytes());
-                body.push(b'\n');
-                bar.inc(1);
-                if with_results {
-                    if let Some(script) = self.recorded_result(object).await? {
-                        scripts.push(script);
-                    }
-                }
-            }
-            match page["cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => break,
-            }
-        }
-        bar.finish_and_clear();
-        Ok((body, scripts))
-    }
-
-    /// The status and observations of `object` there, as a script; none without a result.
-    async fn recorded_result(&self, object: &Value) -> anyhow::Result<Option<(ObjectId, Script)>> {
-        let Some(id) = object["id"].as_str() else {
-            return Ok(None);
-        };
-        let id = ObjectId::parse(id).map_err(|err| anyhow::anyhow!("{err}"))?;
-        let encoded =
-            percent_encoding::utf8_percent_encode(id.as_str(), percent_encoding::NON_ALPHANUMERIC);
-        let status = self
-            .get(&format!(
-                "/policy/api/v1/infra/antrea/traceflows/{encoded}/status"
-            ))
-            .await?;
-        if status.get("phase").is_none() {
-            return Ok(None);
-        }
-        let observations = self
-            .get(&format!(
-                "/policy/api/v1/infra/antrea/traceflows/{encoded}/observations"
-            ))
-            .await?;
-        let script = serde_json::json!({"status": status, "observations": observations["results"]});
-        let script = Script::parse(script.to_string().as_bytes())
-            .map_err(|err| anyhow::anyhow!("the result of {id} there: {err}"))?;
-        Ok(Some((id, script)))
     }
 }

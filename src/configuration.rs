@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::auth::Role;
 use crate::determinism::DeterminismSettings;
 use crate::domain::fault::{FaultRule, FaultSpec};
-use crate::kinds::traceflow::run::{ResultsMode, ResultsPolicy};
+use crate::kinds::traceflow::TraceflowSettings;
 use crate::telemetry::journal::JournalSettings;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -33,6 +33,9 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub telemetry: TelemetrySettings,
+    /// A kind's own section, of its own type (`kinds/`): the one line here that names a
+    /// kind, as a section of the settings is a field of this struct (a flattened struct of
+    /// the kinds' sections would lose the keys and origins of its errors).
     pub traceflow: TraceflowSettings,
     pub nsx: NsxSettings,
     pub determinism: DeterminismSettings,
@@ -41,15 +44,6 @@ pub struct Settings {
     /// takes. Read through [`Settings::fault_rules`].
     #[serde(default)]
     faults: Vec<FaultSpec>,
-}
-
-/// Where traceflow runs get their results when no script is set.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TraceflowSettings {
-    pub results: ResultsMode,
-    /// How long after a run starts its simulated result appears.
-    pub result_delay_ms: u64,
 }
 
 impl Settings {
@@ -68,15 +62,6 @@ impl Settings {
                 })
             })
             .collect()
-    }
-
-    /// Where traceflow runs get their results, and the seed of the simulation's choices.
-    pub fn results_policy(&self) -> ResultsPolicy {
-        ResultsPolicy {
-            mode: self.traceflow.results,
-            delay_ms: self.traceflow.result_delay_ms,
-            seed: self.determinism.simulation_seed(),
-        }
     }
 }
 
@@ -615,6 +600,15 @@ mod tests {
         let problem = &problems_of(result)[0];
         assert!(problem.key.starts_with("auth.users"), "{problem}");
         assert!(problem.message.contains("`enterprise_admin`"), "{problem}");
+
+        for toml in [
+            "[tracefow]\nresults = \"none\"\n",
+            "[traceflow]\nresults = \"bogus\"\n",
+            "[traceflow]\nresluts = \"none\"\n",
+        ] {
+            let (result, _dir) = load_file(toml);
+            eprintln!("{toml:?}: {:?}", problems_of(result));
+        }
 
         let (result, _dir) =
             load_file("[[auth.users]]\nname = \"a\"\nrole = \"auditor\"\npassword_hash = \"no\"\n");

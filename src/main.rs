@@ -87,15 +87,14 @@ fn print_password_hash() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `object` is a policy path, or a traceflow's id.
+/// `object` is a policy path, or the bare id of the kind whose objects go by one.
 fn history(settings: Settings, object: &str) -> anyhow::Result<()> {
     let path = if object.starts_with('/') {
         object.to_owned()
     } else {
         let id = ObjectId::parse(object).map_err(|err| {
             anyhow::anyhow!(
-                "{object:?} is neither a policy path (such as /infra/antrea/traceflows/t14) \
-                 nor a traceflow id ({err})"
+                "{object:?} is neither a policy path (it starts with /) nor a bare id ({err})"
             )
         })?;
         let kinds = Registry::from_settings(&settings);

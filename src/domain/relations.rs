@@ -5,8 +5,10 @@
 //! objects around it, looks that up inside the write's own transaction, and refuses the
 //! write with the rejection named here when the answer is wrong.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -15,6 +17,32 @@ use super::change::{Applied, Change, Operation};
 use super::fields::SYSTEM_USER;
 use super::kind::Kinds;
 use super::{Config, Metadata, ObjectPath, PolicyObject};
+
+/// What NSX has and does beyond its types' schemas, as `nsx_model.toml` writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NsxModel {
+    reference_fields: Vec<String>,
+    reference_fields_of: BTreeMap<String, Vec<String>>,
+    shipped_in_bulk: Vec<String>,
+    defaults: Vec<ShippedObject>,
+}
+
+/// An object NSX Manager has before anyone writes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShippedObject {
+    path: String,
+    resource_type: String,
+    display_name: String,
+}
+
+fn model() -> &'static NsxModel {
+    static MODEL: LazyLock<NsxModel> = LazyLock::new(|| {
+        toml::from_str(include_str!("nsx_model.toml")).expect("nsx_model.toml is valid")
+    });
+    &MODEL
+}
 
 /// One thing an applied write needs of the stored objects around it before it may commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,22 +107,8 @@ pub fn may_check(path: &ObjectPath, change: &Change, kinds: &dyn Kinds) -> bool 
     }
 }
 
-/// The fields whose values name other objects by their path, which NSX checks exist before
-/// it takes a write, wherever they stand in a body (a policy's embedded `rules` too): a
-/// segment's gateway, a tier-1's tier-0, a rule's groups, services, scope and profiles.
-const REFERENCE_FIELDS: &[&str] = &[
-    "connectivity_path",
-    "tier0_path",
-    "source_groups",
-    "destination_groups",
-    "services",
-    "scope",
-    "profiles",
-];
-
 /// The paths of the stored objects `object` refers to, each once: the values of the
-/// [`REFERENCE_FIELDS`] and of a `PathExpression`'s `paths` that are paths of objects
-/// clients create. Other values (`ANY`, a transport zone's path, which NSX realizes from
+/// reference fields (`nsx_model.toml`) that are paths of objects clients create. Other values (`ANY`, a transport zone's path, which NSX realizes from
 /// its inventory and this store does not keep) are not references it checks.
 pub fn references(object: &PolicyObject) -> Vec<&str> {
     let mut found = Vec::new();
@@ -105,11 +119,14 @@ pub fn references(object: &PolicyObject) -> Vec<&str> {
 }
 
 fn collect_references<'a>(members: &'a Map<String, Value>, found: &mut Vec<&'a str>) {
-    let is_path_expression =
-        members.get("resource_type").and_then(Value::as_str) == Some("PathExpression");
+    let model = model();
+    let fields_of_type = members
+        .get("resource_type")
+        .and_then(Value::as_str)
+        .and_then(|resource_type| model.reference_fields_of.get(resource_type));
     for (field, value) in members {
-        let names_objects =
-            REFERENCE_FIELDS.contains(&field.as_str()) || (is_path_expression && field == "paths");
+        let names_objects = model.reference_fields.contains(field)
+            || fields_of_type.is_some_and(|fields| fields.contains(field));
         match value {
             Value::String(text) if names_objects && is_object_path(text) => found.push(text),
             Value::Array(items) => {
@@ -139,59 +156,15 @@ fn is_object_path(text: &str) -> bool {
         })
 }
 
-/// The types of which NSX ships hundreds of objects of its own (`/infra/services/HTTP`,
-/// `/infra/context-profiles/SSL`) that this store does not carry: a reference to one is
-/// recorded (its delete is refused while it is named) but not required to be stored.
-const SHIPPED_BY_NSX: &[&str] = &["Service", "PolicyContextProfile"];
-
 fn is_shipped_by_nsx(target: &str) -> bool {
     ObjectPath::from_stored(target).is_ok_and(|path| {
         let catalog = catalog();
         let type_name = &catalog
             .type_def(catalog.route(path.route()).object_type)
             .name;
-        SHIPPED_BY_NSX.contains(&type_name.as_str())
+        model().shipped_in_bulk.contains(type_name)
     })
 }
-
-/// The objects NSX Manager has before anyone writes, which clients read (or write under)
-/// first: `(path, resource_type, display_name)`, each after its parent.
-const DEFAULTS: &[(&str, &str, &str)] = &[
-    ("/infra/domains/default", "Domain", "default"),
-    ("/infra/sites/default", "Site", "default"),
-    (
-        "/infra/sites/default/enforcement-points/default",
-        "EnforcementPoint",
-        "default",
-    ),
-    ("/orgs/default", "Org", "default"),
-    ("/orgs/default/projects/default", "Project", "default"),
-    (
-        "/orgs/default/projects/default/infra/domains/default",
-        "Domain",
-        "default",
-    ),
-    (
-        "/infra/segment-security-profiles/default-segment-security-profile",
-        "SegmentSecurityProfile",
-        "default-segment-security-profile",
-    ),
-    (
-        "/infra/ip-discovery-profiles/default-ip-discovery-profile",
-        "IPDiscoveryProfile",
-        "default-ip-discovery-profile",
-    ),
-    (
-        "/infra/mac-discovery-profiles/default-mac-discovery-profile",
-        "MacDiscoveryProfile",
-        "default-mac-discovery-profile",
-    ),
-    (
-        "/infra/spoofguard-profiles/default-spoofguard-profile",
-        "SpoofGuardProfile",
-        "default-spoofguard-profile",
-    ),
-];
 
 /// Whether the system created `object` (a default, a project's own domain), changed since
 /// or not: an import's line of its path replaces it.
@@ -208,19 +181,21 @@ pub fn is_as_shipped(object: &PolicyObject) -> bool {
 
 /// The paths of the defaults, parents first.
 pub fn default_paths() -> impl Iterator<Item = &'static str> {
-    DEFAULTS.iter().map(|(path, _, _)| *path)
+    model().defaults.iter().map(|default| default.path.as_str())
 }
 
 /// The defaults as a store writes them at its first start and after a reset: created by
 /// [`SYSTEM_USER`] at `now`, revision 0, each with a `unique_id` of its own path (so that
 /// every store, and every reset, gives a default the same one).
 pub fn defaults(now: i64) -> Vec<Applied> {
-    DEFAULTS
+    model()
+        .defaults
         .iter()
-        .map(|(path, resource_type, display_name)| {
-            let path = ObjectPath::from_stored(path).expect("a default's path is served");
+        .map(|default| {
+            let path = ObjectPath::from_stored(&default.path).expect("a default's path is served");
             let unique_id = Uuid::new_v5(&Uuid::NAMESPACE_URL, path.as_str().as_bytes());
-            shipped(path, resource_type, display_name, now, unique_id)
+            let (resource_type, name) = (&default.resource_type, &default.display_name);
+            shipped(path, resource_type, name, now, unique_id)
         })
         .collect()
 }

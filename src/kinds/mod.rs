@@ -19,10 +19,12 @@ use crate::domain::catalog::{catalog, TypeId};
 use crate::domain::kind::{Kind, Kinds, CATALOG_KIND};
 use crate::domain::{ObjectId, ObjectPath};
 use crate::http::operation::{KindsApi, Operation};
-use crate::storage::side::{SideState, StoreKinds};
+use crate::storage::side::{SideState, SideTask, StoreKinds};
 
 use traceflow::run::ResultsPolicy;
 use traceflow::side::Runs;
+
+pub use traceflow::remote::Progress;
 
 /// Which kind each type has, and which of them keep rows of their own.
 pub struct Registry {
@@ -35,7 +37,8 @@ pub struct Registry {
 impl Registry {
     /// Every kind, with what the settings say of it.
     pub fn from_settings(settings: &Settings) -> Arc<Self> {
-        Arc::new(Self::new(settings.results_policy()))
+        let seed = settings.determinism.simulation_seed();
+        Arc::new(Self::new(settings.traceflow.policy(seed)))
     }
 
     /// Every kind, with its settings: traceflows with where their results come from.
@@ -124,6 +127,24 @@ impl Kinds for Registry {
 
     fn path_of_bare_id(&self, id: &ObjectId) -> Option<ObjectPath> {
         Some(traceflow::path_of(id))
+    }
+}
+
+impl Registry {
+    /// `import --from URL`: what the kinds read from a live NSX Manager (or another store)
+    /// through `get` (a GET of a path there, its JSON answer): the import lines, and the
+    /// tasks to run once they are imported. The traceflows are what NSX has to import (with
+    /// `with_results`, each one's recorded result, set as its script).
+    pub async fn fetch_remote(
+        &self,
+        get: impl AsyncFn(&str) -> anyhow::Result<Value>,
+        with_results: bool,
+        progress: impl Fn(Progress),
+    ) -> anyhow::Result<(Vec<u8>, Vec<SideTask>)> {
+        let fetched = traceflow::remote::fetch(get, with_results, progress).await?;
+        let tasks = fetched.scripts.into_iter();
+        let tasks = tasks.map(|(id, script)| self.runs.set_script(&id, script));
+        Ok((fetched.lines, tasks.collect()))
     }
 }
 

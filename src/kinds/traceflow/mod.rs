@@ -8,6 +8,7 @@
 pub mod config;
 pub mod http;
 pub mod operations;
+pub mod remote;
 pub mod results;
 pub mod run;
 pub mod schemas;
@@ -24,6 +25,7 @@ use crate::domain::{FieldError, ObjectId, ObjectPath};
 
 pub use config::{TraceflowConfig, TraceflowFields};
 use run::ResultsPolicy;
+pub use run::TraceflowSettings;
 use side::Runs;
 
 /// The type of traceflow configs.

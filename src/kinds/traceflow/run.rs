@@ -4,6 +4,8 @@
 //! once the run's `ready_at` has passed. Nothing wakes up in the background, and a restart
 //! changes nothing.
 
+use serde::Deserialize;
+
 use super::results::{RunResult, Script, TraceflowStatus};
 use super::simulation::simulate;
 use super::TraceflowConfig;
@@ -13,7 +15,7 @@ use crate::domain::change::Moment;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
 
 /// What a run yields when no script is set for its traceflow (`traceflow.results`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ResultsMode {
     /// A simulated path ([`simulate`]), `result_delay_ms` after the run starts.
@@ -21,6 +23,27 @@ pub enum ResultsMode {
     /// No result until the traceflow's own timeout has passed; then FAILED, "Traceflow
     /// timeout", and no observations: how clients' time-out paths are tested.
     None,
+}
+
+/// The settings' `[traceflow]`: where runs get their results when no script is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceflowSettings {
+    pub results: ResultsMode,
+    /// How long after a run starts its simulated result appears.
+    pub result_delay_ms: u64,
+}
+
+impl TraceflowSettings {
+    /// Where results come from, with `seed` for the simulation's choices (the
+    /// deterministic mode's, or a new one).
+    pub fn policy(&self, seed: u64) -> ResultsPolicy {
+        ResultsPolicy {
+            mode: self.results,
+            delay_ms: self.result_delay_ms,
+            seed,
+        }
+    }
 }
 
 /// Where results come from when no script is set.

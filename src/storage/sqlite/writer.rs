@@ -218,7 +218,7 @@ impl Writer {
         answer.await.map_err(|_| unanswered())?
     }
 
-    /// A client's write; it starts a run of the traceflow it creates or changes.
+    /// A client's write, with what its kind does beside it (a traceflow's new run).
     pub async fn write(&self, path: ObjectPath, change: Change, user: &str) -> Outcome {
         let user = user.to_owned();
         match self.submit(Task::Write { path, change, user }).await? {
