@@ -601,13 +601,28 @@ mod tests {
         assert!(problem.key.starts_with("auth.users"), "{problem}");
         assert!(problem.message.contains("`enterprise_admin`"), "{problem}");
 
-        for toml in [
-            "[tracefow]\nresults = \"none\"\n",
-            "[traceflow]\nresults = \"bogus\"\n",
-            "[traceflow]\nresluts = \"none\"\n",
+        // A kind's section is named and checked as the core's are.
+        for (toml, key, message) in [
+            (
+                "[tracefow]\nresults = \"none\"\n",
+                "tracefow",
+                "`traceflow`",
+            ),
+            (
+                "[traceflow]\nresults = \"x\"\n",
+                "traceflow.results",
+                "`simulate`, `none`",
+            ),
+            (
+                "[traceflow]\nresluts = \"none\"\n",
+                "traceflow.resluts",
+                "`results`",
+            ),
         ] {
             let (result, _dir) = load_file(toml);
-            eprintln!("{toml:?}: {:?}", problems_of(result));
+            let problem = &problems_of(result)[0];
+            assert_eq!(problem.key, key, "{problem}");
+            assert!(problem.message.contains(message), "{problem}");
         }
 
         let (result, _dir) =
