@@ -30,7 +30,8 @@ use crate::auth::{Actor, Role};
 use crate::domain::fault::FaultApplied;
 use crate::domain::paging::Params;
 use crate::telemetry::journal::{
-    cursor, page_size, redact_pairs, BodyView, Captured, Entry, Filter, Journal, BATCH,
+    cursor, overwrite, overwrite_some, page_size, redact_pairs, BodyView, Captured, Entry, Filter,
+    Journal, BATCH,
 };
 
 pub const REQUESTS_PATH: &str = "/store/v1/requests";
@@ -64,51 +65,58 @@ pub async fn record<B: MessageBody + 'static>(
     let request_body = limit.map(|limit| tap_request(&mut req, limit));
     let res = next.call(req).await?;
     let duration = started.elapsed();
-    let mut entry = entry(&res, arrived, duration);
-    let res = match limit {
+    let (res, bodies) = match limit {
         Some(limit) => {
             let (res, answer) = tap_answer(res, limit);
-            entry.response_body = answer;
-            entry.request_body = request_body.and_then(|(captured, content_type)| {
+            let request = request_body.and_then(|(captured, content_type)| {
                 let captured = captured.lock().expect("journal capture lock");
                 BodyView::of(&captured.bytes, captured.size, content_type)
             });
-            res
+            (res, Some((request, answer)))
         }
-        None => res.map_into_left_body(),
+        None => (res.map_into_left_body(), None),
     };
-    journal.record(entry);
+    journal.record(|entry| {
+        write_entry(entry, res.request(), res.response(), arrived, duration);
+        if let Some((request, answer)) = bodies {
+            (entry.request_body, entry.response_body) = (request, answer);
+        }
+    });
     Ok(res)
 }
 
-/// The entry for an answered request, without bodies.
-fn entry<B>(res: &ServiceResponse<B>, arrived: i64, duration: Duration) -> Entry {
-    let request = res.request();
+/// `entry` made the one of an answered request, without bodies, in the room it has.
+fn write_entry<B>(
+    entry: &mut Entry,
+    request: &HttpRequest,
+    response: &HttpResponse<B>,
+    arrived: i64,
+    duration: Duration,
+) {
     let extensions = request.extensions();
     let fault = extensions.get::<FaultApplied>();
     let query = request.query_string();
-    Entry {
-        id: 0,
-        time: arrived,
-        method: request.method().as_str().to_owned(),
-        path: request.path().to_owned(),
-        query: (!query.is_empty()).then(|| redact_pairs(query)),
-        user: extensions.get::<Actor>().map(|actor| actor.name.clone()),
-        request_id: extensions
-            .get::<RequestId>()
-            .map_or_else(|| "".into(), RequestId::shared),
-        status: res.status().as_u16(),
-        error_code: res
-            .response()
-            .extensions()
-            .get::<AnsweredErrorCode>()
-            .map(|code| code.0),
-        duration_ms: duration.as_micros() as f64 / 1000.0,
-        fault_rule: fault.map(|fault| fault.rule.clone()),
-        connection_dropped: fault.is_some_and(|fault| fault.dropped),
-        request_body: None,
-        response_body: None,
-    }
+    entry.time = arrived;
+    overwrite(&mut entry.method, request.method().as_str());
+    overwrite(&mut entry.path, request.path());
+    entry.query = (!query.is_empty()).then(|| redact_pairs(query));
+    let user = extensions.get::<Actor>().map(|actor| actor.name.as_str());
+    overwrite_some(&mut entry.user, user);
+    entry.request_id = extensions
+        .get::<RequestId>()
+        .map_or_else(|| "".into(), RequestId::shared);
+    entry.status = response.status().as_u16();
+    entry.error_code = response
+        .extensions()
+        .get::<AnsweredErrorCode>()
+        .map(|code| code.0);
+    entry.duration_ms = duration.as_micros() as f64 / 1000.0;
+    overwrite_some(
+        &mut entry.fault_rule,
+        fault.map(|fault| fault.rule.as_str()),
+    );
+    entry.connection_dropped = fault.is_some_and(|fault| fault.dropped);
+    (entry.request_body, entry.response_body) = (None, None);
 }
 
 type Shared = Arc<Mutex<Captured>>;

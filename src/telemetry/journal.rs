@@ -64,7 +64,7 @@ fn is_secret(name: &str) -> bool {
 }
 
 /// One request, as it was answered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Entry {
     /// Its number in the journal, from 1, in the order requests were answered: the cursor
     /// and the stream's position.
@@ -97,6 +97,20 @@ pub struct Entry {
     pub request_body: Option<BodyView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_body: Option<BodyView>,
+}
+
+/// `text` made `value`, in the room it has.
+pub fn overwrite(text: &mut String, value: &str) {
+    text.clear();
+    text.push_str(value);
+}
+
+/// `slot` made `value`, in the room its text has.
+pub fn overwrite_some(slot: &mut Option<String>, value: Option<&str>) {
+    match (slot.as_mut(), value) {
+        (Some(text), Some(value)) => overwrite(text, value),
+        (_, value) => *slot = value.map(str::to_owned),
+    }
 }
 
 impl Entry {
@@ -378,19 +392,31 @@ impl Journal {
         (self.is_on() && self.settings.bodies).then_some(self.settings.body_limit)
     }
 
-    /// Keeps `entry` (its id given here), dropping the oldest past the capacity.
-    pub fn record(&self, mut entry: Entry) {
+    /// Keeps the entry `fill` writes (its id given here), dropping the oldest past the
+    /// capacity. A full journal writes the new entry over the oldest where no reader holds
+    /// that one still: its room and its strings' are reused, so that a request is kept
+    /// without allocating.
+    pub fn record(&self, fill: impl FnOnce(&mut Entry)) {
         if !self.is_on() {
             return;
         }
         let id = {
             let mut entries = self.entries();
-            entry.id = entries.next_id;
-            entries.next_id += 1;
-            if entries.kept.len() == self.settings.capacity {
-                entries.kept.pop_front();
+            let mut entry = match entries.kept.len() == self.settings.capacity {
+                true => entries
+                    .kept
+                    .pop_front()
+                    .expect("a full journal has entries"),
+                false => Arc::default(),
+            };
+            if Arc::get_mut(&mut entry).is_none() {
+                entry = Arc::default();
             }
-            entries.kept.push_back(Arc::new(entry));
+            let writing = Arc::get_mut(&mut entry).expect("an entry no one else holds");
+            fill(writing);
+            writing.id = entries.next_id;
+            entries.next_id += 1;
+            entries.kept.push_back(entry);
             entries.next_id - 1
         };
         // Only a reader waiting for more needs telling; one that comes later reads the
@@ -469,6 +495,12 @@ impl Captured {
 mod tests {
     use super::*;
 
+    /// What [`Journal::record`] takes to write this entry.
+    fn fill(path: &str, status: u16, user: Option<&str>) -> impl FnOnce(&mut Entry) {
+        let entry = entry(path, status, user);
+        move |slot| *slot = entry
+    }
+
     fn entry(path: &str, status: u16, user: Option<&str>) -> Entry {
         Entry {
             id: 0,
@@ -508,7 +540,7 @@ mod tests {
     fn the_journal_keeps_the_newest_and_pages_newest_first() {
         let journal = journal(3);
         for n in 1..=5 {
-            journal.record(entry(&format!("/p/{n}"), 200, None));
+            journal.record(fill(&format!("/p/{n}"), 200, None));
         }
         assert_eq!(journal.last_id(), 5);
         let page = journal.page(&Filter::default(), None, 2);
@@ -531,20 +563,36 @@ mod tests {
             bodies: true,
             body_limit: 1,
         });
-        off.record(entry("/x", 200, None));
+        off.record(fill("/x", 200, None));
         assert_eq!((off.last_id(), off.body_limit()), (0, None));
+    }
+
+    /// A full journal writes over its oldest entries, but never over one a reader holds.
+    #[test]
+    fn an_entry_a_reader_holds_stays_as_it_was() {
+        let journal = journal(2);
+        journal.record(fill("/a", 200, None));
+        journal.record(fill("/b", 200, None));
+        let held = journal.after(&Filter::default(), 0, 1);
+        for path in ["/c", "/d", "/e"] {
+            journal.record(fill(path, 201, None));
+        }
+        assert_eq!((held[0].id, held[0].path.as_str()), (1, "/a"));
+        let kept = journal.after(&Filter::default(), 0, 10);
+        let kept: Vec<_> = kept.iter().map(|e| (e.id, e.path.as_str())).collect();
+        assert_eq!(kept, [(4, "/d"), (5, "/e")]);
     }
 
     #[test]
     fn filters_match_paths_by_glob_statuses_by_class_users_and_times() {
         let journal = journal(10);
-        journal.record(entry("/policy/api/v1/infra/segments/a", 200, Some("admin")));
-        journal.record(entry(
+        journal.record(fill("/policy/api/v1/infra/segments/a", 200, Some("admin")));
+        journal.record(fill(
             "/policy/api/v1/infra/segments/a/ports/p",
             404,
             Some("admin"),
         ));
-        journal.record(entry("/store/v1/reset", 403, None));
+        journal.record(fill("/store/v1/reset", 403, None));
         let ids = |pairs: &[(&str, &str)]| -> Vec<u64> {
             let page = journal.page(&filter(pairs), None, 10);
             page.results.iter().map(|e| e.id).collect()
