@@ -32,13 +32,33 @@ use super::tx::{Current, Moment, Persisted, SqlType, SqlValue, Tx};
 use super::{StoreError, WriteError};
 
 /// One write of one object, as asked: where, what, and the stamp and moment it gets
-/// whichever of its attempts lands.
-#[derive(Clone, Copy)]
+/// whichever of its attempts lands. An engine that may attempt a write again clones its
+/// request for each attempt.
+#[derive(Clone)]
 pub struct Request<'a> {
     pub path: &'a ObjectPath,
-    pub change: &'a Change,
+    pub change: Changing<'a>,
     pub stamp: Stamp<'a>,
     pub at: Moment,
+}
+
+/// A write's change, as an attempt applies it (applying takes the change's fields into the
+/// new state of the object).
+#[derive(Clone)]
+pub enum Changing<'a> {
+    /// A change that may be attempted again: each attempt applies a copy.
+    Again(&'a Change),
+    /// A change attempted once, applied as it is.
+    Once(Change),
+}
+
+impl Changing<'_> {
+    fn take(self) -> Change {
+        match self {
+            Changing::Again(change) => change.clone(),
+            Changing::Once(change) => change,
+        }
+    }
 }
 
 /// How an attempt of a write ended: with what it wrote (the object's new revision, `None`
@@ -62,9 +82,8 @@ pub async fn write_one<T: Tx>(
     kinds: &dyn StoreKinds,
     request: Request<'_>,
 ) -> Result<Attempt, WriteError> {
-    let current = tx
-        .current(request.path, side_reads(kinds, request.path))
-        .await?;
+    let path = request.path;
+    let current = tx.current(path, side_reads(kinds, path)).await?;
     attempt(tx, kinds, request, current).await
 }
 
@@ -77,29 +96,40 @@ pub async fn attempt<T: Tx>(
     request: Request<'_>,
     current: Current,
 ) -> Result<Attempt, WriteError> {
+    let (path, stamp, at) = (request.path, request.stamp, request.at);
     let applied = write::apply(
         current.object.as_ref(),
-        request.path.clone(),
-        request.change.clone(),
-        request.stamp,
+        path.clone(),
+        request.change.take(),
+        stamp,
     )?;
     let Some(applied) = write::complete(applied, kinds)? else {
         return Ok(Attempt::Ended(None, Vec::new()));
     };
-    let companions = kinds.at(request.path).companions(&applied);
+    let companions = kinds.at(path).companions(&applied);
     // What a write brings with it is rare, and its steps are large futures: boxed, they are
     // not moved along with every write's.
     let mut written = match companions.is_empty() {
         true => Vec::new(),
-        false => Box::pin(delete_companions(tx, kinds, &applied, &companions, request)).await?,
+        false => {
+            Box::pin(delete_companions(
+                tx,
+                kinds,
+                &applied,
+                &companions,
+                stamp,
+                at,
+            ))
+            .await?
+        }
     };
     check_relations(tx, kinds, &applied).await?;
-    let side = side_writes(kinds, &applied, &current, request.at)?;
+    let side = side_writes(kinds, &applied, &current, at)?;
     if tx.persist(&applied, &side, &current).await? == Persisted::Raced {
         return Ok(Attempt::Raced);
     }
     if !companions.is_empty() {
-        written.extend(Box::pin(create_companions(tx, kinds, companions, request.at)).await?);
+        written.extend(Box::pin(create_companions(tx, kinds, companions, at)).await?);
     }
     Ok(Attempt::Ended(Some(applied), written))
 }
@@ -164,7 +194,8 @@ async fn delete_companions<T: Tx>(
     kinds: &dyn StoreKinds,
     applied: &Applied,
     companions: &[Companion],
-    request: Request<'_>,
+    stamp: Stamp<'_>,
+    at: Moment,
 ) -> Result<Vec<Applied>, WriteError> {
     let mut deleted = Vec::new();
     for companion in companions {
@@ -177,13 +208,13 @@ async fn delete_companions<T: Tx>(
             .object
             .as_ref()
             .filter(|o| relations::is_system_owned(o));
-        let Some(gone) = write::apply(stored, path.clone(), Change::Delete, request.stamp)? else {
+        let Some(gone) = write::apply(stored, path.clone(), Change::Delete, stamp)? else {
             continue;
         };
         check_relations(tx, kinds, &gone)
             .await
             .map_err(|refused| refused.of_owner(&applied.object.path))?;
-        let side = side_writes(kinds, &gone, &current, request.at)?;
+        let side = side_writes(kinds, &gone, &current, at)?;
         if tx.persist(&gone, &side, &current).await? == Persisted::Raced {
             return Err(StoreError::Unavailable(format!("{path} changed meanwhile; retry")).into());
         }
@@ -270,10 +301,9 @@ pub async fn write_tree<T: Tx>(
         };
         match tree_write {
             TreeWrite::Patch { path, document } => {
-                let change = Change::Patch(document.clone());
                 let request = Request {
                     path,
-                    change: &change,
+                    change: Changing::Once(Change::Patch(document.clone())),
                     stamp,
                     at,
                 };

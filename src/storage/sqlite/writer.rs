@@ -37,7 +37,7 @@ use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectPath};
 use crate::storage::cache::ObjectCache;
 use crate::storage::side::{SideAnswer, SideDone, SideTask, StoreKinds};
-use crate::storage::steps::{self, Attempt, CaughtUp, Request};
+use crate::storage::steps::{self, Attempt, CaughtUp, Changing, Request};
 use crate::storage::{StoreError, WriteError};
 use crate::telemetry::metrics;
 
@@ -568,7 +568,7 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
         Task::Write { path, change, user } => {
             let request = Request {
                 path: &path,
-                change: &change,
+                change: Changing::Once(change),
                 stamp: Stamp {
                     user: &user,
                     now,

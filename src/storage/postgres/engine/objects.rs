@@ -21,7 +21,7 @@ use crate::storage::queries;
 use crate::storage::reads::Reads;
 use crate::storage::rows::{EventRow, ObjectRow, OBJECT_COLUMNS};
 use crate::storage::side::StoreKinds;
-use crate::storage::steps::{self, Attempt, Request};
+use crate::storage::steps::{self, Attempt, Changing, Request};
 use crate::storage::tx::{Current, Tx};
 use crate::storage::{ChildCount, StoreError, WriteError};
 use crate::telemetry::metrics;
@@ -86,7 +86,7 @@ impl Engine {
         let at = self.now(context);
         let request = Request {
             path: &path,
-            change: &change,
+            change: Changing::Again(&change),
             stamp: Stamp {
                 user,
                 now: at.stamp,
@@ -103,7 +103,7 @@ impl Engine {
         let mut tx = PgTx { conn: &mut conn };
         if change.only_creates() {
             let nothing = Current::nothing(steps::side_reads(kinds, &path));
-            match steps::attempt(&mut tx, kinds, request, nothing).await {
+            match steps::attempt(&mut tx, kinds, request.clone(), nothing).await {
                 Ok(Attempt::Ended(Some(applied), _)) => return self.written(Some(applied), began),
                 // Something is stored there, or the change is refused where nothing is:
                 // what is stored decides, read below.
@@ -111,7 +111,9 @@ impl Engine {
                 Err(error) => return Err(error),
             }
         }
-        if let Attempt::Ended(applied, _) = steps::write_one(&mut tx, kinds, request).await? {
+        if let Attempt::Ended(applied, _) =
+            steps::write_one(&mut tx, kinds, request.clone()).await?
+        {
             return self.written(applied, began);
         }
         drop(conn);
@@ -134,7 +136,7 @@ impl Engine {
                 pg::queue_for(conn.conn, &[request.path.as_str()]).await?;
             }
             conn.hold(request.path).await?;
-            match steps::write_one(&mut conn, kinds, request).await? {
+            match steps::write_one(&mut conn, kinds, request.clone()).await? {
                 Attempt::Ended(applied, _) => {
                     tx.tx.commit().await.classified()?;
                     return self.written(applied, tx.began);
