@@ -140,7 +140,6 @@ impl Application {
                 .wrap(from_fn(inject))
                 .wrap(from_fn(authenticate))
                 .wrap(ErrorHandlers::new().default_handler(http::ensure_api_error))
-                .wrap(from_fn(http::journal::record))
                 .wrap(from_fn(http::observe::observe))
                 .app_data(data.clone())
                 .app_data(authenticator.clone())

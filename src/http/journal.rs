@@ -6,13 +6,12 @@
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header;
-use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use futures_util::Stream;
@@ -43,46 +42,59 @@ fn is_kept(path: &str) -> bool {
     !path.starts_with(REQUESTS_PATH) && !path.starts_with(super::landing::UI_PATH)
 }
 
-/// Middleware, just inside the outermost one (which gave the request its id): keeps the
-/// request in the journal once it is answered, with its bodies when the journal keeps them.
-pub async fn record<B: MessageBody + 'static>(
-    mut req: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let journal = req
-        .app_data::<web::Data<Journal>>()
-        .filter(|journal| journal.is_on() && is_kept(req.path()))
-        .cloned();
-    let Some(journal) = journal else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
-    };
-    let started = Instant::now();
-    let arrived = chrono::Utc::now().timestamp_millis();
-    let limit = journal.body_limit();
-    let request_body = limit.map(|limit| tap_request(&mut req, limit));
-    let res = next.call(req).await?;
-    let duration = started.elapsed();
-    let (res, bodies) = match limit {
-        Some(limit) => {
-            let (res, answer) = tap_answer(res, limit);
-            let request = request_body.and_then(|(captured, content_type)| {
+/// A request the journal keeps, from its arrival on: what it needs to keep the request once
+/// it is answered. The outermost middleware ([`super::observe`], which gives the request its
+/// id) starts and finishes it.
+pub struct Recording {
+    journal: web::Data<Journal>,
+    /// When it arrived, epoch milliseconds.
+    arrived: i64,
+    /// With bodies kept: the most bytes of each, and the request's, as it passes.
+    bodies: Option<(usize, (Shared, Option<String>))>,
+}
+
+impl Recording {
+    /// Starts keeping `req`, unless the journal keeps nothing or not its path; where it keeps
+    /// bodies, the request's is copied as the handler reads it.
+    pub fn start(req: &mut ServiceRequest) -> Option<Self> {
+        let journal = req
+            .app_data::<web::Data<Journal>>()
+            .filter(|journal| journal.is_on() && is_kept(req.path()))
+            .cloned()?;
+        let bodies = journal
+            .body_limit()
+            .map(|limit| (limit, tap_request(req, limit)));
+        Some(Self {
+            journal,
+            arrived: chrono::Utc::now().timestamp_millis(),
+            bodies,
+        })
+    }
+
+    /// Keeps the request, answered with `res` after `duration`; where the journal keeps
+    /// bodies, the answer's is copied as it is sent.
+    pub fn finish<B: MessageBody + 'static>(
+        self,
+        res: ServiceResponse<B>,
+        duration: Duration,
+    ) -> ServiceResponse<EitherBody<B>> {
+        let (res, bodies) = match self.bodies {
+            Some((limit, (captured, content_type))) => {
+                let (res, answer) = tap_answer(res, limit);
                 let captured = captured.lock().expect("journal capture lock");
-                BodyView::of(&captured.bytes, captured.size, content_type)
-            });
-            (res, Some((request, answer)))
-        }
-        None => (res.map_into_left_body(), None),
-    };
-    journal.record(|entry| {
-        write_entry(entry, res.request(), res.response(), arrived, duration);
-        if let Some((request, answer)) = bodies {
-            (entry.request_body, entry.response_body) = (request, answer);
-        }
-    });
-    Ok(res)
+                let request = BodyView::of(&captured.bytes, captured.size, content_type);
+                (res, Some((request, answer)))
+            }
+            None => (res.map_into_left_body(), None),
+        };
+        self.journal.record(|entry| {
+            write_entry(entry, res.request(), res.response(), self.arrived, duration);
+            if let Some((request, answer)) = bodies {
+                (entry.request_body, entry.response_body) = (request, answer);
+            }
+        });
+        res
+    }
 }
 
 /// `entry` made the one of an answered request, without bodies, in the room it has.

@@ -1,5 +1,5 @@
-//! The outermost layer of every request: its id, its span, its one log line and its metrics
-//! (the README's "Operability").
+//! The outermost layer of every request: its id, its span, its one log line, its metrics
+//! (the README's "Operability") and its entry in the request journal.
 
 use std::fmt;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use actix_web::middleware::Next;
 use actix_web::HttpMessage;
 use tracing::Instrument;
 
+use super::journal::Recording;
 use crate::auth::Actor;
 use crate::telemetry::metrics;
 
@@ -61,12 +62,13 @@ impl fmt::Display for RequestId {
 /// handler), runs it inside a span that carries the id and, once known, the user, and then
 /// logs one line and records its metrics. Every answer carries the id back.
 pub async fn observe(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let id = RequestId::of(&req);
     req.extensions_mut().insert(id.clone());
+    let recording = Recording::start(&mut req);
     let span = tracing::info_span!("request", request_id = %id, user = tracing::field::Empty);
     // Every layer inside answers its errors as responses (handlers' errors become responses
     // where they arise, and the ApiError catch-all shapes them), so nothing fails past here.
@@ -96,7 +98,10 @@ pub async fn observe(
         "request"
     );
     drop(extensions);
-    Ok(res)
+    Ok(match recording {
+        Some(recording) => recording.finish(res, elapsed),
+        None => res.map_into_left_body(),
+    })
 }
 
 #[cfg(test)]

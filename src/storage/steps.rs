@@ -117,8 +117,7 @@ pub async fn attempt<T: Tx>(
                 kinds,
                 &applied,
                 &companions,
-                stamp,
-                at,
+                (stamp, at),
             ))
             .await?
         }
@@ -194,8 +193,7 @@ async fn delete_companions<T: Tx>(
     kinds: &dyn StoreKinds,
     applied: &Applied,
     companions: &[Companion],
-    stamp: Stamp<'_>,
-    at: Moment,
+    (stamp, at): (Stamp<'_>, Moment),
 ) -> Result<Vec<Applied>, WriteError> {
     let mut deleted = Vec::new();
     for companion in companions {
