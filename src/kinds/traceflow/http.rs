@@ -3,7 +3,9 @@
 //! extension's scripts that decide them, `/store/v1/traceflows/{id}/result`, and its earlier
 //! runs, `/store/v1/traceflows/{id}/runs`.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 
 use std::sync::Arc;
@@ -27,20 +29,36 @@ type Stores = web::Data<dyn Store>;
 /// The traceflows' runs: what starts them.
 type Traceflows = web::Data<Runs>;
 
-/// The current run of an existing traceflow (`None`: it has none yet), after the query's
-/// one parameter, `enforcement_point_path`, accepted and ignored: there is one enforcement
-/// point.
-async fn current_run(
-    req: &HttpRequest,
-    store: &Stores,
-    id: &ObjectId,
-) -> Result<Option<Run>, ApiError> {
-    query_pairs(req)?;
-    let path = path_of(id);
-    if store.get(&path).await?.is_none() {
-        return Err(ApiError::object_not_found(path.as_str()));
+/// The existing traceflow of the route's `{id}` and its current run (`None`: it has none
+/// yet), for a reader, after the query's one parameter, `enforcement_point_path`, accepted
+/// and ignored: there is one enforcement point.
+pub struct CurrentRun {
+    id: ObjectId,
+    store: Stores,
+    run: Option<Run>,
+}
+
+impl FromRequest for CurrentRun {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let asked = Reader::from_request(req, payload)
+            .into_inner()
+            .and_then(|_| PathId::from_request(req, payload).into_inner())
+            .and_then(|PathId(id)| query_pairs(req).map(|_| id));
+        let store = req.app_data::<Stores>().cloned();
+        Box::pin(async move {
+            let id = asked?;
+            let store = store.expect("the store is registered");
+            let path = path_of(&id);
+            if store.get(&path).await?.is_none() {
+                return Err(ApiError::object_not_found(path.as_str()));
+            }
+            let run = reads::current_run(store.get_ref(), &id).await?;
+            Ok(CurrentRun { id, store, run })
+        })
     }
-    Ok(reads::current_run(store.get_ref(), id).await?)
 }
 
 /// POST `?action=retrace`: starts a new run of the traceflow, whose result replaces the
@@ -67,13 +85,7 @@ fn visible(run: &Option<Run>) -> Option<&RunResult> {
 }
 
 /// AntreaTraceflowStatus; `{}` while the current run has no result yet.
-pub async fn status(
-    _: Reader,
-    store: Stores,
-    req: HttpRequest,
-    PathId(id): PathId,
-) -> Result<HttpResponse, ApiError> {
-    let run = current_run(&req, &store, &id).await?;
+pub async fn status(CurrentRun { run, .. }: CurrentRun) -> Result<HttpResponse, ApiError> {
     let status: Option<&TraceflowStatus> = visible(&run).map(|result| &result.status);
     match status {
         Some(status) => Ok(json_response(status)),
@@ -83,18 +95,12 @@ pub async fn status(
 
 /// AntreaTraceflowObservationListResult, not paged; empty while the current run has no
 /// result yet.
-pub async fn observations(
-    _: Reader,
-    store: Stores,
-    req: HttpRequest,
-    PathId(id): PathId,
-) -> Result<HttpResponse, ApiError> {
+pub async fn observations(CurrentRun { run, .. }: CurrentRun) -> Result<HttpResponse, ApiError> {
     #[derive(Serialize)]
     struct ObservationList<'a> {
         results: &'a [Observation],
         result_count: usize,
     }
-    let run = current_run(&req, &store, &id).await?;
     let results = visible(&run).map_or(&[][..], |result| &result.observations);
     Ok(json_response(&ObservationList {
         results,
@@ -148,12 +154,7 @@ pub async fn delete_script(
 /// with the result it had (`{}` and no observations where it was replaced before its result
 /// appeared); and, in `current`, the current run's number, start and whether a script
 /// decides it.
-pub async fn earlier_runs(
-    _: Reader,
-    store: Stores,
-    req: HttpRequest,
-    PathId(id): PathId,
-) -> Result<HttpResponse, ApiError> {
+pub async fn earlier_runs(current: CurrentRun) -> Result<HttpResponse, ApiError> {
     #[derive(Serialize)]
     struct EarlierRun<'a> {
         run: i64,
@@ -161,7 +162,7 @@ pub async fn earlier_runs(
         status: serde_json::Value,
         observations: &'a [Observation],
     }
-    let current = current_run(&req, &store, &id).await?;
+    let CurrentRun { id, store, run } = current;
     let scripted = reads::script(store.get_ref(), &id).await?.is_some();
     let runs = reads::earlier_runs(store.get_ref(), &id).await?;
     let now = chrono::Utc::now().timestamp_millis();
@@ -183,7 +184,7 @@ pub async fn earlier_runs(
         "results": results,
         "result_count": results.len(),
     });
-    if let Some(current) = current {
+    if let Some(current) = run {
         answer["current"] = serde_json::json!({
             "run": current.number,
             "started_at": current.started,
