@@ -204,9 +204,12 @@ pub fn require(members: &Map<String, Value>) -> Result<(), FieldError> {
 pub struct TraceflowConfig(TraceflowFields);
 
 impl TraceflowConfig {
-    /// The fields of a stored traceflow's config (checked when it was written).
+    /// The fields of a stored traceflow's config: read where they are, without a copy and
+    /// without the paths a client's errors name, as they were checked when written.
     pub fn of(config: &Config) -> Result<Self, FieldError> {
-        TraceflowFields::from_members(config.members().clone()).map(Self)
+        TraceflowFields::deserialize(config.members())
+            .map(Self)
+            .map_err(|err| FieldError::new("config", err.to_string()))
     }
 
     /// The fields of a traceflow's config as the store keeps it (the `config` column).
