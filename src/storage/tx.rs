@@ -67,6 +67,9 @@ pub struct SideRead {
     pub key: &'static str,
     pub value: String,
     pub columns: &'static [Column],
+    /// Whether the row lives only while the object does (the kind deletes it with the
+    /// object): where no object is stored there is none, and an engine need not ask.
+    pub with_object: bool,
 }
 
 /// What tells one statement of a kind's rows from another: a tag for what it does, and

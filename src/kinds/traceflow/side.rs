@@ -119,12 +119,15 @@ fn reads(path: &ObjectPath) -> Vec<SideRead> {
             key: "path",
             value: path.as_str().to_owned(),
             columns: RUN_READ,
+            with_object: true,
         },
         SideRead {
             table: SCRIPTS,
             key: "id",
             value: path.id().as_str().to_owned(),
             columns: SCRIPT_READ,
+            // A script may be set before its traceflow is created.
+            with_object: false,
         },
     ]
 }

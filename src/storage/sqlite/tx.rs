@@ -264,7 +264,10 @@ impl Tx for SqliteTx<'_> {
         let object = self.fetch(path)?;
         let side = reads
             .iter()
-            .map(|read| self.side_row(read))
+            .map(|read| match read.with_object && object.is_none() {
+                true => Ok(None),
+                false => self.side_row(read),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Current {
             object,
