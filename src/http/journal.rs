@@ -1,5 +1,6 @@
-//! The request journal over HTTP (the README's "Request journal"): the middleware that keeps
-//! each answered request in [`Journal`], and `/store/v1/requests`, which pages it, streams it
+//! The request journal over HTTP (the README's "Request journal"): the [`Recording`] of
+//! each answered request in [`Journal`] (which the outermost middleware starts and
+//! finishes), and `/store/v1/requests`, which pages it, streams it
 //! and clears it. Readers with the `read` permission see every entry; only an
 //! `enterprise_admin` sees the bodies, when the journal keeps them.
 

@@ -3,6 +3,7 @@
 //! numbers parameters (`?1` or `$1`) and what its driver's failures mean; the SQL is
 //! `queries.rs`'s.
 
+use sqlx::query::QueryAs;
 use sqlx::{Database, Decode, Encode, Executor, FromRow, IntoArguments, Type};
 
 use super::queries;
@@ -66,20 +67,13 @@ where
             Some(SortValue::Text(text)) => page.bind(Some(text.as_str())),
             None => page.bind(None::<&str>),
         };
-        // One more than the page holds tells whether another page follows.
-        let page = page.bind(id).bind(i64::from(query.page_size) + 1);
-        let rows = page
-            .bind(collection_path)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(classify)?;
-        Page::from_fetched(
-            rows,
-            query.page_size,
-            total,
-            ObjectRow::into_object,
-            |last| ListPosition::after(last, query.sort_by),
-        )
+        let page = page
+            .bind(id)
+            .bind(fetched_for(query.page_size))
+            .bind(collection_path);
+        let after = |last: &PolicyObject| ListPosition::after(last, query.sort_by);
+        let page_of = (query.page_size, total);
+        Self::fetch_page(conn, page, classify, page_of, ObjectRow::into_object, after).await
     }
 
     /// One page of the revisions of an object, newest first, and how many it has, read on
@@ -109,19 +103,43 @@ where
             param(2),
             param(3)
         );
-        let rows = sqlx::query_as::<DB, RevisionRow>(&page_sql)
+        let page = sqlx::query_as::<DB, RevisionRow>(&page_sql)
             .bind(query.path.as_str())
             .bind(query.after.map_or(i64::MAX, |after| after.seq))
-            .bind(i64::from(query.page_size).saturating_add(1))
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(classify)?;
-        Page::from_fetched(
-            rows,
-            query.page_size,
-            total,
+            .bind(fetched_for(query.page_size));
+        let after = |last: &RevisionRecord| RevisionPosition { seq: last.seq };
+        let page_of = (query.page_size, total);
+        Self::fetch_page(
+            conn,
+            page,
+            classify,
+            page_of,
             RevisionRow::into_record,
-            |last| RevisionPosition { seq: last.seq },
+            after,
         )
+        .await
     }
+
+    /// The rows of a page's query (asked for [`fetched_for`] its page's size), made into the
+    /// page of `page_size` items of a list of `total`.
+    async fn fetch_page<'q, R, T, P>(
+        conn: &mut DB::Connection,
+        rows: QueryAs<'q, DB, R, DB::Arguments<'q>>,
+        classify: fn(sqlx::Error) -> StoreError,
+        (page_size, total): (u32, i64),
+        item: fn(R) -> Result<T, StoreError>,
+        after: impl FnOnce(&T) -> P,
+    ) -> Result<Page<T, P>, StoreError>
+    where
+        R: for<'r> FromRow<'r, DB::Row> + Send + Unpin,
+    {
+        let rows = rows.fetch_all(&mut *conn).await.map_err(classify)?;
+        Page::from_fetched(rows, page_size, total, item, after)
+    }
+}
+
+/// How many rows a page's query asks for: one more than the page holds, which tells whether
+/// another page follows.
+fn fetched_for(page_size: u32) -> i64 {
+    i64::from(page_size) + 1
 }
