@@ -5,6 +5,7 @@
 //! inside its transaction and persists what it returns, together with its history row.
 
 mod cache;
+mod errors;
 mod postgres;
 mod queries;
 mod reads;
@@ -28,8 +29,9 @@ use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{Applied, Change, ObjectPath, PolicyObject, WriteRejection};
+use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
 
+pub use errors::{StoreError, WriteError};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -212,35 +214,4 @@ pub struct ChildCount {
     pub parent_path: String,
     pub resource_type: String,
     pub count: i64,
-}
-
-/// The store failed; the request may be retried.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    /// The store cannot be written now (disk full, read-only, locked by another process);
-    /// it may succeed later without intervention.
-    #[error("the store is unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else: a bug, or data this version cannot read.
-    #[error("store failure: {0}")]
-    Internal(String),
-}
-
-/// Why a write did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    #[error(transparent)]
-    Rejected(#[from] WriteRejection),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl WriteError {
-    /// See [`WriteRejection::of_owner`].
-    fn of_owner(self, owner: &ObjectPath) -> Self {
-        match self {
-            WriteError::Rejected(rejection) => WriteError::Rejected(rejection.of_owner(owner)),
-            other => other,
-        }
-    }
 }

@@ -1,26 +1,35 @@
-//! The reads both engines make alike, through sqlx on a transaction of either: one page of a
-//! list, and one page of an object's revisions. An engine gives its connection, how it
-//! numbers parameters (`?1` or `$1`) and what its driver's failures mean; the SQL is
-//! `queries.rs`'s.
+//! The reads both engines make alike, through sqlx on a pool or a transaction of either: one
+//! page of a list, one page of an object's revisions, the counts of a node's children, the
+//! last change's position and the export. An engine gives its connection and its
+//! [`Dialect`]; the SQL is `queries.rs`'s.
 
 use sqlx::query::QueryAs;
-use sqlx::{Database, Decode, Encode, Executor, FromRow, IntoArguments, Type};
+use sqlx::{Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Transaction, Type};
 
+use super::errors::Classified;
 use super::queries;
-use super::rows::{ObjectRow, RevisionRow};
-use super::StoreError;
+use super::rows::{exported, ObjectRow, RevisionRow, OBJECT_COLUMNS};
+use super::{ChildCount, StoreError};
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortValue};
 use crate::domain::paging::Page;
 use crate::domain::PolicyObject;
 
+/// What the SQL of the shared reads needs to know of an engine's database.
+pub(in crate::storage) trait Dialect: Database {
+    /// The `n`th parameter of a statement: `?1` or `$1`.
+    fn param(n: u8) -> String;
+    /// An `ORDER BY` of paths in byte order (every listing of paths is in it).
+    const BY_PATH: &'static str;
+}
+
 /// The reads, on the connections of the database `DB`: what an engine's store calls as
-/// `Reads::<Sqlite>::list_page(...)`.
+/// `Reads::<Sqlite>::list(...)`.
 pub(in crate::storage) struct Reads<DB>(std::marker::PhantomData<DB>);
 
 impl<DB> Reads<DB>
 where
-    DB: Database,
+    DB: Dialect,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
@@ -30,31 +39,31 @@ where
     for<'r> ObjectRow: FromRow<'r, DB::Row>,
     for<'r> RevisionRow: FromRow<'r, DB::Row>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> ChildCount: FromRow<'r, DB::Row>,
 {
-    /// One page of a list, and how many objects the list holds, read on `conn`.
-    pub(in crate::storage) async fn list_page(
-        conn: &mut DB::Connection,
+    /// One page of a list, and how many objects the list holds, both read in `tx` (one
+    /// snapshot of the store).
+    pub(in crate::storage) async fn list(
+        mut tx: Transaction<'_, DB>,
         query: &ListQuery,
-        param: impl Fn(u8) -> String,
-        classify: fn(sqlx::Error) -> StoreError,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let (members, collection_path) = queries::member_values(&query.collection);
-        let (total_sql, total_binds) = queries::list_total(&query.collection, &param);
+        let (total_sql, total_binds) = queries::list_total(&query.collection, DB::param);
         let total: i64 = total_binds
             .into_iter()
             .fold(sqlx::query_scalar::<DB, i64>(&total_sql), |total, value| {
                 total.bind(value)
             })
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut *tx)
             .await
-            .map_err(classify)?;
+            .classified()?;
 
         let sql = queries::list_page(
             &query.collection,
             query.sort_by,
             query.ascending,
             query.after.is_some(),
-            &param,
+            DB::param,
         );
         let (key, id) = match &query.after {
             None => (None, None),
@@ -73,35 +82,33 @@ where
             .bind(collection_path);
         let after = |last: &PolicyObject| ListPosition::after(last, query.sort_by);
         let page_of = (query.page_size, total);
-        Self::fetch_page(conn, page, classify, page_of, ObjectRow::into_object, after).await
+        Self::fetch_page(tx, page, page_of, ObjectRow::into_object, after).await
     }
 
-    /// One page of the revisions of an object, newest first, and how many it has, read on
-    /// `conn`.
+    /// One page of the revisions of an object, newest first, and how many it has, both read
+    /// in `tx`.
     pub(in crate::storage) async fn revisions(
-        conn: &mut DB::Connection,
+        mut tx: Transaction<'_, DB>,
         query: &RevisionQuery,
-        param: impl Fn(u8) -> String,
-        classify: fn(sqlx::Error) -> StoreError,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
         let total_sql = format!(
             "SELECT count(*) FROM policy_object_revisions WHERE path = {}",
-            param(1)
+            DB::param(1)
         );
         let total: i64 = sqlx::query_scalar::<DB, i64>(&total_sql)
             .bind(query.path.as_str())
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut *tx)
             .await
-            .map_err(classify)?;
+            .classified()?;
         let page_sql = format!(
             "SELECT seq, path, revision, operation, object, change_time, change_user
              FROM policy_object_revisions
              WHERE path = {} AND seq < {}
              ORDER BY seq DESC
              LIMIT {}",
-            param(1),
-            param(2),
-            param(3)
+            DB::param(1),
+            DB::param(2),
+            DB::param(3)
         );
         let page = sqlx::query_as::<DB, RevisionRow>(&page_sql)
             .bind(query.path.as_str())
@@ -109,23 +116,51 @@ where
             .bind(fetched_for(query.page_size));
         let after = |last: &RevisionRecord| RevisionPosition { seq: last.seq };
         let page_of = (query.page_size, total);
-        Self::fetch_page(
-            conn,
-            page,
-            classify,
-            page_of,
-            RevisionRow::into_record,
-            after,
-        )
-        .await
+        Self::fetch_page(tx, page, page_of, RevisionRow::into_record, after).await
     }
 
-    /// The rows of a page's query (asked for [`fetched_for`] its page's size), made into the
-    /// page of `page_size` items of a list of `total`.
+    /// How many objects hang from `parent`, by type ([`queries::child_counts`]).
+    pub(in crate::storage) async fn child_counts(
+        pool: &Pool<DB>,
+        parent: &str,
+        cap: u32,
+    ) -> Result<Vec<ChildCount>, StoreError> {
+        sqlx::query_as::<DB, ChildCount>(&queries::child_counts(DB::param))
+            .bind(parent)
+            .bind(i64::from(cap))
+            .fetch_all(pool)
+            .await
+            .classified()
+    }
+
+    /// The position of the last committed change.
+    pub(in crate::storage) async fn last_change(pool: &Pool<DB>) -> Result<i64, StoreError> {
+        sqlx::query_scalar::<DB, i64>(queries::LAST_EVENT)
+            .fetch_one(pool)
+            .await
+            .classified()
+    }
+
+    /// Every object a client wrote, in path order ([`exported`]).
+    pub(in crate::storage) async fn export(
+        pool: &Pool<DB>,
+    ) -> Result<Vec<PolicyObject>, StoreError> {
+        let sql = format!(
+            "SELECT {OBJECT_COLUMNS} FROM policy_objects ORDER BY {}",
+            DB::BY_PATH
+        );
+        let rows = sqlx::query_as::<DB, ObjectRow>(&sql)
+            .fetch_all(pool)
+            .await
+            .classified()?;
+        exported(rows)
+    }
+
+    /// The rows of a page's query (asked for [`fetched_for`] its page's size), the last read
+    /// of `tx`, made into the page of `page_size` items of a list of `total`.
     async fn fetch_page<'q, R, T, P>(
-        conn: &mut DB::Connection,
+        mut tx: Transaction<'_, DB>,
         rows: QueryAs<'q, DB, R, DB::Arguments<'q>>,
-        classify: fn(sqlx::Error) -> StoreError,
         (page_size, total): (u32, i64),
         item: fn(R) -> Result<T, StoreError>,
         after: impl FnOnce(&T) -> P,
@@ -133,7 +168,8 @@ where
     where
         R: for<'r> FromRow<'r, DB::Row> + Send + Unpin,
     {
-        let rows = rows.fetch_all(&mut *conn).await.map_err(classify)?;
+        let rows = rows.fetch_all(&mut *tx).await.classified()?;
+        tx.commit().await.classified()?;
         Page::from_fetched(rows, page_size, total, item, after)
     }
 }

@@ -111,3 +111,14 @@ pub struct RowsQuery {
     pub params: Vec<SqlValue>,
     pub types: &'static [SqlType],
 }
+
+impl RowsQuery {
+    /// The rows `sql` answers for one key, its `$1`.
+    pub fn keyed(sql: &'static str, key: &str, types: &'static [SqlType]) -> Self {
+        RowsQuery {
+            sql,
+            params: vec![SqlValue::text(key)],
+            types,
+        }
+    }
+}

@@ -21,7 +21,6 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Transaction};
 
-use super::errors::Classified;
 use super::migrations;
 use super::tx::PgTx;
 use super::versions::RowVersions;
@@ -29,6 +28,7 @@ use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{Clock, DeterminismSettings, Stream};
 use crate::domain::paging::CursorKey;
 use crate::domain::PolicyObject;
+use crate::storage::errors::Classified;
 use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
 use crate::storage::side::StoreKinds;
 use crate::storage::steps::{self};

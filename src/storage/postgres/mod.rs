@@ -31,7 +31,7 @@
 //! copy is current, which only waits for its row's version.
 
 mod engine;
-mod errors;
+pub(super) mod errors;
 mod lanes;
 mod migrations;
 mod tx;
@@ -44,6 +44,7 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 
 use self::engine::{Engine, Kept};
+use super::reads::Dialect;
 use super::side::{RowsQuery, SideAnswer, SideTask, StoreKinds};
 use super::tx::Row;
 use super::{
@@ -60,6 +61,14 @@ use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
+
+/// `$1`, and paths in byte order whatever the database's collation.
+impl Dialect for sqlx::Postgres {
+    fn param(n: u8) -> String {
+        format!("${n}")
+    }
+    const BY_PATH: &'static str = "path COLLATE \"C\"";
+}
 
 pub struct PostgresStore {
     engine: Arc<Engine>,

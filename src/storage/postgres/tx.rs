@@ -13,8 +13,8 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::QueryScalar;
 use sqlx::{Arguments, FromRow, PgConnection, Postgres, Row as _};
 
-use super::errors::Classified;
 use crate::domain::{relations, Applied, ObjectPath, Operation, PolicyObject};
+use crate::storage::errors::Classified;
 use crate::storage::queries;
 use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
 use crate::storage::side::{SideRead, SideWrite};
@@ -447,12 +447,11 @@ impl Tx for PgTx<'_> {
     /// row is stored, it holds nothing: another write may still create the object first,
     /// which [`queue_for`] prevents.
     async fn hold(&mut self, path: &ObjectPath) -> Result<(), StoreError> {
-        sqlx::query("SELECT FROM policy_objects WHERE path = $1 FOR UPDATE")
-            .bind(path.as_str())
-            .execute(&mut *self.conn)
-            .await
-            .classified()
-            .map(|_| ())
+        self.on_path(
+            "SELECT FROM policy_objects WHERE path = $1 FOR UPDATE",
+            path.as_str(),
+        )
+        .await
     }
 
     async fn subtree_deepest_first(
@@ -473,12 +472,8 @@ impl Tx for PgTx<'_> {
     }
 
     async fn remove_unrecorded(&mut self, path: &ObjectPath) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM policy_objects WHERE path = $1")
-            .bind(path.as_str())
-            .execute(&mut *self.conn)
+        self.on_path("DELETE FROM policy_objects WHERE path = $1", path.as_str())
             .await
-            .classified()
-            .map(|_| ())
     }
 
     /// Reads go on meanwhile. The lock is the `policy_objects` table's, in the mode that
@@ -548,6 +543,16 @@ pub(super) fn read_row(row: &PgRow, types: &[SqlType]) -> Result<Row, sqlx::Erro
 }
 
 impl PgTx<'_> {
+    /// Runs `sql`, a statement on the object at `$1`, for what it does.
+    async fn on_path(&mut self, sql: &str, path: &str) -> Result<(), StoreError> {
+        sqlx::query(sql)
+            .bind(path)
+            .execute(&mut *self.conn)
+            .await
+            .classified()
+            .map(|_| ())
+    }
+
     async fn one_path(&mut self, sql: &str, path: &str) -> Result<Option<String>, StoreError> {
         sqlx::query_scalar(sql)
             .bind(path)

@@ -19,8 +19,8 @@ use sqlx::PgPool;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
-use super::errors::Classified;
 use super::lanes::Lanes;
+use crate::storage::errors::Classified;
 use crate::storage::StoreError;
 
 /// The versions of the rows at a batch's paths; a path without a row is absent.

@@ -1,6 +1,9 @@
-//! What SQLite's failures mean to a client: which are the 503 of a store that cannot be
-//! written now (and heals by itself), which are internal. This engine's own policy, mapped
-//! onto the shared [`StoreError`].
+//! Which of SQLite's failures mean "cannot write now, may later": this engine's own policy,
+//! read by the shared classification of [`crate::storage::StoreError`], and how the
+//! writer's driver (rusqlite) reports them.
+
+use sqlx::error::DatabaseError;
+use sqlx::sqlite::SqliteError;
 
 use crate::storage::StoreError;
 
@@ -15,48 +18,27 @@ const TRANSIENT: [i32; 6] = [
     14, // SQLITE_CANTOPEN
 ];
 
-/// A failure of SQLite with this (extended) result code.
-fn classify(extended_code: i32, message: String) -> StoreError {
-    if TRANSIENT.contains(&(extended_code & 0xff)) {
-        StoreError::Unavailable(message)
-    } else {
-        StoreError::Internal(message)
-    }
+/// Whether a failure with this (extended) result code is transient.
+fn transient_code(extended_code: i32) -> bool {
+    TRANSIENT.contains(&(extended_code & 0xff))
 }
 
-pub(super) fn from_sqlx(err: sqlx::Error) -> StoreError {
-    match &err {
-        sqlx::Error::Database(db) => {
-            let code = db.code().and_then(|code| code.parse().ok()).unwrap_or(0);
-            classify(code, err.to_string())
-        }
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => StoreError::Unavailable(err.to_string()),
-        _ => StoreError::Internal(err.to_string()),
-    }
+/// Whether `db` is SQLite's error (as the readers' pool reports it) for a store that cannot
+/// be written now.
+pub(in crate::storage) fn transient(db: &dyn DatabaseError) -> bool {
+    db.try_downcast_ref::<SqliteError>().is_some_and(|db| {
+        let code = db.code().and_then(|code| code.parse().ok()).unwrap_or(0);
+        transient_code(code)
+    })
 }
 
-pub(super) fn from_rusqlite(err: rusqlite::Error) -> StoreError {
-    match &err {
-        rusqlite::Error::SqliteFailure(failure, _) => {
-            classify(failure.extended_code, err.to_string())
-        }
-        _ => StoreError::Internal(err.to_string()),
-    }
-}
-
-/// `result.classified()?`: a driver's error as a [`StoreError`].
-pub(super) trait Classified<T> {
-    fn classified(self) -> Result<T, StoreError>;
-}
-
-impl<T> Classified<T> for Result<T, sqlx::Error> {
-    fn classified(self) -> Result<T, StoreError> {
-        self.map_err(from_sqlx)
-    }
-}
-
-impl<T> Classified<T> for Result<T, rusqlite::Error> {
-    fn classified(self) -> Result<T, StoreError> {
-        self.map_err(from_rusqlite)
+/// A failure of the writer's connection.
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        let transient = match &err {
+            rusqlite::Error::SqliteFailure(failure, _) => transient_code(failure.extended_code),
+            _ => false,
+        };
+        StoreError::classified(transient, err.to_string())
     }
 }

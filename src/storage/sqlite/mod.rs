@@ -9,7 +9,7 @@
 
 mod checkpointer;
 mod counts;
-mod errors;
+pub(super) mod errors;
 mod lifecycle;
 pub(super) mod migrations;
 mod tx;
@@ -23,13 +23,13 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::Sqlite;
 
 use self::checkpointer::Checkpointer;
-use self::errors::{from_sqlx, Classified};
 use self::tx::{numbered, OBJECT_BY_PATH, SUBTREE};
 use self::writer::Writer;
 use super::cache::ObjectCache;
+use super::errors::Classified;
 use super::queries;
-use super::reads::Reads;
-use super::rows::{exported, EventRow, ObjectRow, OBJECT_COLUMNS};
+use super::reads::{Dialect, Reads};
+use super::rows::{EventRow, ObjectRow};
 use super::side::{RowsQuery, SideAnswer, SideTask};
 use super::tx::{Row, SqlType, SqlValue};
 use super::{
@@ -44,6 +44,14 @@ use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
+
+/// `?1`, and paths in byte order (SQLite's default collation).
+impl Dialect for Sqlite {
+    fn param(n: u8) -> String {
+        format!("?{n}")
+    }
+    const BY_PATH: &'static str = "path";
+}
 
 pub struct SqliteStore {
     /// `None` for a store opened read-only.
@@ -116,21 +124,11 @@ impl ObjectStore for SqliteStore {
     }
 
     async fn child_counts(&self, parent: &str, cap: u32) -> Result<Vec<ChildCount>, StoreError> {
-        static COUNTS: LazyLock<String> =
-            LazyLock::new(|| queries::child_counts(|n| format!("?{n}")));
-        sqlx::query_as(&COUNTS)
-            .bind(parent)
-            .bind(i64::from(cap))
-            .fetch_all(&self.readers)
-            .await
-            .classified()
+        Reads::<Sqlite>::child_counts(&self.readers, parent, cap).await
     }
 
     async fn last_change(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar(queries::LAST_EVENT)
-            .fetch_one(&self.readers)
-            .await
-            .classified()
+        Reads::<Sqlite>::last_change(&self.readers).await
     }
 
     fn cursor_key(&self) -> &CursorKey {
@@ -151,22 +149,14 @@ impl ObjectStore for SqliteStore {
         &self,
         query: &ListQuery,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
-        let mut tx = self.readers.begin().await.classified()?;
-        let page = Reads::<Sqlite>::list_page(&mut tx, query, |n| format!("?{n}"), from_sqlx);
-        let page = page.await?;
-        tx.commit().await.classified()?;
-        Ok(page)
+        Reads::<Sqlite>::list(self.readers.begin().await.classified()?, query).await
     }
 
     async fn revisions(
         &self,
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
-        let mut tx = self.readers.begin().await.classified()?;
-        let page = Reads::<Sqlite>::revisions(&mut tx, query, |n| format!("?{n}"), from_sqlx);
-        let page = page.await?;
-        tx.commit().await.classified()?;
-        Ok(page)
+        Reads::<Sqlite>::revisions(self.readers.begin().await.classified()?, query).await
     }
 }
 
@@ -300,13 +290,7 @@ impl StateStore for SqliteStore {
     }
 
     async fn export(&self) -> Result<Vec<PolicyObject>, StoreError> {
-        let rows: Vec<ObjectRow> = sqlx::query_as(&format!(
-            "SELECT {OBJECT_COLUMNS} FROM policy_objects ORDER BY path"
-        ))
-        .fetch_all(&self.readers)
-        .await
-        .classified()?;
-        exported(rows)
+        Reads::<Sqlite>::export(&self.readers).await
     }
 
     async fn import(&self, lines: Vec<ImportLine>, user: &str) -> Result<u64, WriteError> {

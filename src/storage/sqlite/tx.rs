@@ -17,8 +17,8 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use super::counts;
-use super::errors::Classified;
 use crate::domain::{relations, Applied, ObjectPath, Operation, PolicyObject};
+use crate::storage::errors::Classified;
 use crate::storage::queries;
 use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
 use crate::storage::side::{SideRead, SideWrite};

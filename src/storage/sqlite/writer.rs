@@ -25,7 +25,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer::WalPace;
 use super::counts;
-use super::errors::{self, Classified};
 use super::tx::SqliteTx;
 use crate::configuration::{Durability, StorageSettings};
 use crate::determinism::{uuid_v4, Clock};
@@ -36,6 +35,7 @@ use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectPath};
 use crate::storage::cache::ObjectCache;
+use crate::storage::errors::Classified;
 use crate::storage::side::{SideAnswer, SideDone, SideTask, StoreKinds};
 use crate::storage::steps::{self, Attempt, CaughtUp, Changing, Request};
 use crate::storage::{StoreError, WriteError};
@@ -438,7 +438,7 @@ fn commit_batch(
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(err) => {
-            let err = errors::from_rusqlite(err);
+            let err = StoreError::from(err);
             for job in batch {
                 let _ = job.reply.send(Err(err.clone().into()));
             }
@@ -479,7 +479,7 @@ fn commit_batch(
             &tx,
             answered.iter().flat_map(|(_, outcome)| written(outcome)),
         ) {
-            rolled_back = Some(errors::from_rusqlite(err));
+            rolled_back = Some(StoreError::from(err));
         }
     }
     let applied = started.elapsed();
@@ -487,8 +487,8 @@ fn commit_batch(
     let failed_alone = alone && answered.iter().all(|(_, outcome)| outcome.is_err());
     let committed = match rolled_back {
         Some(err) => Err(err),
-        None if failed_alone => tx.rollback().map_err(errors::from_rusqlite),
-        None => tx.commit().map_err(errors::from_rusqlite),
+        None if failed_alone => tx.rollback().map_err(StoreError::from),
+        None => tx.commit().map_err(StoreError::from),
     };
     tracing::debug!(
         writes,

@@ -15,7 +15,7 @@ use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::relations;
 use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
-use crate::storage::postgres::errors::{from_sqlx, Classified};
+use crate::storage::errors::Classified;
 use crate::storage::postgres::tx::{self as pg, PgTx};
 use crate::storage::queries;
 use crate::storage::reads::Reads;
@@ -264,22 +264,12 @@ impl Engine {
         parent: &str,
         cap: u32,
     ) -> Result<Vec<ChildCount>, StoreError> {
-        static COUNTS: LazyLock<String> =
-            LazyLock::new(|| queries::child_counts(|n| format!("${n}")));
-        sqlx::query_as(&COUNTS)
-            .bind(parent)
-            .bind(i64::from(cap))
-            .fetch_all(&self.pool)
-            .await
-            .classified()
+        Reads::<Postgres>::child_counts(&self.pool, parent, cap).await
     }
 
     /// The position of the last committed change.
     pub(in crate::storage::postgres) async fn last_change(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar(queries::LAST_EVENT)
-            .fetch_one(&self.pool)
-            .await
-            .classified()
+        Reads::<Postgres>::last_change(&self.pool).await
     }
 
     /// The object at `path` and every object below it, in path order, from one snapshot.
@@ -322,22 +312,14 @@ impl Engine {
         &self,
         query: &ListQuery,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
-        let mut tx = self.begin_snapshot().await?;
-        let page = Reads::<Postgres>::list_page(&mut tx, query, |n| format!("${n}"), from_sqlx);
-        let page = page.await?;
-        tx.commit().await.classified()?;
-        Ok(page)
+        Reads::<Postgres>::list(self.begin_snapshot().await?, query).await
     }
 
     pub(in crate::storage::postgres) async fn revisions(
         &self,
         query: &RevisionQuery,
     ) -> Result<Page<RevisionRecord, RevisionPosition>, StoreError> {
-        let mut tx = self.begin_snapshot().await?;
-        let page = Reads::<Postgres>::revisions(&mut tx, query, |n| format!("${n}"), from_sqlx);
-        let page = page.await?;
-        tx.commit().await.classified()?;
-        Ok(page)
+        Reads::<Postgres>::revisions(self.begin_snapshot().await?, query).await
     }
 
     pub(in crate::storage::postgres) fn cursor_key(&self) -> &CursorKey {

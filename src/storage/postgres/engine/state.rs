@@ -1,16 +1,18 @@
 //! What the other store traits ask of the engine: a kind's rows, realization scripts,
 //! whole-store operations and health.
 
+use sqlx::Postgres;
+
 use super::Engine;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::ImportLine;
 use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{ObjectPath, PolicyObject};
-use crate::storage::postgres::errors::Classified;
+use crate::storage::errors::Classified;
 use crate::storage::postgres::tx::PgTx;
 use crate::storage::queries;
-use crate::storage::rows::{exported, ObjectRow, OBJECT_COLUMNS};
+use crate::storage::reads::Reads;
 use crate::storage::side::{RowsQuery, SideAnswer, SideTask};
 use crate::storage::steps;
 use crate::storage::tx::{Row, Tx};
@@ -145,13 +147,7 @@ impl Engine {
     pub(in crate::storage::postgres) async fn export(
         &self,
     ) -> Result<Vec<PolicyObject>, StoreError> {
-        let rows: Vec<ObjectRow> = sqlx::query_as(&format!(
-            "SELECT {OBJECT_COLUMNS} FROM policy_objects ORDER BY path COLLATE \"C\""
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .classified()?;
-        exported(rows)
+        Reads::<Postgres>::export(&self.pool).await
     }
 
     pub(in crate::storage::postgres) async fn import(
