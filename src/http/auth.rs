@@ -44,22 +44,14 @@ pub async fn authenticate<B: MessageBody + 'static>(
     // The login itself, and the inspector's page: its files hold no data, and its login
     // form is how a user gets a session.
     if req.path() == LOGIN_PATH || req.path().starts_with(super::landing::UI_PATH) {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
+        return super::pass_on(req, next).await;
     }
-    let authenticator = req
-        .app_data::<web::Data<Authenticator>>()
-        .expect("the Authenticator is registered")
-        .clone();
+    let authenticator = super::registered::<Authenticator>(&req);
     match identify(req.request(), &authenticator).await {
         Ok(actor) => {
             tracing::Span::current().record("user", actor.name.as_str());
             req.extensions_mut().insert(actor);
-            next.call(req)
-                .await
-                .map(ServiceResponse::map_into_left_body)
+            super::pass_on(req, next).await
         }
         Err(error) => {
             metrics::authentication_failed(scheme(req.request()));

@@ -51,70 +51,67 @@ pub struct BodyLimits {
     pub timeout: Duration,
 }
 
-/// The raw bytes of a request body, within `server.body_limit`, arrived in time.
-pub struct Body(pub Bytes);
+/// A request body's bytes as `read` reads them from the request and its payload: each
+/// extractor below is one rule of what a body may be.
+macro_rules! body_extractor {
+    ($(#[$doc:meta])* $name:ident, $read:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Bytes);
 
-impl FromRequest for Body {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limits = limits(req);
-        let read = read_body(req, payload, limits.max_bytes, limits.timeout);
-        Box::pin(async move { read.await.map(Body) })
-    }
-}
-
-/// The raw bytes of a JSON request body: `Content-Type: application/json`, and a [`Body`].
-pub struct JsonBody(pub Bytes);
-
-impl FromRequest for JsonBody {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if let Err(err) = check_content_type(req, JSON) {
-            return Box::pin(ready(Err(err)));
+            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+                let read: fn(&HttpRequest, &mut Payload) -> BodyRead = $read;
+                let read = read(req, payload);
+                Box::pin(async move { read.await.map($name) })
+            }
         }
-        let body = Body::from_request(req, payload);
-        Box::pin(async move { body.await.map(|Body(bytes)| JsonBody(bytes)) })
-    }
+    };
 }
 
-/// The JSON body of a hierarchical request, which may hold a whole tree of objects: within
-/// `server.import_body_limit`, as an import's.
-pub struct TreeBody(pub Bytes);
+body_extractor!(
+    /// The raw bytes of a request body, within `server.body_limit`, arrived in time.
+    Body,
+    |req, payload| small_body(req, payload, None)
+);
 
-impl FromRequest for TreeBody {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+body_extractor!(
+    /// The raw bytes of a JSON request body: `Content-Type: application/json`, and a
+    /// [`Body`].
+    JsonBody,
+    |req, payload| small_body(req, payload, Some(JSON))
+);
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let read = large_body(req, payload, JSON);
-        Box::pin(async move { read.await.map(TreeBody) })
+body_extractor!(
+    /// The JSON body of a hierarchical request, which may hold a whole tree of objects:
+    /// within `server.import_body_limit`, as an import's.
+    TreeBody,
+    |req, payload| large_body(req, payload, JSON)
+);
+
+body_extractor!(
+    /// An import's body: `Content-Type: application/x-ndjson`, within
+    /// `server.import_body_limit`.
+    NdjsonBody,
+    |req, payload| large_body(req, payload, NDJSON)
+);
+
+/// A body being read: its bytes, or why it was refused.
+type BodyRead = LocalBoxFuture<'static, Result<Bytes, ApiError>>;
+
+/// A body within `server.body_limit`, of media type `wanted` where one is.
+fn small_body(req: &HttpRequest, payload: &mut Payload, wanted: Option<&'static str>) -> BodyRead {
+    if let Some(Err(err)) = wanted.map(|wanted| check_content_type(req, wanted)) {
+        return Box::pin(ready(Err(err)));
     }
-}
-
-/// An import's body: `Content-Type: application/x-ndjson`, within
-/// `server.import_body_limit`.
-pub struct NdjsonBody(pub Bytes);
-
-impl FromRequest for NdjsonBody {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let read = large_body(req, payload, NDJSON);
-        Box::pin(async move { read.await.map(NdjsonBody) })
-    }
+    let limits = limits(req);
+    read_body(req, payload, limits.max_bytes, limits.timeout)
 }
 
 /// A body of media type `wanted` within `server.import_body_limit`: an import's or a tree's.
-fn large_body(
-    req: &HttpRequest,
-    payload: &mut Payload,
-    wanted: &'static str,
-) -> LocalBoxFuture<'static, Result<Bytes, ApiError>> {
+fn large_body(req: &HttpRequest, payload: &mut Payload, wanted: &'static str) -> BodyRead {
     if let Err(err) = check_content_type(req, wanted) {
         return Box::pin(ready(Err(err)));
     }
@@ -136,7 +133,7 @@ fn read_body(
     payload: &mut Payload,
     limit: usize,
     timeout: Duration,
-) -> LocalBoxFuture<'static, Result<Bytes, ApiError>> {
+) -> BodyRead {
     if let Err(err) = check_declared_length(req, limit) {
         return Box::pin(ready(Err(err)));
     }

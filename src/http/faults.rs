@@ -205,20 +205,11 @@ pub async fn inject<B: MessageBody + 'static>(
     .iter()
     .any(|exempt| req.path().starts_with(exempt))
     {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
+        return super::pass_on(req, next).await;
     }
-    let faults = req
-        .app_data::<web::Data<Faults>>()
-        .expect("the fault rules are registered")
-        .clone();
+    let faults = super::registered::<Faults>(&req);
     if !faults.any.load(Ordering::Acquire) {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
+        return super::pass_on(req, next).await;
     }
     let user = req
         .extensions()
@@ -230,10 +221,7 @@ pub async fn inject<B: MessageBody + 'static>(
         user: user.as_deref(),
     };
     let Some(injection) = faults.decide(&request) else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
+        return super::pass_on(req, next).await;
     };
     tracing::warn!(
         rule = injection.rule,
@@ -266,10 +254,7 @@ pub async fn inject<B: MessageBody + 'static>(
                 tokio::time::sleep(latency).await;
             }
             if injection.error.is_none() && !injection.drop_connection {
-                return next
-                    .call(req)
-                    .await
-                    .map(ServiceResponse::map_into_left_body);
+                return super::pass_on(req, next).await;
             }
             let (req, _) = req.into_parts();
             Ok(answer(req, injection))

@@ -26,6 +26,9 @@ pub mod spec;
 pub mod sse;
 mod state;
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub use error::{ensure_api_error, ApiError};
@@ -79,6 +82,23 @@ pub fn routes(cfg: &mut web::ServiceConfig, kinds: &operation::KindsApi) {
 /// The API documents of every operation, the core's and the kinds'.
 pub fn documents(kinds: operation::KindsApi) -> spec::ApiDocuments {
     spec::ApiDocuments::new(kinds, operations::operations)
+}
+
+/// A middleware's answer for a request it lets through untouched: the next service's.
+async fn pass_on<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// What the server registered of type `T`, for a middleware.
+fn registered<T: ?Sized + 'static>(req: &ServiceRequest) -> web::Data<T> {
+    req.app_data::<web::Data<T>>()
+        .unwrap_or_else(|| panic!("{} is registered", std::any::type_name::<T>()))
+        .clone()
 }
 
 /// A resource: its routes are its methods, and any other method answers 405.

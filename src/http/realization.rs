@@ -42,16 +42,18 @@ async fn realized(
     Ok(Some((object, Realization::of(script.as_ref(), now))))
 }
 
-/// What `render` makes of the object at `path` and its realization, as the answer; `None`
-/// while nothing is stored there.
+/// What `render` makes of the object at `path` and its realization, as the answer; while
+/// nothing is stored there, NSX's 404 for `asked` (the path the client named).
 async fn answer<T: serde::Serialize>(
     store: &Store,
     path: &ObjectPath,
+    asked: &str,
     render: impl FnOnce(&PolicyObject, &Realization) -> T,
-) -> Result<Option<HttpResponse>, ApiError> {
-    Ok(realized(store, path)
-        .await?
-        .map(|(object, realization)| json_response(&render(&object, &realization))))
+) -> Result<HttpResponse, ApiError> {
+    match realized(store, path).await? {
+        Some((object, realization)) => Ok(json_response(&render(&object, &realization))),
+        None => Err(ApiError::object_not_found(asked)),
+    }
 }
 
 /// GenericPolicyRealizedResourceListResult: the realized entity of `intent_path`, or none
@@ -84,25 +86,22 @@ pub async fn realized_entity(
         .find(|(key, _)| key == "realized_path")
         .map(|(_, value)| value.as_str())
         .ok_or_else(|| FieldError::new("realized_path", "required property not present"))?;
-    let not_found = || ApiError::object_not_found(realized_path);
     let path = intent_of(realized_path)
         .and_then(|intent| ObjectPath::from_stored(intent).ok())
-        .ok_or_else(not_found)?;
-    answer(&store, &path, |object, realization| {
+        .ok_or_else(|| ApiError::object_not_found(realized_path))?;
+    answer(&store, &path, realized_path, |object, realization| {
         realization.entity(object)
     })
-    .await?
-    .ok_or_else(not_found)
+    .await
 }
 
 /// ConsolidatedRealizedStatus of `intent_path`.
 pub async fn status(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = path_parameter(&req, "intent_path")?;
-    answer(&store, &path, |object, realization| {
+    answer(&store, &path, path.as_str(), |object, realization| {
         realization.status(object)
     })
-    .await?
-    .ok_or_else(|| ApiError::object_not_found(path.as_str()))
+    .await
 }
 
 /// SegmentConfigurationState of `/infra/segments/{id}`.
@@ -112,11 +111,10 @@ pub async fn segment_state(
     PathId(id): PathId,
 ) -> Result<HttpResponse, ApiError> {
     let path = ObjectPath::from_stored(&format!("/infra/segments/{id}"))?;
-    answer(&store, &path, |object, realization| {
+    answer(&store, &path, path.as_str(), |object, realization| {
         realization.segment_state(object)
     })
-    .await?
-    .ok_or_else(|| ApiError::object_not_found(path.as_str()))
+    .await
 }
 
 /// PUT: sets the script of `intent_path`; answers it, its defaults filled in.
