@@ -542,12 +542,18 @@ fn field_type(
 mod tests {
     use super::*;
 
-    fn located(path: &str) -> Option<&'static ObjectRoute> {
+    /// The route serving `path`, if one does.
+    fn route_at(path: &str) -> Option<RouteId> {
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let catalog = catalog();
-        catalog
-            .locate(&segments)
-            .map(|found| catalog.route(found.route))
+        catalog().locate(&segments).map(|found| found.route)
+    }
+
+    fn at(path: &str) -> RouteId {
+        route_at(path).unwrap_or_else(|| panic!("{path} is not served"))
+    }
+
+    fn located(path: &str) -> Option<&'static ObjectRoute> {
+        route_at(path).map(|route| catalog().route(route))
     }
 
     fn type_of(path: &str) -> &'static str {
@@ -558,10 +564,6 @@ mod tests {
     #[test]
     fn wrappers_carry_their_objects_under_the_sdks_keys_and_find_their_routes() {
         let catalog = catalog();
-        let at = |path: &str| {
-            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-            catalog.locate(&segments).unwrap().route
-        };
         let traceflows = catalog.wrapper("ChildAntreaTraceflowConfig").unwrap();
         assert_eq!(traceflows.key, "TraceflowConfig");
         let group = catalog.wrapper("ChildGroup").unwrap();
@@ -605,10 +607,6 @@ mod tests {
     #[test]
     fn a_collection_is_counted_by_type_where_its_types_are_its_own() {
         let catalog = catalog();
-        let at = |path: &str| {
-            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-            catalog.locate(&segments).unwrap().route
-        };
         assert_eq!(
             catalog.counted_types(at("/infra/segments/s")),
             Some(vec!["Segment"])

@@ -25,14 +25,11 @@ pub struct Document {
     pub revision: Option<i64>,
 }
 
-/// A body's envelope read: its type decided, its `_revision` taken, the server's fields
-/// gone; its members are still to be checked by the object's kind.
+/// A body's envelope read: a document whose type is decided, whose `_revision` is taken
+/// and whose server fields are gone, but whose members are still to be checked by the
+/// object's kind ([`Envelope::checked`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Envelope {
-    pub resource_type: TypeId,
-    pub members: Map<String, Value>,
-    pub revision: Option<i64>,
-}
+pub struct Envelope(Document);
 
 impl Envelope {
     /// Reads the envelope of a body's members for the object at `path` (a PUT's body, a
@@ -58,11 +55,25 @@ impl Envelope {
         let polymorphic = !catalog.type_def(declared).subtypes.is_empty();
         let resource_type = concrete_type(catalog, declared, &object, "", polymorphic)?;
         object.remove("resource_type");
-        Ok(Self {
+        Ok(Self(Document {
             resource_type,
             members: object,
             revision,
-        })
+        }))
+    }
+
+    /// The document, its members those `check` makes of the body's (given with the type
+    /// they are checked as).
+    pub fn checked(
+        self,
+        check: impl FnOnce(TypeId, Map<String, Value>) -> Result<Map<String, Value>, FieldError>,
+    ) -> Result<Document, FieldError> {
+        let Envelope(mut document) = self;
+        document.members = check(
+            document.resource_type,
+            std::mem::take(&mut document.members),
+        )?;
+        Ok(document)
     }
 }
 

@@ -115,8 +115,30 @@ pub fn parse(
         enforce_revision_check,
         kinds,
     };
-    parser.children(children, &root.path, root.route, "children")?;
+    let root_parent = Parent {
+        path: &root.path,
+        route: root.route,
+    };
+    parser.children(children, root_parent, "children")?;
     Ok(parser.writes)
+}
+
+/// The object whose `children` are being read: its path, and its route (none for the
+/// root of all, whose children are orgs).
+#[derive(Clone, Copy)]
+struct Parent<'p> {
+    path: &'p str,
+    route: Option<RouteId>,
+}
+
+impl<'p> Parent<'p> {
+    /// The object at `path`, of route `route`.
+    fn at(path: &'p ObjectPath, route: RouteId) -> Self {
+        Parent {
+            path: path.as_str(),
+            route: Some(route),
+        }
+    }
 }
 
 struct Parser<'k> {
@@ -126,20 +148,14 @@ struct Parser<'k> {
 }
 
 impl Parser<'_> {
-    /// The wrappers of `items`, children of the object at `parent` (of route `route`).
-    fn children(
-        &mut self,
-        items: Vec<Value>,
-        parent: &str,
-        route: Option<RouteId>,
-        at: &str,
-    ) -> Result<(), FieldError> {
+    /// The wrappers of `items`, children of `parent`.
+    fn children(&mut self, items: Vec<Value>, parent: Parent, at: &str) -> Result<(), FieldError> {
         for (index, item) in items.into_iter().enumerate() {
             let at = format!("{at}[{index}]");
             let Value::Object(wrapper) = item else {
                 return Err(FieldError::new(at, "must be an object"));
             };
-            self.child(wrapper, parent, route, &at)?;
+            self.child(wrapper, parent, &at)?;
         }
         Ok(())
     }
@@ -147,15 +163,14 @@ impl Parser<'_> {
     fn child(
         &mut self,
         mut wrapper: Map<String, Value>,
-        parent: &str,
-        parent_route: Option<RouteId>,
+        parent: Parent,
         at: &str,
     ) -> Result<(), FieldError> {
         let catalog = catalog();
         let name = text(wrapper.get("resource_type"), &dotted(at, "resource_type"))?.to_owned();
         wrapper.remove("resource_type");
         if name == REFERENCE {
-            return self.reference(wrapper, parent, parent_route, at);
+            return self.reference(wrapper, parent, at);
         }
         let Some(found) = catalog.wrapper(&name) else {
             return Err(FieldError::new(
@@ -177,17 +192,17 @@ impl Parser<'_> {
         let marked_for_delete = flag(&mut wrapper, "marked_for_delete", at)?;
         check_wrapper(wrapper, &name, at)?;
         let at = format!("{at}.{key}");
-        let Some(route) = catalog.child_route(parent_route, found.object_type) else {
+        let Some(route) = catalog.child_route(parent.route, found.object_type) else {
             return Err(FieldError::new(
                 format!("{at}.resource_type"),
-                format!("{name} cannot be a child of {}", describe(parent)),
+                format!("{name} cannot be a child of {}", describe(parent.path)),
             ));
         };
         let id = match catalog.route(route).is_collection_member() {
             true => text(object.get("id"), &dotted(&at, "id"))?,
             false => "",
         };
-        let path = child_path(route, parent, id, &at)?;
+        let path = child_path(route, parent.path, id, &at)?;
         if marked_for_delete || object.get("marked_for_delete") == Some(&Value::Bool(true)) {
             self.writes.push(TreeWrite::DeleteTree(path));
             return Ok(());
@@ -208,8 +223,7 @@ impl Parser<'_> {
         }
         self.children(
             children,
-            path.as_str(),
-            Some(route),
+            Parent::at(&path, route),
             &format!("{at}.children"),
         )
     }
@@ -219,8 +233,7 @@ impl Parser<'_> {
     fn reference(
         &mut self,
         mut wrapper: Map<String, Value>,
-        parent: &str,
-        parent_route: Option<RouteId>,
+        parent: Parent,
         at: &str,
     ) -> Result<(), FieldError> {
         let catalog = catalog();
@@ -236,18 +249,20 @@ impl Parser<'_> {
         check_wrapper(wrapper, REFERENCE, at)?;
         let route = catalog
             .type_named(&target_type)
-            .and_then(|object_type| catalog.child_route(parent_route, object_type))
+            .and_then(|object_type| catalog.child_route(parent.route, object_type))
             .ok_or_else(|| {
                 FieldError::new(
                     format!("{at}.target_type"),
-                    format!("no {target_type} can be a child of {}", describe(parent)),
+                    format!(
+                        "no {target_type} can be a child of {}",
+                        describe(parent.path)
+                    ),
                 )
             })?;
-        let path = child_path(route, parent, &id, at)?;
+        let path = child_path(route, parent.path, &id, at)?;
         self.children(
             children,
-            path.as_str(),
-            Some(route),
+            Parent::at(&path, route),
             &format!("{at}.children"),
         )
     }

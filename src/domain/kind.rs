@@ -90,15 +90,8 @@ pub trait Kinds: Send + Sync {
         object: Map<String, Value>,
         path: &ObjectPath,
     ) -> Result<Document, FieldError> {
-        let envelope = Envelope::open(object, path)?;
-        let members = self
-            .at(path)
-            .check(envelope.resource_type, envelope.members)?;
-        Ok(Document {
-            resource_type: envelope.resource_type,
-            members,
-            revision: envelope.revision,
-        })
+        Envelope::open(object, path)?
+            .checked(|resource_type, members| self.at(path).check(resource_type, members))
     }
 }
 

@@ -450,15 +450,15 @@ pub mod reads {
     ) -> Result<Option<Run>, StoreError> {
         let path = path_of(id);
         let rows = store
-            .side_rows(RowsQuery {
-                sql: "SELECT r.run, r.started_at, r.ready_at, r.seed, r.status, r.observations,
+            .side_rows(RowsQuery::keyed(
+                "SELECT r.run, r.started_at, r.ready_at, r.seed, r.status, r.observations,
                              o.config
                       FROM antrea_traceflow_runs AS r
                       LEFT JOIN policy_objects AS o ON o.path = r.path
                       WHERE r.path = $1",
-                params: vec![SqlValue::text(path.as_str())],
-                types: RUN_AND_CONFIG,
-            })
+                path.as_str(),
+                RUN_AND_CONFIG,
+            ))
             .await?;
         let Some(row) = rows.first() else {
             return Ok(None);
@@ -483,12 +483,12 @@ pub mod reads {
     ) -> Result<Vec<Run>, StoreError> {
         let path = path_of(id);
         let rows = store
-            .side_rows(RowsQuery {
-                sql: "SELECT run, started_at, ready_at, CAST(NULL AS BIGINT), status, observations
+            .side_rows(RowsQuery::keyed(
+                "SELECT run, started_at, ready_at, CAST(NULL AS BIGINT), status, observations
                       FROM antrea_traceflow_run_history WHERE path = $1 ORDER BY run DESC",
-                params: vec![SqlValue::text(path.as_str())],
-                types: RUN,
-            })
+                path.as_str(),
+                RUN,
+            ))
             .await?;
         rows.iter()
             .map(|row| {
@@ -507,11 +507,11 @@ pub mod reads {
         id: &ObjectId,
     ) -> Result<Option<Script>, StoreError> {
         let rows = store
-            .side_rows(RowsQuery {
-                sql: "SELECT script FROM antrea_traceflow_scripts WHERE id = $1",
-                params: vec![SqlValue::text(id.as_str())],
-                types: &[SqlType::Text],
-            })
+            .side_rows(RowsQuery::keyed(
+                "SELECT script FROM antrea_traceflow_scripts WHERE id = $1",
+                id.as_str(),
+                &[SqlType::Text],
+            ))
             .await?;
         super::script(id, rows.first())
     }
