@@ -24,9 +24,10 @@ impl Config {
 
     /// The config of `resource_type` that `members` make, its defaults filled in.
     pub fn complete(resource_type: TypeId, mut members: Map<String, Value>, id: &ObjectId) -> Self {
-        members
-            .entry("display_name")
-            .or_insert_with(|| Value::String(id.as_str().to_owned()));
+        if !members.contains_key("display_name") {
+            let name = Value::String(id.as_str().to_owned());
+            members.insert("display_name".to_owned(), name);
+        }
         Self {
             resource_type,
             members,

@@ -197,18 +197,15 @@ pub async fn inject<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if [
+    let faults = super::registered::<Faults>(&req);
+    let exempt = [
         FAULTS_PATH,
         super::events::EVENTS_PATH,
         super::journal::REQUESTS_PATH,
-    ]
-    .iter()
-    .any(|exempt| req.path().starts_with(exempt))
+    ];
+    if !faults.any.load(Ordering::Acquire)
+        || exempt.iter().any(|exempt| req.path().starts_with(exempt))
     {
-        return super::pass_on(req, next).await;
-    }
-    let faults = super::registered::<Faults>(&req);
-    if !faults.any.load(Ordering::Acquire) {
         return super::pass_on(req, next).await;
     }
     let user = req

@@ -143,16 +143,43 @@ pub struct Tag {
 
 impl TraceflowFields {
     /// The fields `members` hold, checked, naming the first offending field by its dotted
-    /// path.
-    pub fn from_members(members: Map<String, Value>) -> Result<Self, FieldError> {
-        let fields: Self = serde_path_to_error::deserialize(Value::Object(members))
-            .map_err(FieldError::from_path_error)?;
+    /// path (which is traced only once a refusal is certain: tracing it costs every body).
+    pub fn from_members(members: &Map<String, Value>) -> Result<Self, FieldError> {
+        let fields = match Self::deserialize(members) {
+            Ok(fields) => fields,
+            Err(_) => serde_path_to_error::deserialize::<_, Self>(members)
+                .map_err(FieldError::from_path_error)?,
+        };
         fields.check_combinations()?;
         Ok(fields)
     }
 
-    /// The fields as members to store: what was given, in canonical form (an IPv6 address
-    /// in its canonical text), without the `null`s that mean "not given".
+    /// `members`, from which these fields were read, as the store keeps them: what was
+    /// given, in canonical form (an IPv6 address in its canonical text), without the
+    /// `null`s that mean "not given". The members the fields serialize to, made from the
+    /// given ones rather than anew.
+    pub fn canonical(&self, mut members: Map<String, Value>) -> Map<String, Value> {
+        without_nulls(&mut members);
+        let ipv6 = self
+            .packet
+            .as_ref()
+            .and_then(|packet| packet.ipv6_header.as_ref());
+        let given = members
+            .get_mut("packet")
+            .and_then(|packet| packet.get_mut("ipv6Header"))
+            .and_then(Value::as_object_mut);
+        if let (Some(header), Some(given)) = (ipv6, given) {
+            for (name, address) in [("srcIp", header.src_ip), ("dstIp", header.dst_ip)] {
+                if let Some(address) = address {
+                    given.insert(name.to_owned(), Value::String(address.0.to_string()));
+                }
+            }
+        }
+        members
+    }
+
+    /// The fields as members, built anew: what [`TraceflowFields::canonical`] must equal.
+    #[cfg(test)]
     pub fn into_members(self) -> Map<String, Value> {
         match serde_json::to_value(self).expect("fields always serialize") {
             Value::Object(members) => members,
@@ -188,6 +215,21 @@ impl TraceflowFields {
     }
 }
 
+/// Takes out every member that is `null`, at every depth.
+fn without_nulls(members: &mut Map<String, Value>) {
+    members.retain(|_, value| !value.is_null());
+    for value in members.values_mut() {
+        match value {
+            Value::Object(nested) => without_nulls(nested),
+            Value::Array(items) => items
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .for_each(without_nulls),
+            _ => {}
+        }
+    }
+}
+
 /// The fields a whole traceflow must have.
 const REQUIRED: [&str; 2] = ["container_cluster_id", "source_external_id"];
 
@@ -216,7 +258,7 @@ impl TraceflowConfig {
     pub fn from_stored_json(json: &str) -> Result<Self, FieldError> {
         let members =
             serde_json::from_str(json).map_err(|err| FieldError::new("config", err.to_string()))?;
-        TraceflowFields::from_members(members).map(Self)
+        TraceflowFields::from_members(&members).map(Self)
     }
 
     pub fn fields(&self) -> &TraceflowFields {
@@ -237,7 +279,7 @@ mod tests {
 
     fn field_error(body: Value) -> FieldError {
         let members = body.as_object().unwrap().clone();
-        TraceflowFields::from_members(members).unwrap_err()
+        TraceflowFields::from_members(&members).unwrap_err()
     }
 
     #[test]
@@ -262,11 +304,46 @@ mod tests {
     fn members_are_stored_in_canonical_form_without_nulls() {
         let members = json!({"packet": {"ipv6Header": {"srcIp": "2001:DB8::1"}},
             "description": null, "timeout": 5});
-        let fields = TraceflowFields::from_members(members.as_object().unwrap().clone()).unwrap();
+        let members = members.as_object().unwrap().clone();
+        let fields = TraceflowFields::from_members(&members).unwrap();
         assert_eq!(
-            Value::Object(fields.into_members()),
+            Value::Object(fields.canonical(members)),
             json!({"packet": {"ipv6Header": {"srcIp": "2001:db8::1"}}, "timeout": 5})
         );
+    }
+
+    /// The canonical members are made from the given ones: they must be what the fields
+    /// serialize to, for every field a body may hold.
+    #[test]
+    fn the_canonical_members_are_the_fields_serialized() {
+        let bodies = [
+            json!({"container_cluster_id": "c", "source_external_id": "s"}),
+            json!({"container_cluster_id": "c", "source_external_id": "s",
+                "destination_external_id": null, "display_name": "t", "description": "d",
+                "is_transient": true, "timeout": 0,
+                "tags": [{"scope": "a", "tag": null}, {"tag": "b"}]}),
+            json!({"packet": {"resourceType": "FIELDS_PACKET_DATA",
+                "transportType": "UNICAST", "frameSize": 128, "payload": null,
+                "ipHeader": {"srcIp": "10.0.0.1", "dstIp": "10.0.0.2", "protocol": 6,
+                    "ttl": 64, "flags": null},
+                "transportHeader": {"tcpHeader": {"srcPort": 1, "dstPort": 443,
+                    "tcpFlags": 2}}}}),
+            json!({"packet": {"ipv6Header": {"srcIp": "2001:0DB8:0:0::1",
+                "dstIp": "::FFFF:10.0.0.1", "nextHeader": 17, "hopLimit": null},
+                "transportHeader": {"udpHeader": {"srcPort": null, "dstPort": 53}}}}),
+            json!({"packet": {"ipv6Header": null, "ipHeader": null,
+                "transportHeader": {"icmpEchoRequestHeader": {"id": 1, "sequence": 2},
+                    "tcpHeader": null}}}),
+        ];
+        for body in bodies {
+            let members = body.as_object().unwrap().clone();
+            let fields = TraceflowFields::from_members(&members).unwrap();
+            assert_eq!(
+                fields.canonical(members),
+                fields.clone().into_members(),
+                "{body}"
+            );
+        }
     }
 
     #[test]

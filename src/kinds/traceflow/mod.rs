@@ -67,7 +67,8 @@ impl Kind for Traceflows {
         _: TypeId,
         members: Map<String, Value>,
     ) -> Result<Map<String, Value>, FieldError> {
-        TraceflowFields::from_members(members).map(TraceflowFields::into_members)
+        let fields = TraceflowFields::from_members(&members)?;
+        Ok(fields.canonical(members))
     }
 
     fn complete(&self, members: &Map<String, Value>) -> Result<(), FieldError> {
@@ -87,7 +88,7 @@ pub(crate) mod testing {
 
     /// The typed config of a traceflow whose members are `body`.
     pub fn traceflow_config(body: serde_json::Value) -> TraceflowConfig {
-        let fields = TraceflowFields::from_members(body.as_object().unwrap().clone()).unwrap();
+        let fields = TraceflowFields::from_members(body.as_object().unwrap()).unwrap();
         TraceflowConfig::from(fields)
     }
 }
