@@ -38,16 +38,6 @@ impl RealizedState {
             RealizedState::Unavailable => "UNKNOWN",
         }
     }
-
-    /// A segment's configuration state (`SegmentConfigurationState.state`).
-    fn configuration(self) -> &'static str {
-        match self {
-            RealizedState::Realized => "success",
-            RealizedState::Unrealized => "in_progress",
-            RealizedState::Error => "failed",
-            RealizedState::Unavailable => "pending",
-        }
-    }
 }
 
 /// How one path is realized, set through the extension API: `state` for `delay_ms` after
@@ -212,18 +202,6 @@ impl Realization {
                 "consolidated_status": consolidated,
             }],
         })
-    }
-
-    /// A segment's `SegmentConfigurationState`.
-    pub fn segment_state(&self, object: &PolicyObject) -> Value {
-        let mut state = json!({
-            "segment_path": object.path.as_str(),
-            "state": self.state.configuration(),
-        });
-        if let Some(message) = &self.error_message {
-            state["failure_message"] = json!(message);
-        }
-        state
     }
 }
 

@@ -19,7 +19,7 @@ pub mod operation;
 pub mod operations;
 pub mod pages;
 pub mod probes;
-mod realization;
+pub mod realization;
 pub mod responses;
 mod search;
 pub mod spec;

@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::auth::{Reader, Writer};
-use super::extractors::{JsonBody, PathId};
+use super::extractors::JsonBody;
 use super::pages::query_pairs;
 use super::responses::{empty_response, json_response};
 use super::ApiError;
@@ -44,7 +44,7 @@ async fn realized(
 
 /// What `render` makes of the object at `path` and its realization, as the answer; while
 /// nothing is stored there, NSX's 404 for `asked` (the path the client named).
-async fn answer<T: serde::Serialize>(
+pub async fn realized_answer<T: serde::Serialize>(
     store: &Store,
     path: &ObjectPath,
     asked: &str,
@@ -89,7 +89,7 @@ pub async fn realized_entity(
     let path = intent_of(realized_path)
         .and_then(|intent| ObjectPath::from_stored(intent).ok())
         .ok_or_else(|| ApiError::object_not_found(realized_path))?;
-    answer(&store, &path, realized_path, |object, realization| {
+    realized_answer(&store, &path, realized_path, |object, realization| {
         realization.entity(object)
     })
     .await
@@ -98,21 +98,8 @@ pub async fn realized_entity(
 /// ConsolidatedRealizedStatus of `intent_path`.
 pub async fn status(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let path = path_parameter(&req, "intent_path")?;
-    answer(&store, &path, path.as_str(), |object, realization| {
+    realized_answer(&store, &path, path.as_str(), |object, realization| {
         realization.status(object)
-    })
-    .await
-}
-
-/// SegmentConfigurationState of `/infra/segments/{id}`.
-pub async fn segment_state(
-    _: Reader,
-    store: Store,
-    PathId(id): PathId,
-) -> Result<HttpResponse, ApiError> {
-    let path = ObjectPath::from_stored(&format!("/infra/segments/{id}"))?;
-    answer(&store, &path, path.as_str(), |object, realization| {
-        realization.segment_state(object)
     })
     .await
 }

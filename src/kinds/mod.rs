@@ -7,6 +7,7 @@
 //! [`crate::domain::kind::Kind`]'s.
 
 pub mod project;
+pub mod segment;
 pub mod traceflow;
 
 use std::sync::Arc;
@@ -77,18 +78,21 @@ impl Registry {
     }
 }
 
-/// What the kinds add to the HTTP API: the traceflow's operations and their schemas.
+/// What the kinds add to the HTTP API: the traceflow's and the segment's operations and
+/// their schemas.
 pub const API: KindsApi = KindsApi {
     operations: kind_operations,
     schema: kind_schema,
 };
 
 fn kind_operations() -> Vec<Operation> {
-    traceflow::operations::operations()
+    let mut operations = traceflow::operations::operations();
+    operations.extend(segment::operations::operations());
+    operations
 }
 
 fn kind_schema(name: &str) -> Option<Value> {
-    traceflow::schemas::schema(name)
+    traceflow::schemas::schema(name).or_else(|| segment::schema(name))
 }
 
 fn type_id(resource_type: &str) -> TypeId {

@@ -28,7 +28,6 @@ pub fn handler(id: &str) -> Option<Route> {
         "ListProjectRealizedEntities" => route.to(realization::realized_entities),
         "ReadRealizedEntity" => route.to(realization::realized_entity),
         "ReadIntentStatus" => route.to(realization::status),
-        "ReadSegmentState" => route.to(realization::segment_state),
         "QuerySearch" => route.to(search::query),
         "PatchOrgRoot" => route.to(hierarchy::patch_org_root),
         "ListRevisions" => route.to(history::revisions),

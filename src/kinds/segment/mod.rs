@@ -1,0 +1,55 @@
+//! Segments: NSX serves a segment's configuration state on its enforcement point at
+//! `/infra/segments/{id}/state`, which clients poll after a write; it is read from the same
+//! realization as the segment's realized entity and status (the README's "Realized state").
+
+pub mod operations;
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use crate::domain::realization::{Realization, RealizedState};
+use crate::domain::{ObjectPath, PolicyObject};
+use crate::http::auth::Reader;
+use crate::http::extractors::PathId;
+use crate::http::openapi::schemas::Schemas;
+use crate::http::realization::realized_answer;
+use crate::http::ApiError;
+
+static SCHEMAS: Schemas = Schemas::new(include_str!("schemas.json"));
+
+/// The schema of the segment's body named `name`; `None` for another name.
+pub fn schema(name: &str) -> Option<Value> {
+    SCHEMAS.get(name)
+}
+
+/// `GET /infra/segments/{id}/state`: the segment's `SegmentConfigurationState`.
+pub async fn state(
+    _: Reader,
+    store: web::Data<dyn crate::storage::Store>,
+    PathId(id): PathId,
+) -> Result<HttpResponse, ApiError> {
+    let path = ObjectPath::from_stored(&format!("/infra/segments/{id}"))?;
+    realized_answer(&store, &path, path.as_str(), configuration_state).await
+}
+
+/// The `SegmentConfigurationState` of `segment`, realized as `realization` says.
+fn configuration_state(segment: &PolicyObject, realization: &Realization) -> Value {
+    let mut state = json!({
+        "segment_path": segment.path.as_str(),
+        "state": configuration(realization.state),
+    });
+    if let Some(message) = &realization.error_message {
+        state["failure_message"] = json!(message);
+    }
+    state
+}
+
+/// A segment's configuration state (`SegmentConfigurationState.state`) in a realized state.
+fn configuration(state: RealizedState) -> &'static str {
+    match state {
+        RealizedState::Realized => "success",
+        RealizedState::Unrealized => "in_progress",
+        RealizedState::Error => "failed",
+        RealizedState::Unavailable => "pending",
+    }
+}
