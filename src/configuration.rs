@@ -18,7 +18,7 @@ use serde::Deserialize;
 use crate::auth::Role;
 use crate::determinism::DeterminismSettings;
 use crate::domain::fault::{FaultRule, FaultSpec};
-use crate::kinds::traceflow::TraceflowSettings;
+use crate::kinds::traceflow::run::TraceflowSettings;
 use crate::telemetry::journal::JournalSettings;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");

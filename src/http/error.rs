@@ -10,7 +10,7 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use serde::Serialize;
 
-use super::observe::RequestId;
+use super::request_id::RequestId;
 use crate::auth::{Actor, Permission, XsrfProblem};
 use crate::domain::fault::ErrorSpec;
 use crate::domain::{BodyError, FieldError, WriteRejection};

@@ -20,6 +20,7 @@ pub mod operations;
 pub mod pages;
 pub mod probes;
 pub mod realization;
+pub mod request_id;
 pub mod responses;
 mod search;
 pub mod spec;

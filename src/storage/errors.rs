@@ -6,7 +6,8 @@
 
 use crate::domain::{ObjectPath, WriteRejection};
 
-use super::{postgres, sqlite};
+use super::postgres::errors as postgres;
+use super::sqlite::errors as sqlite;
 
 /// The store failed; the request may be retried.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -55,7 +56,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         let transient = match &err {
             sqlx::Error::Database(db) => {
-                sqlite::errors::transient(db.as_ref()) || postgres::errors::transient(db.as_ref())
+                sqlite::transient(db.as_ref()) || postgres::transient(db.as_ref())
             }
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
@@ -63,6 +64,19 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => true,
+            _ => false,
+        };
+        StoreError::classified(transient, err.to_string())
+    }
+}
+
+/// A failure of SQLite's writer's connection.
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        let transient = match &err {
+            rusqlite::Error::SqliteFailure(failure, _) => {
+                sqlite::transient_code(failure.extended_code)
+            }
             _ => false,
         };
         StoreError::classified(transient, err.to_string())

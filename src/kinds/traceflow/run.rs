@@ -6,9 +6,9 @@
 
 use serde::Deserialize;
 
+use super::config::TraceflowConfig;
 use super::results::{RunResult, Script, TraceflowStatus};
 use super::simulation::simulate;
-use super::TraceflowConfig;
 use crate::domain::change::Moment;
 
 /// How long a traceflow runs, in seconds, when its config gives no `timeout`.

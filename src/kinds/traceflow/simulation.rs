@@ -15,8 +15,8 @@
 //! - The status is SUCCEEDED. The first observation is at the run's start; each hop takes
 //!   1 to 3 ms, so timestamps never decrease.
 
+use super::config::TraceflowConfig;
 use super::results::{ComponentType, Observation, ObservationType, RunResult, TraceflowStatus};
-use super::TraceflowConfig;
 use crate::domain::values::Ranged;
 
 /// Nodes in every simulated cluster.

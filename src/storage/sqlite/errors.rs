@@ -1,11 +1,9 @@
 //! Which of SQLite's failures mean "cannot write now, may later": this engine's own policy,
-//! read by the shared classification of [`crate::storage::StoreError`], and how the
-//! writer's driver (rusqlite) reports them.
+//! read by the shared classification of [`crate::storage::StoreError`] for both its drivers
+//! (the readers' sqlx, the writer's rusqlite).
 
 use sqlx::error::DatabaseError;
 use sqlx::sqlite::SqliteError;
-
-use crate::storage::StoreError;
 
 /// SQLite's primary result codes that mean "cannot write now, may later": locked by another
 /// process, read-only, an I/O error, disk full, file unopenable.
@@ -19,7 +17,7 @@ const TRANSIENT: [i32; 6] = [
 ];
 
 /// Whether a failure with this (extended) result code is transient.
-fn transient_code(extended_code: i32) -> bool {
+pub(in crate::storage) fn transient_code(extended_code: i32) -> bool {
     TRANSIENT.contains(&(extended_code & 0xff))
 }
 
@@ -30,15 +28,4 @@ pub(in crate::storage) fn transient(db: &dyn DatabaseError) -> bool {
         let code = db.code().and_then(|code| code.parse().ok()).unwrap_or(0);
         transient_code(code)
     })
-}
-
-/// A failure of the writer's connection.
-impl From<rusqlite::Error> for StoreError {
-    fn from(err: rusqlite::Error) -> Self {
-        let transient = match &err {
-            rusqlite::Error::SqliteFailure(failure, _) => transient_code(failure.extended_code),
-            _ => false,
-        };
-        StoreError::classified(transient, err.to_string())
-    }
 }
