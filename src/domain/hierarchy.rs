@@ -160,6 +160,9 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// One wrapper below `parent`: the object it carries is written (or, marked for
+    /// delete, deleted with what is below it), then its children are read; a
+    /// `ChildResourceReference` leads to an object it does not write.
     fn child(
         &mut self,
         mut wrapper: Map<String, Value>,
@@ -170,7 +173,9 @@ impl Parser<'_> {
         let name = text(wrapper.get("resource_type"), &dotted(at, "resource_type"))?.to_owned();
         wrapper.remove("resource_type");
         if name == REFERENCE {
-            return self.reference(wrapper, parent, at);
+            let (path, route, children) = referenced(wrapper, parent, at)?;
+            let parent = Parent::at(&path, route);
+            return self.children(children, parent, &format!("{at}.children"));
         }
         let Some(found) = catalog.wrapper(&name) else {
             return Err(FieldError::new(
@@ -227,45 +232,40 @@ impl Parser<'_> {
             &format!("{at}.children"),
         )
     }
+}
 
-    /// A `ChildResourceReference`: it leads to the object of `target_type` and `id` below
-    /// `parent`, which it does not write, and on to its children.
-    fn reference(
-        &mut self,
-        mut wrapper: Map<String, Value>,
-        parent: Parent,
-        at: &str,
-    ) -> Result<(), FieldError> {
-        let catalog = catalog();
-        let mut take = |field: &str| {
-            let value = text(wrapper.get(field), &dotted(at, field)).map(str::to_owned);
-            wrapper.remove(field);
-            value
-        };
-        let target_type = take("target_type")?;
-        let id = take("id")?;
-        let children = take_children(&mut wrapper, at)?;
-        flag(&mut wrapper, "marked_for_delete", at)?;
-        check_wrapper(wrapper, REFERENCE, at)?;
-        let route = catalog
-            .type_named(&target_type)
-            .and_then(|object_type| catalog.child_route(parent.route, object_type))
-            .ok_or_else(|| {
-                FieldError::new(
-                    format!("{at}.target_type"),
-                    format!(
-                        "no {target_type} can be a child of {}",
-                        describe(parent.path)
-                    ),
-                )
-            })?;
-        let path = child_path(route, parent.path, &id, at)?;
-        self.children(
-            children,
-            Parent::at(&path, route),
-            &format!("{at}.children"),
-        )
-    }
+/// Where a `ChildResourceReference` below `parent` leads (the path and route of the object
+/// it names), and its children.
+fn referenced(
+    mut wrapper: Map<String, Value>,
+    parent: Parent,
+    at: &str,
+) -> Result<(ObjectPath, RouteId, Vec<Value>), FieldError> {
+    let catalog = catalog();
+    let mut take = |field: &str| {
+        let value = text(wrapper.get(field), &dotted(at, field)).map(str::to_owned);
+        wrapper.remove(field);
+        value
+    };
+    let target_type = take("target_type")?;
+    let id = take("id")?;
+    let children = take_children(&mut wrapper, at)?;
+    flag(&mut wrapper, "marked_for_delete", at)?;
+    check_wrapper(wrapper, REFERENCE, at)?;
+    let route = catalog
+        .type_named(&target_type)
+        .and_then(|object_type| catalog.child_route(parent.route, object_type))
+        .ok_or_else(|| {
+            FieldError::new(
+                format!("{at}.target_type"),
+                format!(
+                    "no {target_type} can be a child of {}",
+                    describe(parent.path)
+                ),
+            )
+        })?;
+    let path = child_path(route, parent.path, &id, at)?;
+    Ok((path, route, children))
 }
 
 /// A member that must be a string; `field` is its dotted path, for the error.

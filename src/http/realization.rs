@@ -1,7 +1,10 @@
 //! Realized state (the README's "Realized state"): the endpoints clients poll after a write
 //! (NSX's), and the scripts that shape their answers per path (the extension's).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::auth::{Reader, Writer};
@@ -17,16 +20,28 @@ type Store = web::Data<dyn crate::storage::Store>;
 /// Where the extension keeps the scripts, by `intent_path`.
 pub const SCRIPTS_PATH: &str = "/store/v1/realized-state";
 
-/// The path a query parameter names: a path the catalog serves.
-fn path_parameter(req: &HttpRequest, name: &str) -> Result<ObjectPath, ApiError> {
+/// The `intent_path` query parameter: the path of an object the catalog serves.
+pub struct IntentPath(ObjectPath);
+
+impl FromRequest for IntentPath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(intent_path(req).map(IntentPath))
+    }
+}
+
+fn intent_path(req: &HttpRequest) -> Result<ObjectPath, ApiError> {
+    const NAME: &str = "intent_path";
     let pairs = query_pairs(req)?;
     let value = pairs
         .iter()
-        .find(|(key, _)| key == name)
+        .find(|(key, _)| key == NAME)
         .map(|(_, value)| value.as_str())
-        .ok_or_else(|| FieldError::new(name, "required property not present"))?;
+        .ok_or_else(|| FieldError::new(NAME, "required property not present"))?;
     ObjectPath::from_stored(value)
-        .map_err(|_| FieldError::new(name, format!("{value:?} is not a policy path")).into())
+        .map_err(|_| FieldError::new(NAME, format!("{value:?} is not a policy path")).into())
 }
 
 /// The object at `path` and how it is realized now; `None` when nothing is stored there.
@@ -61,9 +76,8 @@ pub async fn realized_answer<T: serde::Serialize>(
 pub async fn realized_entities(
     _: Reader,
     store: Store,
-    req: HttpRequest,
+    IntentPath(path): IntentPath,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path_parameter(&req, "intent_path")?;
     let results: Vec<_> = realized(&store, &path)
         .await?
         .map(|(object, realization)| realization.entity(&object))
@@ -96,8 +110,11 @@ pub async fn realized_entity(
 }
 
 /// ConsolidatedRealizedStatus of `intent_path`.
-pub async fn status(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let path = path_parameter(&req, "intent_path")?;
+pub async fn status(
+    _: Reader,
+    store: Store,
+    IntentPath(path): IntentPath,
+) -> Result<HttpResponse, ApiError> {
     realized_answer(&store, &path, path.as_str(), |object, realization| {
         realization.status(object)
     })
@@ -108,10 +125,9 @@ pub async fn status(_: Reader, store: Store, req: HttpRequest) -> Result<HttpRes
 pub async fn set_script(
     _: Writer,
     store: Store,
-    req: HttpRequest,
+    IntentPath(path): IntentPath,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path_parameter(&req, "intent_path")?;
     let script = RealizationScript::parse(&body, chrono::Utc::now().timestamp_millis())?;
     store.set_realization_script(path, script.clone()).await?;
     Ok(json_response(&script.answer()))
@@ -121,9 +137,8 @@ pub async fn set_script(
 pub async fn read_script(
     _: Reader,
     store: Store,
-    req: HttpRequest,
+    IntentPath(path): IntentPath,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path_parameter(&req, "intent_path")?;
     match store.realization_script(&path).await? {
         Some(script) => Ok(json_response(&script.answer())),
         None => Err(ApiError::object_not_found(&format!(
@@ -136,9 +151,8 @@ pub async fn read_script(
 pub async fn delete_script(
     _: Writer,
     store: Store,
-    req: HttpRequest,
+    IntentPath(path): IntentPath,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path_parameter(&req, "intent_path")?;
     store.delete_realization_script(path).await?;
     Ok(empty_response())
 }

@@ -87,7 +87,7 @@ pub const API: KindsApi = KindsApi {
 
 fn kind_operations() -> Vec<Operation> {
     let mut operations = traceflow::operations::operations();
-    operations.extend(segment::operations::operations());
+    operations.extend(segment::operations());
     operations
 }
 

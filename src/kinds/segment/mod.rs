@@ -2,8 +2,6 @@
 //! `/infra/segments/{id}/state`, which clients poll after a write; it is read from the same
 //! realization as the segment's realized entity and status (the README's "Realized state").
 
-pub mod operations;
-
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
@@ -12,10 +10,20 @@ use crate::domain::{ObjectPath, PolicyObject};
 use crate::http::auth::Reader;
 use crate::http::extractors::PathId;
 use crate::http::openapi::schemas::Schemas;
+use crate::http::operation::{Operation, Table};
+use crate::http::operations::CORE;
 use crate::http::realization::realized_answer;
 use crate::http::ApiError;
 
+/// The segment's own operation (`operations.toml`, in the core's table's format).
+static OPERATIONS: Table = Table::new(include_str!("operations.toml"), Some(&CORE));
+
 static SCHEMAS: Schemas = Schemas::new(include_str!("schemas.json"));
+
+/// The segment's own operation, served by [`state`].
+pub fn operations() -> Vec<Operation> {
+    OPERATIONS.operations(|id| (id == "ReadSegmentState").then(|| web::route().to(state)))
+}
 
 /// The schema of the segment's body named `name`; `None` for another name.
 pub fn schema(name: &str) -> Option<Value> {
