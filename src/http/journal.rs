@@ -115,9 +115,8 @@ fn write_entry<B>(
     entry.query = (!query.is_empty()).then(|| redact_pairs(query));
     let user = extensions.get::<Actor>().map(|actor| actor.name.as_str());
     overwrite_some(&mut entry.user, user);
-    entry.request_id = extensions
-        .get::<RequestId>()
-        .map_or_else(|| "".into(), RequestId::shared);
+    let request_id = extensions.get::<RequestId>().map_or("", RequestId::as_str);
+    overwrite(&mut entry.request_id, request_id);
     entry.status = response.status().as_u16();
     entry.error_code = response
         .extensions()

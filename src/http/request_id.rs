@@ -33,9 +33,8 @@ impl RequestId {
         valid.then(|| Self(String::from_utf8_lossy(value).into()))
     }
 
-    /// The id, shared rather than copied.
-    pub fn shared(&self) -> Arc<str> {
-        Arc::clone(&self.0)
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
     /// The id as the value of the header that answers it.
