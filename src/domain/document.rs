@@ -7,6 +7,8 @@
 //! as); the other fields the server sets, and NSX's link fields, are ignored, as a
 //! GET-modify-PUT sends them back.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::catalog::{catalog, TypeId};
@@ -39,7 +41,7 @@ impl Envelope {
         let declared = catalog.route(path.route()).object_type;
         match object.remove("id") {
             None | Some(Value::Null) => {}
-            Some(Value::String(given)) if given == path.id().as_str() => {}
+            Some(given) if given_id(&given).is_some_and(|given| given == path.id().as_str()) => {}
             Some(_) => {
                 let id = serde_json::to_string(path.id().as_str()).expect("a string serializes");
                 let rule = format!("must be the id in the request path, {id}");
@@ -74,6 +76,19 @@ impl Envelope {
             std::mem::take(&mut document.members),
         )?;
         Ok(document)
+    }
+}
+
+/// The id a body gives: its text, or an integer's decimal text (Neutron's plugin numbers a
+/// policy's rules `"id": 1`, which NSX Manager takes as the id `1`); `None` for any other
+/// value.
+pub fn given_id(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::String(text) => Some(Cow::Borrowed(text)),
+        Value::Number(number) if number.is_i64() || number.is_u64() => {
+            Some(Cow::Owned(number.to_string()))
+        }
+        _ => None,
     }
 }
 

@@ -8,11 +8,13 @@
 //! body into the [`TreeWrite`]s a store applies in order, in one transaction, or into the
 //! first [`FieldError`], named by its dotted path (`children[0].Domain.children[1].Group.id`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
 use super::catalog::{catalog, RouteId};
+use super::document::given_id;
 use super::kind::Kinds;
 use super::path::ObjectPath;
 use super::schema::check_object;
@@ -204,10 +206,10 @@ impl Parser<'_> {
             ));
         };
         let id = match catalog.route(route).is_collection_member() {
-            true => text(object.get("id"), &dotted(&at, "id"))?,
-            false => "",
+            true => child_id(object.get("id"), &dotted(&at, "id"))?,
+            false => Cow::Borrowed(""),
         };
-        let path = child_path(route, parent.path, id, &at)?;
+        let path = child_path(route, parent.path, &id, &at)?;
         if marked_for_delete || object.get("marked_for_delete") == Some(&Value::Bool(true)) {
             self.writes.push(TreeWrite::DeleteTree(path));
             return Ok(());
@@ -274,6 +276,15 @@ fn text<'a>(value: Option<&'a Value>, field: &str) -> Result<&'a str, FieldError
         Some(Value::String(text)) => Ok(text),
         None | Some(Value::Null) => Err(FieldError::new(field, "required property not present")),
         Some(_) => Err(FieldError::new(field, "must be a string")),
+    }
+}
+
+/// A child's `id`: a string, or an integer's text ([`given_id`]); `field` is its dotted
+/// path, for the error.
+fn child_id<'a>(value: Option<&'a Value>, field: &str) -> Result<Cow<'a, str>, FieldError> {
+    match value {
+        None | Some(Value::Null) => Err(FieldError::new(field, "required property not present")),
+        Some(value) => given_id(value).ok_or_else(|| FieldError::new(field, "must be a string")),
     }
 }
 

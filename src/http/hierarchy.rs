@@ -25,6 +25,15 @@ pub async fn patch_org_root(
     patch(writer, &store, &req, &Root::org_root(), body).await
 }
 
+/// `GET /policy/api/v1/org-root`: the tree of orgs, projects and VPCs.
+pub async fn read_org_root(
+    reader: Reader,
+    store: Store,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    read(reader, &store, &req, &Root::org_root()).await
+}
+
 /// Writes the tree of `body` below `root`, all of it or nothing. Answers an empty body.
 pub async fn patch(
     Writer(actor): Writer,

@@ -82,6 +82,9 @@ fn segments(req: &HttpRequest) -> Result<Vec<String>, ApiError> {
         .strip_prefix(POLICY_API)
         .and_then(|rest| rest.strip_prefix('/'))
         .ok_or_else(not_found)?;
+    // NSX Manager answers a path with a trailing slash as the path without it
+    // (`GET /infra/tier-0s/` lists the tier-0s).
+    let below = below.strip_suffix('/').unwrap_or(below);
     let segments = below
         .split('/')
         .map(|raw| {

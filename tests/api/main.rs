@@ -34,4 +34,5 @@ mod search;
 mod security;
 mod sqlite;
 mod state;
+mod tolerance;
 mod validation;

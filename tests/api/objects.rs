@@ -176,7 +176,7 @@ async fn paths_and_methods_the_catalog_does_not_serve_are_refused() {
         .await
         .api_error(404, 600);
     client
-        .policy("GET", "/infra/segments/web/", None)
+        .policy("GET", "/infra/segments//web", None)
         .await
         .api_error(404, 600);
     // Orgs are NSX's own: read, never written.

@@ -59,6 +59,8 @@ mod search;
 mod security;
 #[path = "../api/state.rs"]
 mod state;
+#[path = "../api/tolerance.rs"]
+mod tolerance;
 #[path = "../api/validation.rs"]
 mod validation;
 
