@@ -96,6 +96,26 @@ pub async fn attempt<T: Tx>(
     request: Request<'_>,
     current: Current,
 ) -> Result<Attempt, WriteError> {
+    attempt_checked(tx, kinds, request, current, Relations::Now).await
+}
+
+/// When a write's relations to the objects around it ([`check_relations`]) are checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Relations {
+    /// Before it is persisted: a write of one object.
+    Now,
+    /// Once every write of its tree is persisted: NSX resolves the dependencies within one
+    /// intent tree, in whatever order its children come.
+    WithItsTree,
+}
+
+async fn attempt_checked<T: Tx>(
+    tx: &mut T,
+    kinds: &dyn StoreKinds,
+    request: Request<'_>,
+    current: Current,
+    relations: Relations,
+) -> Result<Attempt, WriteError> {
     let (path, stamp, at) = (request.path, request.stamp, request.at);
     let applied = write::apply(
         current.object.as_ref(),
@@ -122,7 +142,9 @@ pub async fn attempt<T: Tx>(
             .await?
         }
     };
-    check_relations(tx, kinds, &applied).await?;
+    if relations == Relations::Now {
+        check_relations(tx, kinds, &applied).await?;
+    }
     let side = side_writes(kinds, &applied, &current, at)?;
     if tx.persist(&applied, &side, &current).await? == Persisted::Raced {
         return Ok(Attempt::Raced);
@@ -248,10 +270,9 @@ async fn create_companions<T: Tx>(
 }
 
 /// Deletes the object at `path` and every object below it, deepest first, each with its
-/// history row and its kind's rows; then checks that nothing left names what went (a delete
-/// below it may be named by another below it, so the checks wait for all of them). Answers
-/// what it deleted, or `None` where a row changed meanwhile.
-pub async fn delete_tree<T: Tx>(
+/// history row and its kind's rows; that nothing left names what went is its tree's check
+/// ([`write_tree`]). Answers what it deleted, or `None` where a row changed meanwhile.
+async fn delete_tree<T: Tx>(
     tx: &mut T,
     kinds: &dyn StoreKinds,
     path: &ObjectPath,
@@ -273,16 +294,15 @@ pub async fn delete_tree<T: Tx>(
         }
         deleted.push(gone);
     }
-    for applied in &deleted {
-        check_relations(tx, kinds, applied).await?;
-    }
     Ok(Some(deleted))
 }
 
 /// The writes of one hierarchical request, in order, each holding its object's row first:
 /// a child's patch as a write of one, a child marked for delete as a subtree's delete. Each
-/// object gets its own `unique_id`. Answers everything they wrote, or `None` where a row
-/// changed meanwhile.
+/// object gets its own `unique_id`. What each write needs of the objects around it (a
+/// parent, the objects it names, no referrer of what went) is checked once all of them are
+/// written, so that their order in the request does not matter. Answers everything they
+/// wrote, or `None` where a row changed meanwhile.
 pub async fn write_tree<T: Tx>(
     tx: &mut T,
     kinds: &dyn StoreKinds,
@@ -306,7 +326,8 @@ pub async fn write_tree<T: Tx>(
                     at,
                 };
                 tx.hold(path).await?;
-                match write_one(tx, kinds, request).await? {
+                let current = tx.current(path, side_reads(kinds, path)).await?;
+                match attempt_checked(tx, kinds, request, current, Relations::WithItsTree).await? {
                     Attempt::Ended(applied, companions) => {
                         written.extend(applied);
                         written.extend(companions);
@@ -319,6 +340,9 @@ pub async fn write_tree<T: Tx>(
                 None => return Ok(None),
             },
         }
+    }
+    for applied in &written {
+        check_relations(tx, kinds, applied).await?;
     }
     Ok(Some(written))
 }

@@ -395,6 +395,98 @@ async fn the_org_root_writes_projects_vpcs_and_their_infra() {
     assert!(message.contains("/orgs/other "), "{message}");
 }
 
+/// NSX resolves the dependencies within one intent tree: a rule before the groups and the
+/// service it names, objects below a domain before the domain, a delete before the change
+/// that stops naming what it deletes. A dependency the whole tree leaves unmet is still
+/// refused, and the tree with it.
+#[tokio::test]
+async fn a_tree_is_written_whatever_the_order_of_its_children() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let reversed = |mut tree: Value| {
+        fn reverse(node: &mut Value) {
+            if let Some(children) = node.get_mut("children").and_then(Value::as_array_mut) {
+                children.reverse();
+                for child in children.iter_mut() {
+                    if let Some(wrapped) = child.as_object_mut().and_then(|wrapper| {
+                        wrapper
+                            .values_mut()
+                            .find(|member| member.get("id").is_some())
+                    }) {
+                        reverse(wrapped);
+                    }
+                }
+            }
+        }
+        reverse(&mut tree);
+        tree
+    };
+    // Every list of children backwards: the rules come before the groups and the service.
+    let written = patch_infra(client, &reversed(security_tree("d1"))).await;
+    assert_eq!(written.status, 200, "{written:#?}");
+    for path in tree_paths("d1") {
+        let object = client.policy("GET", &path, None).await;
+        assert_eq!(object.status, 200, "{path}: {object:#?}");
+    }
+    // A group under a domain the same tree creates after it.
+    let later = json!({"children": [
+        {"resource_type": "ChildResourceReference", "target_type": "Domain", "id": "d2",
+         "children": [child("ChildGroup", "Group", json!({"id": "g"}))]},
+        child("ChildDomain", "Domain", json!({"id": "d2"}))]});
+    let written = patch_infra(client, &later).await;
+    assert_eq!(written.status, 200, "{written:#?}");
+    assert_eq!(
+        client
+            .policy("GET", "/infra/domains/d2/groups/g", None)
+            .await
+            .status,
+        200
+    );
+    // A group deleted before the rule that named it is changed to name another.
+    let moved = json!({"children": [child("ChildDomain", "Domain", json!({"id": "d1",
+        "children": [
+            {"resource_type": "ChildGroup", "marked_for_delete": true,
+             "Group": {"id": "db"}},
+            child("ChildSecurityPolicy", "SecurityPolicy", json!({"id": "app", "children": [
+                child("ChildRule", "Rule", json!({"id": "web-to-db",
+                    "destination_groups": ["/infra/domains/d1/groups/web"]}))]}))]}))]});
+    let written = patch_infra(client, &moved).await;
+    assert_eq!(written.status, 200, "{written:#?}");
+    client
+        .policy("GET", "/infra/domains/d1/groups/db", None)
+        .await
+        .api_error(404, 600);
+
+    // What the whole tree leaves unmet is refused, and nothing of the tree is written.
+    let before = client.export().await;
+    // The stored rule `web-to-db` still names `web`, whatever else the tree writes.
+    let unmet = json!({"children": [child("ChildDomain", "Domain", json!({"id": "d1",
+        "children": [
+            {"resource_type": "ChildGroup", "marked_for_delete": true,
+             "Group": {"id": "web"}},
+            child("ChildGroup", "Group", json!({"id": "cache"}))]}))]});
+    let message = patch_infra(client, &unmet).await.api_error(400, 500030);
+    assert!(
+        message.contains("/infra/domains/d1/groups/web"),
+        "{message}"
+    );
+    let missing = json!({"children": [child("ChildDomain", "Domain", json!({"id": "d3",
+        "children": [child("ChildSecurityPolicy", "SecurityPolicy", json!({"id": "p",
+            "children": [child("ChildRule", "Rule", json!({"id": "r",
+                "source_groups": ["/infra/domains/d3/groups/nowhere"]}))]}))]}))]});
+    let message = patch_infra(client, &missing).await.api_error(404, 600);
+    assert!(
+        message.contains("/infra/domains/d3/groups/nowhere"),
+        "{message}"
+    );
+    assert_eq!(
+        client.export().await,
+        before,
+        "nothing of either tree was written"
+    );
+}
+
 #[tokio::test]
 async fn five_thousand_objects_in_one_request() {
     let workspace = Workspace::new();
