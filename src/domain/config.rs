@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::catalog::{catalog, TypeId};
 use super::document::Document;
+use super::nsx_model::model;
 use super::{FieldError, ObjectId};
 
 /// The client's fields of an object, with `display_name` set (to the id when the client gave
@@ -22,11 +23,21 @@ impl Config {
         Self::complete(document.resource_type, document.members, id)
     }
 
-    /// The config of `resource_type` that `members` make, its defaults filled in.
+    /// The config of `resource_type` that `members` make, its defaults filled in: the
+    /// display name (the id where none is given) and what NSX fills in for the type
+    /// (`nsx_model.toml`'s `filled`).
     pub fn complete(resource_type: TypeId, mut members: Map<String, Value>, id: &ObjectId) -> Self {
         if !members.contains_key("display_name") {
             let name = Value::String(id.as_str().to_owned());
             members.insert("display_name".to_owned(), name);
+        }
+        let type_name = catalog().type_def(resource_type).name.as_str();
+        if let Some(filled) = model().filled.get(type_name) {
+            for (field, value) in filled {
+                if !members.contains_key(field) {
+                    members.insert(field.clone(), value.clone());
+                }
+            }
         }
         Self {
             resource_type,

@@ -14,23 +14,22 @@ use super::path::ObjectPath;
 use super::schema::check_members;
 use super::{FieldError, ObjectId};
 
+/// An object's members: its client's fields, by name.
+pub type Members = Map<String, Value>;
+
 /// What a type does beyond the catalog. Every method has the catalog's behaviour as its
 /// default.
 pub trait Kind: Send + Sync {
     /// The members a body gives an object of `resource_type` (its type decided by the
     /// envelope, [`Envelope`]), as they are stored: by default, checked against the
     /// catalog's schema. A refusal names the field by its dotted path.
-    fn check(
-        &self,
-        resource_type: TypeId,
-        members: Map<String, Value>,
-    ) -> Result<Map<String, Value>, FieldError> {
+    fn check(&self, resource_type: TypeId, members: Members) -> Result<Members, FieldError> {
         check_members(catalog(), resource_type, members, "")
     }
 
     /// Checks the members of a whole object (a create's, a replace's, what a PATCH leaves):
     /// by default nothing more, as the catalog has no required field.
-    fn complete(&self, members: &Map<String, Value>) -> Result<(), FieldError> {
+    fn complete(&self, members: &Members) -> Result<(), FieldError> {
         let _ = members;
         Ok(())
     }

@@ -22,6 +22,7 @@ pub mod history;
 pub mod id;
 pub mod kind;
 pub mod list;
+pub mod nsx_model;
 pub mod object;
 pub mod paging;
 pub mod path;

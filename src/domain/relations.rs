@@ -5,10 +5,8 @@
 //! objects around it, looks that up inside the write's own transaction, and refuses the
 //! write with the rejection named here when the answer is wrong.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -16,33 +14,8 @@ use super::catalog::catalog;
 use super::change::{Applied, Change, Operation};
 use super::fields::SYSTEM_USER;
 use super::kind::Kinds;
+use super::nsx_model::model;
 use super::{Config, Metadata, ObjectPath, PolicyObject};
-
-/// What NSX has and does beyond its types' schemas, as `nsx_model.toml` writes it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NsxModel {
-    reference_fields: Vec<String>,
-    reference_fields_of: BTreeMap<String, Vec<String>>,
-    shipped_in_bulk: Vec<String>,
-    defaults: Vec<ShippedObject>,
-}
-
-/// An object NSX Manager has before anyone writes.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ShippedObject {
-    path: String,
-    resource_type: String,
-    display_name: String,
-}
-
-fn model() -> &'static NsxModel {
-    static MODEL: LazyLock<NsxModel> = LazyLock::new(|| {
-        toml::from_str(include_str!("nsx_model.toml")).expect("nsx_model.toml is valid")
-    });
-    &MODEL
-}
 
 /// One thing an applied write needs of the stored objects around it before it may commit.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -54,6 +54,7 @@ impl Registry {
         registry.add(traceflow::RESOURCE_TYPE, traceflows);
         registry.keep(traceflow::RESOURCE_TYPE, runs);
         registry.add(project::RESOURCE_TYPE, project::Projects);
+        registry.add(segment::RESOURCE_TYPE, segment::Segments);
         registry
     }
 

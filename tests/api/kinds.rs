@@ -2,7 +2,8 @@
 //! the Hierarchical API and an import each run every hook of the object's kind (its checks
 //! of a body, of a whole object, whether others may name it, what the system writes beside
 //! it, and the rows it keeps of its own), and a snapshot's restore brings back what the
-//! hooks made. The traceflow and the project are the kinds with behaviour of their own.
+//! hooks made. The traceflow, the project and the segment are the kinds with behaviour of
+//! their own; what NSX fills in for a type (a group's empty conditions) comes every way too.
 
 use serde_json::{json, Map, Value};
 
@@ -56,6 +57,44 @@ fn project(id: &str) -> Object {
                 {"resource_type": "ChildResourceReference", "target_type": "Org",
                  "id": "default", "children": [child]}]})
         },
+    }
+}
+
+fn infra_child(
+    id: &str,
+    path: String,
+    resource_type: &'static str,
+    child: (&'static str, &'static str),
+) -> Object {
+    Object {
+        path,
+        id: id.to_owned(),
+        resource_type,
+        tree: "/infra",
+        child,
+        under: |child| json!({"resource_type": "Infra", "children": [child]}),
+    }
+}
+
+fn segment(id: &str) -> Object {
+    let path = format!("/infra/segments/{id}");
+    infra_child(id, path, "Segment", ("ChildSegment", "Segment"))
+}
+
+/// A group of the default domain, which a tree reaches through a reference to the domain.
+fn group(id: &str) -> Object {
+    Object {
+        under: |child| {
+            json!({"resource_type": "Infra", "children": [
+                {"resource_type": "ChildResourceReference", "target_type": "Domain",
+                 "id": "default", "children": [child]}]})
+        },
+        ..infra_child(
+            id,
+            format!("/infra/domains/default/groups/{id}"),
+            "Group",
+            ("ChildGroup", "Group"),
+        )
     }
 }
 
@@ -125,6 +164,78 @@ async fn a_kinds_check_of_a_whole_object_refuses_every_way() {
         );
         assert_eq!(status_of(client, &object.path).await, 404, "{way:?}");
     }
+}
+
+/// The kind's check of a body may derive what NSX derives: a segment's subnets each get the
+/// network of their gateway address (a network sent back is not taken), whichever way the
+/// segment comes; a gateway address that is no address with a prefix is refused, naming it.
+#[tokio::test]
+async fn a_kinds_check_derives_every_way() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    for (n, way) in WAYS.into_iter().enumerate() {
+        let object = segment(&format!("s{n}"));
+        let body = json!({"subnets": [
+            {"gateway_address": "10.1.2.1/24", "network": "192.0.2.0/24"},
+            {"gateway_address": "2001:db8:0:7::1/64"}]});
+        let written = write(client, way, &object, &body).await;
+        assert_eq!(written.status, 200, "{way:?}: {written:#?}");
+        let read = client.policy("GET", &object.path, None).await;
+        let subnets = &read.body["subnets"];
+        assert_eq!(subnets[0]["network"], "10.1.2.0/24", "{way:?}: {read:#?}");
+        assert_eq!(subnets[1]["network"], "2001:db8:0:7::/64", "{way:?}");
+
+        let bad = segment(&format!("bad-{n}"));
+        let body = json!({"subnets": [{"gateway_address": "10.1.2.1"}]});
+        let refused = write(client, way, &bad, &body).await;
+        assert_eq!(refused.status, 400, "{way:?}: {refused:#?}");
+        assert!(
+            refused.text.contains("subnets.0.gateway_address"),
+            "{way:?}: {}",
+            refused.text
+        );
+        assert_eq!(status_of(client, &bad.path).await, 404, "{way:?}");
+    }
+}
+
+/// What NSX fills in where a write leaves a field out (a group's `expression`,
+/// `extended_expression` and `reference`) is filled whichever way the group comes, kept by a
+/// PATCH that does not name it, and what a client gives is kept.
+#[tokio::test]
+async fn what_nsx_fills_in_comes_every_way() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    for (n, way) in WAYS.into_iter().enumerate() {
+        let object = group(&format!("g{n}"));
+        let written = write(client, way, &object, &json!({"display_name": "web"})).await;
+        assert_eq!(written.status, 200, "{way:?}: {written:#?}");
+        let read = client.policy("GET", &object.path, None).await;
+        assert_eq!(read.body["expression"], json!([]), "{way:?}: {read:#?}");
+        assert_eq!(read.body["extended_expression"], json!([]), "{way:?}");
+        assert_eq!(read.body["reference"], false, "{way:?}");
+    }
+    let path = "/infra/domains/default/groups/g0";
+    let patched = client
+        .policy("PATCH", path, Some(&json!({"description": "web servers"})))
+        .await;
+    assert_eq!(patched.status, 200, "{patched:#?}");
+    let given = json!([{"resource_type": "IPAddressExpression", "ip_addresses": ["10.0.0.1"]}]);
+    let replaced = client
+        .policy(
+            "PUT",
+            path,
+            Some(&json!({"expression": given, "_revision": 1})),
+        )
+        .await;
+    assert_eq!(replaced.status, 200, "{replaced:#?}");
+    let read = client.policy("GET", path, None).await;
+    assert_eq!(
+        read.body["expression"][0]["ip_addresses"],
+        json!(["10.0.0.1"])
+    );
+    assert_eq!(read.body["extended_expression"], json!([]), "{read:#?}");
 }
 
 /// What the system writes beside an object (a project's default domain) is written

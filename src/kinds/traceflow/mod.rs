@@ -15,12 +15,10 @@ pub mod schemas;
 pub mod side;
 pub mod simulation;
 
-use serde_json::{Map, Value};
-
 use std::sync::Arc;
 
 use crate::domain::catalog::TypeId;
-use crate::domain::kind::Kind;
+use crate::domain::kind::{Kind, Members};
 use crate::domain::{FieldError, ObjectId, ObjectPath};
 
 pub use config::{TraceflowConfig, TraceflowFields};
@@ -62,16 +60,12 @@ impl Traceflows {
 }
 
 impl Kind for Traceflows {
-    fn check(
-        &self,
-        _: TypeId,
-        members: Map<String, Value>,
-    ) -> Result<Map<String, Value>, FieldError> {
+    fn check(&self, _: TypeId, members: Members) -> Result<Members, FieldError> {
         let fields = TraceflowFields::from_members(&members)?;
         Ok(fields.canonical(members))
     }
 
-    fn complete(&self, members: &Map<String, Value>) -> Result<(), FieldError> {
+    fn complete(&self, members: &Members) -> Result<(), FieldError> {
         config::require(members)
     }
 

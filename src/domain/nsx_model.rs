@@ -1,0 +1,44 @@
+//! What NSX Manager has and does beyond what the bindings' schema says of its types, as data
+//! (`nsx_model.toml`, where each rule names its source): read once, and asked by the rules
+//! that use it (`relations.rs`: references and the objects NSX ships; `config.rs`: the
+//! fields NSX fills in).
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// NSX's model beyond the schema, as `nsx_model.toml` writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NsxModel {
+    /// The fields whose values name other objects by their path, in any body.
+    pub reference_fields: Vec<String>,
+    /// The fields that name objects only in a body of the given `resource_type`.
+    pub reference_fields_of: BTreeMap<String, Vec<String>>,
+    /// The types of which NSX ships hundreds of objects this store does not carry.
+    pub shipped_in_bulk: Vec<String>,
+    /// The objects NSX Manager has before anyone writes.
+    pub defaults: Vec<ShippedObject>,
+    /// What NSX fills in where a create or a replace of an object of the type leaves a
+    /// field out, by type name.
+    pub filled: BTreeMap<String, Map<String, Value>>,
+}
+
+/// An object NSX Manager has before anyone writes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippedObject {
+    pub path: String,
+    pub resource_type: String,
+    pub display_name: String,
+}
+
+/// The model, read on first use.
+pub fn model() -> &'static NsxModel {
+    static MODEL: LazyLock<NsxModel> = LazyLock::new(|| {
+        toml::from_str(include_str!("nsx_model.toml")).expect("nsx_model.toml is valid")
+    });
+    &MODEL
+}
