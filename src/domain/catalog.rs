@@ -110,6 +110,9 @@ pub struct ObjectRoute {
     pub list: Option<TypeId>,
     /// The list's query parameters beyond the ones every list takes.
     pub list_query: Vec<String>,
+    /// Whether a PATCH answers the object, as the bindings declare for some types (a
+    /// transport zone's, a CA bundle's); other PATCHes answer an empty body.
+    pub patch_answers: bool,
     /// The nearest route above this one: its objects are this one's parents.
     pub parent: Option<RouteId>,
     /// Whether some route has this one as its parent: only then can its objects have
@@ -196,6 +199,7 @@ impl Catalog {
                 },
                 list: object.list.as_deref().map(lookup).transpose()?,
                 list_query: object.list_query.clone(),
+                patch_answers: object.patch_answers,
                 parent: None,
                 has_children: false,
                 container: object.object_type == CONTAINER_TYPE,
@@ -468,6 +472,8 @@ struct RawObject {
     list: Option<String>,
     #[serde(default)]
     list_query: Vec<String>,
+    #[serde(default)]
+    patch_answers: bool,
 }
 
 #[derive(Deserialize)]

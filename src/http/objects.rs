@@ -251,11 +251,17 @@ pub async fn write(
         true => Change::Put(document),
         false => Change::Patch(document),
     };
-    let applied = store.write(path, change, &actor.name).await?;
-    Ok(match applied {
-        Some(applied) if put => object_response(&applied.object),
-        _ => empty_response(),
-    })
+    // A PUT answers the object; a PATCH answers it only where the bindings declare so.
+    let answers = put || catalog().route(path.route()).patch_answers;
+    let asked = path.clone();
+    match store.write(path, change, &actor.name).await? {
+        Some(applied) if answers => Ok(object_response(&applied.object)),
+        None if answers => match store.get(&asked).await? {
+            Some(object) => Ok(object_response(&object)),
+            None => Err(ApiError::object_not_found(asked.as_str())),
+        },
+        _ => Ok(empty_response()),
+    }
 }
 
 /// The root whose tree a write's body is (its path is a root's: the body was read as one).

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::support::{Client, Dice, Workspace};
+use crate::support::{with_nsx_fills, Client, Dice, Workspace};
 use serde_json::{json, Map, Value};
 
 const CLIENTS: usize = 16;
@@ -223,7 +223,7 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
                     unique_ids_seen.insert(row.unique_id.clone()),
                     "a new unique_id"
                 );
-                sent
+                with_nsx_fills(&row.path, sent)
             }
             (Some((fields, revision, unique_id)), kind) => {
                 assert_eq!(row.revision, revision + 1);
@@ -236,7 +236,7 @@ async fn concurrent_writes_equal_a_sequential_replay_of_what_was_acknowledged() 
                             Some(*revision),
                             "a replace needs the stored revision"
                         );
-                        sent
+                        with_nsx_fills(&row.path, sent)
                     }
                     Kind::Patch => {
                         assert_eq!(row.operation, "patch");

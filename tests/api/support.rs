@@ -103,6 +103,24 @@ pub fn client_fields(object: &Value) -> serde_json::Map<String, Value> {
     fields
 }
 
+/// `fields` as a create or a replace of the object at `path` stores them: with what NSX
+/// fills in where they leave a field out (the store's `nsx_model.toml`, `filled`).
+pub fn with_nsx_fills(
+    path: &str,
+    mut fields: serde_json::Map<String, Value>,
+) -> serde_json::Map<String, Value> {
+    use nsx_policy_store::domain::{catalog::catalog, nsx_model::model, ObjectPath};
+    let path = ObjectPath::from_stored(path).expect("a policy path");
+    let catalog = catalog();
+    let type_name = &catalog
+        .type_def(catalog.route(path.route()).object_type)
+        .name;
+    for (field, value) in model().filled.get(type_name).into_iter().flatten() {
+        fields.entry(field.clone()).or_insert_with(|| value.clone());
+    }
+    fields
+}
+
 /// A small deterministic random generator, so that a failing run can be replayed.
 pub struct Dice(pub u64);
 

@@ -1,6 +1,7 @@
-//! What NSX Manager takes that its schema does not say, as clients send it: a path with a
-//! trailing slash (nsxez's `GET /infra/tier-0s/`), an integer where an id is a string
-//! (Neutron's plugin numbers a policy's rules), and the org root read as well as written.
+//! What NSX Manager takes and answers that its schema does not say, as clients meet it: a
+//! path with a trailing slash (nsxez's `GET /infra/tier-0s/`), an integer where an id is a
+//! string (Neutron's plugin numbers a policy's rules), the org root read as well as written,
+//! and a PATCH that answers its object where the bindings declare it (the SDK reads it).
 
 use serde_json::{json, Value};
 
@@ -157,4 +158,54 @@ async fn the_org_root_is_read_as_it_is_written() {
         .policy("GET", "/org-root?base_path=nowhere", None)
         .await
         .field_error("base_path");
+}
+
+#[tokio::test]
+async fn a_patch_answers_its_object_where_the_bindings_declare_it() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let zone = "/infra/sites/default/enforcement-points/default/transport-zones/overlay";
+    let patched = client
+        .policy("PATCH", zone, Some(&json!({"tz_type": "OVERLAY_BACKED"})))
+        .await;
+    assert_eq!(patched.status, 200, "{patched:#?}");
+    assert_eq!(patched.body["path"], zone);
+    assert_eq!(patched.body["tz_type"], "OVERLAY_BACKED");
+    assert_eq!(patched.body["_revision"], 0);
+    assert_eq!(patched.body, client.policy("GET", zone, None).await.body);
+    // A PATCH that changes nothing answers the object as it stands.
+    let again = client
+        .policy("PATCH", zone, Some(&json!({"tz_type": "OVERLAY_BACKED"})))
+        .await;
+    assert_eq!(again.status, 200, "{again:#?}");
+    assert_eq!(again.body["path"], zone);
+
+    // Where the bindings declare no answer, a PATCH answers an empty body, as NSX's does.
+    let segment = client
+        .policy(
+            "PATCH",
+            "/infra/segments/web",
+            Some(&json!({"description": "web"})),
+        )
+        .await;
+    assert_eq!(segment.status, 200, "{segment:#?}");
+    assert_eq!(segment.text, "", "{segment:#?}");
+
+    // The API document says which is which.
+    let document = client
+        .call(
+            "GET",
+            "/policy/api/v1/spec/openapi/nsx_policy_api.json",
+            None,
+        )
+        .await
+        .body;
+    let answer = |path: &str| {
+        let patch = &document["paths"][format!("/policy/api/v1{path}")]["patch"];
+        patch["responses"]["200"]["content"]["application/json"]["schema"].clone()
+    };
+    let zones = "/infra/sites/{siteId}/enforcement-points/{enforcementpointId}/transport-zones/{transportZoneId}";
+    assert!(answer(zones).is_object(), "{:#}", answer(zones));
+    assert!(answer("/infra/segments/{segmentId}").is_null());
 }

@@ -289,6 +289,8 @@ def catalog():
             route["methods"].add(method)
         if method in ("GET", "DELETE"):
             route["methods"].add(method)
+        if method == "PATCH" and answer:
+            route["patch_answer"] = answer
         if method == "GET" and answer and not answer.endswith("ListResult"):
             route["answer"] = answer
         if method == "GET" and answer and answer.endswith("ListResult"):
@@ -310,6 +312,10 @@ def catalog():
             "type": route["type"],
             "methods": sorted(route["methods"]),
         }
+        if route.get("patch_answer") == route["type"]:
+            # The bindings declare the object as the PATCH's answer (a transport zone's):
+            # NSX answers it, and the SDK reads it.
+            entry["patch_answers"] = True
         collection = path[: -len("/{}")] if path.endswith("/{}") else None
         if collection in lists:
             entry["list"], extra = lists[collection]

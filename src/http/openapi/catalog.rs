@@ -52,7 +52,14 @@ pub fn add_catalog(paths: &mut Map<String, Value>, schemas: &mut Map<String, Val
             let errors = [400, 404, 412];
             methods.insert(
                 "patch".into(),
-                operation("Patch", route, &variables, Some(object), None, &errors),
+                operation(
+                    "Patch",
+                    route,
+                    &variables,
+                    Some(object),
+                    route.patch_answers.then_some(object),
+                    &errors,
+                ),
             );
         }
         if route.methods.delete {
