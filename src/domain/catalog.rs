@@ -53,7 +53,7 @@ pub struct Catalog {
 
 /// A wrapper of the Hierarchical API: `{"resource_type": "ChildGroup", "Group": {...}}`
 /// carries an object of `object_type` under `key`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ChildWrapper {
     pub name: String,
     pub key: String,
@@ -157,11 +157,17 @@ impl Catalog {
     pub fn parse(text: &str) -> Result<Self, String> {
         let raw: RawCatalog = serde_json::from_str(text).map_err(|err| err.to_string())?;
         let names: Vec<&String> = raw.types.keys().collect();
-        let by_name: HashMap<String, TypeId> = names
+        let mut by_name: HashMap<String, TypeId> = names
             .iter()
             .enumerate()
             .map(|(index, name)| ((*name).clone(), TypeId(index as u32)))
             .collect();
+        let wire_names = wire_names(&raw.children);
+        // NSX's spelling names the type too; the SDK's class name stays an alias of it.
+        for (class, wire) in &wire_names {
+            let id = by_name[*class];
+            by_name.insert((*wire).to_owned(), id);
+        }
         let lookup = |name: &str| {
             by_name
                 .get(name)
@@ -180,7 +186,9 @@ impl Catalog {
                 .map(|name| lookup(name))
                 .collect::<Result<_, _>>()?;
             types.push(TypeDef {
-                name: name.clone(),
+                name: wire_names
+                    .get(name.as_str())
+                    .map_or_else(|| name.clone(), |wire| (*wire).to_owned()),
                 fields,
                 subtypes,
             });
@@ -255,21 +263,28 @@ impl Catalog {
         }
         let mut wrappers = HashMap::new();
         let mut wrapper_of = HashMap::new();
-        for (name, raw) in &raw.children {
+        for (class_name, raw) in &raw.children {
             let object_type = lookup(&raw.object_type)?;
+            // A wrapper of a type NSX spells otherwise is named after NSX's spelling
+            // (`ChildQoSProfile`), and found by the SDK's class name too.
+            let name = match wire_names.contains_key(raw.object_type.as_str()) {
+                true => format!("Child{}", raw.key),
+                false => class_name.clone(),
+            };
             let own = std::iter::once(object_type);
             let subtypes = types[object_type.0 as usize].subtypes.iter().copied();
             for wrapped in own.chain(subtypes) {
                 wrapper_of.entry(wrapped).or_insert_with(|| name.clone());
             }
-            wrappers.insert(
-                name.clone(),
-                ChildWrapper {
-                    name: name.clone(),
-                    key: raw.key.clone(),
-                    object_type,
-                },
-            );
+            let wrapper = ChildWrapper {
+                name: name.clone(),
+                key: raw.key.clone(),
+                object_type,
+            };
+            if name != *class_name {
+                wrappers.insert(class_name.clone(), wrapper.clone());
+            }
+            wrappers.insert(name, wrapper);
         }
         Ok(Self {
             sdk: raw.sdk,
@@ -444,6 +459,19 @@ fn template_segments(template: &str) -> Vec<Segment> {
         .collect()
 }
 
+/// The types NSX's JSON spells otherwise than the SDK's class (`QoSProfile` for
+/// `QosProfile`), by class name: where a wrapper carries a type under a key that is its
+/// class name but for the case of letters, the key is NSX's spelling (the Go SDK's
+/// `ChildQosProfile__TYPE_IDENTIFIER` is `ChildQoSProfile`; nsxlib and terraform-provider-nsxt
+/// send `QoSProfile`).
+fn wire_names(children: &BTreeMap<String, RawChild>) -> HashMap<&str, &str> {
+    children
+        .values()
+        .filter(|raw| raw.key != raw.object_type && raw.key.eq_ignore_ascii_case(&raw.object_type))
+        .map(|raw| (raw.object_type.as_str(), raw.key.as_str()))
+        .collect()
+}
+
 /// The file's own shape (the generator's `catalog()`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -608,6 +636,25 @@ mod tests {
             catalog.child_path(route, "/orgs/o/projects/p", "infra"),
             "/orgs/o/projects/p/infra"
         );
+    }
+
+    #[test]
+    fn a_type_is_named_as_nsx_spells_it_and_found_by_the_sdks_class_name_too() {
+        let catalog = catalog();
+        let qos = catalog.type_named("QoSProfile").unwrap();
+        assert_eq!(catalog.type_named("QosProfile"), Some(qos));
+        assert_eq!(catalog.type_def(qos).name, "QoSProfile");
+        for name in ["ChildQoSProfile", "ChildQosProfile"] {
+            let wrapper = catalog.wrapper(name).unwrap();
+            assert_eq!(
+                (wrapper.name.as_str(), wrapper.key.as_str()),
+                ("ChildQoSProfile", "QoSProfile")
+            );
+        }
+        assert_eq!(catalog.wrapper_of(qos).unwrap().name, "ChildQoSProfile");
+        // A wrapper whose key is another name than its type's (not its spelling) is no alias.
+        let traceflow = catalog.type_named("AntreaTraceflowConfig").unwrap();
+        assert_eq!(catalog.type_def(traceflow).name, "AntreaTraceflowConfig");
     }
 
     #[test]

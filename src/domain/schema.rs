@@ -106,13 +106,14 @@ pub fn concrete_type(
             ))
         }
         None | Some(Value::Null) => Ok(declared),
-        Some(Value::String(name)) if *name == type_def.name => Ok(declared),
-        Some(Value::String(name)) => type_def
-            .subtypes
-            .iter()
-            .copied()
-            .find(|id| catalog.type_def(*id).name == *name)
-            .ok_or_else(|| FieldError::new(path, allowed())),
+        // By the type a name names: NSX's spelling, or the SDK's class name of it.
+        Some(Value::String(name)) => {
+            let named = catalog.type_named(name);
+            std::iter::once(declared)
+                .chain(type_def.subtypes.iter().copied())
+                .find(|id| Some(*id) == named)
+                .ok_or_else(|| FieldError::new(path, allowed()))
+        }
         Some(_) => Err(FieldError::new(path, "must be a string")),
     }
 }

@@ -1,7 +1,8 @@
 //! What NSX Manager takes and answers that its schema does not say, as clients meet it: a
 //! path with a trailing slash (nsxez's `GET /infra/tier-0s/`), an integer where an id is a
 //! string (Neutron's plugin numbers a policy's rules), the org root read as well as written,
-//! and a PATCH that answers its object where the bindings declare it (the SDK reads it).
+//! NSX's spelling of the QoS types (`QoSProfile`, where the SDK's class is `QosProfile`), and
+//! a PATCH that answers its object where the bindings declare it (the SDK reads it).
 
 use serde_json::{json, Value};
 
@@ -208,4 +209,58 @@ async fn a_patch_answers_its_object_where_the_bindings_declare_it() {
     let zones = "/infra/sites/{siteId}/enforcement-points/{enforcementpointId}/transport-zones/{transportZoneId}";
     assert!(answer(zones).is_object(), "{:#}", answer(zones));
     assert!(answer("/infra/segments/{segmentId}").is_null());
+}
+
+#[tokio::test]
+async fn the_qos_types_are_spelled_as_nsx_spells_them() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    // nsxlib and terraform send NSX's spelling; the SDK's class name is taken too.
+    for (id, spelling) in [("q1", "QoSProfile"), ("q2", "QosProfile")] {
+        let body = json!({"resource_type": spelling, "class_of_service": 2});
+        let written = client
+            .policy("PUT", &format!("/infra/qos-profiles/{id}"), Some(&body))
+            .await;
+        assert_eq!(written.status, 200, "{spelling}: {written:#?}");
+        assert_eq!(
+            written.body["resource_type"], "QoSProfile",
+            "answered as NSX does"
+        );
+    }
+    let tree = json!({"resource_type": "Infra", "children": [
+        {"resource_type": "ChildQoSProfile", "QoSProfile": {"id": "q3",
+            "resource_type": "QoSProfile", "class_of_service": 1}},
+        {"resource_type": "ChildSegment", "Segment": {"id": "s", "children": [
+            {"resource_type": "ChildSegmentQoSProfileBindingMap",
+             "SegmentQoSProfileBindingMap": {"id": "m",
+                "resource_type": "SegmentQoSProfileBindingMap",
+                "qos_profile_path": "/infra/qos-profiles/q3"}}]}}]});
+    let patched = client.policy("PATCH", "/infra", Some(&tree)).await;
+    assert_eq!(patched.status, 200, "{patched:#?}");
+    let map = client
+        .policy(
+            "GET",
+            "/infra/segments/s/segment-qos-profile-binding-maps/m",
+            None,
+        )
+        .await;
+    assert_eq!(map.status, 200, "{map:#?}");
+    assert_eq!(map.body["resource_type"], "SegmentQoSProfileBindingMap");
+
+    // The tree answers NSX's wrappers, and search finds the type by NSX's name.
+    let read = client
+        .policy("GET", "/infra?type_filter=QoSProfile", None)
+        .await;
+    let wrappers: Vec<&Value> = read.body["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|child| &child["resource_type"])
+        .collect();
+    assert_eq!(wrappers, vec!["ChildQoSProfile"; 3], "{:#}", read.body);
+    let found = client
+        .policy("GET", "/search/query?query=resource_type:QoSProfile", None)
+        .await;
+    assert_eq!(found.body["result_count"], 3, "{found:#?}");
 }
