@@ -34,33 +34,23 @@ pub fn add_catalog(paths: &mut Map<String, Value>, schemas: &mut Map<String, Val
                 operation("Read", route, &variables, None, Some(object), &[404]),
             );
         }
-        if route.methods.put {
-            let errors = [400, 404, 412];
-            methods.insert(
-                "put".into(),
-                operation(
-                    "Put",
-                    route,
-                    &variables,
-                    Some(object),
-                    Some(object),
-                    &errors,
-                ),
-            );
-        }
-        if route.methods.patch {
-            let errors = [400, 404, 412];
-            methods.insert(
-                "patch".into(),
-                operation(
-                    "Patch",
-                    route,
-                    &variables,
-                    Some(object),
-                    route.patch_answers.then_some(object),
-                    &errors,
-                ),
-            );
+        // A write's body is the object; a PUT answers it, a PATCH only where the bindings
+        // declare so.
+        let writes = [
+            ("put", "Put", route.methods.put, Some(object)),
+            (
+                "patch",
+                "Patch",
+                route.methods.patch,
+                route.patch_answers.then_some(object),
+            ),
+        ];
+        for (method, verb, served, answer) in writes {
+            if served {
+                let errors = [400, 404, 412];
+                let written = operation(verb, route, &variables, Some(object), answer, &errors);
+                methods.insert(method.into(), written);
+            }
         }
         if route.methods.delete {
             methods.insert(
