@@ -22,6 +22,10 @@ from vcf.nsx.model_client import ApiError
 
 API = "/policy/api/v1"
 
+# The types whose `resource_type` NSX spells otherwise than the SDK's class name: the store
+# answers NSX's spelling, as nsxlib and terraform-provider-nsxt send it.
+NSX_SPELLING = {"QosProfile": "QoSProfile"}
+
 # (URL template below /policy/api/v1, the values of its variables, the SDK type, a body),
 # parents before their children.
 TYPES = [
@@ -187,7 +191,7 @@ class Driver:
         created = as_json(created)
         assert created["path"] == path, created
         assert created["id"] == ids[-1] and created["_revision"] == 0, created
-        assert created["resource_type"] == type_name, created
+        assert created["resource_type"] == NSX_SPELLING.get(type_name, type_name), created
         for field, value in body.items():
             assert field in created, (field, created)
 
