@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use crate::domain::catalog::catalog;
 use crate::domain::change::Stamp;
 use crate::domain::exchange::{ImportLine, LineError};
 use crate::domain::hierarchy::TreeWrite;
@@ -53,6 +54,13 @@ pub enum Changing<'a> {
 }
 
 impl Changing<'_> {
+    fn is_delete(&self) -> bool {
+        matches!(
+            self,
+            Changing::Again(Change::Delete) | Changing::Once(Change::Delete)
+        )
+    }
+
     fn take(self) -> Change {
         match self {
             Changing::Again(change) => change.clone(),
@@ -117,6 +125,13 @@ async fn attempt_checked<T: Tx>(
     relations: Relations,
 ) -> Result<Attempt, WriteError> {
     let (path, stamp, at) = (request.path, request.stamp, request.at);
+    let mut written = match request.change.is_delete() && current.object.is_some() {
+        true => {
+            let deleted = delete_config_children(tx, kinds, path, (stamp, at), relations);
+            Box::pin(deleted).await?
+        }
+        false => Vec::new(),
+    };
     let applied = write::apply(
         current.object.as_ref(),
         path.clone(),
@@ -129,19 +144,10 @@ async fn attempt_checked<T: Tx>(
     let companions = kinds.at(path).companions(&applied);
     // What a write brings with it is rare, and its steps are large futures: boxed, they are
     // not moved along with every write's.
-    let mut written = match companions.is_empty() {
-        true => Vec::new(),
-        false => {
-            Box::pin(delete_companions(
-                tx,
-                kinds,
-                &applied,
-                &companions,
-                (stamp, at),
-            ))
-            .await?
-        }
-    };
+    if !companions.is_empty() {
+        let deleted = delete_companions(tx, kinds, &applied, &companions, (stamp, at));
+        written.extend(Box::pin(deleted).await?);
+    }
     if relations == Relations::Now {
         check_relations(tx, kinds, &applied).await?;
     }
@@ -239,6 +245,51 @@ async fn delete_companions<T: Tx>(
             return Err(StoreError::Unavailable(format!("{path} changed meanwhile; retry")).into());
         }
         deleted.push(gone);
+    }
+    Ok(deleted)
+}
+
+/// Deletes what is stored below `path` at routes clients write but cannot delete (a
+/// segment's `security-config`, a locale service's `multicast`): NSX deletes an object's
+/// configuration with it. Deepest first, each with its history row and the checks of any
+/// delete (`relations`: now, or with its tree); the delete of `path` itself still needs no
+/// other child to be left. Answers what it deleted.
+async fn delete_config_children<T: Tx>(
+    tx: &mut T,
+    kinds: &dyn StoreKinds,
+    path: &ObjectPath,
+    (stamp, at): (Stamp<'_>, Moment),
+    relations: Relations,
+) -> Result<Vec<Applied>, WriteError> {
+    let mut deleted = Vec::new();
+    if !path.may_have_children() {
+        return Ok(deleted);
+    }
+    for stored in tx.subtree_deepest_first(path).await? {
+        let child = ObjectPath::from_stored(&stored)
+            .map_err(|error| StoreError::Internal(format!("stored path {stored}: {error}")))?;
+        let methods = catalog().route(child.route()).methods;
+        let configuration = !methods.delete && (methods.put || methods.patch);
+        if child == *path || !configuration {
+            continue;
+        }
+        let current = tx.current(&child, side_reads(kinds, &child)).await?;
+        let Some(gone) = write::apply(current.object.as_ref(), child, Change::Delete, stamp)?
+        else {
+            continue;
+        };
+        let side = side_writes(kinds, &gone, &current, at)?;
+        if tx.persist(&gone, &side, &current).await? == Persisted::Raced {
+            return Err(
+                StoreError::Unavailable(format!("{stored} changed meanwhile; retry")).into(),
+            );
+        }
+        deleted.push(gone);
+    }
+    if relations == Relations::Now {
+        for gone in &deleted {
+            check_relations(tx, kinds, gone).await?;
+        }
     }
     Ok(deleted)
 }

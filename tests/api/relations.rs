@@ -1,6 +1,7 @@
 //! How objects hang together: a create needs its parent, a write the objects it names by
-//! path, a delete needs the object to have no children and no referrers, and NSX's default
-//! objects are there from the first start and after a reset.
+//! path, a delete needs the object to have no children and no referrers (but for its
+//! configuration, which goes with it), and NSX's default objects are there from the first
+//! start and after a reset.
 
 use serde_json::{json, Value};
 
@@ -109,6 +110,64 @@ async fn a_create_needs_its_parent_and_a_delete_needs_no_children() {
         assert_eq!(client.policy("DELETE", parent, None).await.status, 200);
         client.policy("GET", parent, None).await.api_error(404, 600);
     }
+}
+
+/// What is stored at a route no client can delete (a segment's `security-config`, a locale
+/// service's `multicast`) is the object's configuration: it goes with the object, with its
+/// own delete revision, where it would otherwise keep the object forever; any other child
+/// still keeps the object, and its configuration with it.
+#[tokio::test]
+async fn an_objects_configuration_goes_with_it() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let config = "/infra/segments/web/security-config";
+    let locale = "/infra/tier-0s/t0/locale-services/ls";
+    let multicast = format!("{locale}/multicast");
+    for path in ["/infra/segments/web", "/infra/tier-0s/t0", locale] {
+        assert_eq!(put(client, path).await.status, 200, "{path}");
+    }
+    for path in [config, multicast.as_str()] {
+        let written = client.policy("PATCH", path, Some(&json!({}))).await;
+        assert_eq!(written.status, 200, "{path}: {written:#?}");
+        client
+            .policy("DELETE", path, None)
+            .await
+            .api_error(405, 253);
+    }
+
+    // A child that can be deleted still keeps its parent, configuration and all.
+    let message = client
+        .policy("DELETE", "/infra/tier-0s/t0", None)
+        .await
+        .api_error(400, 500030);
+    assert!(message.contains(locale), "{message}");
+    assert_eq!(client.policy("GET", &multicast, None).await.status, 200);
+
+    for (object, configuration) in [
+        ("/infra/segments/web", config),
+        (locale, multicast.as_str()),
+    ] {
+        let deleted = client.policy("DELETE", object, None).await;
+        assert_eq!(deleted.status, 200, "{object}: {deleted:#?}");
+        client
+            .policy("GET", configuration, None)
+            .await
+            .api_error(404, 600);
+        let history = client
+            .call(
+                "GET",
+                &format!("/store/v1/revisions?path={configuration}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            history.body["results"][0]["operation"], "delete",
+            "{configuration}: {history:#?}"
+        );
+    }
+    let deleted = client.policy("DELETE", "/infra/tier-0s/t0", None).await;
+    assert_eq!(deleted.status, 200, "{deleted:#?}");
 }
 
 #[tokio::test]
