@@ -118,6 +118,10 @@ pub struct ObjectRoute {
     /// Whether some route has this one as its parent: only then can its objects have
     /// children.
     pub has_children: bool,
+    /// Whether some route right below this one is configuration: clients write it but
+    /// cannot delete it (a segment's `security-config`), so a delete of an object of this
+    /// route takes it along.
+    pub has_configuration: bool,
     /// Whether the route is an `Infra` root (`/infra`, a project's `/infra`): a container
     /// that exists wherever its own parent does, never stored by itself.
     pub container: bool,
@@ -130,6 +134,14 @@ pub struct Methods {
     pub put: bool,
     pub patch: bool,
     pub delete: bool,
+}
+
+impl Methods {
+    /// Whether the route's objects are configuration: clients write them but cannot delete
+    /// them (a segment's `security-config`), and they go with their parent.
+    pub fn configuration(self) -> bool {
+        !self.delete && (self.put || self.patch)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +222,7 @@ impl Catalog {
                 patch_answers: object.patch_answers,
                 parent: None,
                 has_children: false,
+                has_configuration: false,
                 container: object.object_type == CONTAINER_TYPE,
             });
         }
@@ -235,8 +248,12 @@ impl Catalog {
         for (route, parent) in routes.iter_mut().zip(&parents) {
             route.parent = *parent;
         }
-        for parent in parents.into_iter().flatten() {
-            routes[parent.0 as usize].has_children = true;
+        for (child, parent) in parents.into_iter().enumerate() {
+            let Some(parent) = parent else { continue };
+            let configuration = routes[child].methods.configuration();
+            let parent = &mut routes[parent.0 as usize];
+            parent.has_children = true;
+            parent.has_configuration |= configuration;
         }
         // Where a type lives below a route: its own route, or the route of a base it is a
         // subtype of; where two routes take one type, the shorter (`/infra/segments/{}`
@@ -655,6 +672,22 @@ mod tests {
         // A wrapper whose key is another name than its type's (not its spelling) is no alias.
         let traceflow = catalog.type_named("AntreaTraceflowConfig").unwrap();
         assert_eq!(catalog.type_def(traceflow).name, "AntreaTraceflowConfig");
+    }
+
+    #[test]
+    fn a_route_knows_whether_configuration_hangs_below_it() {
+        let configured = |path: &str| catalog().route(at(path)).has_configuration;
+        assert!(configured("/infra/segments/s"), "its security-config");
+        assert!(
+            configured("/infra/tier-0s/t0/locale-services/ls"),
+            "its multicast"
+        );
+        assert!(!configured("/infra/domains/d/groups/g"));
+        assert!(!configured("/infra/domains/d"), "its groups can be deleted");
+        assert!(catalog()
+            .route(at("/infra/segments/s/security-config"))
+            .methods
+            .configuration());
     }
 
     #[test]

@@ -261,31 +261,20 @@ async fn delete_config_children<T: Tx>(
     (stamp, at): (Stamp<'_>, Moment),
     relations: Relations,
 ) -> Result<Vec<Applied>, WriteError> {
-    let mut deleted = Vec::new();
-    if !path.may_have_children() {
-        return Ok(deleted);
+    if !catalog().route(path.route()).has_configuration {
+        return Ok(Vec::new());
     }
+    let mut below = Vec::new();
     for stored in tx.subtree_deepest_first(path).await? {
-        let child = ObjectPath::from_stored(&stored)
-            .map_err(|error| StoreError::Internal(format!("stored path {stored}: {error}")))?;
-        let methods = catalog().route(child.route()).methods;
-        let configuration = !methods.delete && (methods.put || methods.patch);
-        if child == *path || !configuration {
-            continue;
+        let child = stored_path(&stored)?;
+        if child != *path && catalog().route(child.route()).methods.configuration() {
+            below.push(child);
         }
-        let current = tx.current(&child, side_reads(kinds, &child)).await?;
-        let Some(gone) = write::apply(current.object.as_ref(), child, Change::Delete, stamp)?
-        else {
-            continue;
-        };
-        let side = side_writes(kinds, &gone, &current, at)?;
-        if tx.persist(&gone, &side, &current).await? == Persisted::Raced {
-            return Err(
-                StoreError::Unavailable(format!("{stored} changed meanwhile; retry")).into(),
-            );
-        }
-        deleted.push(gone);
     }
+    let Some(deleted) = delete_each(tx, kinds, below, (stamp, at)).await? else {
+        let raced = format!("below {path}: a row changed meanwhile; retry");
+        return Err(StoreError::Unavailable(raced).into());
+    };
     if relations == Relations::Now {
         for gone in &deleted {
             check_relations(tx, kinds, gone).await?;
@@ -330,11 +319,23 @@ async fn delete_tree<T: Tx>(
     stamp: Stamp<'_>,
     at: Moment,
 ) -> Result<Option<Vec<Applied>>, WriteError> {
-    let paths = tx.subtree_deepest_first(path).await?;
+    let mut paths = Vec::new();
+    for stored in tx.subtree_deepest_first(path).await? {
+        paths.push(stored_path(&stored)?);
+    }
+    delete_each(tx, kinds, paths, (stamp, at)).await
+}
+
+/// Deletes each stored object of `paths`, in order, each with its history row and its
+/// kind's rows. Answers what it deleted, or `None` where a row changed meanwhile.
+async fn delete_each<T: Tx>(
+    tx: &mut T,
+    kinds: &dyn StoreKinds,
+    paths: Vec<ObjectPath>,
+    (stamp, at): (Stamp<'_>, Moment),
+) -> Result<Option<Vec<Applied>>, WriteError> {
     let mut deleted = Vec::with_capacity(paths.len());
-    for stored in paths {
-        let path = ObjectPath::from_stored(&stored)
-            .map_err(|error| StoreError::Internal(format!("stored path {stored}: {error}")))?;
+    for path in paths {
         let current = tx.current(&path, side_reads(kinds, &path)).await?;
         let Some(gone) = write::apply(current.object.as_ref(), path, Change::Delete, stamp)? else {
             continue;
@@ -346,6 +347,12 @@ async fn delete_tree<T: Tx>(
         deleted.push(gone);
     }
     Ok(Some(deleted))
+}
+
+/// A path as the store keeps it, read back.
+fn stored_path(stored: &str) -> Result<ObjectPath, StoreError> {
+    ObjectPath::from_stored(stored)
+        .map_err(|error| StoreError::Internal(format!("stored path {stored}: {error}")))
 }
 
 /// The writes of one hierarchical request, in order, each holding its object's row first:
