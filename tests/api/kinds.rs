@@ -191,7 +191,7 @@ async fn a_kinds_check_derives_every_way() {
         let refused = write(client, way, &bad, &body).await;
         assert_eq!(refused.status, 400, "{way:?}: {refused:#?}");
         assert!(
-            refused.text.contains("subnets.0.gateway_address"),
+            refused.text.contains("subnets[0].gateway_address"),
             "{way:?}: {}",
             refused.text
         );

@@ -23,7 +23,7 @@ pub fn derive_networks(members: &mut Map<String, Value>) -> Result<(), FieldErro
         };
         let network = network_of(gateway).ok_or_else(|| {
             FieldError::new(
-                format!("subnets.{at}.gateway_address"),
+                format!("subnets[{at}].gateway_address"),
                 "must be an IP address with its prefix length, as 10.1.2.1/24",
             )
         })?;
