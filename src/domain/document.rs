@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::catalog::{catalog, TypeId};
+use super::embedded::Listed;
 use super::fields::{LINK_FIELDS, SERVER_FIELDS};
 use super::path::ObjectPath;
 use super::schema::concrete_type;
@@ -25,6 +26,9 @@ pub struct Document {
     pub resource_type: TypeId,
     pub members: Map<String, Value>,
     pub revision: Option<i64>,
+    /// The embedded lists the body gave, taken out of its members ([`super::embedded::take`]):
+    /// written as objects of their own.
+    pub embedded: Vec<Listed>,
 }
 
 /// A body's envelope read: a document whose type is decided, whose `_revision` is taken
@@ -61,6 +65,7 @@ impl Envelope {
             resource_type,
             members: object,
             revision,
+            embedded: Vec::new(),
         }))
     }
 

@@ -109,21 +109,25 @@ pub fn parse_import(body: &[u8], kinds: &dyn Kinds) -> Result<Vec<ImportLine>, L
             line: number,
             error,
         })?;
-        if !seen.insert(parsed.path.clone()) {
-            return Err(LineError {
-                line: number,
-                error: FieldError::new(
-                    parsed.located_by,
-                    format!("{:?} is given on an earlier line", parsed.path.as_str()),
-                ),
-            });
+        for parsed in parsed {
+            if !seen.insert(parsed.path.clone()) {
+                return Err(LineError {
+                    line: number,
+                    error: FieldError::new(
+                        parsed.located_by,
+                        format!("{:?} is given on an earlier line", parsed.path.as_str()),
+                    ),
+                });
+            }
+            lines.push(parsed);
         }
-        lines.push(parsed);
     }
     Ok(lines)
 }
 
-fn parse_line(number: usize, line: &str, kinds: &dyn Kinds) -> Result<ImportLine, FieldError> {
+/// The objects one line creates: its own, then those of its embedded lists (an export has
+/// none: it writes each child on a line of its own), each child's `_revision` kept.
+fn parse_line(number: usize, line: &str, kinds: &dyn Kinds) -> Result<Vec<ImportLine>, FieldError> {
     let value: Value = serde_json::from_str(line)
         .map_err(|err| FieldError::new(".", format!("is not valid JSON: {err}")))?;
     without_nul(&value, "")?;
@@ -178,15 +182,33 @@ fn parse_line(number: usize, line: &str, kinds: &dyn Kinds) -> Result<ImportLine
         }
     }
     // The rest is read as a PUT body is: client fields closed, server fields ignored.
-    let config = Config::create(kinds.document(object, &path)?, path.id());
+    let mut document = kinds.document(object, &path)?;
+    let embedded = std::mem::take(&mut document.embedded);
+    let config = Config::create(document, path.id());
     kinds.at(&path).complete(config.members())?;
-    Ok(ImportLine {
+    let mut lines = vec![ImportLine {
         number,
         path,
         located_by,
         config,
         kept,
-    })
+    }];
+    for (child, document) in embedded.into_iter().flat_map(|listed| listed.items) {
+        let kept = KeptFields {
+            revision: document.revision.filter(|revision| *revision >= 0),
+            ..KeptFields::default()
+        };
+        let config = Config::create(document, child.id());
+        kinds.at(&child).complete(config.members())?;
+        lines.push(ImportLine {
+            number,
+            path: child,
+            located_by: "id",
+            config,
+            kept,
+        });
+    }
+    Ok(lines)
 }
 
 /// Where a line's object goes, and the field that says so: where its `id` alone says, for

@@ -281,7 +281,10 @@ fn text<'a>(value: Option<&'a Value>, field: &str) -> Result<&'a str, FieldError
 
 /// A child's `id`: a string, or an integer's text ([`given_id`]); `field` is its dotted
 /// path, for the error.
-fn child_id<'a>(value: Option<&'a Value>, field: &str) -> Result<Cow<'a, str>, FieldError> {
+pub(super) fn child_id<'a>(
+    value: Option<&'a Value>,
+    field: &str,
+) -> Result<Cow<'a, str>, FieldError> {
     match value {
         None | Some(Value::Null) => Err(FieldError::new(field, "required property not present")),
         Some(value) => given_id(value).ok_or_else(|| FieldError::new(field, "must be a string")),
@@ -326,7 +329,12 @@ fn check_wrapper(wrapper: Map<String, Value>, name: &str, at: &str) -> Result<()
 }
 
 /// The path of the child of `route` with `id` below `parent`, its id checked as a path's.
-fn child_path(route: RouteId, parent: &str, id: &str, at: &str) -> Result<ObjectPath, FieldError> {
+pub(super) fn child_path(
+    route: RouteId,
+    parent: &str,
+    id: &str,
+    at: &str,
+) -> Result<ObjectPath, FieldError> {
     let text = catalog().child_path(route, parent, id);
     let segments: Vec<&str> = text.split('/').skip(1).collect();
     match ObjectPath::locate(&segments) {
@@ -340,7 +348,7 @@ fn child_path(route: RouteId, parent: &str, id: &str, at: &str) -> Result<Object
 }
 
 /// A field error of a nested object, named from the request body's top.
-fn within(at: &str) -> impl Fn(FieldError) -> FieldError + '_ {
+pub(super) fn within(at: &str) -> impl Fn(FieldError) -> FieldError + '_ {
     move |error| {
         let field = match error.field.as_str() {
             "." | "" => at.to_owned(),

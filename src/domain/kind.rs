@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use super::catalog::{catalog, TypeId};
 use super::change::Applied;
 use super::document::{Document, Envelope};
+use super::embedded;
 use super::path::ObjectPath;
 use super::schema::check_members;
 use super::{FieldError, ObjectId};
@@ -82,15 +83,20 @@ pub trait Kinds: Send + Sync {
         self.of(catalog().route(path.route()).object_type)
     }
 
-    /// The document a body's members make for the object at `path`: its envelope read, its
-    /// fields checked by its kind.
+    /// The document a body's members make for the object at `path`: its embedded lists
+    /// taken out, each item read as its own object's body; its envelope read, its fields
+    /// checked by its kind.
     fn document(
         &self,
         object: Map<String, Value>,
         path: &ObjectPath,
     ) -> Result<Document, FieldError> {
-        Envelope::open(object, path)?
-            .checked(|resource_type, members| self.at(path).check(resource_type, members))
+        let mut object = object;
+        let embedded = embedded::take(&mut object, path, self)?;
+        let mut document = Envelope::open(object, path)?
+            .checked(|resource_type, members| self.at(path).check(resource_type, members))?;
+        document.embedded = embedded;
+        Ok(document)
     }
 }
 

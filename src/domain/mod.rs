@@ -4,7 +4,7 @@
 //!
 //! One core serves every type: [`path`] (where an object lives), [`object`] and [`config`]
 //! (what is stored), [`document`] (a body's envelope, read once for every type), [`write`]
-//! (the `_revision` rules), [`relations`] (parents, children, references, the defaults). What
+//! (the `_revision` rules), [`embedded`] (children a parent's body lists), [`relations`] (parents, children, references, the defaults). What
 //! a type does beyond the catalog is its [`kind`]'s: the kinds themselves live in `kinds/`.
 //! Parse, don't validate: a body either becomes a document or a [`field::FieldError`] naming
 //! the offending field by its dotted path.
@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod change;
 pub mod config;
 pub mod document;
+pub mod embedded;
 pub mod exchange;
 pub mod fault;
 pub mod field;

@@ -21,9 +21,10 @@ use super::pages::{query_pairs, PageBody};
 use super::responses::empty_response;
 use super::{ApiError, POLICY_API};
 use crate::domain::catalog::{catalog, Methods, RouteId};
+use crate::domain::embedded;
 use crate::domain::hierarchy::Root;
 use crate::domain::list::{Collection, ListQuery};
-use crate::domain::paging::Params;
+use crate::domain::paging::{Page, Params};
 use crate::domain::{json_object, Change, Document, FieldError, ObjectPath, PolicyObject};
 
 type Store = web::Data<dyn crate::storage::Store>;
@@ -136,10 +137,49 @@ pub async fn read(
     if let Some(root) = Root::container(&path) {
         return hierarchy::read(reader, &store, &req, &root).await;
     }
-    match store.get(&path).await? {
-        Some(object) => Ok(object_response(&object)),
-        None => Err(ApiError::object_not_found(path.as_str())),
+    shown_object(&store, &path)
+        .await?
+        .ok_or_else(|| ApiError::object_not_found(path.as_str()))
+}
+
+/// 200 with the object stored at `path` as the API shows it, if there is one: with the
+/// children of its embedded lists where its route has any ([`embedded::shown`]), read with
+/// it from one snapshot.
+async fn shown_object(store: &Store, path: &ObjectPath) -> Result<Option<HttpResponse>, ApiError> {
+    if catalog().route(path.route()).embedded.is_empty() {
+        return Ok(store
+            .get(path)
+            .await?
+            .map(|object| object_response(&object)));
     }
+    let mut below = store.subtree(path.as_str()).await?;
+    let Some(at) = below.iter().position(|object| object.path == *path) else {
+        return Ok(None);
+    };
+    let object = below.swap_remove(at);
+    Ok(Some(json_response(embedded::shown(&object, &below))))
+}
+
+/// The JSON each object of `page` is shown as: with the children of its embedded lists
+/// where its route has any, each object's read from one snapshot.
+async fn shown_page<P>(
+    store: &Store,
+    page: Page<PolicyObject, P>,
+) -> Result<Page<String, P>, ApiError> {
+    let mut items = Vec::with_capacity(page.items.len());
+    for object in page.items {
+        if catalog().route(object.path.route()).embedded.is_empty() {
+            items.push(object.to_json());
+            continue;
+        }
+        let below = store.subtree(object.path.as_str()).await?;
+        items.push(embedded::shown(&object, &below));
+    }
+    Ok(Page {
+        items,
+        total: page.total,
+        next: page.next,
+    })
 }
 
 /// One page of the collection at `segments`, whose members `route` serves: the objects
@@ -191,14 +231,14 @@ pub async fn list_response(
     let pairs = query_pairs(req)?;
     let cursors = store.cursor_key();
     let query = ListQuery::parse(collection, &Params::new(&pairs), cursors)?;
-    let page = store.list(&query).await?;
+    let page = shown_page(store, store.list(&query).await?).await?;
     let order = ListOrder {
         sort_by: query.sort_by.as_str(),
         sort_ascending: query.ascending,
     };
     let scope = query.cursor_scope();
-    let body = PageBody::new(page, (cursors, &scope), order, |object| {
-        RawValue::from_string(object.to_json()).expect("an object renders as JSON")
+    let body = PageBody::new(page, (cursors, &scope), order, |json| {
+        RawValue::from_string(json).expect("an object renders as JSON")
     });
     Ok(body.response())
 }
@@ -254,12 +294,12 @@ pub async fn write(
     // A PUT answers the object; a PATCH answers it only where the bindings declare so.
     let answers = put || catalog().route(path.route()).patch_answers;
     let asked = path.clone();
+    let embeds = !catalog().route(path.route()).embedded.is_empty();
     match store.write(path, change, &actor.name).await? {
-        Some(applied) if answers => Ok(object_response(&applied.object)),
-        None if answers => match store.get(&asked).await? {
-            Some(object) => Ok(object_response(&object)),
-            None => Err(ApiError::object_not_found(asked.as_str())),
-        },
+        Some(applied) if answers && !embeds => Ok(object_response(&applied.object)),
+        _ if answers => shown_object(&store, &asked)
+            .await?
+            .ok_or_else(|| ApiError::object_not_found(asked.as_str())),
         _ => Ok(empty_response()),
     }
 }
@@ -298,4 +338,11 @@ pub fn object_response(object: &PolicyObject) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(object.rendered())
+}
+
+/// 200 with a JSON body.
+fn json_response(json: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(json)
 }

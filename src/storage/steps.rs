@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::catalog::catalog;
 use crate::domain::change::Stamp;
+use crate::domain::embedded::Listed;
 use crate::domain::exchange::{ImportLine, LineError};
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::WholeOperation;
@@ -65,6 +66,20 @@ impl Changing<'_> {
         match self {
             Changing::Again(change) => change.clone(),
             Changing::Once(change) => change,
+        }
+    }
+
+    /// The embedded lists the change's document gave ([`Listed`]): a copy where the change
+    /// may be attempted again, taken out of it where it is attempted once.
+    fn take_embedded(&mut self) -> Vec<Listed> {
+        match self {
+            Changing::Again(Change::Put(document) | Change::Patch(document)) => {
+                document.embedded.clone()
+            }
+            Changing::Once(Change::Put(document) | Change::Patch(document)) => {
+                std::mem::take(&mut document.embedded)
+            }
+            Changing::Again(Change::Delete) | Changing::Once(Change::Delete) => Vec::new(),
         }
     }
 }
@@ -125,19 +140,16 @@ async fn attempt_checked<T: Tx>(
     relations: Relations,
 ) -> Result<Attempt, WriteError> {
     let (path, stamp, at) = (request.path, request.stamp, request.at);
-    let mut written = match request.change.is_delete() && current.object.is_some() {
+    let mut change = request.change;
+    let listed = change.take_embedded();
+    let mut written = match change.is_delete() && current.object.is_some() {
         true => {
             let deleted = delete_config_children(tx, kinds, path, (stamp, at), relations);
             Box::pin(deleted).await?
         }
         false => Vec::new(),
     };
-    let applied = write::apply(
-        current.object.as_ref(),
-        path.clone(),
-        request.change.take(),
-        stamp,
-    )?;
+    let applied = write::apply(current.object.as_ref(), path.clone(), change.take(), stamp)?;
     let Some(applied) = write::complete(applied, kinds)? else {
         return Ok(Attempt::Ended(None, Vec::new()));
     };
@@ -158,7 +170,83 @@ async fn attempt_checked<T: Tx>(
     if !companions.is_empty() {
         written.extend(Box::pin(create_companions(tx, kinds, companions, at)).await?);
     }
+    if !listed.is_empty() {
+        let parent = &applied.object.path;
+        match Box::pin(write_embedded(
+            tx,
+            kinds,
+            parent,
+            listed,
+            (stamp, at),
+            relations,
+        ))
+        .await?
+        {
+            Some(children) => written.extend(children),
+            None => return Ok(Attempt::Raced),
+        }
+    }
     Ok(Attempt::Ended(Some(applied), written))
+}
+
+/// Makes the objects of `parent`'s embedded lists the lists' items ([`Listed`]): deletes the
+/// stored ones a list leaves out, then writes each item as a replace of its object (checked
+/// against the item's `_revision` where it gives one) or its create. Each gets its own
+/// history row, and a `unique_id` drawn from the parent write's (so that a deterministic
+/// store stays so). Answers what it wrote, or `None` where a row changed meanwhile.
+async fn write_embedded<T: Tx>(
+    tx: &mut T,
+    kinds: &dyn StoreKinds,
+    parent: &ObjectPath,
+    listed: Vec<Listed>,
+    (stamp, at): (Stamp<'_>, Moment),
+    relations: Relations,
+) -> Result<Option<Vec<Applied>>, WriteError> {
+    let mut stored = Vec::new();
+    for below in tx.subtree_deepest_first(parent).await? {
+        stored.push(stored_path(&below)?);
+    }
+    let mut written = Vec::new();
+    for Listed { route, items } in listed {
+        let dropped = stored
+            .iter()
+            .filter(|path| path.route() == route && !items.iter().any(|(item, _)| item == *path))
+            .cloned()
+            .collect();
+        let Some(deleted) = delete_each(tx, kinds, dropped, (stamp, at)).await? else {
+            return Ok(None);
+        };
+        if relations == Relations::Now {
+            for gone in &deleted {
+                check_relations(tx, kinds, gone).await?;
+            }
+        }
+        written.extend(deleted);
+        for (path, mut document) in items {
+            tx.hold(&path).await?;
+            let current = tx.current(&path, side_reads(kinds, &path)).await?;
+            if document.revision.is_none() {
+                document.revision = current.object.as_ref().map(|item| item.meta.revision);
+            }
+            let request = Request {
+                path: &path,
+                change: Changing::Once(Change::Put(document)),
+                stamp: Stamp {
+                    unique_id: Uuid::new_v5(&stamp.unique_id, path.as_str().as_bytes()),
+                    ..stamp
+                },
+                at,
+            };
+            match Box::pin(attempt_checked(tx, kinds, request, current, relations)).await? {
+                Attempt::Ended(applied, more) => {
+                    written.extend(applied);
+                    written.extend(more);
+                }
+                Attempt::Raced => return Ok(None),
+            }
+        }
+    }
+    Ok(Some(written))
 }
 
 /// What the write `applied` does to its kind's rows, from what `current` read of them.
@@ -261,13 +349,13 @@ async fn delete_config_children<T: Tx>(
     (stamp, at): (Stamp<'_>, Moment),
     relations: Relations,
 ) -> Result<Vec<Applied>, WriteError> {
-    if !catalog().route(path.route()).has_configuration {
+    if !catalog().route(path.route()).takes_children {
         return Ok(Vec::new());
     }
     let mut below = Vec::new();
     for stored in tx.subtree_deepest_first(path).await? {
         let child = stored_path(&stored)?;
-        if child != *path && catalog().route(child.route()).methods.configuration() {
+        if child != *path && catalog().route(child.route()).goes_with_parent {
             below.push(child);
         }
     }

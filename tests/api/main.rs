@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod concurrency;
 mod durability;
+mod embedded;
 mod errors;
 mod events;
 mod faults;

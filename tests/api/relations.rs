@@ -344,7 +344,7 @@ async fn references_by_path_must_be_stored_and_keep_what_they_name() {
         ("/infra/tier-0s/t0", "/infra/tier-1s/t1"),
         ("/infra/tier-1s/t1", "/infra/segments/s1"),
         ("/infra/segments/s1", group),
-        (group, policy),
+        (group, &format!("{policy}/rules/r1")),
     ] {
         let before = client.policy("GET", target, None).await.body;
         let message = client
@@ -375,14 +375,15 @@ async fn references_by_path_must_be_stored_and_keep_what_they_name() {
         .policy("DELETE", group, None)
         .await
         .api_error(400, 500030);
+    // Six objects: the policy's rule is one of its own.
     let reset = client.send(client.request("POST", "/store/v1/reset")).await;
-    assert_eq!(reset.body, json!({"objects_removed": 5}), "{reset:#?}");
+    assert_eq!(reset.body, json!({"objects_removed": 6}), "{reset:#?}");
     let import = client
         .request("POST", "/store/v1/import")
         .header("content-type", "application/x-ndjson")
         .body(exported.clone());
     let imported = client.send(import).await;
-    assert_eq!(imported.body, json!({"imported": 5}), "{imported:#?}");
+    assert_eq!(imported.body, json!({"imported": 6}), "{imported:#?}");
     client
         .policy("DELETE", group, None)
         .await

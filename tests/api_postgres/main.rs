@@ -17,6 +17,8 @@ mod cli;
 mod concurrency;
 #[path = "../api/durability.rs"]
 mod durability;
+#[path = "../api/embedded.rs"]
+mod embedded;
 #[path = "../api/errors.rs"]
 mod errors;
 #[path = "../api/events.rs"]

@@ -9,10 +9,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
 
+mod embedded;
 mod raw;
 #[cfg(test)]
 mod tests;
 
+pub use embedded::Embedded;
 use raw::{wire_names, RawCatalog};
 
 /// The generated file, as committed.
@@ -122,10 +124,16 @@ pub struct ObjectRoute {
     /// Whether some route has this one as its parent: only then can its objects have
     /// children.
     pub has_children: bool,
-    /// Whether some route right below this one is configuration: clients write it but
-    /// cannot delete it (a segment's `security-config`), so a delete of an object of this
-    /// route takes it along.
-    pub has_configuration: bool,
+    /// The list fields of this route's type whose items are objects of a route right
+    /// below it (a security policy's `rules`): see [`Embedded`].
+    pub embedded: Vec<Embedded>,
+    /// Whether an object of this route goes with its parent: a delete of the parent takes
+    /// it along. Configuration (clients write it but cannot delete it: a segment's
+    /// `security-config`) and the objects of a parent's [`Embedded`] list do.
+    pub goes_with_parent: bool,
+    /// Whether some route right below this one [goes with its parent](Self::goes_with_parent):
+    /// only then does a delete of an object of this route take children along.
+    pub takes_children: bool,
     /// Whether the route is an `Infra` root (`/infra`, a project's `/infra`): a container
     /// that exists wherever its own parent does, never stored by itself.
     pub container: bool,
@@ -226,7 +234,9 @@ impl Catalog {
                 patch_answers: object.patch_answers,
                 parent: None,
                 has_children: false,
-                has_configuration: false,
+                embedded: Vec::new(),
+                goes_with_parent: false,
+                takes_children: false,
                 container: object.object_type == CONTAINER_TYPE,
             });
         }
@@ -252,12 +262,18 @@ impl Catalog {
         for (route, parent) in routes.iter_mut().zip(&parents) {
             route.parent = *parent;
         }
+        for (parent, embedded) in embedded::lists(&routes, &types) {
+            routes[embedded.route.0 as usize].goes_with_parent = true;
+            routes[parent.0 as usize].embedded.push(embedded);
+        }
         for (child, parent) in parents.into_iter().enumerate() {
             let Some(parent) = parent else { continue };
-            let configuration = routes[child].methods.configuration();
+            let child = &mut routes[child];
+            child.goes_with_parent |= child.methods.configuration();
+            let goes_with_parent = child.goes_with_parent;
             let parent = &mut routes[parent.0 as usize];
             parent.has_children = true;
-            parent.has_configuration |= configuration;
+            parent.takes_children |= goes_with_parent;
         }
         // Where a type lives below a route: its own route, or the route of a base it is a
         // subtype of; where two routes take one type, the shorter (`/infra/segments/{}`

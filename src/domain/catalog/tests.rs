@@ -82,8 +82,8 @@ fn a_type_is_named_as_nsx_spells_it_and_found_by_the_sdks_class_name_too() {
 }
 
 #[test]
-fn a_route_knows_whether_configuration_hangs_below_it() {
-    let configured = |path: &str| catalog().route(at(path)).has_configuration;
+fn a_route_knows_whether_children_go_with_its_objects() {
+    let configured = |path: &str| catalog().route(at(path)).takes_children;
     assert!(configured("/infra/segments/s"), "its security-config");
     assert!(
         configured("/infra/tier-0s/t0/locale-services/ls"),
@@ -217,4 +217,52 @@ fn polymorphic_types_know_their_subtypes() {
 fn an_undefined_type_is_refused() {
     let text = r#"{"sdk": "x", "objects": [{"path": "/infra", "type": "Nope", "methods": ["GET"]}], "children": {}, "types": {}}"#;
     assert!(Catalog::parse(text).unwrap_err().contains("Nope"));
+}
+
+#[test]
+fn embedded_lists_are_the_list_fields_whose_items_have_a_route_below() {
+    let catalog = catalog();
+    let mut found: Vec<(String, String)> = catalog
+        .routes()
+        .flat_map(|(_, route)| {
+            route.embedded.iter().map(|embedded| {
+                let child = &catalog.route(embedded.route).template;
+                (
+                    format!("{}.{}", route.template, embedded.field),
+                    child.clone(),
+                )
+            })
+        })
+        .collect();
+    found.sort();
+    let policy = "/infra/domains/{domainId}/security-policies/{securityPolicyId}";
+    assert!(found.contains(&(
+        format!("{policy}.rules"),
+        format!("{policy}/rules/{{ruleId}}")
+    )));
+    let service = "/infra/services/{serviceId}";
+    assert!(found.contains(&(
+        format!("{service}.service_entries"),
+        format!("{service}/service-entries/{{serviceEntryId}}")
+    )));
+    // A group's expressions may be conditions as much as objects of four routes: no list.
+    assert!(
+        !found.iter().any(|(field, _)| field.contains("/groups/")),
+        "{found:?}"
+    );
+    // The `Infra` roots are trees: their `domains` are no embedded list.
+    assert!(
+        !found
+            .iter()
+            .any(|(field, _)| field.ends_with("infra.domains")),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 19, "{found:#?}");
+    let rule = catalog.route(at("/infra/domains/d/security-policies/p/rules/r"));
+    assert!(rule.goes_with_parent);
+    assert!(
+        catalog
+            .route(at("/infra/domains/d/security-policies/p"))
+            .takes_children
+    );
 }

@@ -139,9 +139,10 @@ async fn the_readme_queries_answer_what_they_promise() {
             .to_string(),
         );
     assert_eq!(server.client.send(request).await.status, 200);
+    // The rule the policy embeds is the object that names the group.
     assert_eq!(
         run(README_QUERIES[8]),
-        [["/infra/domains/default/security-policies/p".to_owned()]]
+        [["/infra/domains/default/security-policies/p/rules/r".to_owned()]]
     );
 
     // t14 was replaced once: its current run is its second. Simulated, its result is the

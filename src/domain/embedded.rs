@@ -1,0 +1,103 @@
+//! Embedded children (the README's "Embedded children"): where a type's list field holds
+//! objects of a route right below it ([`Embedded`]: a security policy's `rules`, a service's
+//! `service_entries`), NSX keeps each item as an object of its own, with its own path,
+//! `_revision` and history, and shows them in the parent's field.
+//!
+//! A write of the parent that gives the field replaces the parent's objects of that route
+//! with the list's items: each item is written as a replace of its object (or its create),
+//! and the objects the list leaves out are deleted. A write without the field leaves them
+//! alone. This module reads the field out of a body ([`take`]) and shows the stored children
+//! in their parent ([`shown`]); the store writes them ([`crate::storage::steps`]).
+
+use serde_json::{Map, Value};
+
+use super::catalog::{catalog, Embedded, RouteId};
+use super::document::Document;
+use super::hierarchy::{child_id, child_path, within};
+use super::kind::Kinds;
+use super::path::ObjectPath;
+use super::{FieldError, PolicyObject};
+
+/// The items of one embedded list given with a write of its parent: the document of each
+/// item's object, at its path. Its parent's objects of `route` become these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub route: RouteId,
+    pub items: Vec<(ObjectPath, Document)>,
+}
+
+/// Takes the embedded lists out of the members of a body for the object at `parent`, each
+/// item read as its kind reads a body for its own path. An item needs an `id` (a string,
+/// or an integer's text), and no two items of one list the same; a refusal names the item
+/// by its place (`rules[2].id`).
+pub fn take(
+    members: &mut Map<String, Value>,
+    parent: &ObjectPath,
+    kinds: &(impl Kinds + ?Sized),
+) -> Result<Vec<Listed>, FieldError> {
+    let mut listed = Vec::new();
+    for Embedded { field, route } in &catalog().route(parent.route()).embedded {
+        let items = match members.remove(field) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(items)) => items,
+            Some(_) => return Err(FieldError::new(field.as_str(), "must be a list")),
+        };
+        let mut read: Vec<(ObjectPath, Document)> = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            let at = format!("{field}[{index}]");
+            let Value::Object(item) = item else {
+                return Err(FieldError::new(at, "must be an object"));
+            };
+            let id = child_id(item.get("id"), &format!("{at}.id"))?.into_owned();
+            let path = child_path(*route, parent.as_str(), &id, &at)?;
+            if let Some(first) = read.iter().position(|(given, _)| *given == path) {
+                let repeated = format!("repeats the id of {field}[{first}], {id:?}");
+                return Err(FieldError::new(format!("{at}.id"), repeated));
+            }
+            let document = kinds.document(item, &path).map_err(within(&at))?;
+            read.push((path, document));
+        }
+        listed.push(Listed {
+            route: *route,
+            items: read,
+        });
+    }
+    Ok(listed)
+}
+
+/// The JSON of `parent` as NSX shows it: each of its embedded fields holds its stored
+/// children of that route, found among `below` (what is stored below it, in any order),
+/// ordered by `sequence_number` where they have one (rules are), then by path.
+pub fn shown(parent: &PolicyObject, below: &[PolicyObject]) -> String {
+    let embedded = &catalog().route(parent.path.route()).embedded;
+    if embedded.is_empty() {
+        return parent.to_json();
+    }
+    let mut shown: Map<String, Value> =
+        serde_json::from_str(parent.json()).expect("a stored object renders as a JSON object");
+    for Embedded { field, route } in embedded {
+        let mut children: Vec<&PolicyObject> = below
+            .iter()
+            .filter(|child| {
+                child.path.route() == *route && child.path.parent() == Some(parent.path.as_str())
+            })
+            .collect();
+        children.sort_by_key(|child| (sequence_number(child), child.path.as_str()));
+        let items = children
+            .into_iter()
+            .map(|child| serde_json::from_str(child.json()).expect("a stored object is JSON"))
+            .collect();
+        shown.insert(field.clone(), Value::Array(items));
+    }
+    Value::Object(shown).to_string()
+}
+
+/// Where a child comes in its parent's list: its `sequence_number`; last without one.
+fn sequence_number(child: &PolicyObject) -> i64 {
+    child
+        .config
+        .members()
+        .get("sequence_number")
+        .and_then(Value::as_i64)
+        .unwrap_or(i64::MAX)
+}
