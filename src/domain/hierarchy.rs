@@ -216,7 +216,7 @@ impl Parser<'_> {
         }
         let mut object = object;
         let children = take_children(&mut object, &at)?;
-        // A route the single API only reads (a service's entries) is written here: the
+        // A route the single API only reads (a project's domains) is written here: the
         // SDK's wrapper for it is how NSX takes it.
         if !catalog.route(route).container {
             if !self.enforce_revision_check {

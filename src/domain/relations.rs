@@ -240,20 +240,16 @@ mod tests {
 
     #[test]
     fn references_are_paths_of_objects_clients_create_in_the_fields_nsx_checks() {
-        let policy = object(
-            "/infra/domains/default/security-policies/p",
-            serde_json::json!({"rules": [
-                {"resource_type": "Rule", "id": "r1",
+        let rule = object(
+            "/infra/domains/default/security-policies/p/rules/r1",
+            serde_json::json!({"resource_type": "Rule", "id": "r1",
                  "source_groups": ["/infra/domains/default/groups/web", "ANY"],
                  "destination_groups": ["/infra/domains/default/groups/db"],
-                 "services": ["/infra/services/HTTP"], "scope": ["ANY"]},
-                {"resource_type": "Rule", "id": "r2",
-                 "source_groups": ["/infra/domains/default/groups/web"],
-                 "description": "/infra/domains/default/groups/not-a-reference"}
-            ]}),
+                 "services": ["/infra/services/HTTP"], "scope": ["ANY"],
+                 "description": "/infra/domains/default/groups/not-a-reference"}),
         );
         assert_eq!(
-            references(&policy),
+            references(&rule),
             [
                 "/infra/domains/default/groups/db",
                 "/infra/domains/default/groups/web",
@@ -262,7 +258,7 @@ mod tests {
         );
         let applied = Applied {
             operation: Operation::Replace,
-            object: Arc::new(policy),
+            object: Arc::new(rule),
         };
         // A shipped service is recorded, not required.
         assert_eq!(

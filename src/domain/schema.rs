@@ -9,7 +9,7 @@
 //! - a string must be one of its field's values where the SDK lists them, and within its
 //!   lengths; an integer within its range;
 //! - an object declared as a type with subtypes is checked as the type its `resource_type`
-//!   names; a polymorphic one (the SDK's dynamic structs, such as a group's `expression`) must
+//!   (or `type`, where the bindings discriminate by it) names; a polymorphic one (the SDK's dynamic structs, such as a group's `expression`) must
 //!   name one;
 //! - read-only fields, the server's fields and `null`s are dropped, as a GET-modify-PUT sends
 //!   them back.
@@ -78,8 +78,9 @@ pub fn check_members(
     Ok(kept)
 }
 
-/// The type an object declared as `declared` is: the one its `resource_type` names, which
-/// must be `declared` or one of its subtypes. `polymorphic`: the object must name its type.
+/// The type an object declared as `declared` is: the one its discriminator (`resource_type`,
+/// or the field the bindings name instead: an LB rule action's `type`) names, which must be
+/// `declared` or one of its subtypes. `polymorphic`: the object must name its type.
 pub fn concrete_type(
     catalog: &Catalog,
     declared: TypeId,
@@ -97,8 +98,9 @@ pub fn concrete_type(
         names.dedup();
         format!("must be one of {}", names.join(", "))
     };
-    let path = member_path(at, "resource_type");
-    match members.get("resource_type") {
+    let discriminator = type_def.discriminator.as_str();
+    let path = member_path(at, discriminator);
+    match members.get(discriminator) {
         None | Some(Value::Null) if polymorphic && !type_def.subtypes.is_empty() => {
             Err(FieldError::new(
                 path,

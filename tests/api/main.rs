@@ -35,5 +35,6 @@ mod search;
 mod security;
 mod sqlite;
 mod state;
+mod subtypes;
 mod tolerance;
 mod validation;

@@ -61,6 +61,8 @@ mod search;
 mod security;
 #[path = "../api/state.rs"]
 mod state;
+#[path = "../api/subtypes.rs"]
+mod subtypes;
 #[path = "../api/tolerance.rs"]
 mod tolerance;
 #[path = "../api/validation.rs"]

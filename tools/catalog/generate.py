@@ -94,9 +94,13 @@ def operations():
 
 
 def referenced(binding):
-    """The struct a binding names, through Optional, or None."""
+    """The struct a binding names, through Optional, or None. A dynamic structure names the
+    base its value is one of the subtypes of (an LB app profile's body is an `LBAppProfile`
+    of any kind)."""
     while isinstance(binding, bt.OptionalType):
         binding = binding.element_type
+    if isinstance(binding, bt.DynamicStructType) and binding.has_fields_of_type:
+        binding = binding.has_fields_of_type[0]
     if isinstance(binding, bt.ReferenceType):
         return struct_name(binding.resolved_type)
     return None
@@ -135,18 +139,30 @@ class Types:
             fields[field] = self.field(binding.get_field(field), docs.get(pep.get(field, field), ""),
                                        getattr(self.model, name))
         entry = {"fields": fields}
-        subtypes = self.subtypes(name, binding)
+        discriminator = self.discriminator(binding)
+        subtypes = self.subtypes(name, binding, discriminator)
         if subtypes:
             entry["subtypes"] = subtypes
+            if discriminator != "resource_type":
+                entry["discriminator"] = discriminator
         self.encoded[name] = entry
 
-    def subtypes(self, name, binding):
-        """The concrete types a body declared as `name` may be, by its `resource_type`: the
-        values its own `resource_type` enum lists that name other structs."""
-        if "resource_type" not in binding.get_field_names():
+    @staticmethod
+    def discriminator(binding):
+        """The field that names a value's concrete type: `resource_type`, or `type` where a
+        type has none (an LB rule's actions and conditions)."""
+        names = binding.get_field_names()
+        return "resource_type" if "resource_type" in names or "type" not in names else "type"
+
+    def subtypes(self, name, binding, discriminator):
+        """The concrete types a body declared as `name` may be, by its discriminator: the
+        values its own discriminator's enum lists that name other structs."""
+        if discriminator not in binding.get_field_names():
             return []
-        values = enum_values(field_docs(getattr(self.model, name)).get("resource_type", ""),
+        values = enum_values(field_docs(getattr(self.model, name)).get(discriminator, ""),
                              getattr(self.model, name))
+        if discriminator != "resource_type" and name in (values or []):
+            return []  # a concrete type whose `type` lists itself among its siblings
         own = set(binding.get_field_names())
         found = []
         for value in values or []:
@@ -238,7 +254,7 @@ def enum_values(doc, cls):
         return None
     tail = doc.split("Possible values for this attribute", 1)[1]
     values = []
-    for constant in re.findall(r"\* vcf\.nsx\.model\.(\w+)\.(\w+)", tail):
+    for constant in re.findall(r"\*\s+vcf\.nsx\.model\.(\w+)\.(\w+)", tail):
         owner = getattr(importlib.import_module("vcf.nsx.model_client"), constant[0], cls)
         value = getattr(owner, constant[1], None)
         if isinstance(value, str) and value not in values:

@@ -27,6 +27,9 @@ pub fn catalog() -> &'static Catalog {
     &CATALOG
 }
 
+/// The field that names a value's subtype where the bindings name no other.
+const DISCRIMINATOR: &str = "resource_type";
+
 /// The type of the `Infra` roots, which hold a tree's objects without being one.
 const CONTAINER_TYPE: &str = "Infra";
 
@@ -67,12 +70,15 @@ pub struct ChildWrapper {
 }
 
 /// A struct type: its fields by name, and the types a value declared as it may be instead,
-/// chosen by the value's `resource_type`.
+/// chosen by the value's discriminator.
 #[derive(Debug)]
 pub struct TypeDef {
     pub name: String,
     pub fields: BTreeMap<String, Field>,
     pub subtypes: Vec<TypeId>,
+    /// The field whose value names a value's subtype: `resource_type`, or `type` where the
+    /// bindings name it so (an LB rule's actions and conditions).
+    pub discriminator: String,
 }
 
 /// One field of a struct type, with the constraints the SDK's bindings state for it.
@@ -215,6 +221,10 @@ impl Catalog {
                     .map_or_else(|| name.clone(), |wire| (*wire).to_owned()),
                 fields,
                 subtypes,
+                discriminator: raw_type
+                    .discriminator
+                    .clone()
+                    .unwrap_or_else(|| DISCRIMINATOR.to_owned()),
             });
         }
         let mut routes: Vec<ObjectRoute> = Vec::with_capacity(raw.objects.len());

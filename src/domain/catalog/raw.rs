@@ -58,6 +58,8 @@ pub(super) struct RawType {
     pub(super) fields: BTreeMap<String, RawField>,
     #[serde(default)]
     pub(super) subtypes: Vec<String>,
+    /// The field naming a value's subtype, where it is not `resource_type`.
+    pub(super) discriminator: Option<String>,
 }
 
 #[derive(Deserialize)]

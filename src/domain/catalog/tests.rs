@@ -257,7 +257,7 @@ fn embedded_lists_are_the_list_fields_whose_items_have_a_route_below() {
             .any(|(field, _)| field.ends_with("infra.domains")),
         "{found:?}"
     );
-    assert_eq!(found.len(), 19, "{found:#?}");
+    assert_eq!(found.len(), 23, "{found:#?}");
     let rule = catalog.route(at("/infra/domains/d/security-policies/p/rules/r"));
     assert!(rule.goes_with_parent);
     assert!(
