@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::catalog::catalog;
+use super::catalog::{catalog, TypeId};
 use super::change::{Applied, Change, Operation};
 use super::fields::SYSTEM_USER;
 use super::kind::Kinds;
@@ -186,6 +186,18 @@ pub fn shipped(
         .expect("a shipped object's type is in the catalog");
     let mut members = Map::new();
     members.insert("display_name".into(), Value::from(display_name));
+    shipped_with(path, resource_type, members, now, unique_id)
+}
+
+/// An object of `resource_type` with `members` the system creates: by [`SYSTEM_USER`] at
+/// `now`, revision 0.
+pub fn shipped_with(
+    path: ObjectPath,
+    resource_type: TypeId,
+    members: Map<String, Value>,
+    now: i64,
+    unique_id: Uuid,
+) -> Applied {
     let config = Config::complete(resource_type, members, path.id());
     let meta = Metadata {
         unique_id,

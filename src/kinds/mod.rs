@@ -6,6 +6,7 @@
 //! [`API`] where it serves operations of its own); what it may override is
 //! [`crate::domain::kind::Kind`]'s.
 
+pub mod gateway;
 pub mod project;
 pub mod segment;
 pub mod traceflow;
@@ -55,6 +56,9 @@ impl Registry {
         registry.keep(traceflow::RESOURCE_TYPE, runs);
         registry.add(project::RESOURCE_TYPE, project::Projects);
         registry.add(segment::RESOURCE_TYPE, segment::Segments);
+        for resource_type in gateway::RESOURCE_TYPES {
+            registry.add(resource_type, gateway::Gateways);
+        }
         registry
     }
 

@@ -20,6 +20,7 @@ mod hostile;
 mod journal;
 mod kinds;
 mod list;
+mod nat;
 mod objects;
 mod openapi;
 mod operability;

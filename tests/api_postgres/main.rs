@@ -35,6 +35,8 @@ mod hostile;
 mod kinds;
 #[path = "../api/list.rs"]
 mod list;
+#[path = "../api/nat.rs"]
+mod nat;
 #[path = "../api/objects.rs"]
 mod objects;
 #[path = "../api/openapi.rs"]

@@ -7,7 +7,9 @@ tests/python/requirements.txt), never typed by hand:
 - the REST metadata of every operation of the SDK's `vcf.nsx.policy` clients (method, URL
   template, path variables, query parameters, body and answer types): an object type is served
   where the SDK has a PUT or PATCH of one struct at a URL under `/infra`, under a project's
-  `/infra` or under a VPC, or at an org, a project or a VPC itself;
+  `/infra`, under a VPC or in a project's own collections (transit gateways, VPC profiles,
+  IP address allocations), or at an org, a project or a VPC itself; read-only where the SDK
+  only lists the objects that routes hang below (a gateway's NAT sections);
 - the type bindings of `vcf.nsx.model_client` (`StructType` fields, their types, optional or
   required, nested and polymorphic types), and the constraints the bindings' docstrings state
   (read-only, enum values, ranges, string lengths);
@@ -45,6 +47,8 @@ ROOTS = (
     re.compile(r"^/infra(/|$)"),
     re.compile(r"^/orgs/\{\}(/projects/\{\}(/infra(/|$)|/vpcs/\{\}(/|$)|$))?$"),
     re.compile(r"^/orgs/\{\}/projects/\{\}/(infra|vpcs/\{\})/"),
+    # A project's own collections: its transit gateways, VPC profiles, IP allocations.
+    re.compile(r"^/orgs/\{\}/projects/\{\}/[a-z0-9-]+/\{\}(/|$)"),
 )
 
 # The query parameters every list takes (the README's "Listing"); a list's others are kept.
@@ -291,6 +295,27 @@ def child_wrappers(served):
     return wrappers
 
 
+def add_sections(routes, lists):
+    """The objects of a list that the bindings give no route of their own, but routes below
+    them (a gateway's NAT sections: `GET .../nat` lists them, `.../nat/{natId}/nat-rules/{}`
+    holds their rules): NSX creates them, clients read them. Each becomes a read-only route of
+    the list's item type, its URL template taken from a route below it."""
+    import vcf.nsx.model_client as model
+
+    for collection, (answer, _) in sorted(lists.items()):
+        path = collection + "/{}"
+        below = [route for shaped, route in routes.items() if shaped.startswith(path + "/")]
+        item = answer[: -len("ListResult")] if answer.endswith("ListResult") else None
+        if path in routes or not below or not hasattr(model, item or ""):
+            continue
+        if "/state/" in path or not any(root.match(path) for root in ROOTS):
+            continue  # an object's state is realized, not configured
+        url = below[0]["url"]
+        depth = path.count("/")
+        template = "/".join(url[len(API):].split("/")[: depth + 1])
+        routes[path] = {"url": API + template, "type": item, "methods": {"GET"}}
+
+
 def catalog():
     routes = {}
     lists = {}
@@ -311,6 +336,7 @@ def catalog():
             route["answer"] = answer
         if method == "GET" and answer and answer.endswith("ListResult"):
             lists[path] = (answer, [q for q in query if q not in LIST_PARAMS])
+    add_sections(routes, lists)
     types = Types()
     served = []
     for path, route in sorted(routes.items()):
