@@ -1,7 +1,7 @@
 //! What NSX Manager has and does beyond what the bindings' schema says of its types, as data
 //! (`nsx_model.toml`, where each rule names its source): read once, and asked by the rules
 //! that use it (`relations.rs`: references and the objects NSX ships; `config.rs`: the
-//! fields NSX fills in).
+//! fields NSX fills in; `catalog/`: the values NSX takes beyond the bindings' enums).
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -24,6 +24,9 @@ pub struct NsxModel {
     /// What NSX fills in where a create or a replace of an object of the type leaves a
     /// field out, by type name.
     pub filled: BTreeMap<String, Map<String, Value>>,
+    /// The values NSX takes for a field beyond the enum the bindings list, by type name and
+    /// field.
+    pub accepted: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 /// An object NSX Manager has before anyone writes.

@@ -5,7 +5,7 @@
 //! The rules, all from the catalog (the README's "Validation"):
 //! - a member the type does not have is refused: the store is closed, as it is for traceflows;
 //! - a value must have its field's type: string, integer (no fraction), number, boolean,
-//!   object, array;
+//!   object, array; a number where a string is declared is taken as its text, as NSX takes it;
 //! - a string must be one of its field's values where the SDK lists them, and within its
 //!   lengths; an integer within its range;
 //! - an object declared as a type with subtypes is checked as the type its `resource_type`
@@ -131,6 +131,13 @@ fn check_value(
     match (ty, value) {
         (FieldType::Any, value) => Ok(value),
         (FieldType::String, Value::String(text)) => {
+            check_string(field, &text, at)?;
+            Ok(Value::String(text))
+        }
+        // NSX Manager takes a number where a string is declared, as its text (vmware-nsx's
+        // Octavia driver writes an LB pool member's `port` as a number).
+        (FieldType::String, Value::Number(number)) => {
+            let text = number.to_string();
             check_string(field, &text, at)?;
             Ok(Value::String(text))
         }

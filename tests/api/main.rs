@@ -21,6 +21,7 @@ mod journal;
 mod kinds;
 mod list;
 mod nat;
+mod nsxlib;
 mod objects;
 mod openapi;
 mod operability;

@@ -37,6 +37,8 @@ mod kinds;
 mod list;
 #[path = "../api/nat.rs"]
 mod nat;
+#[path = "../api/nsxlib.rs"]
+mod nsxlib;
 #[path = "../api/objects.rs"]
 mod objects;
 #[path = "../api/openapi.rs"]

@@ -17,13 +17,18 @@ mod tests;
 pub use embedded::Embedded;
 use raw::{wire_names, RawCatalog};
 
+use super::nsx_model::model;
+
 /// The generated file, as committed.
 const EMBEDDED: &str = include_str!("../../../catalog/policy.json");
 
 /// The catalog the binary was built with.
 pub fn catalog() -> &'static Catalog {
-    static CATALOG: LazyLock<Catalog> =
-        LazyLock::new(|| Catalog::parse(EMBEDDED).expect("the embedded catalog is consistent"));
+    static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
+        let mut catalog = Catalog::parse(EMBEDDED).expect("the embedded catalog is consistent");
+        catalog.accept(&model().accepted);
+        catalog
+    });
     &CATALOG
 }
 
@@ -183,6 +188,19 @@ pub struct Located {
 }
 
 impl Catalog {
+    /// Adds the values NSX takes for a field beyond the bindings' enum
+    /// (`nsx_model.toml`'s `accepted`, by type and field) to the field's values.
+    fn accept(&mut self, accepted: &BTreeMap<String, BTreeMap<String, Vec<String>>>) {
+        for (type_name, fields) in accepted {
+            let id = self.by_name[type_name.as_str()];
+            let type_def = &mut self.types[id.0 as usize];
+            for (field, values) in fields {
+                let field = type_def.fields.get_mut(field).expect("an accepted field exists");
+                field.values.get_or_insert_with(Vec::new).extend(values.iter().cloned());
+            }
+        }
+    }
+
     /// Parses and indexes a catalog; a type named anywhere but not defined is an error.
     pub fn parse(text: &str) -> Result<Self, String> {
         let raw: RawCatalog = serde_json::from_str(text).map_err(|err| err.to_string())?;
