@@ -264,3 +264,54 @@ async fn the_qos_types_are_spelled_as_nsx_spells_them() {
         .await;
     assert_eq!(found.body["result_count"], 3, "{found:#?}");
 }
+
+/// What NSX takes beyond its bindings' schema, as clients send it: a number where a string is
+/// declared (Octavia's driver gives an LB pool member's `port` as a number), and a segment
+/// port's attachment type `VIF` (vmware-nsx's Neutron plugin binds every port with it).
+#[tokio::test]
+async fn numbers_for_strings_and_the_vif_attachment_are_taken() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let pool = json!({"members": [{"ip_address": "10.1.0.10", "port": 80}]});
+    let written = client
+        .policy("PUT", "/infra/lb-pools/web", Some(&pool))
+        .await;
+    assert_eq!(written.status, 200, "{written:#?}");
+    assert_eq!(
+        written.body["members"][0]["port"], "80",
+        "answered as its text"
+    );
+    // A number is still checked as the string it makes.
+    let long = json!({"members": [{"ip_address": "10.1.0.10", "port": 8_000_000_000_000u64}]});
+    assert_eq!(
+        client
+            .policy("PUT", "/infra/lb-pools/other", Some(&long))
+            .await
+            .status,
+        200
+    );
+    client
+        .policy("PUT", "/infra/lb-pools/bad", Some(&json!({"algorithm": 5})))
+        .await
+        .field_error("algorithm");
+
+    assert_eq!(
+        client
+            .policy("PUT", "/infra/segments/s", Some(&json!({})))
+            .await
+            .status,
+        200
+    );
+    let port = json!({"attachment": {"type": "VIF", "id": "vif-1"}});
+    let written = client
+        .policy("PUT", "/infra/segments/s/ports/p", Some(&port))
+        .await;
+    assert_eq!(written.status, 200, "{written:#?}");
+    assert_eq!(written.body["attachment"]["type"], "VIF");
+    let refused = json!({"attachment": {"type": "NIC"}});
+    client
+        .policy("PUT", "/infra/segments/s/ports/q", Some(&refused))
+        .await
+        .field_error("attachment.type");
+}

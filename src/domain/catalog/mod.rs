@@ -195,8 +195,14 @@ impl Catalog {
             let id = self.by_name[type_name.as_str()];
             let type_def = &mut self.types[id.0 as usize];
             for (field, values) in fields {
-                let field = type_def.fields.get_mut(field).expect("an accepted field exists");
-                field.values.get_or_insert_with(Vec::new).extend(values.iter().cloned());
+                let field = type_def
+                    .fields
+                    .get_mut(field)
+                    .expect("an accepted field exists");
+                field
+                    .values
+                    .get_or_insert_with(Vec::new)
+                    .extend(values.iter().cloned());
             }
         }
     }
