@@ -45,3 +45,43 @@ pub fn model() -> &'static NsxModel {
     });
     &MODEL
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::catalog::catalog;
+    use crate::domain::schema::check_members;
+
+    /// What NSX fills in is valid for its type: every field the type's own, and each one a
+    /// client may write of its type and values (a read-only one, such as a group's
+    /// `reference`, is NSX's to set).
+    #[test]
+    fn what_nsx_fills_in_is_valid_for_its_type() {
+        let catalog = catalog();
+        for (type_name, filled) in &model().filled {
+            let id = catalog
+                .type_named(type_name)
+                .unwrap_or_else(|| panic!("{type_name} is not in the catalog"));
+            assert_eq!(&catalog.type_def(id).name, type_name, "NSX's spelling");
+            let fields = &catalog.type_def(id).fields;
+            let mut writable = filled.clone();
+            writable.retain(|field, _| !fields[field].read_only);
+            let checked = check_members(catalog, id, writable.clone(), "")
+                .unwrap_or_else(|error| panic!("{type_name}: {error}"));
+            assert_eq!(checked, writable, "{type_name}");
+        }
+    }
+
+    /// Every value NSX takes beyond an enum is of a field that has one.
+    #[test]
+    fn accepted_values_extend_enums_of_the_catalog() {
+        for (type_name, fields) in &model().accepted {
+            let id = catalog().type_named(type_name).expect("a catalog type");
+            for (field, values) in fields {
+                let declared = catalog().type_def(id).fields[field].values.clone();
+                let declared = declared.expect("a field with an enum");
+                assert!(values.iter().all(|value| declared.contains(value)));
+            }
+        }
+    }
+}

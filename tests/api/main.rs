@@ -9,6 +9,7 @@ mod browser;
 mod catalog;
 mod cli;
 mod concurrency;
+mod defaults;
 mod durability;
 mod embedded;
 mod errors;

@@ -160,7 +160,7 @@ async fn an_lb_rule_action_is_checked_as_the_type_it_names() {
         ),
         (json!({"type": 7}), "rules[0].actions[0].type"),
         (
-            json!({"type": "LBHttpRejectAction", "reply_status": 5}),
+            json!({"type": "LBHttpRejectAction", "reply_status": [403]}),
             "rules[0].actions[0].reply_status",
         ),
     ] {
@@ -260,7 +260,7 @@ async fn a_hostile_subtype_body_is_refused_naming_its_field() {
         (
             "/infra/ip-pools/pool/ip-subnets/new",
             json!({"resource_type": "IpAddressPoolStaticSubnet",
-                "allocation_ranges": [{"start": 1}]}),
+                "allocation_ranges": [{"start": true}]}),
             "allocation_ranges[0].start",
         ),
         (

@@ -15,6 +15,8 @@ mod support;
 mod cli;
 #[path = "../api/concurrency.rs"]
 mod concurrency;
+#[path = "../api/defaults.rs"]
+mod defaults;
 #[path = "../api/durability.rs"]
 mod durability;
 #[path = "../api/embedded.rs"]
