@@ -15,73 +15,50 @@
 //! would need as much code again to bring to these semantics.
 
 use globset::{Glob, GlobBuilder, GlobMatcher};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::list::{SortBy, SortValue};
-use super::paging::{not_issued, CursorKey, Page, Params};
+use super::paging::{Page, Params};
 use super::{FieldError, PolicyObject};
 
 /// A search as asked: its query, its order, one page's size and where it starts.
 #[derive(Debug, Clone)]
 pub struct Search {
-    text: String,
     query: Query,
     /// `None`: by path.
     sort_by: Option<SortBy>,
     ascending: bool,
     page_size: u32,
-    after: Option<SearchPosition>,
-}
-
-/// Where a page of a search ends: the last object's sort key and path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SearchPosition {
-    #[serde(rename = "k")]
-    key: SortValue,
-    #[serde(rename = "p")]
-    path: String,
+    /// How many matches come before the page: its cursor.
+    offset: u64,
 }
 
 impl Search {
     /// Reads `query` (required), `sort_by`, `sort_ascending`, `page_size` and `cursor`;
     /// `included_fields` is accepted and ignored, as for lists.
-    pub fn parse(params: &Params<'_>, cursors: &CursorKey) -> Result<Self, FieldError> {
+    ///
+    /// A search's cursor is NSX's: the number of matches before the page (`"cursor": "1000"`),
+    /// which nsxlib's `search_all_*` reads with `int()` and sends back as it read it.
+    pub fn parse(params: &Params<'_>) -> Result<Self, FieldError> {
         let text = params
             .get("query")
             .ok_or_else(|| FieldError::new("query", "required property not present"))?;
-        let query = Query::parse(text)?;
-        let sort_by = params.get("sort_by").map(SortBy::parse).transpose()?;
-        let ascending = params.flag("sort_ascending", true)?;
-        let mut search = Self {
-            text: text.to_owned(),
-            query,
-            sort_by,
-            ascending,
-            page_size: params.page_size()?,
-            after: None,
-        };
-        search.after = params.cursor(cursors, &search.cursor_scope())?;
-        let sort_by = search.sort_by.unwrap_or(SortBy::Id);
-        if search.after.as_ref().is_some_and(|after| {
-            matches!(
-                (sort_by, &after.key),
-                (
-                    SortBy::CreateTime | SortBy::LastModifiedTime,
-                    SortValue::Text(_)
+        let offset = match params.get("cursor") {
+            None => 0,
+            Some(cursor) => cursor.parse().map_err(|_| {
+                FieldError::new(
+                    "cursor",
+                    "must be a cursor a search answered: the number of matches before the page",
                 )
-            )
-        }) {
-            return Err(not_issued());
-        }
-        Ok(search)
-    }
-
-    /// What a cursor of this search is sealed for: the query and its order.
-    pub fn cursor_scope(&self) -> String {
-        let sort_by = self.sort_by.map_or("path", SortBy::as_str);
-        format!("search {sort_by} {} {}", self.ascending, self.text)
+            })?,
+        };
+        Ok(Self {
+            query: Query::parse(text)?,
+            sort_by: params.get("sort_by").map(SortBy::parse).transpose()?,
+            ascending: params.flag("sort_ascending", true)?,
+            page_size: params.page_size()?,
+            offset,
+        })
     }
 
     fn key(&self, object: &PolicyObject) -> SortValue {
@@ -92,8 +69,10 @@ impl Search {
     }
 
     /// The page of `objects` (every stored object) this search asks for: those that match,
-    /// in its order (ties by path), after its cursor. `result_count` counts every match.
-    pub fn page(&self, objects: Vec<PolicyObject>) -> Page<PolicyObject, SearchPosition> {
+    /// in its order (ties by path), after its cursor. `result_count` counts every match; the
+    /// page's cursor, which every page has as NSX's do, is the number of matches up to its
+    /// end (`result_count` on the last page).
+    pub fn page(&self, objects: Vec<PolicyObject>) -> Page<PolicyObject, u64> {
         let mut matched: Vec<(SortValue, PolicyObject)> = objects
             .into_iter()
             .filter(|object| {
@@ -109,34 +88,19 @@ impl Search {
         if !self.ascending {
             matched.reverse();
         }
-        let total = matched.len() as i64;
-        let rows: Vec<(SortValue, PolicyObject)> = matched
+        let total = matched.len() as u64;
+        let items: Vec<PolicyObject> = matched
             .into_iter()
-            .filter(|entry| match &self.after {
-                None => true,
-                Some(after) => {
-                    let position = order(entry);
-                    let after = (after.key.clone(), after.path.clone());
-                    if self.ascending {
-                        position > after
-                    } else {
-                        position < after
-                    }
-                }
-            })
-            .take(self.page_size as usize + 1)
+            .skip(usize::try_from(self.offset).unwrap_or(usize::MAX))
+            .take(self.page_size as usize)
+            .map(|(_, object)| object)
             .collect();
-        let Ok(page) = Page::from_fetched(
-            rows,
-            self.page_size,
+        let end = self.offset + items.len() as u64;
+        Page {
+            items,
             total,
-            |(_, object)| Ok::<_, std::convert::Infallible>(object),
-            |last| SearchPosition {
-                key: self.key(last),
-                path: last.path.to_string(),
-            },
-        );
-        page
+            next: Some(end),
+        }
     }
 }
 

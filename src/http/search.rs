@@ -12,16 +12,22 @@ use crate::domain::search::Search;
 
 type Store = web::Data<dyn crate::storage::Store>;
 
-/// One page of the objects the query matches. Every stored object is read and matched:
-/// a search costs a pass over the store, whatever its page.
+/// One page of the objects the query matches, its cursor the number of matches up to its
+/// end. Every stored object is read and matched: a search costs a pass over the store,
+/// whatever its page.
 pub async fn query(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
-    let search = Search::parse(&Params::new(&pairs), store.cursor_key())?;
-    let objects = store.subtree("").await?;
-    let page = search.page(objects);
-    let scope = search.cursor_scope();
-    let body = PageBody::new(page, (store.cursor_key(), &scope), NoExtra {}, |object| {
-        RawValue::from_string(object.to_json()).expect("an object renders as JSON")
-    });
+    let search = Search::parse(&Params::new(&pairs))?;
+    let page = search.page(store.subtree("").await?);
+    let body = PageBody {
+        results: page
+            .items
+            .iter()
+            .map(|object| RawValue::from_string(object.to_json()).expect("an object is JSON"))
+            .collect(),
+        result_count: page.total,
+        extra: NoExtra {},
+        cursor: page.next.map(|end| end.to_string()),
+    };
     Ok(body.response())
 }

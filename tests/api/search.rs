@@ -146,7 +146,10 @@ async fn search_pages_through_every_match_once() {
         ),
         ("&sort_by=display_name", "/infra/domains/default/groups/g24"),
     ] {
+        // nsxlib's `search_all_*`: the cursor is a number, on every page, and the last
+        // page's is the count of every match.
         let mut seen = Vec::new();
+        let mut cursors = Vec::new();
         let mut cursor = String::new();
         loop {
             let page = search(
@@ -157,23 +160,22 @@ async fn search_pages_through_every_match_once() {
             .await;
             assert_eq!(page.body["result_count"], 25, "{page:#?}");
             seen.extend(paths(&page));
-            match page.body["cursor"].as_str() {
-                Some(next) => cursor = format!("&cursor={next}"),
-                None => break,
+            let next: u64 = page.body["cursor"].as_str().unwrap().parse().unwrap();
+            cursors.push(next);
+            if next >= 25 {
+                break;
             }
+            cursor = format!("&cursor={next}");
         }
+        assert_eq!(cursors, [10, 20, 25], "{order}");
         assert_eq!(seen.len(), 25, "{order}");
         assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 25, "{order}");
         assert_eq!(seen[0], expected_first, "{order}");
     }
-    // A cursor belongs to its query.
-    let first = search(client, "resource_type:Group", "&page_size=10").await;
-    let cursor = first.body["cursor"].as_str().unwrap();
-    search(
-        client,
-        "resource_type:Segment",
-        &format!("&cursor={cursor}"),
-    )
-    .await
-    .api_error(400, 255);
+    // A single page has its cursor too; a cursor past the matches answers none.
+    let single = search(client, "resource_type:Group AND id:g01", "").await;
+    assert_eq!(single.body["cursor"], "1", "{single:#?}");
+    let past = search(client, "resource_type:Group", "&cursor=30").await;
+    assert_eq!(past.body["results"], json!([]), "{past:#?}");
+    assert_eq!(past.body["result_count"], 25);
 }
