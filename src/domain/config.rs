@@ -132,9 +132,11 @@ mod tests {
         let merged = config
             .overlaid_with(document(json!({"vlan_ids": ["2"]})), at.id())
             .unwrap();
+        // What NSX filled in at the create stays.
         assert_eq!(
             serde_json::to_value(&merged).unwrap(),
-            json!({"description": "a", "display_name": "web", "vlan_ids": ["2"]})
+            json!({"description": "a", "display_name": "web", "vlan_ids": ["2"],
+                "admin_state": "UP", "replication_mode": "MTEP"})
         );
     }
 }

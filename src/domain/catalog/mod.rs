@@ -332,31 +332,7 @@ impl Catalog {
                 }
             }
         }
-        let mut wrappers = HashMap::new();
-        let mut wrapper_of = HashMap::new();
-        for (class_name, raw) in &raw.children {
-            let object_type = lookup(&raw.object_type)?;
-            // A wrapper of a type NSX spells otherwise is named after NSX's spelling
-            // (`ChildQoSProfile`), and found by the SDK's class name too.
-            let name = match wire_names.contains_key(raw.object_type.as_str()) {
-                true => format!("Child{}", raw.key),
-                false => class_name.clone(),
-            };
-            let own = std::iter::once(object_type);
-            let subtypes = types[object_type.0 as usize].subtypes.iter().copied();
-            for wrapped in own.chain(subtypes) {
-                wrapper_of.entry(wrapped).or_insert_with(|| name.clone());
-            }
-            let wrapper = ChildWrapper {
-                name: name.clone(),
-                key: raw.key.clone(),
-                object_type,
-            };
-            if name != *class_name {
-                wrappers.insert(class_name.clone(), wrapper.clone());
-            }
-            wrappers.insert(name, wrapper);
-        }
+        let (wrappers, wrapper_of) = index_wrappers(&raw.children, &types, &wire_names, &lookup)?;
         Ok(Self {
             sdk: raw.sdk,
             routes,
@@ -514,6 +490,45 @@ impl Node {
             Segment::Variable => self.variable.as_ref()?.exact(rest),
         }
     }
+}
+
+/// The wrappers by name, and the name of each wrapped type's wrapper.
+type WrapperIndex = (HashMap<String, ChildWrapper>, HashMap<TypeId, String>);
+
+/// The Hierarchical API's wrappers by name, and the wrapper of each wrapped type and each
+/// subtype of one ([`Catalog::wrapper`], [`Catalog::wrapper_of`]).
+fn index_wrappers(
+    children: &BTreeMap<String, raw::RawChild>,
+    types: &[TypeDef],
+    wire_names: &HashMap<&str, &str>,
+    lookup: &impl Fn(&str) -> Result<TypeId, String>,
+) -> Result<WrapperIndex, String> {
+    let mut wrappers = HashMap::new();
+    let mut wrapper_of = HashMap::new();
+    for (class_name, raw) in children {
+        let object_type = lookup(&raw.object_type)?;
+        // A wrapper of a type NSX spells otherwise is named after NSX's spelling
+        // (`ChildQoSProfile`), and found by the SDK's class name too.
+        let name = match wire_names.contains_key(raw.object_type.as_str()) {
+            true => format!("Child{}", raw.key),
+            false => class_name.clone(),
+        };
+        let own = std::iter::once(object_type);
+        let subtypes = types[object_type.0 as usize].subtypes.iter().copied();
+        for wrapped in own.chain(subtypes) {
+            wrapper_of.entry(wrapped).or_insert_with(|| name.clone());
+        }
+        let wrapper = ChildWrapper {
+            name: name.clone(),
+            key: raw.key.clone(),
+            object_type,
+        };
+        if name != *class_name {
+            wrappers.insert(class_name.clone(), wrapper.clone());
+        }
+        wrappers.insert(name, wrapper);
+    }
+    Ok((wrappers, wrapper_of))
 }
 
 fn template_segments(template: &str) -> Vec<Segment> {
