@@ -36,6 +36,9 @@ pub struct ShippedObject {
     pub path: String,
     pub resource_type: String,
     pub display_name: String,
+    /// Its other fields, as NSX ships them.
+    #[serde(default)]
+    pub fields: Map<String, Value>,
 }
 
 /// The model, read on first use.
@@ -69,6 +72,19 @@ mod tests {
             let checked = check_members(catalog, id, writable.clone(), "")
                 .unwrap_or_else(|error| panic!("{type_name}: {error}"));
             assert_eq!(checked, writable, "{type_name}");
+        }
+    }
+
+    /// Every default's fields are valid for its type, as a client's create would be.
+    #[test]
+    fn the_defaults_fields_are_valid_for_their_types() {
+        for default in &model().defaults {
+            let id = catalog()
+                .type_named(&default.resource_type)
+                .expect("a type");
+            let checked = check_members(catalog(), id, default.fields.clone(), "")
+                .unwrap_or_else(|error| panic!("{}: {error}", default.path));
+            assert_eq!(checked, default.fields, "{}", default.path);
         }
     }
 

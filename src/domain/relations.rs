@@ -167,8 +167,15 @@ pub fn defaults(now: i64) -> Vec<Applied> {
         .map(|default| {
             let path = ObjectPath::from_stored(&default.path).expect("a default's path is served");
             let unique_id = Uuid::new_v5(&Uuid::NAMESPACE_URL, path.as_str().as_bytes());
-            let (resource_type, name) = (&default.resource_type, &default.display_name);
-            shipped(path, resource_type, name, now, unique_id)
+            let resource_type = catalog()
+                .type_named(&default.resource_type)
+                .expect("a default's type is in the catalog");
+            let mut members = default.fields.clone();
+            members.insert(
+                "display_name".into(),
+                Value::from(default.display_name.as_str()),
+            );
+            shipped_with(path, resource_type, members, now, unique_id)
         })
         .collect()
 }

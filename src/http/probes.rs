@@ -1,7 +1,8 @@
 //! What NSX clients probe when they connect (the README's "Connecting clients"):
 //! terraform-provider-nsxt reads `node_version` from `/api/v1/node/version`; OpenStack's
 //! `vmware-nsxlib` reads it from `/api/v1/node`, and like nsx-operator checks
-//! `/api/v1/reverse-proxy/node/health` before anything else.
+//! `/api/v1/reverse-proxy/node/health` before anything else; nsx-operator checks its
+//! license's features (`/api/v1/licenses/licensed-features`).
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
@@ -48,6 +49,20 @@ pub async fn node(_: Reader, node: web::Data<NodeInfo>) -> HttpResponse {
 /// `GET /api/v1/reverse-proxy/node/health`: the store answers, so it is healthy.
 pub async fn health(_: Reader) -> HttpResponse {
     json_response(&serde_json::json!({"healthy": true}))
+}
+
+/// The features a store's license grants: those clients check before they start
+/// (nsx-operator's `FetchLicense` exits without `CONTAINER_NETWORKING`, or `CONTAINER` on
+/// older NSX; it asks `DFW`, and `VPC_SECURITY` in VPC mode). Every one is granted.
+const LICENSED_FEATURES: [&str; 4] = ["CONTAINER_NETWORKING", "CONTAINER", "DFW", "VPC_SECURITY"];
+
+/// `GET /api/v1/licenses/licensed-features`.
+pub async fn licensed_features(_: Reader) -> HttpResponse {
+    let results: Vec<_> = LICENSED_FEATURES
+        .iter()
+        .map(|name| serde_json::json!({"feature_name": name, "is_licensed": true}))
+        .collect();
+    json_response(&serde_json::json!({"result_count": results.len(), "results": results}))
 }
 
 /// The machine's name, as `GET /api/v1/node` reports it.

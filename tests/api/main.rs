@@ -37,6 +37,7 @@ mod sdk;
 mod search;
 mod security;
 mod sqlite;
+mod startup;
 mod state;
 mod subtypes;
 mod tolerance;

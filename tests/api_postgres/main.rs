@@ -65,6 +65,8 @@ mod sdk;
 mod search;
 #[path = "../api/security.rs"]
 mod security;
+#[path = "../api/startup.rs"]
+mod startup;
 #[path = "../api/state.rs"]
 mod state;
 #[path = "../api/subtypes.rs"]

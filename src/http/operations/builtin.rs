@@ -21,6 +21,7 @@ pub fn handler(id: &str) -> Option<Route> {
         "ReadNodeVersion" => route.to(probes::version),
         "ReadNodeProperties" => route.to(probes::node),
         "ReadReverseProxyNodeHealth" => route.to(probes::health),
+        "ReadLicensedFeatures" => route.to(probes::licensed_features),
         "ReadPolicyApiSpecification" => route.to(spec::nsx_document),
         "ReadPolicyApiSpecificationUnderPolicy" => route.to(spec::nsx_document),
         "ReadStoreApiSpecification" => route.to(spec::store_document),
