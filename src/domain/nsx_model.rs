@@ -27,6 +27,22 @@ pub struct NsxModel {
     /// The values NSX takes for a field beyond the enum the bindings list, by type name and
     /// field.
     pub accepted: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// The realized entities NSX reports for an intent, by the intent's type name.
+    pub realized: BTreeMap<String, Vec<RealizedEntity>>,
+}
+
+/// A realized entity NSX reports for an intent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealizedEntity {
+    /// What NSX names it (`RealizedLogicalSwitch`).
+    pub entity_type: String,
+    /// Its id where it is not the intent's (a VPC's `gateway-interface`).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Its extended attributes: the intent's field each key shows.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// An object NSX Manager has before anyone writes.
@@ -85,6 +101,23 @@ mod tests {
             let checked = check_members(catalog(), id, default.fields.clone(), "")
                 .unwrap_or_else(|error| panic!("{}: {error}", default.path));
             assert_eq!(checked, default.fields, "{}", default.path);
+        }
+    }
+
+    /// Every realized entity is listed under a type of the catalog, and shows fields it has.
+    #[test]
+    fn realized_entities_are_of_catalog_types() {
+        for (type_name, entities) in &model().realized {
+            let id = catalog()
+                .type_named(type_name)
+                .unwrap_or_else(|| panic!("{type_name} is not in the catalog"));
+            let fields = &catalog().type_def(id).fields;
+            for field in entities
+                .iter()
+                .flat_map(|entity| entity.attributes.values())
+            {
+                assert!(fields.contains_key(field), "{type_name}.{field}");
+            }
         }
     }
 

@@ -6,9 +6,12 @@
 //! up in the background, and a restart changes nothing. Delays are real elapsed time in
 //! every mode, as traceflow results' are.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::nsx_model::model;
 use super::{json_object, BodyError, FieldError, PolicyObject};
 
 /// Where every object is realized: the one site and enforcement point.
@@ -53,6 +56,10 @@ pub struct RealizationScript {
     /// The alarm's message while the state is `ERROR`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// The alarm's `error_details.error_code` while the state is `ERROR`
+    /// ([`DEFAULT_ERROR_CODE`] where the script gives none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<u32>,
     /// When the script was set, in real epoch milliseconds: the server's, never the body's.
     #[serde(default)]
     pub set_at: i64,
@@ -75,7 +82,14 @@ struct ScriptBody {
     then: RealizedState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error_code: Option<u32>,
 }
+
+/// The error code of a scripted error that names none: NSX's generic "realization failed"
+/// is not documented, and nsxlib raises `RealizationErrorStateError` with whatever code an
+/// alarm carries (it polls on while there is none).
+pub const DEFAULT_ERROR_CODE: u32 = 500_000;
 
 /// The longest delay a script may have: a day.
 const MAX_DELAY_MS: u64 = 86_400_000;
@@ -94,6 +108,7 @@ impl RealizationScript {
             delay_ms: parsed.delay_ms,
             then: parsed.then,
             error_message: parsed.error_message,
+            error_code: parsed.error_code,
             set_at: now,
         })
     }
@@ -115,6 +130,7 @@ impl RealizationScript {
             delay_ms: self.delay_ms,
             then: self.then,
             error_message: self.error_message.clone(),
+            error_code: self.error_code,
         };
         serde_json::to_value(served).expect("a script serializes")
     }
@@ -128,11 +144,13 @@ impl RealizationScript {
     }
 }
 
-/// How the object at a path is realized now: its state, and the message of an error.
+/// How the object at a path is realized now: its state, and the message and code of an
+/// error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Realization {
     pub state: RealizedState,
     pub error_message: Option<String>,
+    pub error_code: u32,
 }
 
 impl Realization {
@@ -142,6 +160,7 @@ impl Realization {
             None => Realization {
                 state: RealizedState::Realized,
                 error_message: None,
+                error_code: DEFAULT_ERROR_CODE,
             },
             Some(script) => {
                 let state = script.state_at(now);
@@ -153,22 +172,50 @@ impl Realization {
                             .clone()
                             .unwrap_or_else(|| "Realization failed (scripted).".to_owned())
                     }),
+                    error_code: script.error_code.unwrap_or(DEFAULT_ERROR_CODE),
                 }
             }
         }
     }
 
-    /// The `GenericPolicyRealizedResource` of `object` on the enforcement point.
-    pub fn entity(&self, object: &PolicyObject) -> Value {
+    /// The realized entities of `object` on the enforcement point, as NSX names them for its
+    /// type (`nsx_model.toml`'s `realized`; `Realized<Type>` for a type it does not list),
+    /// the first one at the realized path of its intent: `GenericPolicyRealizedResource`s,
+    /// each in the object's state, with the attributes NSX extends it with.
+    pub fn entities(&self, object: &PolicyObject) -> Vec<Value> {
+        let Some(listed) = model().realized.get(object.resource_type()) else {
+            let own = format!("Realized{}", object.resource_type());
+            return vec![self.entity(object, &own, None)];
+        };
+        listed
+            .iter()
+            .map(|realized| {
+                let mut entity = self.entity(object, &realized.entity_type, realized.id.as_deref());
+                let attributes = extended_attributes(object, &realized.attributes);
+                if !attributes.is_empty() {
+                    entity["extended_attributes"] = Value::Array(attributes);
+                }
+                entity
+            })
+            .collect()
+    }
+
+    /// One realized entity of `object`: of `entity_type`, at the object's own realized path,
+    /// or below it where it has an `id` of its own (a VPC's `gateway-interface`).
+    fn entity(&self, object: &PolicyObject, entity_type: &str, id: Option<&str>) -> Value {
         let path = object.path.as_str();
+        let (id, realized_path) = match id {
+            None => (object.id().as_str(), format!("{REALIZED_PREFIX}{path}")),
+            Some(id) => (id, format!("{REALIZED_PREFIX}{path}/{id}")),
+        };
         let mut entity = json!({
             "resource_type": "GenericPolicyRealizedResource",
-            "id": object.id().as_str(),
+            "id": id,
             "display_name": object.config.display_name(),
-            "path": format!("{REALIZED_PREFIX}{path}"),
-            "relative_path": object.id().as_str(),
+            "path": realized_path,
+            "relative_path": id,
             "parent_path": REALIZED_PREFIX,
-            "entity_type": format!("Realized{}", object.resource_type()),
+            "entity_type": entity_type,
             "intent_paths": [path],
             "intent_reference": [path],
             "site_path": SITE,
@@ -176,12 +223,21 @@ impl Realization {
             "realization_specific_identifier": object.meta.unique_id.to_string(),
             "state": self.state,
             "runtime_status": if self.state == RealizedState::Error { "DOWN" } else { "UP" },
+            "alarms": [],
             "_revision": object.meta.revision,
             "_create_time": object.meta.create_time,
             "_last_modified_time": object.meta.last_modified_time,
         });
         if let Some(message) = &self.error_message {
-            entity["alarms"] = json!([{"message": message, "source_reference": path}]);
+            entity["alarms"] = json!([{
+                "message": message,
+                "source_reference": path,
+                "error_details": {
+                    "error_code": self.error_code,
+                    "error_message": message,
+                    "module_name": "policy",
+                },
+            }]);
             entity["runtime_error"] = json!(message);
         }
         entity
@@ -203,6 +259,26 @@ impl Realization {
             }],
         })
     }
+}
+
+/// The extended attributes of a realized entity of `object`: for each key, the values of the
+/// intent's field it shows (`allocation_ip`, `cidr`), where the object has that field.
+fn extended_attributes(object: &PolicyObject, shown: &BTreeMap<String, String>) -> Vec<Value> {
+    shown
+        .iter()
+        .filter_map(|(key, field)| {
+            let values = match object.config.members().get(field)? {
+                Value::Array(items) => items.clone(),
+                value => vec![value.clone()],
+            };
+            Some(json!({
+                "key": key,
+                "values": values,
+                "data_type": "STRING",
+                "multivalue": values.len() > 1,
+            }))
+        })
+        .collect()
 }
 
 /// The intent path of a realized entity's path (`realized_path`), if it is one of ours.
@@ -264,7 +340,7 @@ mod tests {
             (json!({"state": "DONE"}), "state: unknown variant `DONE`, expected one of `UNREALIZED`, `REALIZED`, `ERROR`, `UNAVAILABLE`"),
             (json!({"state": "ERROR", "delay_ms": -1}), "delay_ms: invalid value: integer `-1`, expected u64"),
             (json!({"state": "ERROR", "delay_ms": 86_400_001}), "delay_ms: must be between 0 and 86400000"),
-            (json!({"state": "ERROR", "set_at": 5}), "set_at: unknown field `set_at`, expected one of `state`, `delay_ms`, `then`, `error_message`"),
+            (json!({"state": "ERROR", "set_at": 5}), "set_at: unknown field `set_at`, expected one of `state`, `delay_ms`, `then`, `error_message`, `error_code`"),
         ] {
             assert_eq!(script(body).unwrap_err(), expected);
         }

@@ -80,9 +80,8 @@ pub async fn realized_entities(
 ) -> Result<HttpResponse, ApiError> {
     let results: Vec<_> = realized(&store, &path)
         .await?
-        .map(|(object, realization)| realization.entity(&object))
-        .into_iter()
-        .collect();
+        .map(|(object, realization)| realization.entities(&object))
+        .unwrap_or_default();
     Ok(json_response(
         &json!({"results": results, "result_count": results.len()}),
     ))
@@ -100,11 +99,20 @@ pub async fn realized_entity(
         .find(|(key, _)| key == "realized_path")
         .map(|(_, value)| value.as_str())
         .ok_or_else(|| FieldError::new("realized_path", "required property not present"))?;
-    let path = intent_of(realized_path)
-        .and_then(|intent| ObjectPath::from_stored(intent).ok())
-        .ok_or_else(|| ApiError::object_not_found(realized_path))?;
+    // An entity's path is its intent's realized path, or one below it (a VPC's
+    // `.../gateway-interface`).
+    let intent =
+        intent_of(realized_path).ok_or_else(|| ApiError::object_not_found(realized_path))?;
+    let path = ObjectPath::from_stored(intent)
+        .or_else(|_| ObjectPath::from_stored(intent.rsplit_once('/').map_or("", |(up, _)| up)))
+        .map_err(|_| ApiError::object_not_found(realized_path))?;
     realized_answer(&store, &path, realized_path, |object, realization| {
-        realization.entity(object)
+        let mut entities = realization.entities(object);
+        let at = entities
+            .iter()
+            .position(|entity| entity["path"] == realized_path)
+            .unwrap_or(0);
+        entities.swap_remove(at)
     })
     .await
 }

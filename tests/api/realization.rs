@@ -73,7 +73,10 @@ async fn a_written_object_is_realized() {
     );
     let entity = entities(client, SEGMENT).await.body["results"][0].clone();
     assert_eq!(entity["intent_paths"], json!([SEGMENT]));
-    assert_eq!(entity["entity_type"], "RealizedSegment");
+    assert_eq!(
+        entity["entity_type"], "RealizedLogicalSwitch",
+        "as NSX names it"
+    );
     assert_eq!(
         entity["realization_specific_identifier"],
         created.body["unique_id"]
@@ -163,10 +166,20 @@ async fn a_script_holds_a_state_for_its_delay_then_the_object_is_realized() {
     assert_eq!(states(client).await, expect("ERROR", "ERROR", "failed"));
     let entity = entities(client, SEGMENT).await.body["results"][0].clone();
     assert_eq!(entity["alarms"][0]["message"], "no edge cluster");
+    // nsxlib raises on an alarm's error code, and polls on while there is none.
+    let details = &entity["alarms"][0]["error_details"];
+    assert_eq!(details["error_code"], 500000, "{entity:#?}");
+    assert_eq!(details["error_message"], "no edge cluster");
     assert_eq!(
         script(client, "GET", None).await.body,
         json!({"state": "ERROR", "then": "REALIZED", "error_message": "no edge cluster"})
     );
+    // A script names the code clients act on (nsx-operator retries 500042).
+    let coded = json!({"state": "ERROR", "error_code": 500042});
+    assert_eq!(script(client, "PUT", Some(&coded)).await.status, 200);
+    let entity = entities(client, SEGMENT).await.body["results"][0].clone();
+    assert_eq!(entity["alarms"][0]["error_details"]["error_code"], 500042);
+    assert_eq!(script(client, "PUT", Some(&failing)).await.status, 200);
 
     // Who may: an auditor reads scripts, and may not set or delete one.
     let auditor = client.as_user(AUDITOR);
@@ -212,4 +225,85 @@ async fn a_script_holds_a_state_for_its_delay_then_the_object_is_realized() {
         200
     );
     script(client, "GET", None).await.api_error(404, 600);
+}
+
+/// The realized entities of an intent are named as NSX names them for its type (the
+/// README's "Realized state"), one or more, with the attributes clients read.
+#[tokio::test]
+async fn realized_entities_are_named_as_nsx_names_them() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let put = |path: &'static str, body: Value| {
+        let client = client.clone();
+        async move {
+            let written = client
+                .call("PUT", &format!("{API}{path}"), Some(&body))
+                .await;
+            assert_eq!(written.status, 200, "{path}: {written:#?}");
+        }
+    };
+    put("/infra/tier-1s/t1", json!({})).await;
+    put("/infra/lb-services/lbs", json!({})).await;
+    put("/infra/ip-pools/pool", json!({})).await;
+    put(
+        "/infra/ip-pools/pool/ip-allocations/a",
+        json!({"allocation_ip": "10.0.0.7"}),
+    )
+    .await;
+    put("/orgs/default/projects/default/vpcs/v", json!({})).await;
+    let types = |reply: &Reply| -> Vec<String> {
+        reply.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entity| entity["entity_type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (intent, expected) in [
+        ("/infra/tier-1s/t1", vec!["RealizedLogicalRouter"]),
+        ("/infra/lb-services/lbs", vec!["LbServiceDto"]),
+        ("/infra/ip-pools/pool", vec!["IpPool"]),
+        (
+            "/infra/ip-pools/pool/ip-allocations/a",
+            vec!["AllocationIpAddress"],
+        ),
+        (
+            "/orgs/default/projects/default/vpcs/v",
+            vec!["RealizedLogicalRouter", "RealizedLogicalRouterPort"],
+        ),
+        // A type NSX's clients name nothing for: `Realized<Type>`.
+        ("/infra/domains/default", vec!["RealizedDomain"]),
+    ] {
+        let listed = entities(client, intent).await;
+        assert_eq!(types(&listed), expected, "{intent}: {listed:#?}");
+    }
+    // nsxlib reads an allocation's address from its first attribute.
+    let allocation = entities(client, "/infra/ip-pools/pool/ip-allocations/a").await;
+    assert_eq!(
+        allocation.body["results"][0]["extended_attributes"][0],
+        json!({"key": "allocation_ip", "values": ["10.0.0.7"], "data_type": "STRING",
+            "multivalue": false})
+    );
+    // nsx-operator waits for a VPC's gateway interface by its id, and reads it by its path.
+    let vpc = entities(client, "/orgs/default/projects/default/vpcs/v").await;
+    let interface = &vpc.body["results"][1];
+    assert_eq!(interface["id"], "gateway-interface");
+    let by_path = format!(
+        "{API}/infra/realized-state/realized-entity?realized_path={}",
+        interface["path"].as_str().unwrap()
+    );
+    assert_eq!(client.call("GET", &by_path, None).await.body, *interface);
+
+    // The manager's search answers too: a manager type matches none, so nsxlib reads the
+    // realized entity instead.
+    let manager = client
+        .call(
+            "GET",
+            "/api/v1/search/query?query=resource_type:LogicalSwitch%20AND%20tags.scope:policyPath",
+            None,
+        )
+        .await;
+    assert_eq!(manager.status, 200, "{manager:#?}");
+    assert_eq!(manager.body["result_count"], 0);
 }

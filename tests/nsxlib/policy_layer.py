@@ -8,6 +8,7 @@ Usage: python policy_layer.py BASE_URL USER PASSWORD
 
 import logging
 import sys
+
 import traceback
 import warnings
 
@@ -16,6 +17,7 @@ warnings.filterwarnings("ignore")  # eventlet's deprecation notice, at import
 # check prints its own traceback.
 logging.getLogger("vmware_nsxlib").setLevel(logging.CRITICAL)
 
+import requests  # noqa: E402
 from vmware_nsxlib.v3 import config  # noqa: E402
 from vmware_nsxlib.v3 import exceptions  # noqa: E402
 from vmware_nsxlib.v3 import policy  # noqa: E402
@@ -41,6 +43,7 @@ def ids(objects):
 
 class Driver:
     def __init__(self, base_url, user, password):
+        self.base_url, self.credentials = base_url, (user, password)
         settings = config.NsxLibConfig(
             username=user, password=password, nsx_api_managers=[base_url],
             insecure=True, allow_passthrough=True, max_attempts=1, retries=0,
@@ -427,12 +430,59 @@ class Driver:
         qos.delete("qos")
         gone(qos.get, "qos")
 
+    def script_realization(self, intent_path, script):
+        """Sets how the store realizes `intent_path` (its extension API)."""
+        answer = requests.put(f"{self.base_url}/store/v1/realized-state",
+                              params={"intent_path": intent_path}, json=script,
+                              auth=self.credentials, timeout=10)
+        answer.raise_for_status()
+
+    def search_and_realization(self):
+        nsx = self.nsx
+        tags = [{"scope": "os-project-id", "tag": "demo"}]
+        for n in range(3):
+            nsx.segment.create_or_overwrite(f"net{n}", segment_id=f"net{n}", tags=tags)
+        # The searches behind every Neutron sync: numeric cursors, paged to the end.
+        assert ids(nsx.search_all_by_tags(tags, resource_type="Segment")) == [
+            "net0", "net1", "net2"]
+        found = nsx.search_all_resource_by_attributes("Segment", display_name="net1")
+        assert ids(found) == ["net1"], found
+
+        # Realized ids: the manager's search finds no logical switch here, so nsxlib reads
+        # the realized entity NSX names for a segment.
+        segment = nsx.segment.get("net0")
+        assert nsx.segment.get_realized_logical_switch_id("net0") == segment["unique_id"]
+        nsx.tier1.create_or_overwrite("router", tier1_id="router")
+        router = nsx.tier1.get_realized_id("router", entity_type="RealizedLogicalRouter")
+        assert router == nsx.tier1.get("router")["unique_id"], router
+        self.lb.lb_service.create_or_overwrite("lbs", lb_service_id="lbs", size="SMALL",
+                                               connectivity_path="/infra/tier-1s/router")
+        info = self.lb.lb_service.wait_until_realized("lbs")
+        assert info["entity_type"] == "LbServiceDto" and info["state"] == "REALIZED", info
+
+        # A realization that fails raises at once, with the alarm's code.
+        self.script_realization("/infra/segments/net2",
+                                {"state": "ERROR", "error_message": "no edge cluster",
+                                 "error_code": 500042})
+        try:
+            nsx.segment.wait_until_realized("net2")
+        except exceptions.RealizationErrorStateError as error:
+            assert "no edge cluster" in str(error), error
+        else:
+            raise AssertionError("a failed realization was taken as realized")
+
+        self.lb.lb_service.delete("lbs")
+        nsx.tier1.delete("router")
+        for n in range(3):
+            nsx.segment.delete(f"net{n}")
+
     def run(self):
         passed, failed = 0, 0
         for check in [self.security_policy_with_entries, self.gateway_policy_with_entries,
                       self.services_of_each_kind, self.ip_pools_with_subnets,
                       self.load_balancer, self.dhcp_static_bindings, self.ipsec_sessions,
-                      self.nat_rules_in_transactions, self.qos_profiles_and_binding_maps]:
+                      self.nat_rules_in_transactions, self.qos_profiles_and_binding_maps,
+                      self.search_and_realization]:
             try:
                 check()
                 passed += 1

@@ -30,6 +30,7 @@ pub fn handler(id: &str) -> Option<Route> {
         "ReadRealizedEntity" => route.to(realization::realized_entity),
         "ReadIntentStatus" => route.to(realization::status),
         "QuerySearch" => route.to(search::query),
+        "QueryManagerSearch" => route.to(search::query),
         "ReadOrgRoot" => route.to(hierarchy::read_org_root),
         "PatchOrgRoot" => route.to(hierarchy::patch_org_root),
         "ListRevisions" => route.to(history::revisions),
