@@ -79,8 +79,10 @@ async def drive(bidi_url, page_url, user, password):
                                      ".some(b => b.textContent.trim() === 'Segment')"),
             ("opens a collection", "[...document.querySelectorAll('#tree button.collection')]"
                                    ".find(b => b.textContent.trim() === 'Segment').click() || true",
-             "document.querySelector('#tree button.open-object')"),
-            ("opens an object", "document.querySelector('#tree button.open-object').click() || true",
+             "[...document.querySelectorAll('#tree button.open-object')]"
+             ".some(b => b.textContent.trim() === 'web')"),
+            ("opens an object", "[...document.querySelectorAll('#tree button.open-object')]"
+                                ".find(b => b.textContent.trim() === 'web').click() || true",
              "document.querySelector('#object-path')?.textContent === '/infra/segments/web'"),
             ("shows the diff of a change made through the API", change_through_the_api,
              "[...document.querySelectorAll('#diff li')].some(li => li.textContent.includes("

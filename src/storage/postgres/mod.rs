@@ -2,7 +2,7 @@
 //! instances on PostgreSQL").
 //!
 //! Every request is its own transaction on a pooled connection; PostgreSQL orders them. The
-//! steps of each write are the storage's own (`storage/steps.rs`); what this engine brings
+//! steps of each write are the storage's own (`storage/steps/`); what this engine brings
 //! is their SQL and its strategy against races (`tx.rs`). A write of an object takes no lock
 //! of its own: it reads the object and the rows its kind keeps beside it with the versions
 //! of those rows (`xmin`), and writes the object, its history row and its kind's rows in one
