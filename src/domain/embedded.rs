@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 
-use super::catalog::{catalog, Embedded, RouteId};
+use super::catalog::{catalog, Embedded, RouteId, TypeId};
 use super::document::Document;
 use super::hierarchy::{child_id, child_path, within};
 use super::kind::Kinds;
@@ -63,6 +63,38 @@ pub fn take(
         });
     }
     Ok(listed)
+}
+
+/// The children the embedded lists of a shipped object's `members` (at `parent`) make, taken
+/// out of them: each item's path, its type (its `resource_type`, or the route's) and its
+/// other members. What NSX ships is the store's own data, valid by its tests.
+pub fn shipped(
+    parent: &ObjectPath,
+    members: &mut Map<String, Value>,
+) -> Vec<(ObjectPath, TypeId, Map<String, Value>)> {
+    let mut children = Vec::new();
+    for Embedded { field, route } in &catalog().route(parent.route()).embedded {
+        let Some(Value::Array(items)) = members.remove(field) else {
+            continue;
+        };
+        for item in items {
+            let Value::Object(mut item) = item else {
+                panic!("a shipped {field} item is an object");
+            };
+            let id = item
+                .remove("id")
+                .and_then(|id| id.as_str().map(str::to_owned));
+            let id = id.unwrap_or_else(|| panic!("a shipped {field} item has an id"));
+            let path = ObjectPath::from_stored(&catalog().child_path(*route, parent.as_str(), &id))
+                .expect("a shipped child's path is served");
+            let resource_type = match item.remove("resource_type") {
+                Some(Value::String(name)) => catalog().type_named(&name).expect("a catalog type"),
+                _ => catalog().route(*route).object_type,
+            };
+            children.push((path, resource_type, item));
+        }
+    }
+    children
 }
 
 /// The JSON of `parent` as NSX shows it: each of its embedded fields holds its stored

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::catalog::{catalog, TypeId};
 use super::change::{Applied, Change, Operation};
+use super::embedded;
 use super::fields::SYSTEM_USER;
 use super::kind::Kinds;
 use super::nsx_model::model;
@@ -153,31 +154,38 @@ pub fn is_as_shipped(object: &PolicyObject) -> bool {
 }
 
 /// The paths of the defaults, parents first.
-pub fn default_paths() -> impl Iterator<Item = &'static str> {
-    model().defaults.iter().map(|default| default.path.as_str())
+pub fn default_paths() -> Vec<String> {
+    defaults(0)
+        .iter()
+        .map(|default| default.object.path.to_string())
+        .collect()
 }
 
 /// The defaults as a store writes them at its first start and after a reset: created by
 /// [`SYSTEM_USER`] at `now`, revision 0, each with a `unique_id` of its own path (so that
-/// every store, and every reset, gives a default the same one).
+/// every store, and every reset, gives a default the same one). A default's embedded lists
+/// (a default section's `rules`) are objects of their own, right after it.
 pub fn defaults(now: i64) -> Vec<Applied> {
-    model()
-        .defaults
-        .iter()
-        .map(|default| {
-            let path = ObjectPath::from_stored(&default.path).expect("a default's path is served");
+    let mut defaults = Vec::new();
+    for default in &model().defaults {
+        let path = ObjectPath::from_stored(&default.path).expect("a default's path is served");
+        let resource_type = catalog()
+            .type_named(&default.resource_type)
+            .expect("a default's type is in the catalog");
+        let mut members = default.fields.clone();
+        members.insert(
+            "display_name".into(),
+            Value::from(default.display_name.as_str()),
+        );
+        let children = embedded::shipped(&path, &mut members);
+        let unique_id = Uuid::new_v5(&Uuid::NAMESPACE_URL, path.as_str().as_bytes());
+        defaults.push(shipped_with(path, resource_type, members, now, unique_id));
+        for (path, resource_type, members) in children {
             let unique_id = Uuid::new_v5(&Uuid::NAMESPACE_URL, path.as_str().as_bytes());
-            let resource_type = catalog()
-                .type_named(&default.resource_type)
-                .expect("a default's type is in the catalog");
-            let mut members = default.fields.clone();
-            members.insert(
-                "display_name".into(),
-                Value::from(default.display_name.as_str()),
-            );
-            shipped_with(path, resource_type, members, now, unique_id)
-        })
-        .collect()
+            defaults.push(shipped_with(path, resource_type, members, now, unique_id));
+        }
+    }
+    defaults
 }
 
 /// An object the system creates: by [`SYSTEM_USER`] at `now`, revision 0.
@@ -243,7 +251,7 @@ mod tests {
             assert_eq!(applied.object.meta.create_time, 7);
             present.push(applied.object.path.to_string());
         }
-        assert_eq!(present, default_paths().collect::<Vec<_>>());
+        assert_eq!(present, default_paths());
     }
 
     fn object(path: &str, body: Value) -> PolicyObject {

@@ -145,6 +145,7 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 4] = [
 /// what counts of the objects clients wrote leave out.
 fn stored_defaults() -> String {
     let paths: Vec<String> = relations::default_paths()
+        .into_iter()
         .map(|path| format!("'{path}'"))
         .collect();
     format!(

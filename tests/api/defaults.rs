@@ -74,8 +74,8 @@ async fn defaults_are_filled_in_every_way_a_create_comes() {
         &json!({"stateful": true, "tcp_strict": true, "locked": false}),
     )
     .await;
-    let rule_defaults = json!({"direction": "IN_OUT", "ip_protocol": "IPV4_IPV6",
-        "logged": false, "disabled": false, "sequence_number": 0});
+    let rule_defaults = json!({"direction": "IN_OUT", "logged": false, "disabled": false,
+        "sequence_number": 0});
     assert_reads(client, &format!("{policy}/rules/r"), &rule_defaults).await;
 
     // A tree's child.

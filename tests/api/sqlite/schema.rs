@@ -124,9 +124,13 @@ async fn the_readme_queries_answer_what_they_promise() {
             ["/infra/domains/default/groups/web", "web", "the web tier"],
         ]
     );
+    // The groups written, and NSX's two default sections.
     assert_eq!(
         run(README_QUERIES[7]),
-        [["Group".to_owned(), "Integer(2)".to_owned()]]
+        [
+            ["Group".to_owned(), "Integer(2)".to_owned()],
+            ["SecurityPolicy".to_owned(), "Integer(2)".to_owned()]
+        ]
     );
     let policy = "/policy/api/v1/infra/domains/default/security-policies/p";
     let request = server
