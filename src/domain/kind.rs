@@ -47,6 +47,12 @@ pub trait Kind: Send + Sync {
         let _ = applied;
         Vec::new()
     }
+
+    /// Whether [`Kind::companions`] may answer any: a write of such an object writes several
+    /// rows, which an engine must write in one transaction.
+    fn has_companions(&self) -> bool {
+        false
+    }
 }
 
 /// What NSX writes beside a client's write, in the same transaction.

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::auth::{Reader, Writer};
 use super::extractors::JsonBody;
-use super::pages::query_pairs;
+use super::pages::{query_pairs, require_action};
 use super::responses::{empty_response, json_response};
 use super::ApiError;
 use crate::domain::realization::{intent_of, Realization, RealizationScript};
@@ -115,6 +115,18 @@ pub async fn realized_entity(
         entities.swap_remove(at)
     })
     .await
+}
+
+/// `POST ...?intent_path=P&action=refresh`: NSX reports the intent's realization again. The
+/// store's entities are computed whenever they are read, so there is nothing to refresh:
+/// 204, as nsxlib's `refresh_realized_state` expects.
+pub async fn refresh(
+    _: Writer,
+    req: HttpRequest,
+    IntentPath(_): IntentPath,
+) -> Result<HttpResponse, ApiError> {
+    require_action(&req, "refresh")?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// ConsolidatedRealizedStatus of `intent_path`.

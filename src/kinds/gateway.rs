@@ -24,6 +24,10 @@ const SECTIONS: [&str; 3] = ["USER", "INTERNAL", "DEFAULT"];
 pub struct Gateways;
 
 impl Kind for Gateways {
+    fn has_companions(&self) -> bool {
+        true
+    }
+
     fn companions(&self, applied: &Applied) -> Vec<Companion> {
         let gateway = &applied.object;
         let sections = SECTIONS.iter().filter_map(|section| {

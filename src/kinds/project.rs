@@ -17,6 +17,10 @@ pub const RESOURCE_TYPE: &str = "Project";
 pub struct Projects;
 
 impl Kind for Projects {
+    fn has_companions(&self) -> bool {
+        true
+    }
+
     fn companions(&self, applied: &Applied) -> Vec<Companion> {
         let project = &applied.object;
         let domain = ObjectPath::from_stored(&format!("{}/infra/domains/default", project.path))

@@ -295,6 +295,23 @@ async fn realized_entities_are_named_as_nsx_names_them() {
     );
     assert_eq!(client.call("GET", &by_path, None).await.body, *interface);
 
+    // A refresh asks NSX to report again: 204, as nsxlib expects, and the entity is as it was.
+    let refresh = format!(
+        "{API}/infra/realized-state/realized-entity?intent_path=/infra/tier-1s/t1&action=refresh"
+    );
+    let refreshed = client.call("POST", &refresh, None).await;
+    assert_eq!(refreshed.status, 204, "{refreshed:#?}");
+    let other = refresh.replace("refresh", "redo");
+    client.call("POST", &other, None).await.api_error(400, 255);
+    assert_eq!(
+        client
+            .as_user(AUDITOR)
+            .call("POST", &refresh, None)
+            .await
+            .status,
+        403
+    );
+
     // The manager's search answers too: a manager type matches none, so nsxlib reads the
     // realized entity instead.
     let manager = client

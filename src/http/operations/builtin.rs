@@ -28,6 +28,7 @@ pub fn handler(id: &str) -> Option<Route> {
         "ListRealizedEntities" => route.to(realization::realized_entities),
         "ListProjectRealizedEntities" => route.to(realization::realized_entities),
         "ReadRealizedEntity" => route.to(realization::realized_entity),
+        "RefreshRealizedEntity" => route.to(realization::refresh),
         "ReadIntentStatus" => route.to(realization::status),
         "QuerySearch" => route.to(search::query),
         "QueryManagerSearch" => route.to(search::query),

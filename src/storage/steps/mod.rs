@@ -95,6 +95,17 @@ pub enum Attempt {
     Raced,
 }
 
+/// Whether the write of `change` at `path` may write more rows than the object's own: its
+/// kind's companions, its embedded children. An engine that writes one row without a
+/// transaction ([`crate::storage::PostgresStore`]'s fast path) must not take it so.
+pub fn writes_several(kinds: &dyn StoreKinds, path: &ObjectPath, change: &Change) -> bool {
+    let embeds = match change {
+        Change::Put(document) | Change::Patch(document) => !document.embedded.is_empty(),
+        Change::Delete => catalog().route(path.route()).takes_children,
+    };
+    embeds || kinds.at(path).has_companions()
+}
+
 /// The rows of its own the kind of the object at `path` reads with it.
 pub fn side_reads(kinds: &dyn StoreKinds, path: &ObjectPath) -> Vec<SideRead> {
     kinds

@@ -95,8 +95,11 @@ impl Engine {
             at,
         };
         // A write that may need its parent or its lack of children checks them under the
-        // locks of a transaction: straight to the locked attempts below.
-        if relations::may_check(&path, &change, kinds) {
+        // locks of a transaction, and one that writes several rows needs a transaction:
+        // straight to the locked attempts below.
+        if relations::may_check(&path, &change, kinds)
+            || steps::writes_several(kinds, &path, &change)
+        {
             return self.write_locked(kinds, request).await;
         }
         let mut conn = self.pool.acquire().await.classified()?;
