@@ -549,7 +549,9 @@ function onEvent(name, event) {
   const log = $("#changes");
   const what = name === "change" ? `${event.operation} ${event.path} r${event.revision}` : `${name} of the whole store`;
   log.prepend(element("li", { textContent: `${when(event.time)} ${what} by ${event.user}` }));
-  while (log.children.length > 50) log.lastChild.remove();
+  // A reset is followed by the creates of NSX's shipped objects (some seventy): the list
+  // keeps enough to show the reset above them.
+  while (log.children.length > 200) log.lastChild.remove();
   if (name !== "change") {
     refresh("whole", async () => {
       state.nodes = new Map([["", $("#tree")]]);
