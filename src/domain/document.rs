@@ -11,8 +11,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use super::catalog::{catalog, TypeId};
-use super::embedded::Listed;
+use super::catalog::{catalog, RouteId, TypeId};
 use super::fields::{LINK_FIELDS, SERVER_FIELDS};
 use super::path::ObjectPath;
 use super::schema::concrete_type;
@@ -29,6 +28,15 @@ pub struct Document {
     /// The embedded lists the body gave, taken out of its members ([`super::embedded::take`]):
     /// written as objects of their own.
     pub embedded: Vec<Listed>,
+}
+
+/// The items of one embedded list given with a write of its parent (the README's "Embedded
+/// children"): the document of each item's object, at its path. Its parent's objects of
+/// `route` become these.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed {
+    pub route: RouteId,
+    pub items: Vec<(ObjectPath, Document)>,
 }
 
 /// A body's envelope read: a document whose type is decided, whose `_revision` is taken

@@ -11,29 +11,21 @@
 
 use serde_json::{Map, Value};
 
-use super::catalog::{catalog, Embedded, RouteId, TypeId};
+use super::catalog::{catalog, Embedded, TypeId};
+use super::child::{child_id, child_path, within};
 use super::document::Document;
-use super::hierarchy::{child_id, child_path, within};
-use super::kind::Kinds;
+pub use super::document::Listed;
 use super::path::ObjectPath;
 use super::{FieldError, PolicyObject};
 
-/// The items of one embedded list given with a write of its parent: the document of each
-/// item's object, at its path. Its parent's objects of `route` become these.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Listed {
-    pub route: RouteId,
-    pub items: Vec<(ObjectPath, Document)>,
-}
-
 /// Takes the embedded lists out of the members of a body for the object at `parent`, each
-/// item read as its kind reads a body for its own path. An item needs an `id` (a string,
-/// or an integer's text), and no two items of one list the same; a refusal names the item
-/// by its place (`rules[2].id`).
+/// item read by `document_of` as a body for its own path (as its kind reads one). An item needs an
+/// `id` (a string, or an integer's text), and no two items of one list the same; a refusal
+/// names the item by its place (`rules[2].id`).
 pub fn take(
     members: &mut Map<String, Value>,
     parent: &ObjectPath,
-    kinds: &(impl Kinds + ?Sized),
+    document_of: impl Fn(Map<String, Value>, &ObjectPath) -> Result<Document, FieldError>,
 ) -> Result<Vec<Listed>, FieldError> {
     let mut listed = Vec::new();
     for Embedded { field, route } in &catalog().route(parent.route()).embedded {
@@ -54,7 +46,7 @@ pub fn take(
                 let repeated = format!("repeats the id of {field}[{first}], {id:?}");
                 return Err(FieldError::new(format!("{at}.id"), repeated));
             }
-            let document = kinds.document(item, &path).map_err(within(&at))?;
+            let document = document_of(item, &path).map_err(within(&at))?;
             read.push((path, document));
         }
         listed.push(Listed {

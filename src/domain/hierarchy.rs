@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::catalog::{catalog, RouteId};
-use super::document::given_id;
+use super::child::{child_id, child_path, dotted, within};
 use super::kind::Kinds;
 use super::path::ObjectPath;
 use super::schema::check_object;
@@ -279,18 +279,6 @@ fn text<'a>(value: Option<&'a Value>, field: &str) -> Result<&'a str, FieldError
     }
 }
 
-/// A child's `id`: a string, or an integer's text ([`given_id`]); `field` is its dotted
-/// path, for the error.
-pub(super) fn child_id<'a>(
-    value: Option<&'a Value>,
-    field: &str,
-) -> Result<Cow<'a, str>, FieldError> {
-    match value {
-        None | Some(Value::Null) => Err(FieldError::new(field, "required property not present")),
-        Some(value) => given_id(value).ok_or_else(|| FieldError::new(field, "must be a string")),
-    }
-}
-
 /// The `children` of an object or a wrapper, taken out of it: a list, or nothing.
 fn take_children(members: &mut Map<String, Value>, at: &str) -> Result<Vec<Value>, FieldError> {
     match members.remove("children") {
@@ -326,44 +314,6 @@ fn check_wrapper(wrapper: Map<String, Value>, name: &str, at: &str) -> Result<()
             ),
             false => error,
         })
-}
-
-/// The path of the child of `route` with `id` below `parent`, its id checked as a path's.
-pub(super) fn child_path(
-    route: RouteId,
-    parent: &str,
-    id: &str,
-    at: &str,
-) -> Result<ObjectPath, FieldError> {
-    let text = catalog().child_path(route, parent, id);
-    let segments: Vec<&str> = text.split('/').skip(1).collect();
-    match ObjectPath::locate(&segments) {
-        Ok(Some(path)) if path.route() == route => Ok(path),
-        Ok(_) => Err(FieldError::new(
-            format!("{at}.id"),
-            format!("{id:?} names a path the catalog serves as something else: {text}"),
-        )),
-        Err(error) => Err(FieldError::new(format!("{at}.id"), error.message)),
-    }
-}
-
-/// A field error of a nested object, named from the request body's top.
-pub(super) fn within(at: &str) -> impl Fn(FieldError) -> FieldError + '_ {
-    move |error| {
-        let field = match error.field.as_str() {
-            "." | "" => at.to_owned(),
-            field => format!("{at}.{field}"),
-        };
-        FieldError::new(field, error.message)
-    }
-}
-
-fn dotted(at: &str, field: &str) -> String {
-    if at.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{at}.{field}")
-    }
 }
 
 fn describe(parent: &str) -> String {

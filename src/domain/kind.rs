@@ -98,7 +98,7 @@ pub trait Kinds: Send + Sync {
         path: &ObjectPath,
     ) -> Result<Document, FieldError> {
         let mut object = object;
-        let embedded = embedded::take(&mut object, path, self)?;
+        let embedded = embedded::take(&mut object, path, |item, at| self.document(item, at))?;
         let mut document = Envelope::open(object, path)?
             .checked(|resource_type, members| self.at(path).check(resource_type, members))?;
         document.embedded = embedded;

@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod change;
+pub mod child;
 pub mod config;
 pub mod document;
 pub mod embedded;

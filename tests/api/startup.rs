@@ -1,7 +1,8 @@
 //! What clients read before they write (the README's "Connecting clients"), present in a
 //! fresh store and after a reset: Neutron's NSX-Policy plugin's exclude list and global
-//! config, the transport zones NSX creates at install, the IPv6 profiles NSX ships, and the
-//! license features nsx-operator checks before it starts.
+//! config, the transport zones NSX creates at install, the IPv6 profiles, default firewall
+//! sections and services NSX ships, and the license features nsx-operator checks before it
+//! starts.
 
 use serde_json::{json, Value};
 
@@ -81,6 +82,38 @@ async fn what_clients_read_at_their_start_is_there_in_a_fresh_store_and_after_a_
         let profile = read(client, path).await;
         assert_eq!(profile[field], value, "{profile:#?}");
         assert_eq!(profile["_system_owned"], true, "{profile:#?}");
+    }
+
+    // What clients name that NSX ships: nsxctl's `--service MySQL`, the default section the
+    // distributed firewall ends with, and the services its rules name.
+    let mysql = read(client, "/infra/services/MySQL").await;
+    assert_eq!(
+        mysql["service_entries"][0]["destination_ports"],
+        json!(["3306"])
+    );
+    let section = read(
+        client,
+        "/infra/domains/default/security-policies/default-layer3-section",
+    )
+    .await;
+    let rules: Vec<&str> = section["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "default_rule_NDP",
+            "default_rule_DHCP",
+            "default-layer3-rule"
+        ],
+        "in their sequence"
+    );
+    for service in section["rules"][1]["services"].as_array().unwrap() {
+        let path = service.as_str().unwrap();
+        assert_eq!(read(client, path).await["_system_owned"], true, "{path}");
     }
 
     // nsx-operator exits unless container networking is licensed.
