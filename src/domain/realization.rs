@@ -15,7 +15,7 @@ use super::nsx_model::model;
 use super::{json_object, BodyError, FieldError, PolicyObject};
 
 /// Where every object is realized: the one site and enforcement point.
-const ENFORCEMENT_POINT: &str = "/infra/sites/default/enforcement-points/default";
+pub const ENFORCEMENT_POINT: &str = "/infra/sites/default/enforcement-points/default";
 const SITE: &str = "/infra/sites/default";
 
 /// Where realized entities live, before their intent's path.

@@ -7,6 +7,7 @@
 //! [`crate::domain::kind::Kind`]'s.
 
 pub mod gateway;
+pub mod lb_service;
 pub mod project;
 pub mod segment;
 pub mod traceflow;
@@ -83,8 +84,8 @@ impl Registry {
     }
 }
 
-/// What the kinds add to the HTTP API: the traceflow's and the segment's operations and
-/// their schemas.
+/// What the kinds add to the HTTP API: the traceflow's, the segment's and the LB service's
+/// operations and their schemas.
 pub const API: KindsApi = KindsApi {
     operations: kind_operations,
     schema: kind_schema,
@@ -93,11 +94,14 @@ pub const API: KindsApi = KindsApi {
 fn kind_operations() -> Vec<Operation> {
     let mut operations = traceflow::operations::operations();
     operations.extend(segment::operations());
+    operations.extend(lb_service::operations());
     operations
 }
 
 fn kind_schema(name: &str) -> Option<Value> {
-    traceflow::schemas::schema(name).or_else(|| segment::schema(name))
+    traceflow::schemas::schema(name)
+        .or_else(|| segment::schema(name))
+        .or_else(|| lb_service::schema(name))
 }
 
 fn type_id(resource_type: &str) -> TypeId {

@@ -324,3 +324,55 @@ async fn realized_entities_are_named_as_nsx_names_them() {
     assert_eq!(manager.status, 200, "{manager:#?}");
     assert_eq!(manager.body["result_count"], 0);
 }
+
+/// An LB service's status, as nsxlib's `lb_service.get_status` reads it: from its
+/// realization and its own fields.
+#[tokio::test]
+async fn an_lb_services_status_follows_its_realization_and_its_fields() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let service = "/infra/lb-services/lbs";
+    let status_path = format!("{API}{service}/detailed-status");
+    client
+        .call("GET", &status_path, None)
+        .await
+        .api_error(404, 600);
+    let status = |reply: &Reply| reply.body["results"][0]["service_status"].clone();
+    let put_service = |body: Value| {
+        let client = client.clone();
+        async move {
+            let written = client
+                .call("PATCH", &format!("{API}{service}"), Some(&body))
+                .await;
+            assert_eq!(written.status, 200, "{written:#?}");
+        }
+    };
+    put_service(json!({})).await;
+    let detached = client.call("GET", &status_path, None).await;
+    assert_eq!(detached.body["intent_path"], service, "{detached:#?}");
+    assert_eq!(status(&detached), "DETACHED", "attached to no gateway");
+    assert_eq!(
+        client
+            .call("PUT", &format!("{API}/infra/tier-1s/t1"), Some(&json!({})))
+            .await
+            .status,
+        200
+    );
+    put_service(json!({"connectivity_path": "/infra/tier-1s/t1"})).await;
+    assert_eq!(status(&client.call("GET", &status_path, None).await), "UP");
+    put_service(json!({"enabled": false})).await;
+    assert_eq!(
+        status(&client.call("GET", &status_path, None).await),
+        "DISABLED"
+    );
+    let failing = json!({"state": "ERROR", "error_message": "no edge"});
+    let script = format!("/store/v1/realized-state?intent_path={service}");
+    assert_eq!(
+        client.call("PUT", &script, Some(&failing)).await.status,
+        200
+    );
+    let failed = client.call("GET", &status_path, None).await;
+    assert_eq!(status(&failed), "ERROR");
+    assert_eq!(failed.body["results"][0]["error_message"], "no edge");
+}

@@ -459,6 +459,8 @@ class Driver:
                                                connectivity_path="/infra/tier-1s/router")
         info = self.lb.lb_service.wait_until_realized("lbs")
         assert info["entity_type"] == "LbServiceDto" and info["state"] == "REALIZED", info
+        status = self.lb.lb_service.get_status("lbs")
+        assert status["results"][0]["service_status"] == "UP", status
 
         # A realization that fails raises at once, with the alarm's code.
         self.script_realization("/infra/segments/net2",
