@@ -91,12 +91,10 @@ pub fn shipped(
 
 /// The JSON of `parent` as NSX shows it: each of its embedded fields holds its stored
 /// children of that route, found among `below` (what is stored below it, in any order),
-/// ordered by `sequence_number` where they have one (rules are), then by path.
-pub fn shown(parent: &PolicyObject, below: &[PolicyObject]) -> String {
+/// ordered by `sequence_number` where they have one (rules are), then by path. (An object
+/// of a route without embedded lists is shown as it is rendered: no need to ask.)
+pub fn shown(parent: &PolicyObject, below: &[PolicyObject]) -> Value {
     let embedded = &catalog().route(parent.path.route()).embedded;
-    if embedded.is_empty() {
-        return parent.to_json();
-    }
     let mut shown: Map<String, Value> =
         serde_json::from_str(parent.json()).expect("a stored object renders as a JSON object");
     for Embedded { field, route } in embedded {
@@ -113,7 +111,7 @@ pub fn shown(parent: &PolicyObject, below: &[PolicyObject]) -> String {
             .collect();
         shown.insert(field.clone(), Value::Array(items));
     }
-    Value::Object(shown).to_string()
+    Value::Object(shown)
 }
 
 /// Where a child comes in its parent's list: its `sequence_number`; last without one.

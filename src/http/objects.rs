@@ -18,7 +18,7 @@ use super::auth::{Reader, Writer};
 use super::extractors::{kinds, JsonBody, TreeBody};
 use super::hierarchy;
 use super::pages::{query_pairs, PageBody};
-use super::responses::empty_response;
+use super::responses::{empty_response, json_response};
 use super::{ApiError, POLICY_API};
 use crate::domain::catalog::{catalog, Methods, RouteId};
 use crate::domain::embedded;
@@ -157,7 +157,7 @@ async fn shown_object(store: &Store, path: &ObjectPath) -> Result<Option<HttpRes
         return Ok(None);
     };
     let object = below.swap_remove(at);
-    Ok(Some(json_response(embedded::shown(&object, &below))))
+    Ok(Some(json_response(&embedded::shown(&object, &below))))
 }
 
 /// The JSON each object of `page` is shown as: with the children of its embedded lists
@@ -173,7 +173,7 @@ async fn shown_page<P>(
             continue;
         }
         let below = store.subtree(object.path.as_str()).await?;
-        items.push(embedded::shown(&object, &below));
+        items.push(embedded::shown(&object, &below).to_string());
     }
     Ok(Page {
         items,
@@ -338,11 +338,4 @@ pub fn object_response(object: &PolicyObject) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(object.rendered())
-}
-
-/// 200 with a JSON body.
-fn json_response(json: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(json)
 }
