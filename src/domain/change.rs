@@ -76,6 +76,17 @@ pub enum WriteRejection {
          referenced by other objects path=[{by}]."
     )]
     InUse { path: String, by: String },
+    /// A client's delete of an object the system created ([`super::relations::check_deletable`]):
+    /// NSX's refusal of a change to an object another principal owns.
+    #[error(
+        "Principal '{user}' with role '[enterprise_admin]' attempts to delete or modify an \
+         object of type {resource_type} it doesn't own. (createUser={owner}, allowOverwrite=null)"
+    )]
+    NotOwned {
+        user: String,
+        resource_type: String,
+        owner: String,
+    },
     /// A PATCH that creates, or a merge that leaves, an incomplete object.
     #[error(transparent)]
     Invalid(#[from] FieldError),

@@ -1,6 +1,7 @@
 //! The lists of the Policy API (the README's "List"): their parameters and orderings.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::paging::{not_issued, CursorKey, Params};
 use super::{FieldError, PolicyObject};
@@ -53,6 +54,20 @@ impl SortBy {
             SortBy::Id => SortValue::Text(object.id().as_str().to_owned()),
             SortBy::CreateTime => SortValue::Time(object.meta.create_time),
             SortBy::LastModifiedTime => SortValue::Time(object.meta.last_modified_time),
+        }
+    }
+
+    /// The value of this key in an object as the API serves it (a search's matches, which
+    /// may be realized entities as well as stored objects); a missing one sorts first.
+    pub fn key_of_served(self, served: &Value) -> SortValue {
+        let field = &served[self.as_str()];
+        match self {
+            SortBy::DisplayName | SortBy::Id => {
+                SortValue::Text(field.as_str().unwrap_or_default().to_owned())
+            }
+            SortBy::CreateTime | SortBy::LastModifiedTime => {
+                SortValue::Time(field.as_i64().unwrap_or_default())
+            }
         }
     }
 

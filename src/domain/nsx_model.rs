@@ -1,7 +1,8 @@
 //! What NSX Manager has and does beyond what the bindings' schema says of its types, as data
-//! (`nsx_model.toml`, where each rule names its source): read once, and asked by the rules
-//! that use it (`relations.rs`: references and the objects NSX ships; `config.rs`: the
-//! fields NSX fills in; `catalog/`: the values NSX takes beyond the bindings' enums).
+//! (`nsx_model.toml`, where each rule names its source; what a fresh NSX has, `shipped.toml`):
+//! read once, and asked by the rules that use it (`relations.rs`: references and the objects
+//! NSX ships; `config.rs`: the fields NSX fills in; `catalog/`: the values NSX takes beyond
+//! the bindings' enums).
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -19,7 +20,8 @@ pub struct NsxModel {
     pub reference_fields_of: BTreeMap<String, Vec<String>>,
     /// The types of which NSX ships hundreds of objects this store does not carry.
     pub shipped_in_bulk: Vec<String>,
-    /// The objects NSX Manager has before anyone writes.
+    /// The objects NSX Manager has before anyone writes (`shipped.toml`).
+    #[serde(skip)]
     pub defaults: Vec<ShippedObject>,
     /// What NSX fills in where a create or a replace of an object of the type leaves a
     /// field out, by type name.
@@ -45,6 +47,13 @@ pub struct RealizedEntity {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// What a fresh NSX Manager has, as `shipped.toml` writes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Shipped {
+    defaults: Vec<ShippedObject>,
+}
+
 /// An object NSX Manager has before anyone writes.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,7 +69,12 @@ pub struct ShippedObject {
 /// The model, read on first use.
 pub fn model() -> &'static NsxModel {
     static MODEL: LazyLock<NsxModel> = LazyLock::new(|| {
-        toml::from_str(include_str!("nsx_model.toml")).expect("nsx_model.toml is valid")
+        let mut model: NsxModel =
+            toml::from_str(include_str!("nsx_model.toml")).expect("nsx_model.toml is valid");
+        let shipped: Shipped =
+            toml::from_str(include_str!("shipped.toml")).expect("shipped.toml is valid");
+        model.defaults = shipped.defaults;
+        model
     });
     &MODEL
 }

@@ -84,6 +84,11 @@ impl PolicyObject {
         self.json().to_owned()
     }
 
+    /// [`PolicyObject::to_json`] as a JSON value.
+    pub fn served(&self) -> serde_json::Value {
+        serde_json::from_str(self.json()).expect("an object renders as a JSON value")
+    }
+
     /// [`PolicyObject::to_json`], rendered once and shared.
     pub fn rendered(&self) -> bytes::Bytes {
         self.rendered_once().clone()

@@ -18,6 +18,9 @@ use super::{json_object, BodyError, FieldError, PolicyObject};
 pub const ENFORCEMENT_POINT: &str = "/infra/sites/default/enforcement-points/default";
 const SITE: &str = "/infra/sites/default";
 
+/// The type of a realized entity, as searches name it.
+pub const REALIZED_RESOURCE_TYPE: &str = "GenericPolicyRealizedResource";
+
 /// Where realized entities live, before their intent's path.
 pub const REALIZED_PREFIX: &str = "/infra/realized-state/enforcement-points/default";
 
@@ -209,7 +212,7 @@ impl Realization {
             Some(id) => (id, format!("{REALIZED_PREFIX}{path}/{id}")),
         };
         let mut entity = json!({
-            "resource_type": "GenericPolicyRealizedResource",
+            "resource_type": REALIZED_RESOURCE_TYPE,
             "id": id,
             "display_name": object.config.display_name(),
             "path": realized_path,

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::catalog::{catalog, TypeId};
-use super::change::{Applied, Change, Operation};
+use super::change::{Applied, Change, Operation, WriteRejection};
 use super::embedded;
 use super::fields::SYSTEM_USER;
 use super::kind::Kinds;
@@ -144,6 +144,20 @@ fn is_shipped_by_nsx(target: &str) -> bool {
 /// or not: an import's line of its path replaces it.
 pub fn is_system_owned(object: &PolicyObject) -> bool {
     object.meta.create_user == SYSTEM_USER
+}
+
+/// Whether `user` may delete `object` as a client deletes (the object itself, or the root of
+/// a tree's delete): not where the system created it, as NSX keeps its own objects (a
+/// default, a project's domain, a gateway's NAT sections), which go only with their owner.
+pub fn check_deletable(object: &PolicyObject, user: &str) -> Result<(), WriteRejection> {
+    if !is_system_owned(object) {
+        return Ok(());
+    }
+    Err(WriteRejection::NotOwned {
+        user: user.to_owned(),
+        resource_type: object.resource_type().to_owned(),
+        owner: SYSTEM_USER.to_owned(),
+    })
 }
 
 /// Whether `object` is one the system wrote that no one has changed since: every store has

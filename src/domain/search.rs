@@ -19,7 +19,8 @@ use serde_json::Value;
 
 use super::list::{SortBy, SortValue};
 use super::paging::{Page, Params};
-use super::{FieldError, PolicyObject};
+use super::realization::REALIZED_RESOURCE_TYPE;
+use super::FieldError;
 
 /// A search as asked: its query, its order, one page's size and where it starts.
 #[derive(Debug, Clone)]
@@ -61,39 +62,42 @@ impl Search {
         })
     }
 
-    fn key(&self, object: &PolicyObject) -> SortValue {
+    fn key(&self, served: &Value) -> SortValue {
         match self.sort_by {
-            Some(sort_by) => sort_by.key_of(object),
-            None => SortValue::Text(object.path.as_str().to_owned()),
+            Some(sort_by) => sort_by.key_of_served(served),
+            None => SortValue::Text(path_of(served).to_owned()),
         }
     }
 
-    /// The page of `objects` (every stored object) this search asks for: those that match,
-    /// in its order (ties by path), after its cursor. `result_count` counts every match; the
-    /// page's cursor, which every page has as NSX's do, is the number of matches up to its
-    /// end (`result_count` on the last page).
-    pub fn page(&self, objects: Vec<PolicyObject>) -> Page<PolicyObject, u64> {
-        let mut matched: Vec<(SortValue, PolicyObject)> = objects
+    /// Whether the search may find realized entities (which are not stored objects): only
+    /// where its query asks for their type, `resource_type:GenericPolicyRealizedResource`
+    /// (as nsxlib's `search_resource_by_realized_id` does).
+    pub fn finds_realized(&self) -> bool {
+        self.query.asks_for_type(REALIZED_RESOURCE_TYPE)
+    }
+
+    /// The page of `served` (every object the search may find, as the API serves it) this
+    /// search asks for: those that match, in its order (ties by path), after its cursor.
+    /// `result_count` counts every match; the page's cursor, which every page has as NSX's
+    /// do, is the number of matches up to its end (`result_count` on the last page).
+    pub fn page(&self, served: impl IntoIterator<Item = Value>) -> Page<Value, u64> {
+        let mut matched: Vec<(SortValue, Value)> = served
             .into_iter()
-            .filter(|object| {
-                let served: Value =
-                    serde_json::from_str(&object.to_json()).expect("an object renders as JSON");
-                self.query.matches(&served)
-            })
-            .map(|object| (self.key(&object), object))
+            .filter(|value| self.query.matches(value))
+            .map(|value| (self.key(&value), value))
             .collect();
-        let order =
-            |(key, object): &(SortValue, PolicyObject)| (key.clone(), object.path.to_string());
-        matched.sort_by_key(order);
+        matched.sort_by(|(a, first), (b, second)| {
+            (a, path_of(first)).cmp(&(b, path_of(second)))
+        });
         if !self.ascending {
             matched.reverse();
         }
         let total = matched.len() as u64;
-        let items: Vec<PolicyObject> = matched
+        let items: Vec<Value> = matched
             .into_iter()
             .skip(usize::try_from(self.offset).unwrap_or(usize::MAX))
             .take(self.page_size as usize)
-            .map(|(_, object)| object)
+            .map(|(_, value)| value)
             .collect();
         let end = self.offset + items.len() as u64;
         Page {
@@ -102,6 +106,11 @@ impl Search {
             next: Some(end),
         }
     }
+}
+
+/// The `path` of an object as served.
+fn path_of(served: &Value) -> &str {
+    served["path"].as_str().unwrap_or_default()
 }
 
 /// A parsed query.
@@ -177,6 +186,21 @@ impl Query {
         match parser.tokens.get(parser.at) {
             None => Ok(query),
             Some(token) => Err(invalid(format!("unexpected {}", token.describe()))),
+        }
+    }
+
+    /// Whether the query asks for objects of `resource_type` by a term of `resource_type`
+    /// that is not negated.
+    fn asks_for_type(&self, resource_type: &str) -> bool {
+        match self {
+            Query::Term {
+                field: Some(field),
+                value,
+            } => field == "resource_type" && value.matches_text(resource_type),
+            Query::Term { field: None, .. } | Query::Not(_) => false,
+            Query::And(left, right) | Query::Or(left, right) => {
+                left.asks_for_type(resource_type) || right.asks_for_type(resource_type)
+            }
         }
     }
 

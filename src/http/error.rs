@@ -41,6 +41,8 @@ mod code {
     /// A role without the operation's permission (NSX's `MP401`).
     pub const NOT_PERMITTED: u32 = 401;
     pub const XSRF: u32 = 98;
+    /// A change to an object another principal owns (here: a delete of the system's).
+    pub const NOT_OWNED: u32 = 289;
 }
 
 /// An error answer. Built only through the constructors below, so each case of the contract
@@ -335,6 +337,14 @@ impl From<WriteRejection> for ApiError {
             WriteRejection::InUse { .. } => {
                 Self::policy(StatusCode::BAD_REQUEST, code::IN_USE, rejection.to_string())
             }
+            WriteRejection::NotOwned { .. } => Self {
+                module_name: Cow::Borrowed(COMMON_SERVICES),
+                ..Self::policy(
+                    StatusCode::BAD_REQUEST,
+                    code::NOT_OWNED,
+                    rejection.to_string(),
+                )
+            },
             WriteRejection::Invalid(field) => Self::invalid_field(&field),
         }
     }

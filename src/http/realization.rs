@@ -1,6 +1,7 @@
 //! Realized state (the README's "Realized state"): the endpoints clients poll after a write
 //! (NSX's), and the scripts that shape their answers per path (the extension's).
 
+use std::collections::HashMap;
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
@@ -44,6 +45,11 @@ fn intent_path(req: &HttpRequest) -> Result<ObjectPath, ApiError> {
         .map_err(|_| FieldError::new(NAME, format!("{value:?} is not a policy path")).into())
 }
 
+/// The time realizations are judged at: now.
+fn now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// The object at `path` and how it is realized now; `None` when nothing is stored there.
 async fn realized(
     store: &Store,
@@ -53,8 +59,24 @@ async fn realized(
         return Ok(None);
     };
     let script = store.realization_script(path).await?;
-    let now = chrono::Utc::now().timestamp_millis();
-    Ok(Some((object, Realization::of(script.as_ref(), now))))
+    Ok(Some((object, Realization::of(script.as_ref(), now()))))
+}
+
+/// Every realized entity of `objects`, each realized as its script says (the search finds
+/// them: nsxlib's `search_resource_by_realized_id`).
+pub async fn every_entity(
+    store: &Store,
+    objects: &[PolicyObject],
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let scripts: HashMap<String, RealizationScript> =
+        store.realization_scripts().await?.into_iter().collect();
+    let now = now();
+    Ok(objects
+        .iter()
+        .flat_map(|object| {
+            Realization::of(scripts.get(object.path.as_str()), now).entities(object)
+        })
+        .collect())
 }
 
 /// What `render` makes of the object at `path` and its realization, as the answer; while

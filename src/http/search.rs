@@ -1,30 +1,35 @@
 //! The search API (the README's "Search"): `GET /policy/api/v1/search/query?query=...`
-//! answers NSX's `SearchResponse`, one page of the objects that match, of every type.
+//! answers NSX's `SearchResponse`, one page of the objects that match, of every type, and
+//! of realized entities where the query asks for them.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::auth::Reader;
 use super::pages::{query_pairs, NoExtra, PageBody};
+use super::realization::every_entity;
 use super::ApiError;
 use crate::domain::paging::Params;
 use crate::domain::search::Search;
+use crate::domain::PolicyObject;
 
 type Store = web::Data<dyn crate::storage::Store>;
 
 /// One page of the objects the query matches, its cursor the number of matches up to its
-/// end. Every stored object is read and matched: a search costs a pass over the store,
-/// whatever its page.
+/// end; with the realized entities of every object where the query asks for them. Every
+/// stored object is read and matched: a search costs a pass over the store, whatever its
+/// page.
 pub async fn query(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let search = Search::parse(&Params::new(&pairs))?;
-    let page = search.page(store.subtree("").await?);
+    let objects = store.subtree("").await?;
+    let mut served: Vec<Value> = objects.iter().map(PolicyObject::served).collect();
+    if search.finds_realized() {
+        served.extend(every_entity(&store, &objects).await?);
+    }
+    let page = search.page(served);
     let body = PageBody {
-        results: page
-            .items
-            .iter()
-            .map(|object| RawValue::from_string(object.to_json()).expect("an object is JSON"))
-            .collect(),
+        results: page.items,
         result_count: page.total,
         extra: NoExtra {},
         cursor: page.next.map(|end| end.to_string()),

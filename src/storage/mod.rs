@@ -137,6 +137,18 @@ pub trait SideStore: Send + Sync + 'static {
     async fn side_task(&self, task: SideTask) -> Result<SideAnswer, StoreError>;
 }
 
+/// The scripts of [`queries::REALIZATION_SCRIPTS`]' rows (path, script), read back.
+fn stored_scripts(
+    rows: Vec<(String, String)>,
+) -> Result<Vec<(String, RealizationScript)>, StoreError> {
+    rows.into_iter()
+        .map(|(path, json)| {
+            let script = RealizationScript::from_stored(&json).map_err(StoreError::Internal)?;
+            Ok((path, script))
+        })
+        .collect()
+}
+
 /// How objects are realized where a script says otherwise (the README's "Realized state").
 /// Every change is as durable as an object's write, and ordered with them.
 #[async_trait]
@@ -146,6 +158,9 @@ pub trait RealizationStore: Send + Sync + 'static {
         &self,
         path: &ObjectPath,
     ) -> Result<Option<RealizationScript>, StoreError>;
+
+    /// Every script set, by path (a search of realized entities reads them all at once).
+    async fn realization_scripts(&self) -> Result<Vec<(String, RealizationScript)>, StoreError>;
 
     /// Sets the script of `path`, replacing any; the object need not exist.
     async fn set_realization_script(

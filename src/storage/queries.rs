@@ -211,6 +211,10 @@ pub(in crate::storage) fn changes(param: impl Fn(u8) -> String, bounded: bool) -
 
 /// The position of the last event (0 when there is none): where a stream that starts from
 /// now goes on from.
+/// Every realization script, by path.
+pub(in crate::storage) const REALIZATION_SCRIPTS: &str =
+    "SELECT path, script FROM policy_realization_scripts ORDER BY path";
+
 pub(in crate::storage) const LAST_EVENT: &str = "SELECT coalesce(max(position), 0) FROM (
          SELECT max(seq) AS position FROM policy_object_revisions
          UNION ALL SELECT max(position) FROM store_events) AS positions";

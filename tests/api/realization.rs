@@ -325,6 +325,46 @@ async fn realized_entities_are_named_as_nsx_names_them() {
     assert_eq!(manager.body["result_count"], 0);
 }
 
+/// Realized entities are found by the search that asks for their type, as nsxlib's
+/// `search_resource_by_realized_id` (Neutron's plugin, from a port's logical switch to its
+/// segment) sends it, each in its realized state; a search that does not ask finds none.
+#[tokio::test]
+async fn realized_entities_are_searchable() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let written = client
+        .call("PUT", &format!("{API}{SEGMENT}"), Some(&json!({})))
+        .await;
+    assert_eq!(written.status, 200, "{written:#?}");
+    let listed = entities(client, SEGMENT).await;
+    let realized_id = listed.body["results"][0]["realization_specific_identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let query = format!(
+        "resource_type:GenericPolicyRealizedResource AND realization_specific_identifier:{realized_id} AND entity_type:RealizedLogicalSwitch"
+    );
+    let found = client.search(&query, "").await;
+    assert_eq!(found.body["result_count"], 1, "{found:#?}");
+    assert_eq!(found.body["results"][0]["intent_paths"], json!([SEGMENT]));
+    assert_eq!(found.body["cursor"], "1");
+
+    let failing = json!({"state": "ERROR", "error_message": "no uplink"});
+    assert_eq!(script(client, "PUT", Some(&failing)).await.status, 200);
+    let errors = client
+        .search("resource_type:GenericPolicyRealizedResource AND state:ERROR", "")
+        .await;
+    assert_eq!(errors.body["result_count"], 1, "{errors:#?}");
+    assert_eq!(errors.body["results"][0]["intent_paths"], json!([SEGMENT]));
+
+    // The realized id is the segment's `unique_id`: a search that does not ask for
+    // realized entities finds the segment alone.
+    let objects = client.search(&realized_id, "").await;
+    assert_eq!(objects.body["result_count"], 1, "{objects:#?}");
+    assert_eq!(objects.body["results"][0]["resource_type"], "Segment");
+}
+
 /// An LB service's status, as nsxlib's `lb_service.get_status` reads it: from its
 /// realization and its own fields.
 #[tokio::test]

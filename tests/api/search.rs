@@ -18,12 +18,6 @@ async fn put(client: &Client, path: &str, body: Value) {
     assert_eq!(reply.status, 200, "{path}: {reply:#?}");
 }
 
-async fn search(client: &Client, query: &str, extra: &str) -> Reply {
-    let encoded: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
-    let path = format!("{API}/search/query?query={encoded}{extra}");
-    client.send(client.request("GET", &path)).await
-}
-
 fn paths(reply: &Reply) -> Vec<String> {
     reply.body["results"]
         .as_array()
@@ -56,7 +50,7 @@ async fn search_finds_objects_by_type_field_tag_and_path() {
     .await;
     put(client, "/infra/antrea/traceflows/t1", minimal()).await;
 
-    let found = search(client, "resource_type:Segment", "").await;
+    let found = client.search("resource_type:Segment", "").await;
     assert_eq!(found.body["result_count"], 3, "{found:#?}");
     assert_eq!(
         paths(&found),
@@ -67,28 +61,36 @@ async fn search_finds_objects_by_type_field_tag_and_path() {
         ]
     );
     // The tag query nsxlib and nsx-operator send, slashes escaped.
-    let tagged = search(
-        client,
-        r"resource_type:Segment AND tags.scope:ncp\/cluster AND tags.tag:a",
-        "",
-    )
-    .await;
+    let tagged = client
+        .search(
+            r"resource_type:Segment AND tags.scope:ncp\/cluster AND tags.tag:a",
+            "",
+        )
+        .await;
     assert_eq!(
         paths(&tagged),
         ["/infra/segments/db", "/infra/segments/web"]
     );
-    let any_type = search(client, "tags.tag:a", "").await;
+    let any_type = client.search("tags.tag:a", "").await;
     assert_eq!(any_type.body["result_count"], 3);
     assert_eq!(
-        paths(&search(client, "path:\"/infra/segments/web\"", "").await),
+        paths(&client.search("path:\"/infra/segments/web\"", "").await),
         ["/infra/segments/web"]
     );
     assert_eq!(
-        paths(&search(client, "display_name:we* AND NOT resource_type:Group", "").await),
+        paths(
+            &client
+                .search("display_name:we* AND NOT resource_type:Group", "")
+                .await
+        ),
         ["/infra/segments/web"]
     );
     assert_eq!(
-        paths(&search(client, "resource_type:AntreaTraceflowConfig", "").await),
+        paths(
+            &client
+                .search("resource_type:AntreaTraceflowConfig", "")
+                .await
+        ),
         ["/infra/antrea/traceflows/t1"]
     );
     // Each result is the object as GET serves it.
@@ -101,7 +103,7 @@ async fn search_finds_objects_by_type_field_tag_and_path() {
     // An auditor searches too.
     let auditor = client.as_user(AUDITOR);
     assert_eq!(
-        search(&auditor, "resource_type:Segment", "").await.status,
+        auditor.search("resource_type:Segment", "").await.status,
         200
     );
 
@@ -114,7 +116,7 @@ async fn search_finds_objects_by_type_field_tag_and_path() {
         ("id:x", "&page_size=1001"),
         ("id:x", "&cursor=forged"),
     ] {
-        let refused = search(client, query, extra).await;
+        let refused = client.search(query, extra).await;
         refused.api_error(400, 255);
     }
     let missing = client
@@ -152,12 +154,12 @@ async fn search_pages_through_every_match_once() {
         let mut cursors = Vec::new();
         let mut cursor = String::new();
         loop {
-            let page = search(
-                client,
-                "resource_type:Group",
-                &format!("&page_size=10{order}{cursor}"),
-            )
-            .await;
+            let page = client
+                .search(
+                    "resource_type:Group",
+                    &format!("&page_size=10{order}{cursor}"),
+                )
+                .await;
             assert_eq!(page.body["result_count"], 25, "{page:#?}");
             seen.extend(paths(&page));
             let next: u64 = page.body["cursor"].as_str().unwrap().parse().unwrap();
@@ -173,9 +175,9 @@ async fn search_pages_through_every_match_once() {
         assert_eq!(seen[0], expected_first, "{order}");
     }
     // A single page has its cursor too; a cursor past the matches answers none.
-    let single = search(client, "resource_type:Group AND id:g01", "").await;
+    let single = client.search("resource_type:Group AND id:g01", "").await;
     assert_eq!(single.body["cursor"], "1", "{single:#?}");
-    let past = search(client, "resource_type:Group", "&cursor=30").await;
+    let past = client.search("resource_type:Group", "&cursor=30").await;
     assert_eq!(past.body["results"], json!([]), "{past:#?}");
     assert_eq!(past.body["result_count"], 25);
 }

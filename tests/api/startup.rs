@@ -142,3 +142,107 @@ async fn what_clients_read_at_their_start_is_there_in_a_fresh_store_and_after_a_
     assert_eq!(config["l3_forwarding_mode"], "IPV4_ONLY");
     neutron_start(client).await;
 }
+
+/// What NSX ships that clients look up by name: the load balancer's default profiles and
+/// monitors (one of each type: Terraform's data sources find one by its type alone), the
+/// context profiles and services its tests and VMware's templates name.
+#[tokio::test]
+async fn the_predefined_content_clients_name_is_shipped() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let profiles = read(client, "/infra/lb-app-profiles").await;
+    let mut types: Vec<&str> = profiles["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|profile| profile["resource_type"].as_str().unwrap())
+        .collect();
+    types.sort_unstable();
+    assert_eq!(
+        types,
+        ["LBFastTcpProfile", "LBFastUdpProfile", "LBHttpProfile"]
+    );
+    let http = read(client, "/infra/lb-app-profiles/default-http-lb-app-profile").await;
+    assert_eq!(http["idle_timeout"], 15, "{http:#?}");
+    assert_eq!(http["_system_owned"], true);
+    for path in [
+        "/infra/lb-persistence-profiles/default-source-ip-lb-persistence-profile",
+        "/infra/lb-monitor-profiles/default-icmp-lb-monitor",
+        "/infra/lb-monitor-profiles/default-passive-lb-monitor",
+        "/infra/lb-client-ssl-profiles/default-balanced-client-ssl-profile",
+        "/infra/lb-server-ssl-profiles/default-high-security-server-ssl-profile",
+        "/infra/services/ICMPv6-ALL",
+        "/infra/services/IKE_(Key_Exchange)",
+    ] {
+        assert_eq!(read(client, path).await["_create_user"], "system", "{path}");
+    }
+    let monitor = read(client, "/infra/lb-monitor-profiles/default-http-lb-monitor").await;
+    assert_eq!(monitor["request_url"], "/", "{monitor:#?}");
+    let amqp = read(client, "/infra/context-profiles/AMQP").await;
+    assert_eq!(amqp["attributes"][0]["value"], json!(["AMQP"]), "{amqp:#?}");
+    assert!(amqp["description"].as_str().is_some_and(|d| !d.is_empty()));
+
+    // Found by a search of the prefix Terraform sends for a name: `Heart*`, `DIAME*`.
+    let query = "resource_type:PolicyContextProfile AND display_name:DIAME*";
+    let found = client.search(query, "").await;
+    assert_eq!(found.body["result_count"], 1, "{found:#?}");
+    assert_eq!(found.body["results"][0]["id"], "DIAMETER");
+}
+
+/// NSX keeps its own objects: a client's delete of one is refused with NSX's error for an
+/// object another principal owns, through the single API and a hierarchical tree alike,
+/// and nothing changes; a client may still change them (Neutron's plugin, Terraform's
+/// predefined security policy), and what goes with its owner still goes.
+#[tokio::test]
+async fn a_delete_of_what_the_system_created_is_refused() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let service = "/infra/services/HTTP";
+    let refused = client.policy("DELETE", service, None).await;
+    assert_eq!(refused.status, 400, "{refused:#?}");
+    assert_eq!(refused.body["error_code"], 289, "{refused:#?}");
+    assert_eq!(refused.body["module_name"], "common-services");
+    assert_eq!(
+        refused.body["error_message"],
+        "Principal 'admin' with role '[enterprise_admin]' attempts to delete or modify an \
+         object of type Service it doesn't own. (createUser=system, allowOverwrite=null)"
+    );
+    assert_eq!(read(client, service).await["_revision"], 0);
+
+    let section = "/infra/domains/default/security-policies/default-layer3-section";
+    let tree = json!({
+        "resource_type": "Infra",
+        "children": [{
+            "resource_type": "ChildResourceReference", "id": "default", "target_type": "Domain",
+            "children": [{
+                "resource_type": "ChildSecurityPolicy", "marked_for_delete": true,
+                "SecurityPolicy": {"resource_type": "SecurityPolicy", "id": "default-layer3-section"}
+            }]
+        }]
+    });
+    let refused = client.policy("PATCH", "/infra", Some(&tree)).await;
+    assert_eq!(refused.status, 400, "{refused:#?}");
+    assert_eq!(refused.body["error_code"], 289, "{refused:#?}");
+    let rule = format!("{section}/rules/default-layer3-rule");
+    assert_eq!(read(client, &rule).await["_revision"], 0, "nothing went");
+
+    // Changed, as Terraform's predefined policy changes the default rule.
+    let drop = json!({"action": "DROP"});
+    let patched = client.policy("PATCH", &rule, Some(&drop)).await;
+    assert_eq!(patched.status, 200, "{patched:#?}");
+    assert_eq!(read(client, &rule).await["action"], "DROP");
+
+    // A gateway's NAT sections, the system's, go with the gateway.
+    let gateway = "/infra/tier-1s/t1";
+    assert_eq!(
+        client.policy("PUT", gateway, Some(&json!({}))).await.status,
+        200
+    );
+    let section = format!("{gateway}/nat/USER");
+    assert_eq!(read(client, &section).await["_system_owned"], true);
+    let deleted = client.policy("DELETE", gateway, None).await;
+    assert_eq!(deleted.status, 200, "{deleted:#?}");
+    assert_eq!(client.policy("GET", &section, None).await.status, 404);
+}

@@ -674,6 +674,13 @@ impl Client {
         self.send(self.request("GET", path)).await
     }
 
+    /// `GET /policy/api/v1/search/query` of `query`, with `extra` (`&page_size=2`) after it.
+    pub async fn search(&self, query: &str, extra: &str) -> Reply {
+        let encoded: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+        let path = format!("/policy/api/v1/search/query?query={encoded}{extra}");
+        self.get_path(&path).await
+    }
+
     /// Every page of a paged answer at `path_and_query`, its `results` in order.
     async fn every_page(&self, path_and_query: &str) -> Vec<Value> {
         let mut results = Vec::new();

@@ -272,6 +272,11 @@ impl RealizationStore for PostgresStore {
             .await
     }
 
+    async fn realization_scripts(&self) -> Result<Vec<(String, RealizationScript)>, StoreError> {
+        self.run(|engine| async move { engine.realization_scripts().await })
+            .await
+    }
+
     async fn set_realization_script(
         &self,
         path: ObjectPath,

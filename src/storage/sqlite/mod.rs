@@ -199,6 +199,14 @@ impl RealizationStore for SqliteStore {
             .transpose()
     }
 
+    async fn realization_scripts(&self) -> Result<Vec<(String, RealizationScript)>, StoreError> {
+        let rows = sqlx::query_as(queries::REALIZATION_SCRIPTS)
+            .fetch_all(&self.readers)
+            .await
+            .classified()?;
+        super::stored_scripts(rows)
+    }
+
     async fn set_realization_script(
         &self,
         path: ObjectPath,

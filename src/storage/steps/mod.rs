@@ -156,6 +156,9 @@ async fn attempt_checked<T: Tx>(
     let (path, stamp, at) = (request.path, request.stamp, request.at);
     let mut change = request.change;
     let listed = change.take_embedded();
+    if let (true, Some(stored)) = (change.is_delete(), &current.object) {
+        relations::check_deletable(stored, stamp.user)?;
+    }
     let mut written = match change.is_delete() && current.object.is_some() {
         true => {
             let deleted = delete_config_children(tx, kinds, path, (stamp, at), relations);
@@ -411,8 +414,8 @@ async fn create_companions<T: Tx>(
     Ok(created)
 }
 
-/// Deletes the object at `path` and every object below it, deepest first, each with its
-/// history row and its kind's rows; that nothing left names what went is its tree's check
+/// Deletes the object at `path` (unless the system created it) and every object below it,
+/// deepest first, each with its history row and its kind's rows; that nothing left names what went is its tree's check
 /// ([`write_tree`]). Answers what it deleted, or `None` where a row changed meanwhile.
 async fn delete_tree<T: Tx>(
     tx: &mut T,
@@ -421,6 +424,9 @@ async fn delete_tree<T: Tx>(
     stamp: Stamp<'_>,
     at: Moment,
 ) -> Result<Option<Vec<Applied>>, WriteError> {
+    if let Some(root) = tx.current(path, side_reads(kinds, path)).await?.object {
+        relations::check_deletable(&root, stamp.user)?;
+    }
     let mut paths = Vec::new();
     for stored in tx.subtree_deepest_first(path).await? {
         paths.push(stored_path(&stored)?);

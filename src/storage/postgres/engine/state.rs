@@ -59,6 +59,16 @@ impl Engine {
             .transpose()
     }
 
+    pub(in crate::storage::postgres) async fn realization_scripts(
+        &self,
+    ) -> Result<Vec<(String, RealizationScript)>, StoreError> {
+        let rows = sqlx::query_as(queries::REALIZATION_SCRIPTS)
+            .fetch_all(&self.pool)
+            .await
+            .classified()?;
+        crate::storage::stored_scripts(rows)
+    }
+
     /// Sets, or with `None` deletes, the realization script of `path`: under the store's
     /// lock, so that a reset or a restore lands wholly before or after it.
     pub(in crate::storage::postgres) async fn set_realization(
