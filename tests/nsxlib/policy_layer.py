@@ -451,7 +451,11 @@ class Driver:
         # Realized ids: the manager's search finds no logical switch here, so nsxlib reads
         # the realized entity NSX names for a segment.
         segment = nsx.segment.get("net0")
-        assert nsx.segment.get_realized_logical_switch_id("net0") == segment["unique_id"]
+        switch = nsx.segment.get_realized_logical_switch_id("net0")
+        assert switch == segment["unique_id"]
+        # And back, as Neutron's plugin goes from a port's logical switch to its network.
+        paths = nsx.search_resource_by_realized_id(switch, "RealizedLogicalSwitch")
+        assert paths == ["/infra/segments/net0"], paths
         nsx.tier1.create_or_overwrite("router", tier1_id="router")
         router = nsx.tier1.get_realized_id("router", entity_type="RealizedLogicalRouter")
         assert router == nsx.tier1.get("router")["unique_id"], router
