@@ -26,6 +26,7 @@ fn with_store<T>(
 ) -> anyhow::Result<T> {
     actix_web::rt::System::new().block_on(async move {
         let kinds = Registry::from_settings(settings);
+        settings.nsx.ship_inventory()?;
         let store = storage::open(&settings.storage, &settings.determinism, kinds.clone()).await?;
         let done = work(store.as_ref(), &kinds).await;
         store.close().await;

@@ -71,6 +71,24 @@ impl Settings {
 pub struct NsxSettings {
     /// The NSX version the probes answer (`node_version`, `product_version`).
     pub version: String,
+    /// The inventory a store ships instead of its own lab: a file in the shape of
+    /// `config/inventory.json`.
+    #[serde(default)]
+    pub inventory: Option<PathBuf>,
+}
+
+impl NsxSettings {
+    /// Ships the inventory of the file `inventory` names, if it names one: before the store
+    /// opens. An error names the file and what is wrong with it.
+    pub fn ship_inventory(&self) -> anyhow::Result<()> {
+        let Some(file) = &self.inventory else {
+            return Ok(());
+        };
+        let json = std::fs::read_to_string(file)
+            .map_err(|error| anyhow::anyhow!("nsx.inventory {}: {error}", file.display()))?;
+        crate::domain::inventory::ship(&json)
+            .map_err(|error| anyhow::anyhow!("nsx.inventory {}: {error}", file.display()))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -105,6 +105,7 @@ impl Application {
             })
             .transpose()?;
         let kinds = Registry::from_settings(settings);
+        settings.nsx.ship_inventory()?;
         let store = storage::open(&settings.storage, &settings.determinism, kinds.clone()).await?;
 
         let data = web::Data::from(Arc::clone(&store));

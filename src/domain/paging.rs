@@ -15,6 +15,35 @@ use sha2::Sha256;
 
 use super::FieldError;
 
+/// A page of an answer paged as NSX pages its search and its inventory: the `cursor` is
+/// the number of results before the page (`"1000"`), which nsxlib reads with `int()` and
+/// Terraform makes up from the results it has; a page asked with it after a change may
+/// repeat or skip a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offset {
+    pub page_size: u32,
+    pub offset: u64,
+}
+
+impl Offset {
+    /// The page of `items` (every result, in order) at this offset; its `next` is the
+    /// number of results up to its end (`total` on the last page).
+    pub fn page<T>(self, items: Vec<T>) -> Page<T, u64> {
+        let total = items.len() as u64;
+        let items: Vec<T> = items
+            .into_iter()
+            .skip(usize::try_from(self.offset).unwrap_or(usize::MAX))
+            .take(self.page_size as usize)
+            .collect();
+        let end = self.offset + items.len() as u64;
+        Page {
+            items,
+            total,
+            next: Some(end),
+        }
+    }
+}
+
 /// The largest page, and the default.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
@@ -64,6 +93,24 @@ impl<'a> Params<'a> {
             Some("false") => Ok(false),
             Some(_) => Err(FieldError::new(name, "must be true or false")),
         }
+    }
+
+    /// Where an offset-paged answer's page starts ([`Offset`]): its `page_size` and
+    /// `cursor`, a number of items.
+    pub fn offset(&self) -> Result<Offset, FieldError> {
+        let offset = match self.get("cursor") {
+            None => 0,
+            Some(cursor) => cursor.parse().map_err(|_| {
+                FieldError::new(
+                    "cursor",
+                    "must be a cursor an answer gave: the number of results before its page",
+                )
+            })?,
+        };
+        Ok(Offset {
+            page_size: self.page_size()?,
+            offset,
+        })
     }
 
     /// The `cursor`, opened under `key` for the query `scope`.

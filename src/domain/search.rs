@@ -17,8 +17,9 @@
 use globset::{Glob, GlobBuilder, GlobMatcher};
 use serde_json::Value;
 
+use super::inventory::VIRTUAL_MACHINE;
 use super::list::{SortBy, SortValue};
-use super::paging::{Page, Params};
+use super::paging::{Offset, Page, Params};
 use super::realization::REALIZED_RESOURCE_TYPE;
 use super::FieldError;
 
@@ -29,9 +30,8 @@ pub struct Search {
     /// `None`: by path.
     sort_by: Option<SortBy>,
     ascending: bool,
-    page_size: u32,
-    /// How many matches come before the page: its cursor.
-    offset: u64,
+    /// The page: its size, and how many matches come before it (its cursor).
+    offset: Offset,
 }
 
 impl Search {
@@ -44,21 +44,11 @@ impl Search {
         let text = params
             .get("query")
             .ok_or_else(|| FieldError::new("query", "required property not present"))?;
-        let offset = match params.get("cursor") {
-            None => 0,
-            Some(cursor) => cursor.parse().map_err(|_| {
-                FieldError::new(
-                    "cursor",
-                    "must be a cursor a search answered: the number of matches before the page",
-                )
-            })?,
-        };
         Ok(Self {
             query: Query::parse(text)?,
             sort_by: params.get("sort_by").map(SortBy::parse).transpose()?,
             ascending: params.flag("sort_ascending", true)?,
-            page_size: params.page_size()?,
-            offset,
+            offset: params.offset()?,
         })
     }
 
@@ -76,6 +66,13 @@ impl Search {
         self.query.asks_for_type(REALIZED_RESOURCE_TYPE)
     }
 
+    /// Whether the search may find the inventory's virtual machines: only where its query
+    /// asks for their type, `resource_type:VirtualMachine` (Terraform's and nsx-operator's
+    /// lookups of a VM).
+    pub fn finds_virtual_machines(&self) -> bool {
+        self.query.asks_for_type(VIRTUAL_MACHINE)
+    }
+
     /// The page of `served` (every object the search may find, as the API serves it) this
     /// search asks for: those that match, in its order (ties by path), after its cursor.
     /// `result_count` counts every match; the page's cursor, which every page has as NSX's
@@ -86,31 +83,21 @@ impl Search {
             .filter(|value| self.query.matches(value))
             .map(|value| (self.key(&value), value))
             .collect();
-        matched.sort_by(|(a, first), (b, second)| {
-            (a, path_of(first)).cmp(&(b, path_of(second)))
-        });
+        matched.sort_by(|(a, first), (b, second)| (a, path_of(first)).cmp(&(b, path_of(second))));
         if !self.ascending {
             matched.reverse();
         }
-        let total = matched.len() as u64;
-        let items: Vec<Value> = matched
-            .into_iter()
-            .skip(usize::try_from(self.offset).unwrap_or(usize::MAX))
-            .take(self.page_size as usize)
-            .map(|(_, value)| value)
-            .collect();
-        let end = self.offset + items.len() as u64;
-        Page {
-            items,
-            total,
-            next: Some(end),
-        }
+        let matched = matched.into_iter().map(|(_, value)| value).collect();
+        self.offset.page(matched)
     }
 }
 
-/// The `path` of an object as served.
+/// The `path` of an object as served; a virtual machine's, which has none, its external id.
 fn path_of(served: &Value) -> &str {
-    served["path"].as_str().unwrap_or_default()
+    served["path"]
+        .as_str()
+        .or_else(|| served["external_id"].as_str())
+        .unwrap_or_default()
 }
 
 /// A parsed query.

@@ -10,6 +10,7 @@ pub mod health;
 mod hierarchy;
 mod history;
 pub mod inspector;
+mod inventory;
 pub mod journal;
 pub mod landing;
 pub mod objects;

@@ -80,7 +80,9 @@ pub struct Doc {
     pub access: Access,
     pub query: Vec<Param>,
     pub body: Option<Content>,
-    /// The 200 answer's body; `None`: an empty body.
+    /// The success's status: 200, or 204 where NSX answers No Content.
+    pub status: u16,
+    /// The success's body; `None`: an empty body.
     pub answer: Option<Content>,
     /// The error statuses this operation answers by its own rules (every operation may also
     /// answer 401/403 for credentials, 405, 500 and 503: the document's `default`).
@@ -101,8 +103,8 @@ pub struct Operation {
 pub type Handlers = fn(&str) -> Option<Route>;
 
 /// A table of operations as its TOML file writes them: `[[operation]]` entries (`id`,
-/// `method`, `path`, `summary`, `access`, and where they apply `query`, `body`, `answer`,
-/// `errors`), and `[params.<label>]`, the query parameters its operations name by label
+/// `method`, `path`, `summary`, `access`, and where they apply `query`, `body`, `status`,
+/// `answer`, `errors`), and `[params.<label>]`, the query parameters its operations name by label
 /// (a table may also name the core's). Read once, on first use.
 pub struct Table {
     text: &'static str,
@@ -133,9 +135,15 @@ struct Written {
     #[serde(default)]
     query: Vec<String>,
     body: Option<Content>,
+    #[serde(default = "ok")]
+    status: u16,
     answer: Option<Content>,
     #[serde(default)]
     errors: Vec<u16>,
+}
+
+fn ok() -> u16 {
+    200
 }
 
 impl Table {
@@ -198,6 +206,7 @@ impl Table {
                         access: written.access,
                         query: query.collect(),
                         body: written.body.clone(),
+                        status: written.status,
                         answer: written.answer.clone(),
                         errors: written.errors.clone(),
                     },

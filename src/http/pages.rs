@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::ApiError;
-use crate::domain::paging::{CursorKey, Page};
+use crate::domain::paging::{CursorKey, Offset, Page};
 
 /// A list result: NSX's `results`, `result_count` and, while more pages remain, `cursor`.
 #[derive(Serialize)]
@@ -56,6 +56,20 @@ impl<T: Serialize, E: Serialize> PageBody<T, E> {
             .content_type(ContentType::json())
             .body(body)
     }
+}
+
+/// An answer paged by offset ([`Offset`]) of `items` (every result, in order): NSX's list
+/// shape, its `cursor` while more remain.
+pub fn offset_answer<T: Serialize>(items: Vec<T>, offset: Offset) -> HttpResponse {
+    let page = offset.page(items);
+    let cursor = page.next.filter(|end| *end < page.total);
+    PageBody {
+        results: page.items,
+        result_count: page.total,
+        extra: NoExtra {},
+        cursor: cursor.map(|end| end.to_string()),
+    }
+    .response()
 }
 
 /// Checks that the query asks for `supported`, the one `action` a POST on the path takes

@@ -73,9 +73,7 @@ pub async fn every_entity(
     let now = now();
     Ok(objects
         .iter()
-        .flat_map(|object| {
-            Realization::of(scripts.get(object.path.as_str()), now).entities(object)
-        })
+        .flat_map(|object| Realization::of(scripts.get(object.path.as_str()), now).entities(object))
         .collect())
 }
 

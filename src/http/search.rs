@@ -1,6 +1,6 @@
 //! The search API (the README's "Search"): `GET /policy/api/v1/search/query?query=...`
 //! answers NSX's `SearchResponse`, one page of the objects that match, of every type, and
-//! of realized entities where the query asks for them.
+//! of realized entities and the inventory's virtual machines where the query asks for them.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
@@ -9,6 +9,7 @@ use super::auth::Reader;
 use super::pages::{query_pairs, NoExtra, PageBody};
 use super::realization::every_entity;
 use super::ApiError;
+use crate::domain::inventory::VirtualMachine;
 use crate::domain::paging::Params;
 use crate::domain::search::Search;
 use crate::domain::PolicyObject;
@@ -16,7 +17,8 @@ use crate::domain::PolicyObject;
 type Store = web::Data<dyn crate::storage::Store>;
 
 /// One page of the objects the query matches, its cursor the number of matches up to its
-/// end; with the realized entities of every object where the query asks for them. Every
+/// end; with the realized entities of every object and the inventory's virtual machines
+/// where the query asks for them. Every
 /// stored object is read and matched: a search costs a pass over the store, whatever its
 /// page.
 pub async fn query(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -26,6 +28,10 @@ pub async fn query(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResp
     let mut served: Vec<Value> = objects.iter().map(PolicyObject::served).collect();
     if search.finds_realized() {
         served.extend(every_entity(&store, &objects).await?);
+    }
+    if search.finds_virtual_machines() {
+        let vms = store.virtual_machines().await?;
+        served.extend(vms.iter().map(VirtualMachine::served));
     }
     let page = search.page(served);
     let body = PageBody {

@@ -7,6 +7,7 @@
 //! [`crate::domain::kind::Kind`]'s.
 
 pub mod gateway;
+pub mod group;
 pub mod lb_service;
 pub mod project;
 pub mod segment;
@@ -84,8 +85,8 @@ impl Registry {
     }
 }
 
-/// What the kinds add to the HTTP API: the traceflow's, the segment's and the LB service's
-/// operations and their schemas.
+/// What the kinds add to the HTTP API: the traceflow's, the segment's, the LB service's and
+/// the group's operations and their schemas.
 pub const API: KindsApi = KindsApi {
     operations: kind_operations,
     schema: kind_schema,
@@ -95,6 +96,7 @@ fn kind_operations() -> Vec<Operation> {
     let mut operations = traceflow::operations::operations();
     operations.extend(segment::operations());
     operations.extend(lb_service::operations());
+    operations.extend(group::operations());
     operations
 }
 
@@ -102,6 +104,7 @@ fn kind_schema(name: &str) -> Option<Value> {
     traceflow::schemas::schema(name)
         .or_else(|| segment::schema(name))
         .or_else(|| lb_service::schema(name))
+        .or_else(|| group::schema(name))
 }
 
 fn type_id(resource_type: &str) -> TypeId {

@@ -25,6 +25,7 @@ use crate::determinism::DeterminismSettings;
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
+use crate::domain::inventory::VirtualMachine;
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
@@ -173,6 +174,47 @@ pub trait RealizationStore: Send + Sync + 'static {
     async fn delete_realization_script(&self, path: ObjectPath) -> Result<(), StoreError>;
 }
 
+/// The inventory NSX discovers from its compute managers ([`crate::domain::inventory`]):
+/// read whole, changed an item at a time. Every change is as durable as an object's write,
+/// and ordered with them.
+#[async_trait]
+pub trait InventoryStore: Send + Sync + 'static {
+    /// Every virtual machine, by external id.
+    async fn virtual_machines(&self) -> Result<Vec<VirtualMachine>, StoreError>;
+
+    /// Adds `vm`, or replaces the one of its external id.
+    async fn put_virtual_machine(&self, vm: VirtualMachine) -> Result<(), StoreError>;
+
+    /// Removes the virtual machine of `external_id`; answers whether there was one.
+    async fn remove_virtual_machine(&self, external_id: &str) -> Result<bool, StoreError>;
+}
+
+/// The tables of rows the store keeps by a key beside its objects, set through its
+/// extension (removed by a reset, copied by snapshots): realization scripts by intent path,
+/// the inventory by its items' keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyed {
+    RealizationScripts,
+    Inventory,
+}
+
+impl Keyed {
+    /// The table, its key column and its value column.
+    fn columns(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Keyed::RealizationScripts => ("policy_realization_scripts", "path", "script"),
+            Keyed::Inventory => ("store_inventory", "id", "item"),
+        }
+    }
+}
+
+/// The virtual machines of [`queries::INVENTORY`]'s rows, read back.
+fn stored_virtual_machines(rows: Vec<String>) -> Result<Vec<VirtualMachine>, StoreError> {
+    rows.iter()
+        .map(|json| VirtualMachine::from_stored(json).map_err(StoreError::Internal))
+        .collect()
+}
+
 /// Operations on the whole store (the README's "Using it in a test suite"): each atomic and
 /// durable, ordered with every other write, so that a concurrent write lands wholly before
 /// or after it.
@@ -219,9 +261,15 @@ pub trait HealthStore: Send + Sync + 'static {
 }
 
 /// Everything the service asks of its storage: one implementation per engine.
-pub trait Store: ObjectStore + SideStore + RealizationStore + StateStore + HealthStore {}
+pub trait Store:
+    ObjectStore + SideStore + RealizationStore + InventoryStore + StateStore + HealthStore
+{
+}
 
-impl<T: ObjectStore + SideStore + RealizationStore + StateStore + HealthStore> Store for T {}
+impl<T> Store for T where
+    T: ObjectStore + SideStore + RealizationStore + InventoryStore + StateStore + HealthStore
+{
+}
 
 /// Objects of one type hanging from one parent ([`ObjectStore::child_counts`]).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -117,7 +117,7 @@ pub(in crate::storage) fn list_page(
 /// The core's tables a snapshot copies (a kind's own rows are its [`super::side::SideTable`]s),
 /// each with the table its copy goes to and its columns, in one order for the copy and the
 /// restore. Every engine has them, with these names and columns.
-pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 4] = [
+pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 5] = [
     (
         "policy_objects",
         "store_snapshot_objects",
@@ -139,6 +139,7 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 4] = [
         "store_snapshot_realization_scripts",
         "path, script",
     ),
+    ("store_inventory", "store_snapshot_inventory", "id, item"),
 ];
 
 /// The defaults a reset or the first start wrote that are still stored as the store's own:
@@ -214,6 +215,9 @@ pub(in crate::storage) fn changes(param: impl Fn(u8) -> String, bounded: bool) -
 /// Every realization script, by path.
 pub(in crate::storage) const REALIZATION_SCRIPTS: &str =
     "SELECT path, script FROM policy_realization_scripts ORDER BY path";
+
+/// Every inventory item, by id.
+pub(in crate::storage) const INVENTORY: &str = "SELECT item FROM store_inventory ORDER BY id";
 
 pub(in crate::storage) const LAST_EVENT: &str = "SELECT coalesce(max(position), 0) FROM (
          SELECT max(seq) AS position FROM policy_object_revisions

@@ -18,6 +18,7 @@ mod faults;
 mod hierarchy;
 mod history;
 mod hostile;
+mod inventory;
 mod journal;
 mod kinds;
 mod list;

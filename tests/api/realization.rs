@@ -353,7 +353,10 @@ async fn realized_entities_are_searchable() {
     let failing = json!({"state": "ERROR", "error_message": "no uplink"});
     assert_eq!(script(client, "PUT", Some(&failing)).await.status, 200);
     let errors = client
-        .search("resource_type:GenericPolicyRealizedResource AND state:ERROR", "")
+        .search(
+            "resource_type:GenericPolicyRealizedResource AND state:ERROR",
+            "",
+        )
         .await;
     assert_eq!(errors.body["result_count"], 1, "{errors:#?}");
     assert_eq!(errors.body["results"][0]["intent_paths"], json!([SEGMENT]));

@@ -33,6 +33,8 @@ mod hierarchy;
 mod history;
 #[path = "../api/hostile.rs"]
 mod hostile;
+#[path = "../api/inventory.rs"]
+mod inventory;
 #[path = "../api/kinds.rs"]
 mod kinds;
 #[path = "../api/list.rs"]

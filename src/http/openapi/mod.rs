@@ -134,7 +134,7 @@ fn describe(operation: &Operation) -> Value {
         })
     };
     let mut responses = Map::new();
-    responses.insert("200".into(), success);
+    responses.insert(doc.status.to_string(), success);
     for &status in &doc.errors {
         responses.insert(status.to_string(), error(error_description(status)));
     }

@@ -5,8 +5,8 @@ use actix_web::{web, Route};
 
 use crate::http::operation::Table;
 use crate::http::{
-    auth, events, faults, hierarchy, history, inspector, journal, probes, realization, search,
-    spec, state,
+    auth, events, faults, hierarchy, history, inspector, inventory, journal, probes, realization,
+    search, spec, state,
 };
 
 /// The core's table; a kind's table may name its query parameters.
@@ -32,6 +32,14 @@ pub fn handler(id: &str) -> Option<Route> {
         "ReadIntentStatus" => route.to(realization::status),
         "QuerySearch" => route.to(search::query),
         "QueryManagerSearch" => route.to(search::query),
+        "ListRealizedVirtualMachines" => route.to(inventory::virtual_machines),
+        "ListEnforcementPointVirtualMachines" => route.to(inventory::virtual_machines),
+        "UpdateVirtualMachineTags" => route.to(inventory::update_tags),
+        "SetVirtualMachineTags" => route.to(inventory::set_tags),
+        "ListEnforcementPointVifs" => route.to(inventory::vifs),
+        "ListFabricVirtualMachines" => route.to(inventory::virtual_machines),
+        "UpdateFabricVirtualMachineTags" => route.to(inventory::fabric_tags),
+        "ListFabricVifs" => route.to(inventory::vifs),
         "ReadOrgRoot" => route.to(hierarchy::read_org_root),
         "PatchOrgRoot" => route.to(hierarchy::patch_org_root),
         "ListRevisions" => route.to(history::revisions),
@@ -48,6 +56,9 @@ pub fn handler(id: &str) -> Option<Route> {
         "PutRealizationScript" => route.to(realization::set_script),
         "ReadRealizationScript" => route.to(realization::read_script),
         "DeleteRealizationScript" => route.to(realization::delete_script),
+        "ReadInventoryVirtualMachine" => route.to(inventory::read_virtual_machine),
+        "PutInventoryVirtualMachine" => route.to(inventory::put_virtual_machine),
+        "DeleteInventoryVirtualMachine" => route.to(inventory::delete_virtual_machine),
         "ReadDeterminism" => route.to(inspector::determinism),
         "CreateFaultRule" => route.to(faults::create),
         "ListFaultRules" => route.to(faults::list),

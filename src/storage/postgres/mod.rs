@@ -48,14 +48,15 @@ use super::reads::Dialect;
 use super::side::{RowsQuery, SideAnswer, SideTask, StoreKinds};
 use super::tx::Row;
 use super::{
-    ChildCount, HealthStore, ObjectStore, RealizationStore, SideStore, StateStore, StoreError,
-    WriteError,
+    ChildCount, HealthStore, InventoryStore, Keyed, ObjectStore, RealizationStore, SideStore,
+    StateStore, StoreError, WriteError,
 };
 use crate::configuration::StorageSettings;
 use crate::determinism::DeterminismSettings;
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
+use crate::domain::inventory::VirtualMachine;
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
@@ -282,12 +283,43 @@ impl RealizationStore for PostgresStore {
         path: ObjectPath,
         script: RealizationScript,
     ) -> Result<(), StoreError> {
-        self.run(|engine| async move { engine.set_realization(&path, Some(script)).await })
-            .await
+        let (key, value) = (path.to_string(), script.to_json());
+        self.run(|engine| async move {
+            let set = engine.set_keyed(Keyed::RealizationScripts, &key, Some(&value));
+            set.await.map(drop)
+        })
+        .await
     }
 
     async fn delete_realization_script(&self, path: ObjectPath) -> Result<(), StoreError> {
-        self.run(|engine| async move { engine.set_realization(&path, None).await })
+        let key = path.to_string();
+        self.run(|engine| async move {
+            let set = engine.set_keyed(Keyed::RealizationScripts, &key, None);
+            set.await.map(drop)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl InventoryStore for PostgresStore {
+    async fn virtual_machines(&self) -> Result<Vec<VirtualMachine>, StoreError> {
+        self.run(|engine| async move { engine.virtual_machines().await })
+            .await
+    }
+
+    async fn put_virtual_machine(&self, vm: VirtualMachine) -> Result<(), StoreError> {
+        let (key, value) = (vm.key(), vm.to_stored());
+        self.run(|engine| async move {
+            let set = engine.set_keyed(Keyed::Inventory, &key, Some(&value));
+            set.await.map(drop)
+        })
+        .await
+    }
+
+    async fn remove_virtual_machine(&self, external_id: &str) -> Result<bool, StoreError> {
+        let key = VirtualMachine::key_of(external_id);
+        self.run(|engine| async move { engine.set_keyed(Keyed::Inventory, &key, None).await })
             .await
     }
 }

@@ -33,12 +33,13 @@ use super::rows::{EventRow, ObjectRow};
 use super::side::{RowsQuery, SideAnswer, SideTask};
 use super::tx::{Row, SqlType, SqlValue};
 use super::{
-    ChildCount, HealthStore, ObjectStore, RealizationStore, SideStore, StateStore, StoreError,
-    WriteError,
+    ChildCount, HealthStore, InventoryStore, Keyed, ObjectStore, RealizationStore, SideStore,
+    StateStore, StoreError, WriteError,
 };
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
+use crate::domain::inventory::VirtualMachine;
 use crate::domain::list::{ListPosition, ListQuery};
 use crate::domain::paging::{CursorKey, Page};
 use crate::domain::realization::RealizationScript;
@@ -212,11 +213,43 @@ impl RealizationStore for SqliteStore {
         path: ObjectPath,
         script: RealizationScript,
     ) -> Result<(), StoreError> {
-        self.writer()?.set_realization(path, Some(script)).await
+        let (key, value) = (path.to_string(), Some(script.to_json()));
+        self.writer()?
+            .set_keyed(Keyed::RealizationScripts, key, value)
+            .await
+            .map(drop)
     }
 
     async fn delete_realization_script(&self, path: ObjectPath) -> Result<(), StoreError> {
-        self.writer()?.set_realization(path, None).await
+        let key = path.to_string();
+        self.writer()?
+            .set_keyed(Keyed::RealizationScripts, key, None)
+            .await
+            .map(drop)
+    }
+}
+
+#[async_trait]
+impl InventoryStore for SqliteStore {
+    async fn virtual_machines(&self) -> Result<Vec<VirtualMachine>, StoreError> {
+        let rows = sqlx::query_scalar(queries::INVENTORY)
+            .fetch_all(&self.readers)
+            .await
+            .classified()?;
+        super::stored_virtual_machines(rows)
+    }
+
+    async fn put_virtual_machine(&self, vm: VirtualMachine) -> Result<(), StoreError> {
+        let (key, value) = (vm.key(), Some(vm.to_stored()));
+        self.writer()?
+            .set_keyed(Keyed::Inventory, key, value)
+            .await
+            .map(drop)
+    }
+
+    async fn remove_virtual_machine(&self, external_id: &str) -> Result<bool, StoreError> {
+        let key = VirtualMachine::key_of(external_id);
+        self.writer()?.set_keyed(Keyed::Inventory, key, None).await
     }
 }
 

@@ -31,14 +31,13 @@ use crate::determinism::{uuid_v4, Clock};
 use crate::domain::change::{Moment, Stamp};
 use crate::domain::exchange::ImportLine;
 use crate::domain::hierarchy::TreeWrite;
-use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectPath};
 use crate::storage::cache::ObjectCache;
 use crate::storage::errors::Classified;
 use crate::storage::side::{SideAnswer, SideDone, SideTask, StoreKinds};
 use crate::storage::steps::{self, Attempt, CaughtUp, Changing, Request};
-use crate::storage::{StoreError, WriteError};
+use crate::storage::{Keyed, StoreError, WriteError};
 use crate::telemetry::metrics;
 
 /// The most writes one transaction takes. Enough to cover every client waiting at once, and
@@ -78,10 +77,11 @@ enum Task {
     },
     /// A change of a kind's rows (a retrace, a script).
     Side(SideTask),
-    /// Sets, or with `None` deletes, the realization script of a path.
-    Realization {
-        path: ObjectPath,
-        script: Option<RealizationScript>,
+    /// Sets, or with `None` deletes, the row of a key in a table the store keeps by key.
+    Keyed {
+        table: Keyed,
+        key: String,
+        value: Option<String>,
     },
     /// The one-off work the migrations left for the next start: the defaults of a new
     /// store, and what kinds owe.
@@ -145,7 +145,10 @@ enum Done {
     /// Everything a hierarchical request changed, in order.
     Tree(Vec<Applied>),
     Side(SideDone),
-    Scripted,
+    /// Whether a keyed row was there before its change.
+    Keyed {
+        existed: bool,
+    },
     CaughtUp(CaughtUp),
     Probed,
     Reset {
@@ -248,16 +251,22 @@ impl Writer {
         }
     }
 
-    /// Sets, or with `None` deletes, the realization script of `path`.
-    pub async fn set_realization(
+    /// Sets, or with `None` deletes, the row of `key` in `table`; answers whether one was
+    /// there.
+    pub async fn set_keyed(
         &self,
-        path: ObjectPath,
-        script: Option<RealizationScript>,
-    ) -> Result<(), StoreError> {
-        self.submit(Task::Realization { path, script })
+        table: Keyed,
+        key: String,
+        value: Option<String>,
+    ) -> Result<bool, StoreError> {
+        match self
+            .submit(Task::Keyed { table, key, value })
             .await
-            .map_err(store_error)
-            .map(|_| ())
+            .map_err(store_error)?
+        {
+            Done::Keyed { existed } => Ok(existed),
+            _ => unreachable!("a keyed row's change answers whether one was there"),
+        }
     }
 
     /// Empties the store; answers how many objects it held.
@@ -588,9 +597,11 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
             Done::Tree(SqliteTx::now(tree)?.expect("the one writer races no other"))
         }
         Task::Side(task) => Done::Side(SqliteTx::now(steps::side_task(tx, task, at))?),
-        Task::Realization { path, script } => {
-            SqliteTx::now(steps::set_realization(tx, &path, script.as_ref()))?;
-            Done::Scripted
+        Task::Keyed { table, key, value } => {
+            let set = steps::set_keyed(tx, table, &key, value.as_deref());
+            Done::Keyed {
+                existed: SqliteTx::now(set)?,
+            }
         }
         Task::Reset { user } => {
             let removed = SqliteTx::now(steps::reset(tx, kinds, (&user, now)))?;

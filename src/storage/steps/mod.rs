@@ -32,8 +32,8 @@ use super::tx::{Current, Moment, Persisted, Tx};
 use super::{StoreError, WriteError};
 
 pub use whole::{
-    catch_up, delete_snapshot, reset, restore_snapshot, save_snapshot, seed_defaults,
-    set_realization, side_task, snapshot_info, tell_import, CaughtUp,
+    catch_up, delete_snapshot, reset, restore_snapshot, save_snapshot, seed_defaults, set_keyed,
+    side_task, snapshot_info, tell_import, CaughtUp,
 };
 
 /// One write of one object, as asked: where, what, and the stamp and moment it gets

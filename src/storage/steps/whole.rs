@@ -3,15 +3,15 @@
 //! a realization script. Each is written once over an engine's primitives ([`Tx`]).
 
 use crate::domain::history::WholeOperation;
-use crate::domain::realization::RealizationScript;
+use crate::domain::inventory;
 use crate::domain::relations;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::ObjectPath;
 
 use super::super::queries::{CLIENT_OBJECTS, PRUNE_WHOLE_EVENTS, SNAPSHOT_TABLES};
 use super::super::rows::OBJECT_COLUMNS;
 use super::super::side::{SideDone, SideTable, SideTask, StoreKinds};
 use super::super::tx::{Current, Moment, Persisted, SqlType, SqlValue, Tx};
+use super::super::Keyed;
 use super::super::StoreError;
 
 /// Writes every default that is not stored, each with its create revision; answers how
@@ -44,32 +44,45 @@ pub async fn side_task<T: Tx>(
     Ok(done)
 }
 
-/// Sets, or with `None` deletes, the realization script of `path`.
-pub async fn set_realization<T: Tx>(
+/// Sets, or with `None` deletes, the row of `key` in `table`: answers whether one was
+/// there.
+pub async fn set_keyed<T: Tx>(
     tx: &mut T,
-    path: &ObjectPath,
-    script: Option<&RealizationScript>,
-) -> Result<(), StoreError> {
-    let path = SqlValue::text(path.as_str());
-    match script {
-        Some(script) => {
-            let params = [path, SqlValue::text(script.to_json())];
-            tx.execute(
-                "INSERT INTO policy_realization_scripts (path, script) VALUES ($1, $2)
-                 ON CONFLICT (path) DO UPDATE SET script = excluded.script",
-                &params,
-            )
-            .await?
+    table: Keyed,
+    key: &str,
+    value: Option<&str>,
+) -> Result<bool, StoreError> {
+    let (name, key_column, value_column) = table.columns();
+    let key = SqlValue::text(key);
+    let count = format!("SELECT count(*) FROM {name} WHERE {key_column} = $1");
+    let rows = tx
+        .rows(&count, std::slice::from_ref(&key), &[SqlType::Int])
+        .await?;
+    let existed = rows.first().and_then(|row| row[0].as_int()).unwrap_or(0) > 0;
+    match value {
+        Some(value) => {
+            let set = format!(
+                "INSERT INTO {name} ({key_column}, {value_column}) VALUES ($1, $2)
+                 ON CONFLICT ({key_column}) DO UPDATE SET {value_column} = excluded.{value_column}"
+            );
+            tx.execute(&set, &[key, SqlValue::text(value)]).await?
         }
         None => {
-            tx.execute(
-                "DELETE FROM policy_realization_scripts WHERE path = $1",
-                &[path],
-            )
-            .await?
+            let delete = format!("DELETE FROM {name} WHERE {key_column} = $1");
+            tx.execute(&delete, &[key]).await?
         }
     };
-    Ok(())
+    Ok(existed)
+}
+
+/// Writes the shipped inventory (what the setting `nsx.inventory` names, else the store's
+/// own lab); answers how many items it wrote.
+async fn seed_inventory<T: Tx>(tx: &mut T) -> Result<usize, StoreError> {
+    let items = inventory::shipped();
+    for vm in items {
+        set_keyed(tx, Keyed::Inventory, &vm.key(), Some(&vm.to_stored())).await?;
+    }
+    Ok(items.len())
 }
 
 /// Every table the whole state is kept in: the core's and the kinds'.
@@ -151,6 +164,7 @@ pub async fn reset<T: Tx>(
     let answer = serde_json::json!({ "objects_removed": removed });
     tell(tx, WholeOperation::Reset, (user, now), &answer).await?;
     seed_defaults(tx, now).await?;
+    seed_inventory(tx).await?;
     tx.recount().await?;
     Ok(removed)
 }
@@ -262,11 +276,15 @@ pub async fn snapshot_info<T: Tx>(
 /// The mark of the defaults a new store owes (`store_pending`).
 const PENDING_DEFAULTS: &str = "seed_defaults";
 
-/// What a start's catch-up did: how many defaults it wrote, and for how many objects a kind
-/// did what it owed.
+/// The mark of the inventory a new store, or one made before the inventory, owes.
+const PENDING_INVENTORY: &str = "seed_inventory";
+
+/// What a start's catch-up did: how many defaults and inventory items it wrote, and for how
+/// many objects a kind did what it owed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CaughtUp {
     pub defaults: usize,
+    pub inventory: usize,
     pub objects: usize,
 }
 
@@ -275,6 +293,9 @@ impl CaughtUp {
     pub fn log(self) {
         if self.defaults > 0 {
             tracing::info!(objects = self.defaults, "wrote NSX's default objects");
+        }
+        if self.inventory > 0 {
+            tracing::info!(items = self.inventory, "wrote the shipped inventory");
         }
         if self.objects > 0 {
             tracing::info!(
@@ -286,7 +307,7 @@ impl CaughtUp {
 }
 
 /// Does the one-off work the migrations left for this start (`store_pending`): the defaults
-/// of a new store, and what each kind owes (a run for every traceflow stored before runs
+/// and the inventory of a new store, and what each kind owes (a run for every traceflow stored before runs
 /// existed). Of several instances starting together, the one that takes a mark does its
 /// work; the others find the mark gone.
 pub async fn catch_up<T: Tx>(
@@ -298,6 +319,9 @@ pub async fn catch_up<T: Tx>(
     if take_mark(tx, PENDING_DEFAULTS).await? {
         done.defaults = seed_defaults(tx, at.stamp).await?;
         tx.recount().await?;
+    }
+    if take_mark(tx, PENDING_INVENTORY).await? {
+        done.inventory = seed_inventory(tx).await?;
     }
     for side in kinds.side_states() {
         let Some(owed) = side.catch_up() else {

@@ -6,9 +6,10 @@ use sqlx::Postgres;
 use super::Engine;
 use crate::determinism::uuid_v4;
 use crate::domain::exchange::ImportLine;
+use crate::domain::inventory::VirtualMachine;
 use crate::domain::realization::RealizationScript;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
-use crate::domain::{ObjectPath, PolicyObject};
+use crate::domain::PolicyObject;
 use crate::storage::errors::Classified;
 use crate::storage::postgres::tx::PgTx;
 use crate::storage::queries;
@@ -16,7 +17,7 @@ use crate::storage::reads::Reads;
 use crate::storage::side::{RowsQuery, SideAnswer, SideTask};
 use crate::storage::steps;
 use crate::storage::tx::{Row, Tx};
-use crate::storage::{StoreError, WriteError};
+use crate::storage::{Keyed, StoreError, WriteError};
 
 /// What [`SideStore`](crate::storage::SideStore) asks, on the store's runtime.
 impl Engine {
@@ -69,18 +70,31 @@ impl Engine {
         crate::storage::stored_scripts(rows)
     }
 
-    /// Sets, or with `None` deletes, the realization script of `path`: under the store's
-    /// lock, so that a reset or a restore lands wholly before or after it.
-    pub(in crate::storage::postgres) async fn set_realization(
+    pub(in crate::storage::postgres) async fn virtual_machines(
         &self,
-        path: &ObjectPath,
-        script: Option<RealizationScript>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<VirtualMachine>, StoreError> {
+        let rows = sqlx::query_scalar(queries::INVENTORY)
+            .fetch_all(&self.pool)
+            .await
+            .classified()?;
+        crate::storage::stored_virtual_machines(rows)
+    }
+
+    /// Sets, or with `None` deletes, the row of `key` in `table`, answering whether one was
+    /// there: under the store's lock, so that a reset or a restore lands wholly before or
+    /// after it.
+    pub(in crate::storage::postgres) async fn set_keyed(
+        &self,
+        table: Keyed,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let (_, _, mut tx) = self.begin_write().await?;
         let mut conn = PgTx { conn: &mut tx };
         conn.lock_store().await?;
-        steps::set_realization(&mut conn, path, script.as_ref()).await?;
-        self.commit(tx, false).await
+        let existed = steps::set_keyed(&mut conn, table, key, value).await?;
+        self.commit(tx, false).await?;
+        Ok(existed)
     }
 }
 
