@@ -12,6 +12,7 @@
 pub mod catalog;
 pub mod change;
 pub mod child;
+pub mod cidr;
 pub mod config;
 pub mod document;
 pub mod embedded;

@@ -36,7 +36,7 @@ pub enum RealizedState {
 
 impl RealizedState {
     /// The consolidated status NSX's status endpoint answers for it.
-    fn consolidated(self) -> &'static str {
+    pub fn consolidated(self) -> &'static str {
         match self {
             RealizedState::Realized => "SUCCESS",
             RealizedState::Unrealized => "IN_PROGRESS",

@@ -91,6 +91,21 @@ pub async fn realized_answer<T: serde::Serialize>(
     }
 }
 
+/// The answer of a sub-resource through which NSX reports an object's realization
+/// (`<object>/state`, `<object>/status`): what `render` makes of the object at the request's
+/// path without its last segment and of how it is realized; NSX's 404 naming the object
+/// while nothing is stored there.
+pub async fn sub_resource_answer<T: serde::Serialize>(
+    store: &Store,
+    req: &HttpRequest,
+    render: impl FnOnce(&PolicyObject, &Realization) -> T,
+) -> Result<HttpResponse, ApiError> {
+    let asked = req.path().trim_start_matches("/policy/api/v1");
+    let object = asked.rsplit_once('/').map_or(asked, |(object, _)| object);
+    let path = ObjectPath::from_stored(object).map_err(|_| ApiError::object_not_found(object))?;
+    realized_answer(store, &path, object, render).await
+}
+
 /// GenericPolicyRealizedResourceListResult: the realized entity of `intent_path`, or none
 /// while nothing is stored there.
 pub async fn realized_entities(

@@ -12,6 +12,7 @@ pub mod lb_service;
 pub mod project;
 pub mod segment;
 pub mod traceflow;
+pub mod vpc_subnet;
 
 use std::sync::Arc;
 
@@ -85,8 +86,8 @@ impl Registry {
     }
 }
 
-/// What the kinds add to the HTTP API: the traceflow's, the segment's, the LB service's and
-/// the group's operations and their schemas.
+/// What the kinds add to the HTTP API: the traceflow's, the segment's, the LB service's, the
+/// group's, the gateway's and the VPC subnet's operations and their schemas.
 pub const API: KindsApi = KindsApi {
     operations: kind_operations,
     schema: kind_schema,
@@ -97,6 +98,8 @@ fn kind_operations() -> Vec<Operation> {
     operations.extend(segment::operations());
     operations.extend(lb_service::operations());
     operations.extend(group::operations());
+    operations.extend(gateway::state::operations());
+    operations.extend(vpc_subnet::operations());
     operations
 }
 
@@ -105,6 +108,8 @@ fn kind_schema(name: &str) -> Option<Value> {
         .or_else(|| segment::schema(name))
         .or_else(|| lb_service::schema(name))
         .or_else(|| group::schema(name))
+        .or_else(|| gateway::state::schema(name))
+        .or_else(|| vpc_subnet::schema(name))
 }
 
 fn type_id(resource_type: &str) -> TypeId {

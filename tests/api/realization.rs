@@ -419,3 +419,144 @@ async fn an_lb_services_status_follows_its_realization_and_its_fields() {
     assert_eq!(status(&failed), "ERROR");
     assert_eq!(failed.body["results"][0]["error_message"], "no edge");
 }
+
+/// What clients poll of a gateway, a segment port and a VPC subnet after a write, from the
+/// same realization as their realized entities: a gateway's `/state` (its configuration
+/// `in_sync`), a port's `/state` (its attachment and the addresses bound to it, the port's
+/// own or its attached interface's), a VPC subnet's `/status` (its networks with their
+/// gateways, as nsx-operator waits for them).
+#[tokio::test]
+async fn states_and_statuses_follow_the_realization() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let put = |path: String, body: Value| {
+        let client = client.clone();
+        async move {
+            let written = client
+                .call("PUT", &format!("{API}{path}"), Some(&body))
+                .await;
+            assert_eq!(written.status, 200, "{path}: {written:#?}");
+        }
+    };
+    let read = |path: String| {
+        let client = client.clone();
+        async move { client.call("GET", &format!("{API}{path}"), None).await }
+    };
+    let set_script = |intent: &'static str, script: Value| {
+        let client = client.clone();
+        async move {
+            let path = format!("/store/v1/realized-state?intent_path={intent}");
+            assert_eq!(client.call("PUT", &path, Some(&script)).await.status, 200);
+        }
+    };
+
+    put("/infra/tier-1s/t1".into(), json!({})).await;
+    put("/infra/tier-0s/t0".into(), json!({})).await;
+    let tier1 = read("/infra/tier-1s/t1/state".into()).await;
+    assert_eq!(tier1.body["tier1_state"]["state"], "in_sync", "{tier1:#?}");
+    assert!(tier1.body["tier1_status"]["logical_router_id"].is_string());
+    let tier0 = read("/infra/tier-0s/t0/state".into()).await;
+    assert_eq!(tier0.body["tier0_state"]["state"], "in_sync", "{tier0:#?}");
+    set_script(
+        "/infra/tier-1s/t1",
+        json!({"state": "ERROR", "error_message": "no edge"}),
+    )
+    .await;
+    let failed = read("/infra/tier-1s/t1/state".into()).await;
+    assert_eq!(failed.body["tier1_state"]["state"], "failed");
+    assert_eq!(failed.body["tier1_state"]["failure_message"], "no edge");
+    read("/infra/tier-1s/none/state".into())
+        .await
+        .api_error(404, 600);
+
+    // A port an inventory interface is attached to reports that interface's address.
+    put("/infra/segments/s1".into(), json!({})).await;
+    put(
+        "/infra/segments/s1/ports/vm".into(),
+        json!({"attachment": {"id": "web-01-vif-0"}}),
+    )
+    .await;
+    let attached = read("/infra/segments/s1/ports/vm/state".into()).await;
+    assert_eq!(
+        attached.body["attachment"]["state"], "ATTACHED",
+        "{attached:#?}"
+    );
+    let binding = &attached.body["realized_bindings"][0];
+    assert_eq!(binding["binding"]["ip_address"], "10.10.1.11");
+    assert_eq!(binding["binding"]["mac_address"], "00:50:56:a1:00:01");
+    assert_eq!(binding["source"], "VM_TOOLS");
+    assert_eq!(attached.body["transport_node_ids"], json!(["host-1"]));
+    put(
+        "/infra/segments/s1/ports/pod".into(),
+        json!({"attachment": {"id": "pod-1"},
+            "address_bindings": [{"ip_address": "10.0.0.9", "mac_address": "04:50:56:00:94:00"}]}),
+    )
+    .await;
+    set_script(
+        "/infra/segments/s1/ports/pod",
+        json!({"state": "UNREALIZED"}),
+    )
+    .await;
+    let pending = read("/infra/segments/s1/ports/pod/state".into()).await;
+    assert_eq!(pending.body["attachment"]["id"], "pod-1");
+    assert_eq!(pending.body["attachment"]["state"], "ATTACHED_PENDING_CONF");
+    let bound = &pending.body["realized_bindings"][0];
+    assert_eq!(
+        (&bound["binding"]["ip_address"], &bound["source"]),
+        (&json!("10.0.0.9"), &json!("USER_DEFINED"))
+    );
+
+    // A VPC subnet's networks, with their gateway and DHCP server, prefixes kept.
+    let vpc = "/orgs/default/projects/default/vpcs/v1";
+    put(vpc.into(), json!({})).await;
+    put(
+        format!("{vpc}/subnets/given"),
+        json!({"ip_addresses": ["172.26.0.0/28"], "subnet_dhcp_config": {"mode": "DHCP_SERVER"}}),
+    )
+    .await;
+    let status = read(format!("{vpc}/subnets/given/status")).await;
+    assert_eq!(status.body["status"], "SUCCESS", "{status:#?}");
+    let network = &status.body["results"][0];
+    assert_eq!(network["network_address"], "172.26.0.0/28");
+    assert_eq!(network["gateway_address"], "172.26.0.1/28");
+    assert_eq!(network["dhcp_server_address"], "172.26.0.2/28");
+    // One that names only its size gets a network of that size, the same on every read.
+    put(
+        format!("{vpc}/subnets/sized"),
+        json!({"ipv4_subnet_size": 16, "access_mode": "Private"}),
+    )
+    .await;
+    let sized = read(format!("{vpc}/subnets/sized/status")).await;
+    let carved = sized.body["results"][0]["network_address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        carved.starts_with("172.") && carved.ends_with("/28"),
+        "{sized:#?}"
+    );
+    assert!(sized.body["results"][0]
+        .get("dhcp_server_address")
+        .is_none());
+    let again = read(format!("{vpc}/subnets/sized/status")).await;
+    assert_eq!(again.body["results"][0]["network_address"], carved.as_str());
+    set_script(
+        "/orgs/default/projects/default/vpcs/v1/subnets/sized",
+        json!({"state": "UNREALIZED"}),
+    )
+    .await;
+    let waiting = read(format!("{vpc}/subnets/sized/status")).await;
+    assert_eq!(waiting.body["result_count"], 0, "nsx-operator requeues");
+    put(
+        format!("{vpc}/subnets/given/ports/p1"),
+        json!({"attachment": {"id": "vif-9"}, "address_bindings": [{"ip_address": "172.26.0.4"}]}),
+    )
+    .await;
+    let port = read(format!("{vpc}/subnets/given/ports/p1/state")).await;
+    assert_eq!(port.body["attachment"]["id"], "vif-9", "{port:#?}");
+    assert_eq!(
+        port.body["realized_bindings"][0]["binding"]["ip_address"],
+        "172.26.0.4"
+    );
+}

@@ -246,3 +246,116 @@ async fn a_delete_of_what_the_system_created_is_refused() {
     assert_eq!(deleted.status, 200, "{deleted:#?}");
     assert_eq!(client.policy("GET", &section, None).await.status, 404);
 }
+
+/// nsx-operator's start in VPC mode, in its order (its `pkg/nsx/client.go`, `cmd/main.go`
+/// and the services' initialisers): health, version and license checks, whether the manager
+/// was restored, then the searches each service makes of what it owns before it reconciles,
+/// paged by NSX's numeric cursor, and the MAC pools. Any error here makes it exit.
+#[tokio::test]
+async fn nsx_operators_start_in_vpc_mode_finds_what_it_reads() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let health = client.get_path("/api/v1/reverse-proxy/node/health").await;
+    assert_eq!(health.body["healthy"], true, "{health:#?}");
+    let version = client.get_path("/api/v1/node/version").await;
+    let product = version.body["product_version"].as_str().unwrap();
+    assert!(
+        product.split('.').all(|part| part.parse::<u32>().is_ok()),
+        "{product}"
+    );
+    let features = client.get_path("/api/v1/licenses/licensed-features").await;
+    let licensed = |name: &str| {
+        features.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|feature| feature["feature_name"] == name && feature["is_licensed"] == true)
+    };
+    assert!(
+        licensed("CONTAINER") && licensed("VPC_SECURITY"),
+        "{features:#?}"
+    );
+    let restore = client.get_path("/api/v1/cluster/restore/status").await;
+    assert_eq!(restore.status, 200, "{restore:#?}");
+    assert_eq!(restore.body["status"]["value"], "INITIAL");
+
+    let owned = r"tags.scope:nsx-op\/cluster AND tags.tag:c1 AND marked_for_delete:false";
+    for resource_type in [
+        "Vpc",
+        "LBService",
+        "VpcSubnet",
+        "VpcIpAddressAllocation",
+        "VpcSubnetPort",
+        "DhcpV4StaticBindingConfig",
+        "HostTransportNode",
+        "StaticRoutes",
+        "SubnetConnectionBindingMap",
+        "Group",
+        "Share",
+        "SecurityPolicy",
+        "Rule",
+    ] {
+        let query = format!("resource_type:{resource_type} AND {owned}");
+        let found = client.search(&query, "&page_size=1000").await;
+        assert_eq!(found.status, 200, "{query}: {found:#?}");
+        assert_eq!(found.body["result_count"], 0, "{query}");
+        assert_eq!(found.body["cursor"], "0", "a cursor on every page");
+    }
+    let pools = client
+        .get_path("/api/v1/pools/mac-pools?page_size=1000")
+        .await;
+    assert_eq!(pools.status, 200, "{pools:#?}");
+    assert_eq!(pools.body["results"][0]["display_name"], "DefaultMacPool");
+    // Its node service reads the hosts the inventory's machines run on.
+    let hosts = client
+        .search("resource_type:HostTransportNode", "&page_size=1000")
+        .await;
+    assert_eq!(hosts.body["result_count"], 2, "{hosts:#?}");
+}
+
+/// terraform-provider-nsxt's start against NSX 9.1 and its first data sources: the default
+/// network span it needs, the licenses it reads when given keys, and the lab's edge cluster
+/// with its two members, as its edge-cluster data source and gateways name them.
+#[tokio::test]
+async fn terraforms_start_finds_the_default_span_and_the_labs_edge_cluster() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let spans = read(client, "/infra/network-spans").await;
+    let default: Vec<&Value> = spans["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|span| span["is_default"] == true)
+        .collect();
+    assert_eq!(default.len(), 1, "{spans:#?}");
+    let licenses = client.get_path("/api/v1/licenses").await;
+    assert_eq!(licenses.status, 200, "{licenses:#?}");
+    assert_eq!(licenses.body["results"][0]["is_expired"], false);
+
+    let clusters = "/infra/sites/default/enforcement-points/default/edge-clusters";
+    let found = client
+        .search(
+            r"resource_type:PolicyEdgeCluster AND display_name:edge\-cluster* AND marked_for_delete:false",
+            "",
+        )
+        .await;
+    assert_eq!(found.body["result_count"], 1, "{found:#?}");
+    assert_eq!(
+        found.body["results"][0]["path"],
+        format!("{clusters}/edge-cluster-1")
+    );
+    let members = read(client, &format!("{clusters}/edge-cluster-1/edge-nodes")).await;
+    let indexes: Vec<&Value> = members["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|node| &node["member_index"])
+        .collect();
+    assert_eq!(indexes, [&json!(0), &json!(1)], "{members:#?}");
+    let refused = client
+        .policy("DELETE", &format!("{clusters}/edge-cluster-1"), None)
+        .await;
+    assert_eq!(refused.status, 400, "{refused:#?}");
+}

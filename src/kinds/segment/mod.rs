@@ -1,6 +1,7 @@
 //! Segments: NSX derives each subnet's `network` from its gateway address ([`subnets`]),
-//! and serves a segment's configuration state ([`state`]).
+//! and serves a segment's configuration state ([`state`]) and its ports' ([`ports`]).
 
+pub mod ports;
 pub mod state;
 pub mod subnets;
 

@@ -15,14 +15,22 @@ use crate::http::operations::CORE;
 use crate::http::realization::realized_answer;
 use crate::http::ApiError;
 
-/// The segment's own operation (`operations.toml`, in the core's table's format).
+use super::ports;
+
+/// The segment's own operations (`operations.toml`, in the core's table's format).
 static OPERATIONS: Table = Table::new(include_str!("operations.toml"), Some(&CORE));
 
 static SCHEMAS: Schemas = Schemas::new(include_str!("schemas.json"));
 
-/// The segment's own operation, served by [`state`].
+/// The segment's own operations: its state ([`state`]) and its ports' ([`ports::state`]).
 pub fn operations() -> Vec<Operation> {
-    OPERATIONS.operations(|id| (id == "ReadSegmentState").then(|| web::route().to(state)))
+    OPERATIONS.operations(|id| match id {
+        "ReadSegmentState" => Some(web::route().to(state)),
+        "ReadSegmentPortState" | "ReadProjectSegmentPortState" => {
+            Some(web::route().to(ports::state))
+        }
+        _ => None,
+    })
 }
 
 /// The schema of the segment's body named `name`; `None` for another name.

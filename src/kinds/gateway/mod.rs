@@ -4,7 +4,9 @@
 //! of the gateway takes them along, refused while one of them still holds a rule. NSX's API
 //! reference names the sections so (a NAT rule's `nat-id`: "USER, INTERNAL, DEFAULT"), and
 //! terraform-provider-nsxt and nsxlib write their rules under `nat/USER` (`DEFAULT` for
-//! default rules).
+//! default rules). NSX also serves a gateway's state on its enforcement point ([`state`]).
+
+pub mod state;
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
