@@ -23,6 +23,11 @@ pub const SERVER_FIELDS: [&str; 15] = [
     "_revision",
 ];
 
+/// The server field of an object of a type NSX realizes as entities it names, beside
+/// [`SERVER_FIELDS`]: its realization's id ([`super::realization::reports_realization_id`]),
+/// read-only, so a client's body that sends it back has it dropped as any read-only field.
+pub const REALIZATION_ID: &str = "realization_id";
+
 /// NSX's read-only link fields, which a client may send back from a GET.
 pub const LINK_FIELDS: [&str; 3] = ["_links", "_schema", "_self"];
 

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::config::Config;
 use super::fields::SYSTEM_USER;
 use super::path::ObjectPath;
+use super::realization::reports_realization_id;
 use super::ObjectId;
 
 /// Server-set fields of a stored object (the README's "Create" lists them).
@@ -117,6 +118,7 @@ impl PolicyObject {
             relative_path: self.id().as_str(),
             parent_path: self.path.parent(),
             unique_id: meta.unique_id,
+            realization_id: reports_realization_id(self.resource_type()).then_some(meta.unique_id),
             marked_for_delete: meta.marked_for_delete,
             overridden: false,
             create_user: &meta.create_user,
@@ -141,6 +143,10 @@ struct Wire<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     parent_path: Option<&'a str>,
     unique_id: Uuid,
+    /// The id of its realization, where NSX reports one: its realized entity's
+    /// `realization_specific_identifier`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    realization_id: Option<Uuid>,
     marked_for_delete: bool,
     overridden: bool,
     #[serde(rename = "_create_user")]
@@ -163,11 +169,12 @@ struct Wire<'a> {
 mod tests {
     use super::*;
     use crate::domain::change::{Change, Stamp};
-    use crate::domain::fields::SERVER_FIELDS;
+    use crate::domain::fields::{REALIZATION_ID, SERVER_FIELDS};
     use crate::domain::kind::{CatalogOnly, Kinds};
     use crate::domain::write::apply;
 
-    /// The object served is the client's config plus exactly [`SERVER_FIELDS`].
+    /// The object served is the client's config plus exactly [`SERVER_FIELDS`] (and the
+    /// realization's id of a type NSX realizes as an entity it names).
     #[test]
     fn an_object_is_its_config_and_the_server_fields() {
         let path = ObjectPath::from_stored("/infra/domains/d/groups/web").unwrap();
@@ -194,7 +201,9 @@ mod tests {
             .filter(|key| !config.contains_key(*key))
             .collect();
         server_set.sort_unstable();
+        // A group is realized as an entity NSX names, so it reports its realization's id.
         let mut expected = SERVER_FIELDS.to_vec();
+        expected.push(REALIZATION_ID);
         expected.sort_unstable();
         assert_eq!(server_set, expected);
     }

@@ -21,6 +21,14 @@ const SITE: &str = "/infra/sites/default";
 /// The type of a realized entity, as searches name it.
 pub const REALIZED_RESOURCE_TYPE: &str = "GenericPolicyRealizedResource";
 
+/// Whether NSX reports the `realization_id` of an object of the type named `type_name`
+/// (which nsx-operator reads of a VPC subnet, as its logical switch's id): of the types it
+/// realizes as entities it names (`nsx_model.toml`'s `realized`). It is the object's
+/// `unique_id`, as its entities' `realization_specific_identifier` is.
+pub fn reports_realization_id(type_name: &str) -> bool {
+    model().realized.contains_key(type_name)
+}
+
 /// Where realized entities live, before their intent's path.
 pub const REALIZED_PREFIX: &str = "/infra/realized-state/enforcement-points/default";
 

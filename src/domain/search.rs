@@ -52,6 +52,60 @@ impl Search {
         })
     }
 
+    /// The search of `POST /search/aggregate` (nsxlib's `search_resource_by_filters`): the
+    /// `primary` objects of its `resource_type` that pass every one of its `filters` (each
+    /// `{"field_names": "a,b", "value": "v"}`: one of the fields has the value, `*` and `?`
+    /// its wildcards), ordered and paged as `params` say. `related` is accepted, and each
+    /// result's related objects are none.
+    pub fn aggregate(params: &Params<'_>, body: Value) -> Result<Self, FieldError> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Request {
+            primary: Primary,
+            #[serde(default, rename = "related")]
+            _related: Vec<Value>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Primary {
+            resource_type: String,
+            #[serde(default)]
+            filters: Vec<Filter>,
+            #[serde(default, rename = "alias")]
+            _alias: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Filter {
+            field_names: String,
+            value: String,
+            /// Taken, not heeded: every comparison is case-insensitive.
+            #[serde(default, rename = "case_sensitive")]
+            _case_sensitive: Option<bool>,
+        }
+        let request: Request = serde_json::from_value(body)
+            .map_err(|error| FieldError::new("primary", error.to_string()))?;
+        let mut query = Query::term("resource_type", &request.primary.resource_type)?;
+        for filter in request.primary.filters {
+            let mut any: Option<Query> = None;
+            for field in filter.field_names.split(',').map(str::trim) {
+                let term = Query::term(field, &filter.value)?;
+                any = Some(match any {
+                    Some(earlier) => Query::Or(Box::new(earlier), Box::new(term)),
+                    None => term,
+                });
+            }
+            let any = any.ok_or_else(|| FieldError::new("field_names", "names no field"))?;
+            query = Query::And(Box::new(query), Box::new(any));
+        }
+        Ok(Self {
+            query,
+            sort_by: params.get("sort_by").map(SortBy::parse).transpose()?,
+            ascending: params.flag("sort_ascending", true)?,
+            offset: params.offset()?,
+        })
+    }
+
     fn key(&self, served: &Value) -> SortValue {
         match self.sort_by {
             Some(sort_by) => sort_by.key_of_served(served),
@@ -174,6 +228,25 @@ impl Query {
             None => Ok(query),
             Some(token) => Err(invalid(format!("unexpected {}", token.describe()))),
         }
+    }
+
+    /// The term `field:value`, `value` literal but for its wildcards `*` and `?`.
+    fn term(field: &str, value: &str) -> Result<Self, FieldError> {
+        let mut pieces = Vec::new();
+        for c in value.chars() {
+            match c {
+                '*' => pieces.push(Piece::Any),
+                '?' => pieces.push(Piece::One),
+                c => match pieces.last_mut() {
+                    Some(Piece::Text(text)) => text.push(c),
+                    _ => pieces.push(Piece::Text(c.to_string())),
+                },
+            }
+        }
+        Ok(Query::Term {
+            field: Some(field.to_owned()),
+            value: Pattern::new(&pieces)?,
+        })
     }
 
     /// Whether the query asks for objects of `resource_type` by a term of `resource_type`

@@ -3,13 +3,15 @@
 //! of realized entities and the inventory's virtual machines where the query asks for them.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::auth::Reader;
+use super::extractors::JsonBody;
 use super::pages::{query_pairs, NoExtra, PageBody};
 use super::realization::every_entity;
 use super::ApiError;
 use crate::domain::inventory::VirtualMachine;
+use crate::domain::json_object;
 use crate::domain::paging::Params;
 use crate::domain::search::Search;
 use crate::domain::PolicyObject;
@@ -36,6 +38,33 @@ pub async fn query(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResp
     let page = search.page(served);
     let body = PageBody {
         results: page.items,
+        result_count: page.total,
+        extra: NoExtra {},
+        cursor: page.next.map(|end| end.to_string()),
+    };
+    Ok(body.response())
+}
+
+/// `POST /policy/api/v1/search/aggregate`: one page of the objects of the body's
+/// `primary.resource_type` that pass its `filters`, each as `{"primary": object, "related":
+/// []}`, its cursor the number of matches up to its end (nsxlib's `search_all_*` pages it).
+pub async fn aggregate(
+    _: Reader,
+    store: Store,
+    req: HttpRequest,
+    JsonBody(body): JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let pairs = query_pairs(&req)?;
+    let body = Value::Object(json_object(&body)?);
+    let search = Search::aggregate(&Params::new(&pairs), body)?;
+    let objects = store.subtree("").await?;
+    let page = search.page(objects.iter().map(PolicyObject::served));
+    let body = PageBody {
+        results: page
+            .items
+            .into_iter()
+            .map(|primary| json!({"primary": primary, "related": []}))
+            .collect::<Vec<_>>(),
         result_count: page.total,
         extra: NoExtra {},
         cursor: page.next.map(|end| end.to_string()),

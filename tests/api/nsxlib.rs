@@ -1,9 +1,10 @@
 //! vmware-nsxlib's policy layer (the library OpenStack's NSX plugin, its LBaaS and VPNaaS
 //! drivers write NSX with), unchanged, against the real server: `tests/nsxlib/policy_layer.py`
-//! drives its resource APIs (policies with their entries, services, IP pools and their
-//! subnets, the load balancer, DHCP static bindings, IPsec sessions, NAT rules in
-//! transactions, QoS profiles and their binding maps; its searches, realized ids and
-//! realization waits, a failed realization included) from the nsxlib virtualenv.
+//! replays Neutron's NSX-Policy plugin's start through it, then drives its resource APIs
+//! (policies with their entries, services, IP pools and their subnets, the load balancer,
+//! DHCP static bindings, IPsec sessions, NAT rules in transactions, QoS profiles and their
+//! binding maps; its searches, aggregate searches, realized ids and realization waits, a
+//! failed realization included) from the nsxlib virtualenv.
 
 use std::path::Path;
 use std::process::Command;
@@ -24,5 +25,5 @@ fn nsxlibs_policy_layer_creates_updates_reads_and_deletes_every_area() {
     println!("{stdout}");
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "the nsxlib test failed:\n{stdout}");
-    assert!(stdout.contains("nsxlib: 10 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("nsxlib: 11 passed, 0 failed"), "{stdout}");
 }

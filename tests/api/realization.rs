@@ -515,6 +515,12 @@ async fn states_and_statuses_follow_the_realization() {
         json!({"ip_addresses": ["172.26.0.0/28"], "subnet_dhcp_config": {"mode": "DHCP_SERVER"}}),
     )
     .await;
+    // nsx-operator takes the subnet's realization id as its logical switch's.
+    let subnet = read(format!("{vpc}/subnets/given")).await;
+    assert_eq!(
+        subnet.body["realization_id"], subnet.body["unique_id"],
+        "{subnet:#?}"
+    );
     let status = read(format!("{vpc}/subnets/given/status")).await;
     assert_eq!(status.body["status"], "SUCCESS", "{status:#?}");
     let network = &status.body["results"][0];

@@ -181,3 +181,50 @@ async fn search_pages_through_every_match_once() {
     assert_eq!(past.body["results"], json!([]), "{past:#?}");
     assert_eq!(past.body["result_count"], 25);
 }
+
+/// `POST /search/aggregate`, as nsxlib's `search_resource_by_filters` sends it: the
+/// objects of a type that pass every filter (one of its fields has the value), each as
+/// `{primary, related}`, paged by NSX's numeric cursor; a body it cannot read is refused.
+#[tokio::test]
+async fn an_aggregate_search_filters_a_type_by_fields() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    for (id, scope) in [
+        ("a", "os-project-id"),
+        ("b", "os-project-id"),
+        ("c", "other"),
+    ] {
+        let tags = json!({"tags": [{"scope": scope, "tag": "demo"}]});
+        put(client, &format!("/infra/segments/{id}"), tags).await;
+    }
+    put(
+        client,
+        "/infra/domains/default/groups/g",
+        json!({"tags": [{"scope": "os-project-id", "tag": "demo"}]}),
+    )
+    .await;
+    let aggregate = |body: Value, query: &'static str| {
+        let client = client.clone();
+        async move {
+            let path = format!("{API}/search/aggregate?sort_by=id{query}");
+            client.call("POST", &path, Some(&body)).await
+        }
+    };
+    let filters = json!({"primary": {"resource_type": "Segment",
+        "filters": [{"field_names": "tags.scope,tags.tag", "value": "os-project-*"}]}});
+    let first = aggregate(filters.clone(), "&page_size=1").await;
+    assert_eq!(first.status, 200, "{first:#?}");
+    assert_eq!(first.body["result_count"], 2);
+    assert_eq!(first.body["cursor"], "1");
+    assert_eq!(first.body["results"][0]["primary"]["id"], "a");
+    assert_eq!(first.body["results"][0]["related"], json!([]));
+    let second = aggregate(filters, "&page_size=1&cursor=1").await;
+    assert_eq!(second.body["results"][0]["primary"]["id"], "b");
+    assert_eq!(second.body["cursor"], "2");
+
+    let unreadable = json!({"primary": {"filters": []}});
+    let refused = aggregate(unreadable, "").await;
+    assert_eq!(refused.status, 400, "{refused:#?}");
+    assert_eq!(refused.body["error_code"], 255);
+}

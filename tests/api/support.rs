@@ -100,6 +100,7 @@ pub fn client_fields(object: &Value) -> serde_json::Map<String, Value> {
     for field in nsx_policy_store::domain::fields::SERVER_FIELDS {
         fields.remove(field);
     }
+    fields.remove(nsx_policy_store::domain::fields::REALIZATION_ID);
     fields
 }
 

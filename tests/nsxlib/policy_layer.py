@@ -447,6 +447,9 @@ class Driver:
             "net0", "net1", "net2"]
         found = nsx.search_all_resource_by_attributes("Segment", display_name="net1")
         assert ids(found) == ["net1"], found
+        filters = [{"field_names": "tags.scope", "value": "os-project-id"}]
+        filtered = nsx.search_all_resource_by_filters("Segment", filters)
+        assert ids(item["primary"] for item in filtered) == ["net0", "net1", "net2"], filtered
 
         # Realized ids: the manager's search finds no logical switch here, so nsxlib reads
         # the realized entity NSX names for a segment.
@@ -482,9 +485,52 @@ class Driver:
         for n in range(3):
             nsx.segment.delete(f"net{n}")
 
+    def neutron_plugin_start(self):
+        """Neutron's NSX-Policy plugin's start, as vmware-nsx 17.0.0 makes it through nsxlib
+        (plugins/nsx_p/plugin.py, availability_zones.py): IPv6 forwarding on, the backend
+        resources its configuration names found by id or by name, its IPv6 RA service, the
+        IPv6 profile, and its group of excluded ports added to the exclude list."""
+        nsx = self.nsx
+        nsx.global_config.enable_ipv6()
+        assert nsx.global_config.get()["l3_forwarding_mode"] == "IPV4_AND_IPV6"
+        for api, configured in [(nsx.transport_zone, "nsx-overlay-transportzone"),
+                                (nsx.transport_zone, "nsx-vlan-transportzone"),
+                                (nsx.edge_cluster, "edge-cluster-1")]:
+            api.get(configured, silent=True)
+            assert api.get_by_name(configured)["id"] == configured
+        assert nsx.transport_zone.get_transport_type("nsx-overlay-transportzone") == "OVERLAY"
+        assert nsx.transport_zone.get_transport_type("nsx-vlan-transportzone") == "VLAN"
+        assert nsx.edge_cluster.get_edge_node_ids("edge-cluster-1") == [
+            "edge-node-1", "edge-node-2"]
+
+        try:
+            nsx.mixed_service.get("ipv6_ra")
+        except exceptions.ResourceNotFound:
+            entries = [
+                nsx.icmp_service.build_entry("unicast RA", "ipv6_ra", "unicast",
+                                             version=6, icmp_type=134),
+                nsx.icmp_service.build_entry("multicast RA", "ipv6_ra", "multicast",
+                                             version=6, icmp_type=151)]
+            nsx.mixed_service.create_or_overwrite("ipv6_ra", "ipv6_ra", entries=entries)
+        assert len(nsx.mixed_service.get("ipv6_ra")["service_entries"]) == 2
+        nsx.ipv6_ndra_profile.get("default", silent=True)
+
+        group = "neutron_excluded_port_nsgroup"
+        condition = nsx.group.build_condition(
+            cond_val="os-security-group|Exclude-Port", cond_key=constants.CONDITION_KEY_TAG,
+            cond_member_type=constants.CONDITION_MEMBER_PORT)
+        nsx.group.create_or_overwrite_with_conditions(
+            name=group, domain_id=DOMAIN, group_id=group, conditions=[condition])
+        member = nsx.group.get_path(domain_id=DOMAIN, group_id=group)
+        members = nsx.exclude_list.get()["members"]
+        if member not in members:
+            nsx.exclude_list.create_or_overwrite(members=members + [member])
+        assert member in nsx.exclude_list.get()["members"]
+
     def run(self):
         passed, failed = 0, 0
-        for check in [self.security_policy_with_entries, self.gateway_policy_with_entries,
+        for check in [self.neutron_plugin_start,
+                      self.security_policy_with_entries, self.gateway_policy_with_entries,
                       self.services_of_each_kind, self.ip_pools_with_subnets,
                       self.load_balancer, self.dhcp_static_bindings, self.ipsec_sessions,
                       self.nat_rules_in_transactions, self.qos_profiles_and_binding_maps,

@@ -35,6 +35,7 @@ pub fn handler(id: &str) -> Option<Route> {
         "ReadIntentStatus" => route.to(realization::status),
         "QuerySearch" => route.to(search::query),
         "QueryManagerSearch" => route.to(search::query),
+        "AggregateSearch" => route.to(search::aggregate),
         "ListRealizedVirtualMachines" => route.to(inventory::virtual_machines),
         "ListEnforcementPointVirtualMachines" => route.to(inventory::virtual_machines),
         "UpdateVirtualMachineTags" => route.to(inventory::update_tags),
