@@ -98,10 +98,10 @@ pub async fn update_tags(
 pub async fn set_tags(
     _: Writer,
     store: Store,
-    external_id: web::Path<(String,)>,
+    external_id: web::Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let (external_id,) = external_id.into_inner();
+    let external_id = external_id.into_inner();
     change_tags(&store, TagChange::Replace, &body, Some(external_id)).await
 }
 
@@ -156,9 +156,9 @@ async fn virtual_machine(store: &Store, external_id: &str) -> Result<VirtualMach
 pub async fn read_virtual_machine(
     _: Reader,
     store: Store,
-    external_id: web::Path<(String,)>,
+    external_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (external_id,) = external_id.into_inner();
+    let external_id = external_id.into_inner();
     let vm = virtual_machine(&store, &external_id)
         .await
         .map_err(|_| ApiError::object_not_found(&format!("{STORE_VMS}/{external_id}")))?;
@@ -171,10 +171,10 @@ pub async fn read_virtual_machine(
 pub async fn put_virtual_machine(
     _: Writer,
     store: Store,
-    external_id: web::Path<(String,)>,
+    external_id: web::Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let (external_id,) = external_id.into_inner();
+    let external_id = external_id.into_inner();
     let vm = VirtualMachine::from_body(&external_id, Value::Object(json_object(&body)?))?;
     store.put_virtual_machine(vm.clone()).await?;
     Ok(json_response(&answer(&vm)))
@@ -185,9 +185,9 @@ pub async fn put_virtual_machine(
 pub async fn delete_virtual_machine(
     _: Writer,
     store: Store,
-    external_id: web::Path<(String,)>,
+    external_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (external_id,) = external_id.into_inner();
+    let external_id = external_id.into_inner();
     store.remove_virtual_machine(&external_id).await?;
     Ok(empty_response())
 }

@@ -42,6 +42,14 @@ fn expect(state: &str, consolidated: &str, segment: &str) -> (String, String, St
     (state.into(), consolidated.into(), segment.into())
 }
 
+/// Writes `body` at `path` (below `/policy/api/v1`) with a PUT that must succeed.
+async fn put(client: &Client, path: &str, body: Value) {
+    let written = client
+        .call("PUT", &format!("{API}{path}"), Some(&body))
+        .await;
+    assert_eq!(written.status, 200, "{path}: {written:#?}");
+}
+
 async fn script(client: &Client, method: &str, body: Option<&Value>) -> Reply {
     let path = format!("/store/v1/realized-state?intent_path={SEGMENT}");
     client.call(method, &path, body).await
@@ -234,24 +242,16 @@ async fn realized_entities_are_named_as_nsx_names_them() {
     let workspace = Workspace::new();
     let server = workspace.start();
     let client = &server.client;
-    let put = |path: &'static str, body: Value| {
-        let client = client.clone();
-        async move {
-            let written = client
-                .call("PUT", &format!("{API}{path}"), Some(&body))
-                .await;
-            assert_eq!(written.status, 200, "{path}: {written:#?}");
-        }
-    };
-    put("/infra/tier-1s/t1", json!({})).await;
-    put("/infra/lb-services/lbs", json!({})).await;
-    put("/infra/ip-pools/pool", json!({})).await;
+    put(client, "/infra/tier-1s/t1", json!({})).await;
+    put(client, "/infra/lb-services/lbs", json!({})).await;
+    put(client, "/infra/ip-pools/pool", json!({})).await;
     put(
+        client,
         "/infra/ip-pools/pool/ip-allocations/a",
         json!({"allocation_ip": "10.0.0.7"}),
     )
     .await;
-    put("/orgs/default/projects/default/vpcs/v", json!({})).await;
+    put(client, "/orgs/default/projects/default/vpcs/v", json!({})).await;
     let types = |reply: &Reply| -> Vec<String> {
         reply.body["results"]
             .as_array()
@@ -333,10 +333,7 @@ async fn realized_entities_are_searchable() {
     let workspace = Workspace::new();
     let server = workspace.start();
     let client = &server.client;
-    let written = client
-        .call("PUT", &format!("{API}{SEGMENT}"), Some(&json!({})))
-        .await;
-    assert_eq!(written.status, 200, "{written:#?}");
+    put(client, SEGMENT, json!({})).await;
     let listed = entities(client, SEGMENT).await;
     let realized_id = listed.body["results"][0]["realization_specific_identifier"]
         .as_str()
@@ -430,15 +427,6 @@ async fn states_and_statuses_follow_the_realization() {
     let workspace = Workspace::new();
     let server = workspace.start();
     let client = &server.client;
-    let put = |path: String, body: Value| {
-        let client = client.clone();
-        async move {
-            let written = client
-                .call("PUT", &format!("{API}{path}"), Some(&body))
-                .await;
-            assert_eq!(written.status, 200, "{path}: {written:#?}");
-        }
-    };
     let read = |path: String| {
         let client = client.clone();
         async move { client.call("GET", &format!("{API}{path}"), None).await }
@@ -451,8 +439,8 @@ async fn states_and_statuses_follow_the_realization() {
         }
     };
 
-    put("/infra/tier-1s/t1".into(), json!({})).await;
-    put("/infra/tier-0s/t0".into(), json!({})).await;
+    put(client, "/infra/tier-1s/t1", json!({})).await;
+    put(client, "/infra/tier-0s/t0", json!({})).await;
     let tier1 = read("/infra/tier-1s/t1/state".into()).await;
     assert_eq!(tier1.body["tier1_state"]["state"], "in_sync", "{tier1:#?}");
     assert!(tier1.body["tier1_status"]["logical_router_id"].is_string());
@@ -471,9 +459,10 @@ async fn states_and_statuses_follow_the_realization() {
         .api_error(404, 600);
 
     // A port an inventory interface is attached to reports that interface's address.
-    put("/infra/segments/s1".into(), json!({})).await;
+    put(client, "/infra/segments/s1", json!({})).await;
     put(
-        "/infra/segments/s1/ports/vm".into(),
+        client,
+        "/infra/segments/s1/ports/vm",
         json!({"attachment": {"id": "web-01-vif-0"}}),
     )
     .await;
@@ -488,7 +477,8 @@ async fn states_and_statuses_follow_the_realization() {
     assert_eq!(binding["source"], "VM_TOOLS");
     assert_eq!(attached.body["transport_node_ids"], json!(["host-1"]));
     put(
-        "/infra/segments/s1/ports/pod".into(),
+        client,
+        "/infra/segments/s1/ports/pod",
         json!({"attachment": {"id": "pod-1"},
             "address_bindings": [{"ip_address": "10.0.0.9", "mac_address": "04:50:56:00:94:00"}]}),
     )
@@ -509,9 +499,10 @@ async fn states_and_statuses_follow_the_realization() {
 
     // A VPC subnet's networks, with their gateway and DHCP server, prefixes kept.
     let vpc = "/orgs/default/projects/default/vpcs/v1";
-    put(vpc.into(), json!({})).await;
+    put(client, vpc, json!({})).await;
     put(
-        format!("{vpc}/subnets/given"),
+        client,
+        &format!("{vpc}/subnets/given"),
         json!({"ip_addresses": ["172.26.0.0/28"], "subnet_dhcp_config": {"mode": "DHCP_SERVER"}}),
     )
     .await;
@@ -529,7 +520,8 @@ async fn states_and_statuses_follow_the_realization() {
     assert_eq!(network["dhcp_server_address"], "172.26.0.2/28");
     // One that names only its size gets a network of that size, the same on every read.
     put(
-        format!("{vpc}/subnets/sized"),
+        client,
+        &format!("{vpc}/subnets/sized"),
         json!({"ipv4_subnet_size": 16, "access_mode": "Private"}),
     )
     .await;
@@ -555,7 +547,8 @@ async fn states_and_statuses_follow_the_realization() {
     let waiting = read(format!("{vpc}/subnets/sized/status")).await;
     assert_eq!(waiting.body["result_count"], 0, "nsx-operator requeues");
     put(
-        format!("{vpc}/subnets/given/ports/p1"),
+        client,
+        &format!("{vpc}/subnets/given/ports/p1"),
         json!({"attachment": {"id": "vif-9"}, "address_bindings": [{"ip_address": "172.26.0.4"}]}),
     )
     .await;
