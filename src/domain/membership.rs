@@ -376,61 +376,59 @@ mod tests {
 
     use super::*;
 
-    fn vm(id: &str, tags: &[(&str, &str)], os: &str, ip: &str, attachment: &str) -> VirtualMachine {
-        VirtualMachine::from_body(
-            id,
-            json!({
-                "tags": tags.iter().map(|(scope, tag)| json!({"scope": scope, "tag": tag})).collect::<Vec<_>>(),
-                "guest_info": {"os_name": os},
-                "vifs": [{"ip_addresses": [ip], "lport_attachment_id": attachment}],
-            }),
-        )
-        .unwrap()
+    fn vm(id: &str, tag: (&str, &str), os: &str) -> VirtualMachine {
+        let (scope, tag) = tag;
+        let body = json!({"tags": [{"scope": scope, "tag": tag}], "guest_info": {"os_name": os}});
+        VirtualMachine::from_body(id, body).unwrap()
     }
 
-    fn group(expression: Value) -> Map<String, Value> {
-        json!({ "expression": expression })
-            .as_object()
-            .unwrap()
-            .clone()
+    /// A condition on virtual machines.
+    fn on_vms(key: &str, operator: &str, value: &str) -> Value {
+        json!({"resource_type": "Condition", "member_type": "VirtualMachine",
+            "key": key, "operator": operator, "value": value})
+    }
+
+    fn conjunction(operator: &str) -> Value {
+        json!({"resource_type": "ConjunctionOperator", "conjunction_operator": operator})
     }
 
     #[test]
     fn conditions_match_as_nsx_evaluates_them() {
         let vms = [
-            vm("a", &[("app", "web")], "Ubuntu Linux", "10.0.0.1", "p1"),
-            vm("b", &[("app", "DB")], "CentOS", "10.0.0.2", "p2"),
-            vm("c", &[("tier", "web")], "Windows", "10.0.0.3", "p3"),
+            vm("a", ("app", "web"), "Ubuntu Linux"),
+            vm("b", ("app", "DB"), "CentOS"),
+            vm("c", ("tier", "web"), "Windows"),
         ];
         let world = World {
             vms: &vms,
             objects: &[],
         };
-        let selected = |condition: Value| -> Vec<String> {
-            let body = group(json!([condition]));
-            let expressions = body["expression"].as_array().unwrap().clone();
-            world.expressions(&expressions, 0).vms.into_iter().collect()
+        let selected = |expressions: &[Value]| -> Vec<String> {
+            world.expressions(expressions, 0).vms.into_iter().collect()
         };
-        let tag = |value: &str| json!({"resource_type": "Condition", "member_type": "VirtualMachine", "key": "Tag", "operator": "EQUALS", "value": value});
-        assert_eq!(selected(tag("app|web")), ["a"]);
-        assert_eq!(selected(tag("|web")), ["a", "c"], "any scope");
-        assert_eq!(selected(tag("web")), ["a", "c"], "a tag alone");
-        assert_eq!(selected(tag("app|")), ["a", "b"], "any tag of a scope");
-        assert_eq!(selected(tag("app|db")), ["b"], "case-insensitive");
-        let os = json!({"resource_type": "Condition", "member_type": "VirtualMachine", "key": "OSName", "operator": "STARTSWITH", "value": "ubuntu"});
-        assert_eq!(selected(os), ["a"]);
-        let name = json!({"resource_type": "Condition", "member_type": "VirtualMachine", "key": "Name", "operator": "NOTEQUALS", "value": "b"});
-        assert_eq!(selected(name), ["a", "c"]);
+        let tag = |value: &str| on_vms("Tag", "EQUALS", value);
+        assert_eq!(selected(&[tag("app|web")]), ["a"]);
+        assert_eq!(selected(&[tag("|web")]), ["a", "c"], "any scope");
+        assert_eq!(selected(&[tag("web")]), ["a", "c"], "a tag alone");
+        assert_eq!(selected(&[tag("app|")]), ["a", "b"], "any tag of a scope");
+        assert_eq!(selected(&[tag("app|db")]), ["b"], "case-insensitive");
+        let os = on_vms("OSName", "STARTSWITH", "ubuntu");
+        assert_eq!(selected(&[os]), ["a"]);
+        let name = on_vms("Name", "NOTEQUALS", "b");
+        assert_eq!(selected(&[name]), ["a", "c"]);
+        let listed = on_vms("Name", "IN", "a, c");
+        assert_eq!(selected(&[listed]), ["a", "c"]);
+        let pattern = on_vms("OSName", "MATCHES", "cent.*");
+        assert_eq!(selected(&[pattern]), ["b"]);
 
         // AND binds before OR.
-        let either = group(json!([
+        let either = [
             tag("app|web"),
-            {"resource_type": "ConjunctionOperator", "conjunction_operator": "OR"},
+            conjunction("OR"),
             tag("app|db"),
-            {"resource_type": "ConjunctionOperator", "conjunction_operator": "AND"},
-            json!({"resource_type": "Condition", "member_type": "VirtualMachine", "key": "OSName", "operator": "EQUALS", "value": "windows"}),
-        ]));
-        let members = world.expressions(either["expression"].as_array().unwrap(), 0);
-        assert_eq!(members.vms.into_iter().collect::<Vec<_>>(), ["a"]);
+            conjunction("AND"),
+            on_vms("OSName", "EQUALS", "windows"),
+        ];
+        assert_eq!(selected(&either), ["a"]);
     }
 }

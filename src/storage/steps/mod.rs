@@ -415,8 +415,9 @@ async fn create_companions<T: Tx>(
 }
 
 /// Deletes the object at `path` (unless the system created it) and every object below it,
-/// deepest first, each with its history row and its kind's rows; that nothing left names what went is its tree's check
-/// ([`write_tree`]). Answers what it deleted, or `None` where a row changed meanwhile.
+/// deepest first, each with its history row and its kind's rows; that nothing left names
+/// what went is its tree's check ([`write_tree`]). Answers what it deleted, or `None` where
+/// a row changed meanwhile.
 async fn delete_tree<T: Tx>(
     tx: &mut T,
     kinds: &dyn StoreKinds,

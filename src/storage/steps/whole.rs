@@ -307,9 +307,10 @@ impl CaughtUp {
 }
 
 /// Does the one-off work the migrations left for this start (`store_pending`): the defaults
-/// and the inventory of a new store, and what each kind owes (a run for every traceflow stored before runs
-/// existed). Of several instances starting together, the one that takes a mark does its
-/// work; the others find the mark gone.
+/// and the inventory of a new store (the inventory of a store made before it too), and what
+/// each kind owes (a run for every traceflow stored before runs existed). Of several
+/// instances starting together, the one that takes a mark does its work; the others find
+/// the mark gone.
 pub async fn catch_up<T: Tx>(
     tx: &mut T,
     kinds: &dyn StoreKinds,
