@@ -11,9 +11,9 @@ use super::pages::{offset_answer, query_pairs, require_action};
 use super::responses::{empty_response, json_response};
 use super::ApiError;
 use crate::domain::inventory::{tags_update, TagChange, VirtualMachine};
-use crate::domain::json_object;
 use crate::domain::paging::Params;
 use crate::domain::search::Query;
+use crate::domain::{json_object, FieldError};
 
 type Store = web::Data<dyn crate::storage::Store>;
 
@@ -134,7 +134,7 @@ async fn change_tags(
     let (in_body, tags) = tags_update(json_object(body)?)?;
     let external_id = named
         .or(in_body)
-        .ok_or_else(|| crate::domain::FieldError::new("virtual_machine_id", "required"))?;
+        .ok_or_else(|| FieldError::new("virtual_machine_id", "required property not present"))?;
     let mut vm = virtual_machine(store, &external_id).await?;
     vm.change_tags(change, tags);
     store.put_virtual_machine(vm).await?;

@@ -23,10 +23,12 @@ impl Templates {
         for path in paths {
             let template: Vec<Segment> = path
                 .split('/')
-                .map(|segment| match segment.starts_with('{') && segment.ends_with('}') {
-                    true => Segment::Parameter,
-                    false => Segment::Literal(segment.to_owned()),
-                })
+                .map(
+                    |segment| match segment.starts_with('{') && segment.ends_with('}') {
+                        true => Segment::Parameter,
+                        false => Segment::Literal(segment.to_owned()),
+                    },
+                )
                 .collect();
             let length = template.len();
             if by_length.len() <= length {

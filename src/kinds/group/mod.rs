@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use crate::domain::membership::{Members, World};
+use crate::domain::membership::World;
 use crate::domain::paging::Params;
-use crate::domain::{ObjectPath, PolicyObject};
+use crate::domain::{FieldError, ObjectPath, PolicyObject};
 use crate::http::auth::Reader;
 use crate::http::openapi::schemas::Schemas;
 use crate::http::operation::{Operation, Table};
@@ -113,9 +113,9 @@ pub async fn associations(
 ) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let params = Params::new(&pairs);
-    let external_id = params.get("vm_external_id").ok_or_else(|| {
-        crate::domain::FieldError::new("vm_external_id", "required property not present")
-    })?;
+    let external_id = params
+        .get("vm_external_id")
+        .ok_or_else(|| FieldError::new("vm_external_id", "required property not present"))?;
     let offset = params.offset()?;
     let (vms, objects) = (store.virtual_machines().await?, store.subtree("").await?);
     let world = World {
@@ -126,7 +126,7 @@ pub async fn associations(
         .iter()
         .filter(|object| object.resource_type() == "Group")
         .filter(|group| group.path.parent() == Some("/infra/domains/default"))
-        .filter(|group| includes(&world.members(group), external_id))
+        .filter(|group| world.members(group).vms.contains(external_id))
         .map(|group| {
             json!({
                 "path": group.path.as_str(),
@@ -138,8 +138,4 @@ pub async fn associations(
         })
         .collect();
     Ok(offset_answer(groups, offset))
-}
-
-fn includes(members: &Members, external_id: &str) -> bool {
-    members.vms.contains(external_id)
 }
