@@ -36,6 +36,13 @@ impl Cidr {
         (prefix <= Self::bits(self.address)).then_some(Self { prefix, ..self })
     }
 
+    /// How many addresses its network has (saturating at `u128::MAX`).
+    pub fn size(self) -> u128 {
+        1u128
+            .checked_shl(u32::from(Self::bits(self.address) - self.prefix))
+            .unwrap_or(u128::MAX)
+    }
+
     /// The network it is on: its address with the host bits cleared, the same prefix.
     pub fn network(self) -> Self {
         self.with_host(0)
@@ -44,10 +51,7 @@ impl Cidr {
     /// The `n`th address of its network (the network's own is the 0th), with its prefix;
     /// `None` past the network's end.
     pub fn host(self, n: u128) -> Option<Self> {
-        let hosts = 1u128
-            .checked_shl(u32::from(Self::bits(self.address) - self.prefix))
-            .unwrap_or(u128::MAX);
-        (n < hosts).then(|| self.with_host(n))
+        (n < self.size()).then(|| self.with_host(n))
     }
 
     fn with_host(self, n: u128) -> Self {

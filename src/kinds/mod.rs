@@ -62,6 +62,7 @@ impl Registry {
         for resource_type in gateway::RESOURCE_TYPES {
             registry.add(resource_type, gateway::Gateways);
         }
+        registry.add(vpc_subnet::RESOURCE_TYPE, vpc_subnet::VpcSubnets);
         registry
     }
 

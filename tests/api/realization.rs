@@ -552,10 +552,20 @@ async fn states_and_statuses_follow_the_realization() {
         json!({"attachment": {"id": "vif-9"}, "address_bindings": [{"ip_address": "172.26.0.4"}]}),
     )
     .await;
+    // NSX creates a subnet's static pool with it, which nsx-operator reads for its size.
+    let pool = read(format!("{vpc}/subnets/given/ip-pools/static-ipv4-default")).await;
+    assert_eq!(pool.body["pool_usage"]["total_ips"], 12, "{pool:#?}");
+    assert_eq!(pool.body["_system_owned"], true);
     let port = read(format!("{vpc}/subnets/given/ports/p1/state")).await;
     assert_eq!(port.body["attachment"]["id"], "vif-9", "{port:#?}");
     assert_eq!(
         port.body["realized_bindings"][0]["binding"]["ip_address"],
         "172.26.0.4"
     );
+    // And deletes it with the subnet.
+    let sized = format!("{API}{vpc}/subnets/sized");
+    assert_eq!(client.call("DELETE", &sized, None).await.status, 200);
+    read(format!("{vpc}/subnets/sized/ip-pools/static-ipv4-default"))
+        .await
+        .api_error(404, 600);
 }

@@ -1,29 +1,23 @@
-//! VPC subnets: NSX serves a subnet's addresses on its enforcement point at
-//! `<subnet>/status` (`VpcSubnetStatusListResult`), which nsx-operator reads before it
-//! reports a subnet ready (it requeues while there is no result with both a
-//! `network_address` and a `gateway_address`, each with its prefix length), and its ports'
-//! state at `<subnet>/ports/{id}/state`, as a segment port's ([`ports`]). Both are read from
-//! the same realization as their realized entities (the README's "Realized state").
+//! VPC subnets: NSX gives each subnet its networks (those of its `ip_addresses`, or one
+//! carved out for it, [`networks`]) and creates its static IP pool with it
+//! (`<subnet>/ip-pools/static-ipv4-default`, which nsx-operator reads for a subnet's
+//! capacity), and serves the subnet's status and its ports' state ([`status`]).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+pub mod status;
+
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use crate::domain::catalog::catalog;
 use crate::domain::cidr::Cidr;
-use crate::domain::realization::{Realization, RealizedState};
-use crate::domain::PolicyObject;
-use crate::http::auth::Reader;
-use crate::http::openapi::schemas::Schemas;
-use crate::http::operation::{Operation, Table};
-use crate::http::operations::CORE;
-use crate::http::realization::sub_resource_answer;
-use crate::http::ApiError;
-use crate::kinds::segment::ports;
+use crate::domain::kind::{Companion, Kind};
+use crate::domain::relations::shipped_with;
+use crate::domain::{Applied, ObjectPath, Operation, PolicyObject};
 
-/// The VPC subnet's own operations (`operations.toml`, in the core's table's format).
-static OPERATIONS: Table = Table::new(include_str!("operations.toml"), Some(&CORE));
+pub use status::{operations, schema};
 
-static SCHEMAS: Schemas = Schemas::new(include_str!("schemas.json"));
+/// The type of this kind.
+pub const RESOURCE_TYPE: &str = "VpcSubnet";
 
 /// Where a subnet that names no addresses gets them: an RFC 1918 block, as NSX carves a
 /// subnet out of its VPC's private blocks.
@@ -33,52 +27,60 @@ const CARVED_FROM: &str = "172.16.0.0/12";
 /// default).
 const DEFAULT_SIZE: u64 = 64;
 
-/// The VPC subnet's own operations: its status ([`status`]) and its ports' state.
-pub fn operations() -> Vec<Operation> {
-    OPERATIONS.operations(|id| match id {
-        "ListVpcSubnetStatus" => Some(web::route().to(status)),
-        "ReadVpcSubnetPortState" => Some(web::route().to(ports::state)),
-        _ => None,
-    })
-}
+/// The id of the static IP pool NSX creates with a subnet.
+const STATIC_POOL: &str = "static-ipv4-default";
 
-/// The schema of a VPC subnet's answer named `name`; `None` for another name.
-pub fn schema(name: &str) -> Option<Value> {
-    SCHEMAS.get(name)
-}
+/// The VPC subnet kind.
+pub struct VpcSubnets;
 
-/// `GET <subnet>/status`: the subnet's `VpcSubnetStatusListResult`.
-pub async fn status(
-    _: Reader,
-    store: web::Data<dyn crate::storage::Store>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    sub_resource_answer(&store, &req, subnet_status).await
-}
+impl Kind for VpcSubnets {
+    fn has_companions(&self) -> bool {
+        true
+    }
 
-/// The `VpcSubnetStatusListResult` of `subnet`, realized as `realization` says: once it is
-/// realized, one result for each network of its `ip_addresses` (or the one carved for it),
-/// its gateway the network's first address and its DHCP server's the second, each with the
-/// prefix length; none while it is not.
-fn subnet_status(subnet: &PolicyObject, realization: &Realization) -> Value {
-    let members = subnet.config.members();
-    let results: Vec<Value> = match realization.state {
-        RealizedState::Realized => networks(subnet)
-            .into_iter()
-            .map(|network| network_status(subnet, members, network))
-            .collect(),
-        _ => Vec::new(),
-    };
-    json!({
-        "result_count": results.len(),
-        "results": results,
-        "status": realization.state.consolidated(),
-    })
+    /// The subnet's static IP pool, created with it (its `pool_usage` counting the
+    /// addresses of its IPv4 network but the network's, the gateway's, the DHCP server's and
+    /// the broadcast address) and deleted with it.
+    fn companions(&self, applied: &Applied) -> Vec<Companion> {
+        let subnet = &applied.object;
+        let Ok(path) = ObjectPath::from_stored(&format!("{}/ip-pools/{STATIC_POOL}", subnet.path))
+        else {
+            return Vec::new();
+        };
+        match applied.operation {
+            Operation::Create => {
+                let total = networks(subnet)
+                    .into_iter()
+                    .find(|network| network.is_ipv4())
+                    .map_or(0, |network| network.size().saturating_sub(4));
+                let mut members = Map::new();
+                members.insert("display_name".into(), Value::from(STATIC_POOL));
+                members.insert(
+                    "pool_usage".into(),
+                    json!({"total_ips": total, "available_ips": total,
+                        "allocated_ip_allocations": 0, "requested_ip_allocations": 0}),
+                );
+                let resource_type = catalog().route(path.route()).object_type;
+                // Its own unique id, the same for the same subnet.
+                let unique_id = Uuid::new_v5(&subnet.meta.unique_id, path.as_str().as_bytes());
+                let now = subnet.meta.create_time;
+                vec![Companion::Create(shipped_with(
+                    path,
+                    resource_type,
+                    members,
+                    now,
+                    unique_id,
+                ))]
+            }
+            Operation::Delete => vec![Companion::Delete(path)],
+            Operation::Replace | Operation::Patch => Vec::new(),
+        }
+    }
 }
 
 /// The networks of `subnet`: those of its `ip_addresses`, or one of its
 /// `ipv4_subnet_size` carved for it out of [`CARVED_FROM`] (the same every time).
-fn networks(subnet: &PolicyObject) -> Vec<Cidr> {
+pub fn networks(subnet: &PolicyObject) -> Vec<Cidr> {
     let members = subnet.config.members();
     let given: Vec<Cidr> = members
         .get("ip_addresses")
@@ -109,26 +111,4 @@ fn carved(subnet: &PolicyObject, size: u64) -> Option<Cidr> {
     block
         .host(slot * u128::from(size))?
         .with_prefix(prefix as u8)
-}
-
-/// One network's `VpcSubnetStatus`.
-fn network_status(subnet: &PolicyObject, members: &Map<String, Value>, network: Cidr) -> Value {
-    let dhcp_server = members
-        .get("subnet_dhcp_config")
-        .and_then(|dhcp| dhcp.get("mode"))
-        .and_then(Value::as_str)
-        == Some("DHCP_SERVER");
-    let mut status = json!({
-        "network_address": network.to_string(),
-        "gateway_address": network.host(1).map(|gateway| gateway.to_string()),
-        "ip_address_type": if network.is_ipv4() { "IPV4" } else { "IPV6" },
-    });
-    if network.is_ipv4() {
-        status["static_ip_pool_path"] =
-            json!(format!("{}/ip-pools/static-ipv4-default", subnet.path));
-    }
-    if dhcp_server {
-        status["dhcp_server_address"] = json!(network.host(2).map(|server| server.to_string()));
-    }
-    status
 }
