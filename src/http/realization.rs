@@ -79,7 +79,7 @@ pub async fn every_entity(
 
 /// What `render` makes of the object at `path` and its realization, as the answer; while
 /// nothing is stored there, NSX's 404 for `asked` (the path the client named).
-pub async fn realized_answer<T: serde::Serialize>(
+async fn realized_answer<T: serde::Serialize>(
     store: &Store,
     path: &ObjectPath,
     asked: &str,
@@ -100,7 +100,7 @@ pub async fn sub_resource_answer<T: serde::Serialize>(
     req: &HttpRequest,
     render: impl FnOnce(&PolicyObject, &Realization) -> T,
 ) -> Result<HttpResponse, ApiError> {
-    let asked = req.path().trim_start_matches("/policy/api/v1");
+    let asked = req.path().trim_start_matches(super::POLICY_API);
     let object = asked.rsplit_once('/').map_or(asked, |(object, _)| object);
     let path = ObjectPath::from_stored(object).map_err(|_| ApiError::object_not_found(object))?;
     realized_answer(store, &path, object, render).await

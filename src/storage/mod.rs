@@ -185,8 +185,8 @@ pub trait InventoryStore: Send + Sync + 'static {
     /// Adds `vm`, or replaces the one of its external id.
     async fn put_virtual_machine(&self, vm: VirtualMachine) -> Result<(), StoreError>;
 
-    /// Removes the virtual machine of `external_id`; answers whether there was one.
-    async fn remove_virtual_machine(&self, external_id: &str) -> Result<bool, StoreError>;
+    /// Removes the virtual machine of `external_id`, if there is one.
+    async fn remove_virtual_machine(&self, external_id: &str) -> Result<(), StoreError>;
 }
 
 /// The tables of rows the store keeps by a key beside its objects, set through its

@@ -46,7 +46,7 @@ pub fn schema(name: &str) -> Option<Value> {
 pub async fn members(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let offset = Params::new(&pairs).offset()?;
-    let asked = req.path().trim_start_matches("/policy/api/v1");
+    let asked = req.path().trim_start_matches(crate::http::POLICY_API);
     let (group_path, kind) = asked
         .rsplit_once("/members/")
         .ok_or_else(|| ApiError::object_not_found(asked))?;

@@ -4,17 +4,16 @@
 //! README's "Realized state"), and its own fields (an LB service that is not enabled is
 //! `DISABLED`; one attached to no gateway, `DETACHED`).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use crate::domain::realization::{Realization, RealizedState, ENFORCEMENT_POINT};
-use crate::domain::{ObjectPath, PolicyObject};
+use crate::domain::PolicyObject;
 use crate::http::auth::Reader;
-use crate::http::extractors::PathId;
 use crate::http::openapi::schemas::Schemas;
 use crate::http::operation::{Operation, Table};
 use crate::http::operations::CORE;
-use crate::http::realization::realized_answer;
+use crate::http::realization::sub_resource_answer;
 use crate::http::ApiError;
 
 /// The LB service's own operation (`operations.toml`, in the core's table's format).
@@ -38,10 +37,9 @@ pub fn schema(name: &str) -> Option<Value> {
 pub async fn detailed_status(
     _: Reader,
     store: web::Data<dyn crate::storage::Store>,
-    PathId(id): PathId,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let path = ObjectPath::from_stored(&format!("/infra/lb-services/{id}"))?;
-    realized_answer(&store, &path, path.as_str(), aggregate_status).await
+    sub_resource_answer(&store, &req, aggregate_status).await
 }
 
 /// The `AggregateLBServiceStatus` of `service`, realized as `realization` says.

@@ -2,17 +2,16 @@
 //! `/infra/segments/{id}/state` and clients poll after a write: read from the same
 //! realization as the segment's realized entity and status (the README's "Realized state").
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use crate::domain::realization::{Realization, RealizedState};
-use crate::domain::{ObjectPath, PolicyObject};
+use crate::domain::PolicyObject;
 use crate::http::auth::Reader;
-use crate::http::extractors::PathId;
 use crate::http::openapi::schemas::Schemas;
 use crate::http::operation::{Operation, Table};
 use crate::http::operations::CORE;
-use crate::http::realization::realized_answer;
+use crate::http::realization::sub_resource_answer;
 use crate::http::ApiError;
 
 use super::ports;
@@ -42,10 +41,9 @@ pub fn schema(name: &str) -> Option<Value> {
 pub async fn state(
     _: Reader,
     store: web::Data<dyn crate::storage::Store>,
-    PathId(id): PathId,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let path = ObjectPath::from_stored(&format!("/infra/segments/{id}"))?;
-    realized_answer(&store, &path, path.as_str(), configuration_state).await
+    sub_resource_answer(&store, &req, configuration_state).await
 }
 
 /// The `SegmentConfigurationState` of `segment`, realized as `realization` says.

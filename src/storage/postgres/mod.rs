@@ -285,8 +285,9 @@ impl RealizationStore for PostgresStore {
     ) -> Result<(), StoreError> {
         let (key, value) = (path.to_string(), script.to_json());
         self.run(|engine| async move {
-            let set = engine.set_keyed(Keyed::RealizationScripts, &key, Some(&value));
-            set.await.map(drop)
+            engine
+                .set_keyed(Keyed::RealizationScripts, &key, Some(&value))
+                .await
         })
         .await
     }
@@ -294,8 +295,9 @@ impl RealizationStore for PostgresStore {
     async fn delete_realization_script(&self, path: ObjectPath) -> Result<(), StoreError> {
         let key = path.to_string();
         self.run(|engine| async move {
-            let set = engine.set_keyed(Keyed::RealizationScripts, &key, None);
-            set.await.map(drop)
+            engine
+                .set_keyed(Keyed::RealizationScripts, &key, None)
+                .await
         })
         .await
     }
@@ -310,14 +312,13 @@ impl InventoryStore for PostgresStore {
 
     async fn put_virtual_machine(&self, vm: VirtualMachine) -> Result<(), StoreError> {
         let (key, value) = (vm.key(), vm.to_stored());
-        self.run(|engine| async move {
-            let set = engine.set_keyed(Keyed::Inventory, &key, Some(&value));
-            set.await.map(drop)
-        })
+        self.run(
+            |engine| async move { engine.set_keyed(Keyed::Inventory, &key, Some(&value)).await },
+        )
         .await
     }
 
-    async fn remove_virtual_machine(&self, external_id: &str) -> Result<bool, StoreError> {
+    async fn remove_virtual_machine(&self, external_id: &str) -> Result<(), StoreError> {
         let key = VirtualMachine::key_of(external_id);
         self.run(|engine| async move { engine.set_keyed(Keyed::Inventory, &key, None).await })
             .await

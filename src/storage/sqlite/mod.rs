@@ -217,7 +217,6 @@ impl RealizationStore for SqliteStore {
         self.writer()?
             .set_keyed(Keyed::RealizationScripts, key, value)
             .await
-            .map(drop)
     }
 
     async fn delete_realization_script(&self, path: ObjectPath) -> Result<(), StoreError> {
@@ -225,7 +224,6 @@ impl RealizationStore for SqliteStore {
         self.writer()?
             .set_keyed(Keyed::RealizationScripts, key, None)
             .await
-            .map(drop)
     }
 }
 
@@ -241,13 +239,10 @@ impl InventoryStore for SqliteStore {
 
     async fn put_virtual_machine(&self, vm: VirtualMachine) -> Result<(), StoreError> {
         let (key, value) = (vm.key(), Some(vm.to_stored()));
-        self.writer()?
-            .set_keyed(Keyed::Inventory, key, value)
-            .await
-            .map(drop)
+        self.writer()?.set_keyed(Keyed::Inventory, key, value).await
     }
 
-    async fn remove_virtual_machine(&self, external_id: &str) -> Result<bool, StoreError> {
+    async fn remove_virtual_machine(&self, external_id: &str) -> Result<(), StoreError> {
         let key = VirtualMachine::key_of(external_id);
         self.writer()?.set_keyed(Keyed::Inventory, key, None).await
     }

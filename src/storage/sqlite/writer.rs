@@ -145,10 +145,8 @@ enum Done {
     /// Everything a hierarchical request changed, in order.
     Tree(Vec<Applied>),
     Side(SideDone),
-    /// Whether a keyed row was there before its change.
-    Keyed {
-        existed: bool,
-    },
+    /// A keyed row set or deleted.
+    Keyed,
     CaughtUp(CaughtUp),
     Probed,
     Reset {
@@ -251,22 +249,17 @@ impl Writer {
         }
     }
 
-    /// Sets, or with `None` deletes, the row of `key` in `table`; answers whether one was
-    /// there.
+    /// Sets, or with `None` deletes, the row of `key` in `table`.
     pub async fn set_keyed(
         &self,
         table: Keyed,
         key: String,
         value: Option<String>,
-    ) -> Result<bool, StoreError> {
-        match self
-            .submit(Task::Keyed { table, key, value })
+    ) -> Result<(), StoreError> {
+        self.submit(Task::Keyed { table, key, value })
             .await
-            .map_err(store_error)?
-        {
-            Done::Keyed { existed } => Ok(existed),
-            _ => unreachable!("a keyed row's change answers whether one was there"),
-        }
+            .map_err(store_error)
+            .map(drop)
     }
 
     /// Empties the store; answers how many objects it held.
@@ -598,10 +591,8 @@ fn apply(conn: &Connection, task: Task, context: &mut WriterContext) -> Result<D
         }
         Task::Side(task) => Done::Side(SqliteTx::now(steps::side_task(tx, task, at))?),
         Task::Keyed { table, key, value } => {
-            let set = steps::set_keyed(tx, table, &key, value.as_deref());
-            Done::Keyed {
-                existed: SqliteTx::now(set)?,
-            }
+            SqliteTx::now(steps::set_keyed(tx, table, &key, value.as_deref()))?;
+            Done::Keyed
         }
         Task::Reset { user } => {
             let removed = SqliteTx::now(steps::reset(tx, kinds, (&user, now)))?;

@@ -44,21 +44,15 @@ pub async fn side_task<T: Tx>(
     Ok(done)
 }
 
-/// Sets, or with `None` deletes, the row of `key` in `table`: answers whether one was
-/// there.
+/// Sets, or with `None` deletes, the row of `key` in `table`.
 pub async fn set_keyed<T: Tx>(
     tx: &mut T,
     table: Keyed,
     key: &str,
     value: Option<&str>,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
     let (name, key_column, value_column) = table.columns();
     let key = SqlValue::text(key);
-    let count = format!("SELECT count(*) FROM {name} WHERE {key_column} = $1");
-    let rows = tx
-        .rows(&count, std::slice::from_ref(&key), &[SqlType::Int])
-        .await?;
-    let existed = rows.first().and_then(|row| row[0].as_int()).unwrap_or(0) > 0;
     match value {
         Some(value) => {
             let set = format!(
@@ -72,7 +66,7 @@ pub async fn set_keyed<T: Tx>(
             tx.execute(&delete, &[key]).await?
         }
     };
-    Ok(existed)
+    Ok(())
 }
 
 /// Writes the shipped inventory (what the setting `nsx.inventory` names, else the store's

@@ -80,21 +80,19 @@ impl Engine {
         crate::storage::stored_virtual_machines(rows)
     }
 
-    /// Sets, or with `None` deletes, the row of `key` in `table`, answering whether one was
-    /// there: under the store's lock, so that a reset or a restore lands wholly before or
-    /// after it.
+    /// Sets, or with `None` deletes, the row of `key` in `table`: under the store's lock, so
+    /// that a reset or a restore lands wholly before or after it.
     pub(in crate::storage::postgres) async fn set_keyed(
         &self,
         table: Keyed,
         key: &str,
         value: Option<&str>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         let (_, _, mut tx) = self.begin_write().await?;
         let mut conn = PgTx { conn: &mut tx };
         conn.lock_store().await?;
-        let existed = steps::set_keyed(&mut conn, table, key, value).await?;
-        self.commit(tx, false).await?;
-        Ok(existed)
+        steps::set_keyed(&mut conn, table, key, value).await?;
+        self.commit(tx, false).await
     }
 }
 
