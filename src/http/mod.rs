@@ -50,12 +50,15 @@ pub const STORE_API: &str = "/store/v1";
 /// every other Policy route. Each handler's extractors say which permission it needs
 /// (`auth::Reader`, `auth::Writer`).
 ///
-/// The router tries a path with parameters by a regular expression, one after another, and
-/// a catalog request, which none of them serves, would pay for each (a tenth of a catalog
-/// GET's time for fifteen of them). So the store's own operations sit in one scope,
-/// `/store/v1`, which a request elsewhere passes with one comparison of its path's start,
-/// and the other operations whose paths have parameters in one scope whose guard matches
-/// their templates segment by segment ([`templates::Templates`]).
+/// The router tries the services one after another, a path with parameters by a regular
+/// expression, and a request pays for every one it passes: a catalog request, which none
+/// of the operations serves, would pay for them all (a tenth of a catalog GET's time for
+/// fifteen of them). So the store's own operations sit in one scope, `/store/v1`, which a
+/// request elsewhere passes with one comparison of its path's start, and the other
+/// operations whose paths have parameters in one branch per static start of their paths
+/// ([`Branch`]): a request passes a branch not its own with that one comparison, and one
+/// its start shares (a catalog path below `/infra/segments`) with one look-up of the
+/// branch's templates.
 pub fn routes(cfg: &mut web::ServiceConfig, kinds: &operation::KindsApi) {
     let mut resources: Vec<(String, Vec<actix_web::Route>)> = Vec::new();
     for operation in operations::operations(kinds) {
@@ -67,39 +70,79 @@ pub fn routes(cfg: &mut web::ServiceConfig, kinds: &operation::KindsApi) {
             None => resources.push((operation.path, vec![operation.route])),
         }
     }
-    let with_parameters = Templates::new(
-        resources
-            .iter()
-            .map(|(path, _)| path.as_str())
-            .filter(|path| path.contains('{') && !path.starts_with(STORE_API)),
-    );
-    let mut parameterized = web::scope("").guard(guard::fn_guard(move |context| {
-        with_parameters.matches(context.head().uri.path())
-    }));
+    let mut branches: Vec<Branch> = Vec::new();
     let mut store = web::scope(STORE_API).default_service(web::to(not_found));
     for (path, routes) in resources {
-        let below_store = path
-            .strip_prefix(STORE_API)
-            .filter(|rest| rest.starts_with('/'))
-            .map(str::to_owned);
-        let has_parameters = path.contains('{');
-        let resource = |path| {
+        let resource = |path: &str| {
             routes
                 .into_iter()
                 .fold(resource(path), actix_web::Resource::route)
         };
-        match below_store {
-            Some(rest) => store = store.service(resource(rest)),
-            None if has_parameters => parameterized = parameterized.service(resource(path)),
-            None => {
-                cfg.service(resource(path));
-            }
+        if let Some(rest) = path
+            .strip_prefix(STORE_API)
+            .filter(|rest| rest.starts_with('/'))
+        {
+            store = store.service(resource(rest));
+            continue;
         }
+        let Some(start) = Branch::start_of(&path) else {
+            cfg.service(resource(&path));
+            continue;
+        };
+        let branch = match branches.iter_mut().position(|branch| branch.start == start) {
+            Some(found) => &mut branches[found],
+            None => {
+                branches.push(Branch::new(start));
+                branches.last_mut().expect("just pushed")
+            }
+        };
+        branch.resources.push(resource(&path[start.len()..]));
+        branch.paths.push(path);
     }
-    cfg.service(parameterized);
+    for branch in branches {
+        cfg.service(branch.scope());
+    }
     cfg.service(store);
     objects::routes(cfg);
     cfg.default_service(web::to(not_found));
+}
+
+/// The operations whose paths have parameters and start alike, up to their first
+/// parameter (`/policy/api/v1/infra/antrea/traceflows` for `…/traceflows/{id}` and
+/// `…/traceflows/{id}/status`): one scope at that start, guarded by their templates
+/// matched segment by segment ([`templates::Templates`]), so that a request below the same
+/// start that none of them serves goes on to the catalog.
+struct Branch {
+    start: String,
+    paths: Vec<String>,
+    resources: Vec<actix_web::Resource>,
+}
+
+impl Branch {
+    fn new(start: &str) -> Self {
+        Self {
+            start: start.to_owned(),
+            paths: Vec::new(),
+            resources: Vec::new(),
+        }
+    }
+
+    /// The static start of a path with parameters (before the `/` of its first), or none
+    /// for a path without.
+    fn start_of(path: &str) -> Option<&str> {
+        let first = path.find('{')?;
+        Some(path[..first].trim_end_matches('/'))
+    }
+
+    fn scope(self) -> actix_web::Scope {
+        let templates = Templates::new(self.paths.iter().map(String::as_str));
+        let guarded = web::scope(&self.start).guard(guard::fn_guard(move |context| {
+            templates.matches(context.head().uri.path())
+        }));
+        self.resources
+            .into_iter()
+            .fold(guarded, actix_web::Scope::service)
+    }
 }
 
 /// The API documents of every operation, the core's and the kinds'.

@@ -1,5 +1,5 @@
 //! Route templates (`/infra/segments/{id}/state`) matched segment by segment, without a
-//! regular expression: the guard of the scope that holds the operations whose paths have
+//! regular expression: the guard of a scope that holds operations whose paths have
 //! parameters, so that a request none of them serves (a catalog object's) passes them all
 //! with one look-up rather than one regular expression each, as the router would try them.
 
