@@ -98,17 +98,21 @@ fn collect_references<'a>(members: &'a Map<String, Value>, found: &mut Vec<&'a s
         .get("resource_type")
         .and_then(Value::as_str)
         .and_then(|resource_type| model.reference_fields_of.get(resource_type));
+    // Asked in the order of their cost, and only of text: most of a body's values are
+    // numbers, flags, nested objects and text that is no path.
+    let refers = |field: &String, text: &str| {
+        text.starts_with('/')
+            && (model.reference_fields.contains(field)
+                || fields_of_type.is_some_and(|fields| fields.contains(field)))
+            && is_object_path(text)
+    };
     for (field, value) in members {
-        let names_objects = model.reference_fields.contains(field)
-            || fields_of_type.is_some_and(|fields| fields.contains(field));
         match value {
-            Value::String(text) if names_objects && is_object_path(text) => found.push(text),
+            Value::String(text) if refers(field, text) => found.push(text),
             Value::Array(items) => {
                 for item in items {
                     match item {
-                        Value::String(text) if names_objects && is_object_path(text) => {
-                            found.push(text)
-                        }
+                        Value::String(text) if refers(field, text) => found.push(text),
                         Value::Object(nested) => collect_references(nested, found),
                         _ => {}
                     }
@@ -123,11 +127,10 @@ fn collect_references<'a>(members: &'a Map<String, Value>, found: &mut Vec<&'a s
 /// Whether `text` is the path of an object of a type clients create (a route with PUT or
 /// PATCH).
 fn is_object_path(text: &str) -> bool {
-    text.starts_with('/')
-        && ObjectPath::from_stored(text).is_ok_and(|path| {
-            let methods = &catalog().route(path.route()).methods;
-            methods.put || methods.patch
-        })
+    ObjectPath::from_stored(text).is_ok_and(|path| {
+        let methods = &catalog().route(path.route()).methods;
+        methods.put || methods.patch
+    })
 }
 
 fn is_shipped_by_nsx(target: &str) -> bool {
