@@ -2,7 +2,7 @@
 //!
 //! Drives the real release binary, started as its own process on an ephemeral port with a
 //! database in a temp folder, through wrk over keep-alive connections. The writes, sustained,
-//! reads and postgres sections run a second build beside it, the baseline ([`baseline`]: an
+//! reads, postgres and search sections run a second build beside it, the baseline ([`baseline`]: an
 //! earlier commit's release binary), so that a regression shows in the same table. Each round of
 //! store phases runs right after the ceilings' phases with the same number of clients
 //! ([`ceiling`]: actix-web processes that store nothing), and every store throughput is given
@@ -10,8 +10,10 @@
 //! ([`engine`]): the rows a create writes, straight through rusqlite.
 //!
 //! Sections (default: all): `writes`, `sustained`, `reads`, `list`, `startup`, `snapshots`,
-//! `postgres` (creates and GETs on PostgreSQL, one instance and three, beside pgbench), and
-//! `engine` (the engine alone, by itself, in batches of `BENCH_BATCH`, default 32).
+//! `postgres` (creates and GETs on PostgreSQL, one instance and three, beside pgbench),
+//! `search` (a page of each search form clients send at `BENCH_LARGE` objects, on both
+//! engines: [`search`]), and `engine` (the engine alone, by itself, in batches of
+//! `BENCH_BATCH`, default 32).
 //! Environment: `BENCH_BASELINE` (the baseline's commit, or `none`), `BENCH_SECONDS` (per
 //! load phase, default 5), `BENCH_LARGE` (objects in the large list and start-up store,
 //! default 1,000,000), `BENCH_SUSTAINED` (seconds of the sustained create phase and of the
@@ -40,6 +42,7 @@ mod engine;
 mod load;
 mod measures;
 mod process;
+mod search;
 mod sections;
 
 use ceiling::Kind as CeilingKind;
@@ -132,7 +135,7 @@ fn main() {
         Some(baseline) => println!("Baseline: {} (`BENCH_BASELINE`).\n", baseline.commit),
         None => println!("No baseline.\n"),
     }
-    let sections: [(&str, Section); 7] = [
+    let sections: [(&str, Section); 8] = [
         ("writes", sections::writes),
         ("sustained", sections::sustained),
         ("reads", sections::reads),
@@ -140,6 +143,7 @@ fn main() {
         ("postgres", sections::postgres),
         ("snapshots", sections::snapshots),
         ("list", sections::list_and_startup),
+        ("search", search::search),
     ];
     for (name, section) in sections {
         if bench.wanted(name) || (name == "list" && bench.wanted("startup")) {

@@ -34,7 +34,7 @@ impl Bench {
     pub fn new(sections: Vec<String>) -> Self {
         let wanted = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
         let builds = Builds {
-            baseline: ["writes", "sustained", "reads", "postgres"]
+            baseline: ["writes", "sustained", "reads", "postgres", "search"]
                 .into_iter()
                 .any(wanted)
                 .then(baseline::build)

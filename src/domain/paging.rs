@@ -29,16 +29,54 @@ impl Offset {
     /// The page of `items` (every result, in order) at this offset; its `next` is the
     /// number of results up to its end (`total` on the last page).
     pub fn page<T>(self, items: Vec<T>) -> Page<T, u64> {
-        let total = items.len() as u64;
-        let items: Vec<T> = items
-            .into_iter()
-            .skip(usize::try_from(self.offset).unwrap_or(usize::MAX))
-            .take(self.page_size as usize)
-            .collect();
-        let end = self.offset + items.len() as u64;
+        let mut window = self.window();
+        items.into_iter().for_each(|item| window.push(item));
+        window.page()
+    }
+
+    /// The page at this offset of results that come one at a time, in order.
+    pub fn window<T>(self) -> Window<T> {
+        Window {
+            offset: self,
+            total: 0,
+            items: Vec::new(),
+        }
+    }
+
+    /// Every result: no offset, no bound.
+    pub fn everything() -> Self {
+        Self {
+            page_size: u32::MAX,
+            offset: 0,
+        }
+    }
+}
+
+/// The page at an offset of results that come one at a time: each counted, and kept only
+/// if it falls in the page, so that a page of a million results holds its page alone.
+pub struct Window<T> {
+    offset: Offset,
+    total: u64,
+    items: Vec<T>,
+}
+
+impl<T> Window<T> {
+    /// The next result.
+    pub fn push(&mut self, item: T) {
+        let Offset { page_size, offset } = self.offset;
+        if self.total >= offset && self.items.len() < page_size as usize {
+            self.items.push(item);
+        }
+        self.total += 1;
+    }
+
+    /// The page, after the last result; its `next` is the number of results up to its end
+    /// (`total` on the last page).
+    pub fn page(self) -> Page<T, u64> {
+        let end = self.offset.offset.saturating_add(self.items.len() as u64);
         Page {
-            items,
-            total,
+            items: self.items,
+            total: self.total,
             next: Some(end),
         }
     }

@@ -1,6 +1,7 @@
 //! The search API (the README's "Search"): `GET /policy/api/v1/search/query?query=...`
-//! answers NSX's `SearchResponse`, one page of the objects that match, of every type, and
-//! of realized entities and the inventory's virtual machines where the query asks for them.
+//! answers NSX's `SearchResponse`, one page of the objects that match, of every type (read
+//! through the indexes the writers keep: [`crate::domain::search::Plan`]), and of realized
+//! entities and the inventory's virtual machines where the query asks for them.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -12,7 +13,7 @@ use super::realization::every_entity;
 use super::ApiError;
 use crate::domain::inventory::VirtualMachine;
 use crate::domain::json_object;
-use crate::domain::paging::Params;
+use crate::domain::paging::{Offset, Page, Params};
 use crate::domain::search::Search;
 use crate::domain::PolicyObject;
 
@@ -20,22 +21,27 @@ type Store = web::Data<dyn crate::storage::Store>;
 
 /// One page of the objects the query matches, its cursor the number of matches up to its
 /// end; with the realized entities of every object and the inventory's virtual machines
-/// where the query asks for them. Every
-/// stored object is read and matched: a search costs a pass over the store, whatever its
-/// page.
+/// where the query asks for them.
 pub async fn query(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let search = Search::parse(&Params::new(&pairs))?;
-    let objects = store.subtree("").await?;
-    let mut served: Vec<Value> = objects.iter().map(PolicyObject::served).collect();
-    if search.finds_realized() {
-        served.extend(every_entity(&store, &objects).await?);
-    }
-    if search.finds_virtual_machines() {
-        let vms = store.virtual_machines().await?;
-        served.extend(vms.iter().map(VirtualMachine::served));
-    }
-    let page = search.page(served);
+    let page = match search.finds_realized() || search.finds_virtual_machines() {
+        false => served_page(store.search(&search, search.offset()).await?),
+        // What is not stored is matched in memory, beside every stored match.
+        true => {
+            let stored = store.search(&search, Offset::everything()).await?;
+            let mut served: Vec<Value> = stored.items.iter().map(PolicyObject::served).collect();
+            if search.finds_realized() {
+                let objects = store.subtree("").await?;
+                served.extend(every_entity(&store, &objects).await?);
+            }
+            if search.finds_virtual_machines() {
+                let vms = store.virtual_machines().await?;
+                served.extend(vms.iter().map(VirtualMachine::served));
+            }
+            search.page(served)
+        }
+    };
     let body = PageBody {
         results: page.items,
         result_count: page.total,
@@ -57,8 +63,7 @@ pub async fn aggregate(
     let pairs = query_pairs(&req)?;
     let body = Value::Object(json_object(&body)?);
     let search = Search::aggregate(&Params::new(&pairs), body)?;
-    let objects = store.subtree("").await?;
-    let page = search.page(objects.iter().map(PolicyObject::served));
+    let page = served_page(store.search(&search, search.offset()).await?);
     let body = PageBody {
         results: page
             .items
@@ -70,4 +75,13 @@ pub async fn aggregate(
         cursor: page.next.map(|end| end.to_string()),
     };
     Ok(body.response())
+}
+
+/// A page of stored objects, each as the API serves it.
+fn served_page(page: Page<PolicyObject, u64>) -> Page<Value, u64> {
+    Page {
+        items: page.items.iter().map(PolicyObject::served).collect(),
+        total: page.total,
+        next: page.next,
+    }
 }

@@ -5,11 +5,13 @@
 //! inside its transaction and persists what it returns, together with its history row.
 
 mod cache;
+mod dialect;
 mod errors;
 mod postgres;
 mod queries;
 mod reads;
 mod rows;
+mod search;
 pub mod side;
 mod sqlite;
 pub mod steps;
@@ -27,8 +29,9 @@ use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
 use crate::domain::inventory::VirtualMachine;
 use crate::domain::list::{ListPosition, ListQuery};
-use crate::domain::paging::{CursorKey, Page};
+use crate::domain::paging::{CursorKey, Offset, Page};
 use crate::domain::realization::RealizationScript;
+use crate::domain::search::Search;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
 
@@ -95,6 +98,16 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// one snapshot. Costs the same however many objects are stored.
     async fn list(&self, query: &ListQuery)
         -> Result<Page<PolicyObject, ListPosition>, StoreError>;
+
+    /// One page (at `window`) of the stored objects `search` matches, in its order, and how
+    /// many match, read from one snapshot through the indexes the writers keep for the
+    /// search: a page of the forms clients send costs what their matches do, not what the
+    /// store holds ([`crate::domain::search::Plan`]).
+    async fn search(
+        &self,
+        search: &Search,
+        window: Offset,
+    ) -> Result<Page<PolicyObject, u64>, StoreError>;
 
     /// One page of the history of one path, newest first.
     async fn revisions(

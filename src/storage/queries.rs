@@ -117,7 +117,7 @@ pub(in crate::storage) fn list_page(
 /// The core's tables a snapshot copies (a kind's own rows are its [`super::side::SideTable`]s),
 /// each with the table its copy goes to and its columns, in one order for the copy and the
 /// restore. Every engine has them, with these names and columns.
-pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 5] = [
+pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 6] = [
     (
         "policy_objects",
         "store_snapshot_objects",
@@ -133,6 +133,11 @@ pub(in crate::storage) const SNAPSHOT_TABLES: [(&str, &str, &str); 5] = [
         "policy_references",
         "store_snapshot_references",
         "path, target",
+    ),
+    (
+        "policy_object_tags",
+        "store_snapshot_tags",
+        "path, scope, tag",
     ),
     (
         "policy_realization_scripts",
@@ -167,12 +172,38 @@ pub(in crate::storage) static CLIENT_OBJECTS: LazyLock<String> = LazyLock::new(|
 });
 
 /// The path of one object stored below `path` (parameter 1), if any: what a delete that
-/// must leave no children looks for, through the parent's index.
+/// must leave no children looks for. The first by type and id below each of the two
+/// parents a child hangs from (the object, and a project's `/infra` container), each one
+/// step into the lists' index by id (parent, type, id): the same cost however many
+/// children there are.
 pub(in crate::storage) fn first_child(param: impl Fn(u8) -> String) -> String {
+    let first_below = |parent: &str| {
+        format!(
+            "SELECT * FROM (SELECT path, resource_type, id FROM policy_objects
+                            WHERE parent_path = {parent} ORDER BY resource_type, id LIMIT 1)"
+        )
+    };
+    let p1 = param(1);
     format!(
-        "SELECT path FROM policy_objects WHERE parent_path IN ({p1}, {p1} || '/infra') \
-         ORDER BY path LIMIT 1",
-        p1 = param(1)
+        "SELECT path FROM ({} AS direct UNION ALL {} AS contained) AS children
+         ORDER BY resource_type, id LIMIT 1",
+        first_below(&p1),
+        first_below(&format!("{p1} || '/infra'")),
+    )
+}
+
+/// The paths of the objects of `types` right below the object at `$1` (or below its `Infra`
+/// container): through the lists' index (parent, type, id), however many other children it
+/// has.
+pub(in crate::storage) fn children_of_types(types: &[&str]) -> String {
+    let types: Vec<String> = types
+        .iter()
+        .map(|name| format!("'{}'", name.replace('\'', "''")))
+        .collect();
+    format!(
+        "SELECT path FROM policy_objects
+         WHERE parent_path IN ($1, $1 || '/infra') AND resource_type IN ({})",
+        types.join(", ")
     )
 }
 

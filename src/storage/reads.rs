@@ -3,25 +3,21 @@
 //! last change's position and the export. An engine gives its connection and its
 //! [`Dialect`]; the SQL is `queries.rs`'s.
 
+use futures_util::TryStreamExt;
 use sqlx::query::QueryAs;
-use sqlx::{Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Transaction, Type};
+use sqlx::{Decode, Encode, Executor, FromRow, IntoArguments, Pool, Transaction, Type};
 
+use super::dialect::Dialect;
 use super::errors::Classified;
 use super::queries;
 use super::rows::{exported, ObjectRow, RevisionRow, OBJECT_COLUMNS};
+use super::search::{self, Filter};
 use super::{ChildCount, StoreError};
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord};
 use crate::domain::list::{ListPosition, ListQuery, SortValue};
-use crate::domain::paging::Page;
+use crate::domain::paging::{Offset, Page};
+use crate::domain::search::Search;
 use crate::domain::PolicyObject;
-
-/// What the SQL of the shared reads needs to know of an engine's database.
-pub(in crate::storage) trait Dialect: Database {
-    /// The `n`th parameter of a statement: `?1` or `$1`.
-    fn param(n: u8) -> String;
-    /// An `ORDER BY` of paths in byte order (every listing of paths is in it).
-    const BY_PATH: &'static str;
-}
 
 /// The reads, on the connections of the database `DB`: what an engine's store calls as
 /// `Reads::<Sqlite>::list(...)`.
@@ -39,6 +35,8 @@ where
     for<'r> ObjectRow: FromRow<'r, DB::Row>,
     for<'r> RevisionRow: FromRow<'r, DB::Row>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> (String,): FromRow<'r, DB::Row>,
+    for<'q> String: Decode<'q, DB> + Type<DB>,
     for<'r> ChildCount: FromRow<'r, DB::Row>,
 {
     /// One page of a list, and how many objects the list holds, both read in `tx` (one
@@ -83,6 +81,88 @@ where
         let after = |last: &PolicyObject| ListPosition::after(last, query.sort_by);
         let page_of = (query.page_size, total);
         Self::fetch_page(tx, page, page_of, ObjectRow::into_object, after).await
+    }
+
+    /// One page of the objects `search` matches (at `window`), and how many match, read in
+    /// `tx` (one snapshot) as its plan says ([`search`]): where the plan is exact, the page
+    /// read in order and the matches counted through the indexes; otherwise every object
+    /// that meets the plan's conditions read in order, one row at a time, and matched.
+    pub(in crate::storage) async fn search(
+        mut tx: Transaction<'_, DB>,
+        search: &Search,
+        window: Offset,
+    ) -> Result<Page<PolicyObject, u64>, StoreError> {
+        let plan = search.plan();
+        let types = match search::needs_types(&plan) {
+            true => {
+                let stored = sqlx::query_scalar::<DB, String>(search::STORED_TYPES)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .classified()?;
+                Some(search::types_named(&plan, stored))
+            }
+            false => None,
+        };
+        if types.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(window.window().page());
+        }
+        let filter = Filter::of::<DB>(&plan, types.as_deref());
+        let (sort_by, ascending) = search.order();
+        let order = search::order::<DB>(sort_by, ascending);
+        if plan.exact {
+            let count = filter.count();
+            let total: i64 = filter
+                .binds()
+                .iter()
+                .fold(sqlx::query_scalar::<DB, i64>(&count), |query, text| {
+                    query.bind(text.as_str())
+                })
+                .fetch_one(&mut *tx)
+                .await
+                .classified()?;
+            let sql = filter.rows::<DB>(OBJECT_COLUMNS, &order, true);
+            let rows = filter
+                .binds()
+                .iter()
+                .fold(sqlx::query_as::<DB, ObjectRow>(&sql), |query, text| {
+                    query.bind(text.as_str())
+                })
+                .bind(i64::from(window.page_size))
+                .bind(i64::try_from(window.offset).unwrap_or(i64::MAX))
+                .fetch_all(&mut *tx)
+                .await
+                .classified()?;
+            tx.commit().await.classified()?;
+            let items: Vec<PolicyObject> = rows
+                .into_iter()
+                .map(ObjectRow::into_object)
+                .collect::<Result<_, _>>()?;
+            let end = window.offset + items.len() as u64;
+            return Ok(Page {
+                items,
+                total: u64::try_from(total).unwrap_or_default(),
+                next: Some(end),
+            });
+        }
+        let sql = filter.rows::<DB>(OBJECT_COLUMNS, &order, false);
+        let mut page = window.window();
+        {
+            let mut rows = filter
+                .binds()
+                .iter()
+                .fold(sqlx::query_as::<DB, ObjectRow>(&sql), |query, text| {
+                    query.bind(text.as_str())
+                })
+                .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await.classified()? {
+                let object = row.into_object()?;
+                if search.matches(&object.served()) {
+                    page.push(object);
+                }
+            }
+        }
+        tx.commit().await.classified()?;
+        Ok(page.page())
     }
 
     /// One page of the revisions of an object, newest first, and how many it has, both read

@@ -228,3 +228,119 @@ async fn an_aggregate_search_filters_a_type_by_fields() {
     assert_eq!(refused.status, 400, "{refused:#?}");
     assert_eq!(refused.body["error_code"], 255);
 }
+
+/// The forms the store's indexes answer (a type, a display name or a path and their
+/// prefixes, a tag's scope and tag, joined by `AND`) find what matching each object finds,
+/// in every letter case, in order and paged; the others are matched object by object. An
+/// update retags an object, a delete untags it, and a snapshot's restore brings its tags
+/// back.
+#[tokio::test]
+async fn the_indexed_forms_find_what_matching_finds() {
+    let workspace = Workspace::new();
+    let server = workspace.start();
+    let client = &server.client;
+    let tenant = |tag: &str| json!({"scope": "Tenant", "tag": tag});
+    for (path, name, tags) in [
+        (
+            "/infra/segments/Web-01",
+            "Web Tier",
+            json!([tenant("Blue")]),
+        ),
+        (
+            "/infra/segments/web-02",
+            "web tier two",
+            json!([tenant("red"), {"tag": "no-scope"}]),
+        ),
+        ("/infra/segments/db-01", "Database", json!([tenant("blue")])),
+        (
+            "/infra/domains/default/groups/web-group",
+            "Web Group",
+            json!([tenant("BLUE")]),
+        ),
+    ] {
+        put(client, path, json!({"display_name": name, "tags": tags})).await;
+    }
+    let (group, db, web1, web2) = (
+        "/infra/domains/default/groups/web-group",
+        "/infra/segments/db-01",
+        "/infra/segments/Web-01",
+        "/infra/segments/web-02",
+    );
+    let found = |query: &'static str, extra: &'static str| async move {
+        let reply = client.search(query, extra).await;
+        assert_eq!(reply.status, 200, "{query}: {reply:#?}");
+        (paths(&reply), reply.body["result_count"].clone())
+    };
+    let these = |expected: &[&str]| {
+        let paths: Vec<String> = expected.iter().map(|path| path.to_string()).collect();
+        (paths, json!(expected.len()))
+    };
+    // By path, letters' case aside: `Web-01` before `web-02`.
+    for (query, expected) in [
+        ("resource_type:segment", vec![db, web1, web2]),
+        ("resource_type:Segmen?", vec![db, web1, web2]),
+        (
+            "resource_type:Segment OR resource_type:Group",
+            vec![group, db, web1, web2],
+        ),
+        ("display_name:WEB*", vec![group, web1, web2]),
+        ("display_name:\"web TIER\"", vec![web1]),
+        (
+            "resource_type:Segment AND display_name:web*",
+            vec![web1, web2],
+        ),
+        (r"path:\/infra\/segments\/WEB*", vec![web1, web2]),
+        (
+            r"parent_path:\/infra\/domains\/default AND display_name:web*",
+            vec![group],
+        ),
+        ("tags.scope:TENANT AND tags.tag:blue", vec![group, db, web1]),
+        (r"tags.tag:no\-scope", vec![web2]),
+        ("tags.tag:bl*", vec![group, db, web1]),
+        ("display_name:*tier*", vec![web1, web2]),
+        ("resource_type:Segment AND NOT tags.tag:red", vec![db, web1]),
+        ("resource_type:Nothing*", vec![]),
+    ] {
+        assert_eq!(found(query, "").await, these(&expected), "{query}");
+    }
+    assert_eq!(
+        found(
+            "resource_type:Segment",
+            "&sort_by=display_name&sort_ascending=false"
+        )
+        .await,
+        these(&[web2, web1, db])
+    );
+    let page = client
+        .search("tags.tag:blue", "&page_size=1&cursor=1")
+        .await;
+    assert_eq!(paths(&page), [db]);
+    assert_eq!(
+        (
+            page.body["result_count"].clone(),
+            page.body["cursor"].clone()
+        ),
+        (json!(3), json!("2"))
+    );
+
+    let snapshot = client.call("PUT", "/store/v1/snapshots/tagged", None).await;
+    assert_eq!(snapshot.status, 200, "{snapshot:#?}");
+    let retagged = client
+        .policy("PATCH", web2, Some(&json!({"tags": [tenant("blue")]})))
+        .await;
+    assert_eq!(retagged.status, 200, "{retagged:#?}");
+    let deleted = client.policy("DELETE", db, None).await;
+    assert_eq!(deleted.status, 200, "{deleted:#?}");
+    assert_eq!(found("tags.tag:red", "").await, these(&[]));
+    assert_eq!(
+        found("tags.tag:blue", "").await,
+        these(&[group, web1, web2])
+    );
+
+    let restored = client
+        .call("POST", "/store/v1/snapshots/tagged?action=restore", None)
+        .await;
+    assert_eq!(restored.status, 200, "{restored:#?}");
+    assert_eq!(found("tags.tag:red", "").await, these(&[web2]));
+    assert_eq!(found("tags.tag:blue", "").await, these(&[group, db, web1]));
+}

@@ -367,6 +367,24 @@ impl Catalog {
         })
     }
 
+    /// The types of what goes with an object of `route` when it is deleted: of each route
+    /// right below it that [goes with its parent](ObjectRoute::goes_with_parent), its type
+    /// and subtypes.
+    pub fn types_going_with(&self, route: RouteId) -> Vec<&str> {
+        let mut types: Vec<&str> = self
+            .routes()
+            .filter(|(_, child)| child.parent == Some(route) && child.goes_with_parent)
+            .flat_map(|(_, child)| {
+                let object_type = child.object_type;
+                std::iter::once(object_type).chain(self.type_def(object_type).subtypes.clone())
+            })
+            .map(|ty| self.type_def(ty).name.as_str())
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        types
+    }
+
     /// The Hierarchical API's wrapper named `name` (`ChildGroup`).
     pub fn wrapper(&self, name: &str) -> Option<&ChildWrapper> {
         self.wrappers.get(name)

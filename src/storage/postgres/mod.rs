@@ -44,7 +44,7 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 
 use self::engine::{Engine, Kept};
-use super::reads::Dialect;
+use super::dialect::Dialect;
 use super::side::{RowsQuery, SideAnswer, SideTask, StoreKinds};
 use super::tx::Row;
 use super::{
@@ -58,17 +58,28 @@ use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
 use crate::domain::inventory::VirtualMachine;
 use crate::domain::list::{ListPosition, ListQuery};
-use crate::domain::paging::{CursorKey, Page};
+use crate::domain::paging::{CursorKey, Offset, Page};
 use crate::domain::realization::RealizationScript;
+use crate::domain::search::Search;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
 
-/// `$1`, and paths in byte order whatever the database's collation.
+/// `$1`, and text in byte order whatever the database's collation (`COLLATE "C"`), ASCII
+/// letters folded by the migrations' `store_fold`.
 impl Dialect for sqlx::Postgres {
     fn param(n: u8) -> String {
         format!("${n}")
     }
     const BY_PATH: &'static str = "path COLLATE \"C\"";
+    fn bytewise(expr: &str) -> String {
+        format!("{expr} COLLATE \"C\"")
+    }
+    fn folded(expr: &str) -> String {
+        format!("store_fold({expr}) COLLATE \"C\"")
+    }
+    fn unindexed(expr: &str) -> String {
+        expr.to_owned()
+    }
 }
 
 pub struct PostgresStore {
@@ -223,6 +234,16 @@ impl ObjectStore for PostgresStore {
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         let query = query.clone();
         self.run(|engine| async move { engine.list(&query).await })
+            .await
+    }
+
+    async fn search(
+        &self,
+        search: &Search,
+        window: Offset,
+    ) -> Result<Page<PolicyObject, u64>, StoreError> {
+        let search = search.clone();
+        self.run(|engine| async move { engine.search(&search, window).await })
             .await
     }
 

@@ -13,7 +13,7 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::QueryScalar;
 use sqlx::{Arguments, FromRow, PgConnection, Postgres, Row as _};
 
-use crate::domain::{relations, Applied, ObjectPath, Operation, PolicyObject};
+use crate::domain::{relations, search, Applied, ObjectPath, Operation, PolicyObject};
 use crate::storage::errors::Classified;
 use crate::storage::queries;
 use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
@@ -195,10 +195,11 @@ struct Statement {
     params: Vec<Param>,
 }
 
-/// A parameter of [`Statement`]: a value, or the paths an object names (`text[]`).
+/// A parameter of [`Statement`]: a value, or texts (`text[]`: the paths an object names, its
+/// tags' scopes and tags).
 enum Param {
     Value(SqlValue),
-    Paths(Vec<String>),
+    Texts(Vec<String>),
 }
 
 impl From<SqlValue> for Param {
@@ -230,20 +231,25 @@ impl Statement {
                  WHERE path = $1 AND xmin::text::bigint = $8 AND EXISTS (SELECT FROM unchanged)
                  RETURNING path),
              unreferenced AS (
-                 DELETE FROM policy_references WHERE path IN (SELECT path FROM changed))"
+                 DELETE FROM policy_references WHERE path IN (SELECT path FROM changed)),
+             untagged AS (
+                 DELETE FROM policy_object_tags WHERE path IN (SELECT path FROM changed))"
             }
             Operation::Create => {
                 "changed AS (
                  INSERT INTO policy_objects (path, parent_path, id, resource_type, unique_id,
                      config, revision, create_time, create_user, last_modified_time,
                      last_modified_user)
-                 SELECT $1, $11, $12, $13, $2, $9, $3, $14, $15, $6, $7
+                 SELECT $1, $13, $14, $15, $2, $9, $3, $16, $17, $6, $7
                  WHERE EXISTS (SELECT FROM unchanged)
                  ON CONFLICT (path) DO NOTHING
                  RETURNING path),
              referenced AS (
                  INSERT INTO policy_references (path, target)
-                 SELECT path, unnest($10::text[]) FROM changed)"
+                 SELECT path, unnest($10::text[]) FROM changed),
+             tagged AS (
+                 INSERT INTO policy_object_tags (path, scope, tag)
+                 SELECT path, unnest($11::text[]), unnest($12::text[]) FROM changed)"
             }
             Operation::Replace | Operation::Patch => {
                 "changed AS (
@@ -256,13 +262,21 @@ impl Statement {
                  DELETE FROM policy_references WHERE path IN (SELECT path FROM changed)),
              referenced AS (
                  INSERT INTO policy_references (path, target)
-                 SELECT path, unnest($10::text[]) FROM changed)"
+                 SELECT path, unnest($10::text[]) FROM changed),
+             untagged AS (
+                 DELETE FROM policy_object_tags WHERE path IN (SELECT path FROM changed)),
+             tagged AS (
+                 INSERT INTO policy_object_tags (path, scope, tag)
+                 SELECT path, unnest($11::text[]), unnest($12::text[]) FROM changed)"
             }
         };
         if applied.operation != Operation::Delete {
             params.push(SqlValue::text(object.config.to_json()).into());
             let names = relations::references(object);
-            params.push(Param::Paths(names.into_iter().map(str::to_owned).collect()));
+            params.push(Param::Texts(names.into_iter().map(str::to_owned).collect()));
+            let (scopes, tags) = search::indexed_tags(object).into_iter().unzip();
+            params.push(Param::Texts(scopes));
+            params.push(Param::Texts(tags));
         }
         if applied.operation == Operation::Create {
             params.extend(
@@ -397,7 +411,7 @@ impl Tx for PgTx<'_> {
         for param in params {
             match param {
                 Param::Value(value) => bind(&mut bound, &value)?,
-                Param::Paths(paths) => bound.add(paths).map_err(unbound)?,
+                Param::Texts(texts) => bound.add(texts).map_err(unbound)?,
             }
         }
         let statement: QueryScalar<'_, Postgres, i64, PgArguments> =
@@ -473,7 +487,12 @@ impl Tx for PgTx<'_> {
 
     async fn remove_unrecorded(&mut self, path: &ObjectPath) -> Result<(), StoreError> {
         self.on_path("DELETE FROM policy_objects WHERE path = $1", path.as_str())
-            .await
+            .await?;
+        self.on_path(
+            "DELETE FROM policy_object_tags WHERE path = $1",
+            path.as_str(),
+        )
+        .await
     }
 
     /// Reads go on meanwhile. The lock is the `policy_objects` table's, in the mode that

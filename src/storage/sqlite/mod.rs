@@ -26,9 +26,10 @@ use self::checkpointer::Checkpointer;
 use self::tx::{numbered, OBJECT_BY_PATH, SUBTREE};
 use self::writer::Writer;
 use super::cache::ObjectCache;
+use super::dialect::Dialect;
 use super::errors::Classified;
 use super::queries;
-use super::reads::{Dialect, Reads};
+use super::reads::Reads;
 use super::rows::{EventRow, ObjectRow};
 use super::side::{RowsQuery, SideAnswer, SideTask};
 use super::tx::{Row, SqlType, SqlValue};
@@ -41,17 +42,28 @@ use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
 use crate::domain::inventory::VirtualMachine;
 use crate::domain::list::{ListPosition, ListQuery};
-use crate::domain::paging::{CursorKey, Page};
+use crate::domain::paging::{CursorKey, Offset, Page};
 use crate::domain::realization::RealizationScript;
+use crate::domain::search::Search;
 use crate::domain::snapshot::{SnapshotInfo, SnapshotName};
 use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
 
 /// `?1`, and paths in byte order (SQLite's default collation).
+/// `?1`; text in byte order (SQLite's own), ASCII letters folded by `lower()`.
 impl Dialect for Sqlite {
     fn param(n: u8) -> String {
         format!("?{n}")
     }
     const BY_PATH: &'static str = "path";
+    fn bytewise(expr: &str) -> String {
+        expr.to_owned()
+    }
+    fn folded(expr: &str) -> String {
+        format!("lower({expr})")
+    }
+    fn unindexed(expr: &str) -> String {
+        format!("+{expr}")
+    }
 }
 
 pub struct SqliteStore {
@@ -151,6 +163,14 @@ impl ObjectStore for SqliteStore {
         query: &ListQuery,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         Reads::<Sqlite>::list(self.readers.begin().await.classified()?, query).await
+    }
+
+    async fn search(
+        &self,
+        search: &Search,
+        window: Offset,
+    ) -> Result<Page<PolicyObject, u64>, StoreError> {
+        Reads::<Sqlite>::search(self.readers.begin().await.classified()?, search, window).await
     }
 
     async fn revisions(

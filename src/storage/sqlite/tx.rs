@@ -17,7 +17,7 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
 use super::counts;
-use crate::domain::{relations, Applied, ObjectPath, Operation, PolicyObject};
+use crate::domain::{relations, search, Applied, ObjectPath, Operation, PolicyObject};
 use crate::storage::errors::Classified;
 use crate::storage::queries;
 use crate::storage::rows::{ObjectRow, OBJECT_COLUMNS};
@@ -165,6 +165,23 @@ impl SqliteTx<'_> {
                     .prepare_cached("INSERT INTO policy_references (path, target) VALUES (?1, ?2)")?
                     .execute([path, target])?;
             }
+        }
+        // The tags the search finds it by: likewise, and none written for an untagged create.
+        let tags = match applied.operation {
+            Operation::Delete => Vec::new(),
+            _ => search::indexed_tags(object),
+        };
+        if applied.operation != Operation::Create {
+            self.conn
+                .prepare_cached("DELETE FROM policy_object_tags WHERE path = ?1")?
+                .execute([&path])?;
+        }
+        for (scope, tag) in &tags {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO policy_object_tags (path, scope, tag) VALUES (?1, ?2, ?3)",
+                )?
+                .execute([path, scope, tag])?;
         }
         self.conn
             .prepare_cached(
@@ -339,13 +356,15 @@ impl Tx for SqliteTx<'_> {
     }
 
     async fn remove_unrecorded(&mut self, path: &ObjectPath) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "DELETE FROM policy_objects WHERE path = ?1",
-                [path.as_str()],
-            )
-            .classified()
-            .map(|_| ())
+        for table in ["policy_objects", "policy_object_tags"] {
+            self.conn
+                .execute(
+                    &format!("DELETE FROM {table} WHERE path = ?1"),
+                    [path.as_str()],
+                )
+                .classified()?;
+        }
+        Ok(())
     }
 
     async fn lock_store(&mut self) -> Result<(), StoreError> {

@@ -27,8 +27,9 @@ use crate::domain::relations::{self, Check};
 use crate::domain::write;
 use crate::domain::{Applied, Change, ObjectPath, Operation, WriteRejection};
 
+use super::queries;
 use super::side::{SideChange, SideRead, SideWrite, StoreKinds};
-use super::tx::{Current, Moment, Persisted, Tx};
+use super::tx::{Current, Moment, Persisted, SqlType, SqlValue, Tx};
 use super::{StoreError, WriteError};
 
 pub use whole::{
@@ -369,13 +370,7 @@ async fn delete_config_children<T: Tx>(
     if !catalog().route(path.route()).takes_children {
         return Ok(Vec::new());
     }
-    let mut below = Vec::new();
-    for stored in tx.subtree_deepest_first(path).await? {
-        let child = stored_path(&stored)?;
-        if child != *path && catalog().route(child.route()).goes_with_parent {
-            below.push(child);
-        }
-    }
+    let below = going_with(tx, path).await?;
     let Some(deleted) = delete_each(tx, kinds, below, (stamp, at)).await? else {
         let raced = format!("below {path}: a row changed meanwhile; retry");
         return Err(StoreError::Unavailable(raced).into());
@@ -386,6 +381,34 @@ async fn delete_config_children<T: Tx>(
         }
     }
     Ok(deleted)
+}
+
+/// What goes with `path` when it is deleted, deepest first: the objects right below it at
+/// routes that go with their parent, and theirs, each level read by type through the
+/// parents' index, so that the parent's other children, however many, are not read.
+async fn going_with<T: Tx>(tx: &mut T, path: &ObjectPath) -> Result<Vec<ObjectPath>, StoreError> {
+    let mut found = Vec::new();
+    let mut parents = vec![path.clone()];
+    while let Some(parent) = parents.pop() {
+        let types = catalog().types_going_with(parent.route());
+        if types.is_empty() {
+            continue;
+        }
+        let sql = queries::children_of_types(&types);
+        let rows = tx
+            .rows(&sql, &[SqlValue::text(parent.as_str())], &[SqlType::Text])
+            .await?;
+        for row in rows {
+            let child = stored_path(row[0].as_text().unwrap_or_default())?;
+            if catalog().route(child.route()).goes_with_parent {
+                parents.push(child.clone());
+                found.push(child);
+            }
+        }
+    }
+    // A path sorts after its parent's: the deepest come first.
+    found.sort_by(|a, b| b.as_str().cmp(a.as_str()));
+    Ok(found)
 }
 
 /// Writes the objects a create brings with it where nothing is stored yet (an import's

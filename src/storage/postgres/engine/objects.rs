@@ -12,8 +12,9 @@ use crate::domain::change::Stamp;
 use crate::domain::hierarchy::TreeWrite;
 use crate::domain::history::{RevisionPosition, RevisionQuery, RevisionRecord, StoreEvent};
 use crate::domain::list::{ListPosition, ListQuery};
-use crate::domain::paging::{CursorKey, Page};
+use crate::domain::paging::{CursorKey, Offset, Page};
 use crate::domain::relations;
+use crate::domain::search::Search;
 use crate::domain::{Applied, Change, ObjectPath, PolicyObject};
 use crate::storage::errors::Classified;
 use crate::storage::postgres::tx::{self as pg, PgTx};
@@ -316,6 +317,14 @@ impl Engine {
         query: &ListQuery,
     ) -> Result<Page<PolicyObject, ListPosition>, StoreError> {
         Reads::<Postgres>::list(self.begin_snapshot().await?, query).await
+    }
+
+    pub(in crate::storage::postgres) async fn search(
+        &self,
+        search: &Search,
+        window: Offset,
+    ) -> Result<Page<PolicyObject, u64>, StoreError> {
+        Reads::<Postgres>::search(self.begin_snapshot().await?, search, window).await
     }
 
     pub(in crate::storage::postgres) async fn revisions(
