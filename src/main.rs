@@ -117,8 +117,7 @@ fn history(settings: Settings, object: &str) -> anyhow::Result<()> {
 
 fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let settings = settings(&args.overrides())?;
-    // Held to the end of `run`: dropping it writes the log lines still queued.
-    let _log = telemetry::init(&settings.log).context("invalid log.level")?;
+    telemetry::init(&settings.log).context("invalid log.level")?;
     // A file-size limit must fail the write (the store answers 503), not kill the process.
     // SAFETY: called before any other thread exists; SIG_IGN installs no handler code.
     unsafe {

@@ -5,31 +5,21 @@
 pub mod journal;
 pub mod metrics;
 
-use std::io::{BufWriter, IsTerminal};
+use std::io::IsTerminal;
 
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 use crate::configuration::{LogFormat, LogSettings};
 
 /// Installs the global subscriber. `RUST_LOG`, when set, wins over `log.level`.
-///
-/// Lines are written by a thread of their own, which writes what has come in one call and
-/// then waits for more: a request's line costs its worker no system call, and under load
-/// many lines share one. None is dropped (a full queue makes the logging thread wait), and
-/// the guard returned writes what is left when dropped: keep it until the process ends.
-pub fn init(settings: &LogSettings) -> anyhow::Result<WorkerGuard> {
+pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(from_env) if !from_env.is_empty() => EnvFilter::try_new(from_env)?,
         _ => EnvFilter::try_new(&settings.level)?,
     };
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("log")
-        .finish(BufWriter::new(std::io::stderr()));
     let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer)
+        .with_writer(std::io::stderr)
         .with_target(false);
     match settings.format {
         LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).try_init(),
@@ -42,6 +32,5 @@ pub fn init(settings: &LogSettings) -> anyhow::Result<WorkerGuard> {
             .with_span_list(false)
             .try_init(),
     }
-    .map_err(|err| anyhow::anyhow!(err))?;
-    Ok(guard)
+    .map_err(|err| anyhow::anyhow!(err))
 }
