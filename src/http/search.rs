@@ -4,7 +4,9 @@
 //! entities and the inventory's virtual machines where the query asks for them.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::auth::Reader;
 use super::extractors::JsonBody;
@@ -25,30 +27,22 @@ type Store = web::Data<dyn crate::storage::Store>;
 pub async fn query(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let pairs = query_pairs(&req)?;
     let search = Search::parse(&Params::new(&pairs))?;
-    let page = match search.finds_realized() || search.finds_virtual_machines() {
-        false => served_page(store.search(&search, search.offset()).await?),
-        // What is not stored is matched in memory, beside every stored match.
-        true => {
-            let stored = store.search(&search, Offset::everything()).await?;
-            let mut served: Vec<Value> = stored.items.iter().map(PolicyObject::served).collect();
-            if search.finds_realized() {
-                let objects = store.subtree("").await?;
-                served.extend(every_entity(&store, &objects).await?);
-            }
-            if search.finds_virtual_machines() {
-                let vms = store.virtual_machines().await?;
-                served.extend(vms.iter().map(VirtualMachine::served));
-            }
-            search.page(served)
-        }
-    };
-    let body = PageBody {
-        results: page.items,
-        result_count: page.total,
-        extra: NoExtra {},
-        cursor: page.next.map(|end| end.to_string()),
-    };
-    Ok(body.response())
+    if !(search.finds_realized() || search.finds_virtual_machines()) {
+        let page = store.search(&search, search.offset()).await?;
+        return Ok(answer(page, |object| rendered(&object)));
+    }
+    // What is not stored is matched in memory, beside every stored match.
+    let stored = store.search(&search, Offset::everything()).await?;
+    let mut served: Vec<Value> = stored.items.iter().map(PolicyObject::served).collect();
+    if search.finds_realized() {
+        let objects = store.subtree("").await?;
+        served.extend(every_entity(&store, &objects).await?);
+    }
+    if search.finds_virtual_machines() {
+        let vms = store.virtual_machines().await?;
+        served.extend(vms.iter().map(VirtualMachine::served));
+    }
+    Ok(answer(search.page(served), |value| value))
 }
 
 /// `POST /policy/api/v1/search/aggregate`: one page of the objects of the body's
@@ -60,28 +54,34 @@ pub async fn aggregate(
     req: HttpRequest,
     JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    #[derive(Serialize)]
+    struct Aggregated {
+        primary: Box<RawValue>,
+        related: [(); 0],
+    }
     let pairs = query_pairs(&req)?;
     let body = Value::Object(json_object(&body)?);
     let search = Search::aggregate(&Params::new(&pairs), body)?;
-    let page = served_page(store.search(&search, search.offset()).await?);
+    let page = store.search(&search, search.offset()).await?;
+    Ok(answer(page, |object| Aggregated {
+        primary: rendered(&object),
+        related: [],
+    }))
+}
+
+/// A search's answer: the page's items as `render` makes them, `result_count` every match,
+/// and the cursor the number of matches up to the page's end.
+fn answer<I, T: Serialize>(page: Page<I, u64>, render: impl Fn(I) -> T) -> HttpResponse {
     let body = PageBody {
-        results: page
-            .items
-            .into_iter()
-            .map(|primary| json!({"primary": primary, "related": []}))
-            .collect::<Vec<_>>(),
+        results: page.items.into_iter().map(render).collect::<Vec<_>>(),
         result_count: page.total,
         extra: NoExtra {},
         cursor: page.next.map(|end| end.to_string()),
     };
-    Ok(body.response())
+    body.response()
 }
 
-/// A page of stored objects, each as the API serves it.
-fn served_page(page: Page<PolicyObject, u64>) -> Page<Value, u64> {
-    Page {
-        items: page.items.iter().map(PolicyObject::served).collect(),
-        total: page.total,
-        next: page.next,
-    }
+/// A stored object as GET serves it, as rendered once.
+fn rendered(object: &PolicyObject) -> Box<RawValue> {
+    RawValue::from_string(object.to_json()).expect("an object renders as JSON")
 }
