@@ -1,7 +1,7 @@
 //! The reads both engines make alike, through sqlx on a pool or a transaction of either: one
-//! page of a list, one page of an object's revisions, the counts of a node's children, the
-//! last change's position and the export. An engine gives its connection and its
-//! [`Dialect`]; the SQL is `queries.rs`'s.
+//! page of a list, of a search or of an object's revisions, the counts of a node's children,
+//! the last change's position and the export. An engine gives its connection and its
+//! [`Dialect`]; the SQL is `queries.rs`'s, and the search's `search.rs`'s.
 
 use futures_util::TryStreamExt;
 use sqlx::query::QueryAs;
@@ -109,60 +109,57 @@ where
         let filter = Filter::of::<DB>(&plan, types.as_deref());
         let (sort_by, ascending) = search.order();
         let order = search::order::<DB>(sort_by, ascending);
-        if plan.exact {
-            let count = filter.count();
-            let total: i64 = filter
-                .binds()
-                .iter()
-                .fold(sqlx::query_scalar::<DB, i64>(&count), |query, text| {
-                    query.bind(text.as_str())
-                })
-                .fetch_one(&mut *tx)
-                .await
-                .classified()?;
-            let sql = filter.rows::<DB>(OBJECT_COLUMNS, &order, true);
-            let rows = filter
-                .binds()
-                .iter()
-                .fold(sqlx::query_as::<DB, ObjectRow>(&sql), |query, text| {
-                    query.bind(text.as_str())
-                })
-                .bind(i64::from(window.page_size))
-                .bind(i64::try_from(window.offset).unwrap_or(i64::MAX))
-                .fetch_all(&mut *tx)
-                .await
-                .classified()?;
-            tx.commit().await.classified()?;
-            let items: Vec<PolicyObject> = rows
-                .into_iter()
-                .map(ObjectRow::into_object)
-                .collect::<Result<_, _>>()?;
-            let end = window.offset + items.len() as u64;
-            return Ok(Page {
-                items,
-                total: u64::try_from(total).unwrap_or_default(),
-                next: Some(end),
-            });
-        }
-        let sql = filter.rows::<DB>(OBJECT_COLUMNS, &order, false);
-        let mut page = window.window();
-        {
-            let mut rows = filter
-                .binds()
-                .iter()
-                .fold(sqlx::query_as::<DB, ObjectRow>(&sql), |query, text| {
-                    query.bind(text.as_str())
-                })
-                .fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await.classified()? {
-                let object = row.into_object()?;
-                if search.matches(&object.served()) {
-                    page.push(object);
+        let page = match plan.exact {
+            true => {
+                let sql = filter.rows::<DB>(OBJECT_COLUMNS, &order, true);
+                let mut rows = bound(sqlx::query_as::<DB, ObjectRow>(&sql), filter.binds())
+                    .bind(fetched_for(window.page_size))
+                    .bind(i64::try_from(window.offset).unwrap_or(i64::MAX))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .classified()?;
+                let last = rows.len() as u64 <= u64::from(window.page_size);
+                // A last page that holds a match tells how many there are, as does a first
+                // page; otherwise they are counted through the index.
+                let total = match last && (!rows.is_empty() || window.offset == 0) {
+                    true => window.offset + rows.len() as u64,
+                    false => {
+                        let count = filter.count();
+                        let (total,) = bound(sqlx::query_as::<DB, (i64,)>(&count), filter.binds())
+                            .fetch_one(&mut *tx)
+                            .await
+                            .classified()?;
+                        u64::try_from(total).unwrap_or_default()
+                    }
+                };
+                rows.truncate(window.page_size as usize);
+                let items: Vec<PolicyObject> = rows
+                    .into_iter()
+                    .map(ObjectRow::into_object)
+                    .collect::<Result<_, _>>()?;
+                Page {
+                    next: Some(window.offset + items.len() as u64),
+                    items,
+                    total,
                 }
             }
-        }
+            false => {
+                let sql = filter.rows::<DB>(OBJECT_COLUMNS, &order, false);
+                let mut rows =
+                    bound(sqlx::query_as::<DB, ObjectRow>(&sql), filter.binds()).fetch(&mut *tx);
+                let mut page = window.window();
+                while let Some(row) = rows.try_next().await.classified()? {
+                    let object = row.into_object()?;
+                    if search.matches(&object.served()) {
+                        page.push(object);
+                    }
+                }
+                drop(rows);
+                page.page()
+            }
+        };
         tx.commit().await.classified()?;
-        Ok(page.page())
+        Ok(page)
     }
 
     /// One page of the revisions of an object, newest first, and how many it has, both read
@@ -252,6 +249,20 @@ where
         tx.commit().await.classified()?;
         Page::from_fetched(rows, page_size, total, item, after)
     }
+}
+
+/// `query` with each of `texts` bound, in order.
+fn bound<'q, DB, O>(
+    query: QueryAs<'q, DB, O, DB::Arguments<'q>>,
+    texts: &'q [String],
+) -> QueryAs<'q, DB, O, DB::Arguments<'q>>
+where
+    DB: Dialect,
+    for<'a> &'a str: Encode<'a, DB> + Type<DB>,
+{
+    texts
+        .iter()
+        .fold(query, |query, text| query.bind(text.as_str()))
 }
 
 /// How many rows a page's query asks for: one more than the page holds, which tells whether

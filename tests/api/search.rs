@@ -323,6 +323,14 @@ async fn the_indexed_forms_find_what_matching_finds() {
         (json!(3), json!("2"))
     );
 
+    // Counted whether the page is the last (`cursor=2`), or past it (`cursor=10`).
+    for (cursor, expected) in [("2", vec![web1]), ("10", vec![])] {
+        let extra = format!("&page_size=2&cursor={cursor}");
+        let page = client.search("tags.tag:blue", &extra).await;
+        assert_eq!(paths(&page), expected, "{cursor}");
+        assert_eq!(page.body["result_count"], 3, "{cursor}");
+    }
+
     let snapshot = client.call("PUT", "/store/v1/snapshots/tagged", None).await;
     assert_eq!(snapshot.status, 200, "{snapshot:#?}");
     let retagged = client

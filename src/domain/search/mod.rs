@@ -1,7 +1,8 @@
-//! The search API's query strings (the README's "Search"): the Lucene forms NSX clients send
+//! The search (the README's "Search"): the Lucene forms NSX clients send
 //! (`resource_type:Segment AND tags.scope:ncp\/cluster`, `display_name:web*`,
 //! `path:"/infra/segments/s1"`, `(a OR b) AND NOT c`), parsed into a [`Query`] that matches
-//! an object as the API serves it.
+//! an object as the API serves it (`query.rs`); what the store's indexes find of a query
+//! ([`Plan`], `plan.rs`); and a search's order and page (here).
 //!
 //! A term names a field by its dotted path (`tags.tag`), and matches where any value there
 //! (any item of a list on the way) equals its value, case-insensitively; `*` and `?` are

@@ -23,7 +23,12 @@ pub enum Query {
 /// A term's value: literal text, or text with wildcards, matched case-insensitively as a
 /// glob of `globset` (whose `*` here crosses `/`: a value is not a file's path).
 #[derive(Debug, Clone)]
-pub struct Pattern {
+pub struct Pattern(Box<Compiled>);
+
+/// A pattern's glob, compiled, and its shape: kept apart from the query's tree, which
+/// holds many patterns.
+#[derive(Debug, Clone)]
+struct Compiled {
     glob: Glob,
     matcher: GlobMatcher,
     shape: Shape,
@@ -43,7 +48,7 @@ pub enum Shape {
 
 impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
-        self.glob == other.glob
+        self.0.glob == other.0.glob
     }
 }
 
@@ -77,11 +82,11 @@ impl Pattern {
             .case_insensitive(true)
             .build()
             .map_err(|err| invalid(format!("cannot match {glob:?}: {err}")))?;
-        Ok(Self {
+        Ok(Self(Box::new(Compiled {
             matcher: glob.compile_matcher(),
             glob,
             shape: Self::shape_of(pieces),
-        })
+        })))
     }
 
     fn shape_of(pieces: &[Piece]) -> Shape {
@@ -108,7 +113,7 @@ impl Pattern {
 
     /// What an index of the values' text can find of this pattern's matches.
     pub fn shape(&self) -> &Shape {
-        &self.shape
+        &self.0.shape
     }
 }
 
@@ -191,7 +196,7 @@ impl Pattern {
 
     /// Whether `text` matches, case-insensitively.
     pub fn matches_text(&self, text: &str) -> bool {
-        self.matcher.is_match(text)
+        self.0.matcher.is_match(text)
     }
 }
 
