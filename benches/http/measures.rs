@@ -224,7 +224,12 @@ pub fn fill(database: &Path, count: usize) {
                 .unwrap();
         }
     }
-    // The store's writer keeps the counts a list's result_count comes from.
+    commit_counted(tx);
+}
+
+/// Commits `tx`, a fill of a SQLite store straight through SQL, with the counts by type and
+/// parent that the store's writer would have kept (a list's `result_count` comes from them).
+pub fn commit_counted(tx: rusqlite::Transaction<'_>) {
     tx.execute_batch(
         "DELETE FROM policy_object_counts_by_parent;
          INSERT INTO policy_object_counts_by_parent (resource_type, parent_path, count)

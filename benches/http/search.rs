@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::load::http_client;
+use crate::measures::commit_counted;
 use crate::postgres_cluster::Cluster;
 use crate::process::Process;
 use crate::sections::Bench;
@@ -232,15 +233,7 @@ fn fill_sqlite(database: &Path, size: usize) {
             }
         }
     }
-    // The store's writer keeps the counts a list's result_count comes from.
-    tx.execute_batch(
-        "DELETE FROM policy_object_counts_by_parent;
-         INSERT INTO policy_object_counts_by_parent (resource_type, parent_path, count)
-             SELECT resource_type, parent_path, count(*) FROM policy_objects
-             GROUP BY resource_type, parent_path;",
-    )
-    .unwrap();
-    tx.commit().unwrap();
+    commit_counted(tx);
 }
 
 fn fill_postgres(cluster: &Cluster, url: &str, size: usize) {

@@ -385,7 +385,8 @@ async fn delete_config_children<T: Tx>(
 
 /// What goes with `path` when it is deleted, deepest first: the objects right below it at
 /// routes that go with their parent, and theirs, each level read by type through the
-/// parents' index, so that the parent's other children, however many, are not read.
+/// parents' index, so that the parent's other children, however many, are not read. Their
+/// rows and the object's are held until the transaction ends.
 async fn going_with<T: Tx>(tx: &mut T, path: &ObjectPath) -> Result<Vec<ObjectPath>, StoreError> {
     let mut found = Vec::new();
     let mut parents = vec![path.clone()];
@@ -406,8 +407,12 @@ async fn going_with<T: Tx>(tx: &mut T, path: &ObjectPath) -> Result<Vec<ObjectPa
             }
         }
     }
-    // A path sorts after its parent's: the deepest come first.
+    // A path sorts after its parent's: the deepest come first, and are held in that order,
+    // the object itself last, as a subtree's delete holds its rows.
     found.sort_by(|a, b| b.as_str().cmp(a.as_str()));
+    for held in found.iter().chain([path]) {
+        tx.hold(held).await?;
+    }
     Ok(found)
 }
 
