@@ -31,13 +31,20 @@ pub async fn query(_: Reader, store: Store, req: HttpRequest) -> Result<HttpResp
         let page = store.search(&search, search.offset()).await?;
         return Ok(answer(page, |object| rendered(&object)));
     }
-    // What is not stored is matched in memory, beside every stored match.
-    let stored = store.search(&search, Offset::everything()).await?;
-    let mut served: Vec<Value> = stored.items.iter().map(PolicyObject::served).collect();
-    if search.finds_realized() {
-        let objects = store.subtree("").await?;
-        served.extend(every_entity(&store, &objects).await?);
-    }
+    // What is not stored is matched in memory, beside the stored objects: every one where
+    // the realized entities need them all anyway, else the search's stored matches.
+    let mut served: Vec<Value> = match search.finds_realized() {
+        true => {
+            let objects = store.subtree("").await?;
+            let mut served: Vec<Value> = objects.iter().map(PolicyObject::served).collect();
+            served.extend(every_entity(&store, &objects).await?);
+            served
+        }
+        false => {
+            let stored = store.search(&search, Offset::everything()).await?;
+            stored.items.iter().map(PolicyObject::served).collect()
+        }
+    };
     if search.finds_virtual_machines() {
         let vms = store.virtual_machines().await?;
         served.extend(vms.iter().map(VirtualMachine::served));
